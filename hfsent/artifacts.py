@@ -1,0 +1,109 @@
+"""The model folder: the one layout used on disk and in a Hub repo.
+
+::
+
+    config.json          Keras model config  } written by Keras' unzipped format,
+    metadata.json        Keras metadata      } loadable with plain
+    model.weights.h5     weights             } keras.saving.load_model(folder)
+    hfsent_config.json   hfsent settings, format version, vocabulary size
+    vocab.txt            one token per line; line number = id
+    metrics.json         validation and test scores (when trained here)
+
+Folders are written atomically: everything goes to a hidden temporary sibling, which is
+renamed into place only once complete, so a crash never leaves a half-written folder
+that looks like a model.  Nothing is pickled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import keras
+
+from hfsent.config import CONFIG_NAME, Config
+from hfsent.model import embedding_size
+from hfsent.vocab import VOCAB_NAME, Vocabulary
+
+METRICS_NAME = "metrics.json"
+KERAS_FILES = ("config.json", "metadata.json", "model.weights.h5")
+ARTIFACT_FILES = (*KERAS_FILES, CONFIG_NAME, VOCAB_NAME, METRICS_NAME, "README.md", "*.png")
+
+
+def write_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def atomic_folder(target: str | Path, fill: Callable[[Path], None], overwrite: bool = False) -> Path:
+    """Call ``fill(tmp)`` on an empty temporary folder, then move it to ``target``."""
+    target = Path(target)
+    if target.exists() and any(target.iterdir()) and not overwrite:
+        raise FileExistsError(f"{target} exists and is not empty; pass overwrite=True (--overwrite)")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        fill(tmp)
+        if target.exists():
+            old = target.with_name(f".{target.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(target, old)
+            os.replace(tmp, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
+
+
+def check_consistent(model: keras.Model, vocab: Vocabulary, config: Config) -> None:
+    rows = embedding_size(model)
+    if not rows == len(vocab) == (config.vocab_size or len(vocab)):
+        raise ValueError(
+            f"vocabulary does not match the model: vocab.txt has {len(vocab)} tokens, "
+            f"hfsent_config.json says {config.vocab_size}, the embedding has {rows} rows"
+        )
+
+
+def save_artifacts(
+    folder: str | Path,
+    model: keras.Model,
+    vocab: Vocabulary,
+    config: Config,
+    overwrite: bool = False,
+    metrics: dict | None = None,
+    extra: Callable[[Path], None] | None = None,
+) -> Path:
+    config.vocab_size = len(vocab)
+    check_consistent(model, vocab, config)
+
+    def fill(tmp: Path) -> None:
+        model.save(tmp, zipped=False)
+        vocab.save(tmp)
+        (tmp / CONFIG_NAME).write_text(config.to_json(), encoding="utf-8")
+        if metrics is not None:
+            write_json(tmp / METRICS_NAME, metrics)
+        if extra is not None:
+            extra(tmp)
+
+    return atomic_folder(folder, fill, overwrite=overwrite)
+
+
+def load_artifacts(folder: str | Path, safe_mode: bool = True) -> tuple[keras.Model, Vocabulary, Config]:
+    """Model, vocabulary and config from ``folder``, checked against each other."""
+    folder = Path(folder)
+    config = Config.load(folder)
+    missing = [name for name in (*KERAS_FILES, VOCAB_NAME) if not (folder / name).is_file()]
+    if missing:
+        raise FileNotFoundError(f"{folder} is missing {missing}")
+    vocab = Vocabulary.load(folder)
+    model = keras.saving.load_model(folder, compile=False, safe_mode=safe_mode)
+    check_consistent(model, vocab, config)
+    return model, vocab, config

@@ -1,0 +1,146 @@
+"""One dataclass holds every hyperparameter and setting of an hfsent run.
+
+The same object drives training, is written next to the weights as ``hfsent_config.json``
+and is checked again on load.  ``FORMAT_VERSION`` changes whenever the artifact layout or
+the meaning of a field changes, so an old hfsent never misreads a newer model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+FORMAT_VERSION = 1
+CONFIG_NAME = "hfsent_config.json"
+
+
+@dataclass
+class Config:
+    # data
+    dataset: str = field(default="stanfordnlp/imdb", metadata={"help": "Hub id, local folder in the Hub layout, or .parquet/.csv file(s) separated by commas"})
+    text_column: str = field(default="text", metadata={"help": "text column; 'review' is found automatically for the Kaggle CSV"})
+    label_column: str = field(default="label", metadata={"help": "label column; 'sentiment' is found automatically for the Kaggle CSV"})
+    validation_size: float = field(default=0.1, metadata={"help": "fraction (or count if >= 1) of train held out, stratified"})
+    test_size: float = field(default=0.2, metadata={"help": "fraction (or count) of train carved as test when the source has no test split"})
+    max_train_samples: int | None = field(default=None, metadata={"help": "truncate train (after the validation split) for quick runs"})
+    max_eval_samples: int | None = field(default=None, metadata={"help": "truncate validation and test for quick runs"})
+    # tokenization and vocabulary
+    spacy_model: str = field(default="blank:en", metadata={"help": "'blank:en' or the name of an installed spaCy pipeline"})
+    lowercase: bool = True
+    num_proc: int | None = field(default=None, metadata={"help": "processes for tokenization (default: CPU count)"})
+    min_freq: int = field(default=2, metadata={"help": "drop words seen fewer times in train"})
+    max_vocab_size: int = field(default=30000, metadata={"help": "largest vocabulary, PAD and UNK included"})
+    max_length: int = field(default=400, metadata={"help": "reviews are truncated to this many tokens"})
+    # model
+    embedding_dim: int = 128
+    gru_units: int = 64
+    bidirectional: bool = True
+    pooling: str = field(default="mean", metadata={"help": "'last' (final GRU state) or 'mean' (masked mean of GRU states)"})
+    dropout: float = 0.4
+    # training
+    batch_size: int = 64
+    epochs: int = 8
+    learning_rate: float = 2e-3
+    patience: int = field(default=1, metadata={"help": "early-stopping patience on validation loss"})
+    num_buckets: int = 10
+    seed: int = 42
+    # bookkeeping, filled in by hfsent
+    vocab_size: int | None = None
+    label_names: list[str] = field(default_factory=lambda: ["negative", "positive"])
+    format_version: int = FORMAT_VERSION
+
+    def __post_init__(self) -> None:
+        if self.pooling not in ("last", "mean"):
+            raise ValueError(f"pooling must be 'last' or 'mean', got {self.pooling!r}")
+        if self.max_length < 1 or self.batch_size < 1:
+            raise ValueError("max_length and batch_size must be positive")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Config:
+        version = data.get("format_version")
+        if version != FORMAT_VERSION:
+            raise ValueError(
+                f"hfsent config has format_version={version!r}; this hfsent reads "
+                f"version {FORMAT_VERSION}. Upgrade hfsent or retrain the model."
+            )
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown hfsent config keys: {unknown}")
+        return cls(**data)
+
+    @classmethod
+    def load(cls, folder: str | Path) -> Config:
+        path = Path(folder) / CONFIG_NAME
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} not found: not an hfsent model folder")
+        return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "default": {},
+    # The classroom notebook's sizes and schedule, with its bugs fixed: the GRU returns its
+    # final state, one vocabulary serves every split, and batches are bucketed, not padded
+    # to the longest review.
+    "notebook": {
+        "embedding_dim": 300,
+        "gru_units": 500,
+        "bidirectional": False,
+        "pooling": "last",
+        "dropout": 0.0,
+        "batch_size": 20,
+        "epochs": 5,
+        "learning_rate": 1e-3,
+        "patience": 5,
+    },
+}
+
+
+def preset(name: str, **overrides: Any) -> Config:
+    """A named preset with ``overrides`` applied on top (``None`` values are ignored)."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; choose from {sorted(PRESETS)}")
+    values = {**PRESETS[name], **{k: v for k, v in overrides.items() if v is not None}}
+    return Config(**values)
+
+
+def add_config_arguments(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -> None:
+    """One ``--flag-name`` per Config field; unspecified flags stay ``None`` (preset wins).
+
+    A boolean field gets a pair of ``store_true`` flags, ``--name`` and ``--no-name``.
+    """
+    group = parser.add_argument_group("hyperparameters and settings (hfsent.Config)")
+    hints = typing.get_type_hints(Config)
+    for f in dataclasses.fields(Config):
+        if f.name in skip or f.name in _DERIVED:
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        help_text = f.metadata.get("help", "")
+        default = f.default if f.default is not dataclasses.MISSING else None
+        if hints[f.name] is bool:
+            group.add_argument(flag, action="store_true", default=None, help=f"{help_text} (default: {default})")
+            group.add_argument("--no-" + f.name.replace("_", "-"), dest=f.name, action="store_false",
+                               default=None, help=f"turn off --{f.name.replace('_', '-')}")
+        else:
+            kind = next(t for t in typing.get_args(hints[f.name]) or (hints[f.name],) if t is not type(None))
+            group.add_argument(flag, type=kind, default=None, help=f"{help_text} (default: {default})")
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    """The ``--preset`` (default ``"default"``) overridden by every flag that was given."""
+    names = {f.name for f in dataclasses.fields(Config)} - _DERIVED
+    return preset(getattr(args, "preset", None) or "default",
+                  **{n: getattr(args, n) for n in names if hasattr(args, n)})
+
+
+_DERIVED = {"vocab_size", "label_names", "format_version"}

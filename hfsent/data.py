@@ -1,0 +1,160 @@
+"""Load a labelled review corpus as ``train`` / ``validation`` / ``test`` splits.
+
+Three kinds of source are accepted (``Config.dataset``):
+
+* a Hub id such as ``stanfordnlp/imdb`` (needs the network, or the ``datasets`` cache);
+* a local folder in the Hub layout (``load_dataset(folder)`` must give a ``train`` split);
+* ``.csv`` / ``.parquet`` files: ``reviews.csv``, ``a.parquet,b.parquet`` or
+  ``train=train.csv,test=test.csv``.  The Kaggle "IMDB Dataset.csv" (columns ``review``,
+  ``sentiment`` = positive/negative) is recognised without flags.
+
+Labels become 0 (negative) / 1 (positive).  The validation split is always carved from
+train (stratified, seeded), so model selection never sees test.  A source without a
+``test`` split gets one carved from train the same way, of ``test_size`` rows.  Rows with a
+missing or blank text or a missing label are dropped with a warning that counts them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+
+import datasets
+from datasets import ClassLabel, Dataset, DatasetDict
+
+from hfsent.config import Config
+
+log = logging.getLogger(__name__)
+
+LABEL_NAMES = ["negative", "positive"]
+_STRING_LABELS = {"negative": 0, "neg": 0, "0": 0, "positive": 1, "pos": 1, "1": 1}
+_TEXT_FALLBACKS = ("text", "review", "sentence", "content")
+_LABEL_FALLBACKS = ("label", "sentiment", "labels")
+_FILE_BUILDERS = {".csv": "csv", ".parquet": "parquet"}
+
+
+def load_raw(source: str) -> DatasetDict:
+    """Load ``source`` with ``datasets`` without touching its columns."""
+    parts = [p.strip() for p in source.split(",") if p.strip()]
+    suffixes = {os.path.splitext(p.split("=", 1)[-1])[1].lower() for p in parts}
+    if suffixes and suffixes <= set(_FILE_BUILDERS):
+        if len(suffixes) > 1:
+            raise ValueError(f"mix of file types in --dataset {source!r}: use one of .csv or .parquet")
+        data_files: dict[str, list[str]] = {}
+        for part in parts:
+            split, _, path = part.rpartition("=")
+            data_files.setdefault(split or "train", []).append(path)
+        missing = [p for paths in data_files.values() for p in paths if not os.path.exists(p)]
+        if missing:
+            raise FileNotFoundError(f"data file(s) not found: {missing}")
+        return datasets.load_dataset(_FILE_BUILDERS[suffixes.pop()], data_files=data_files)
+    loaded = datasets.load_dataset(source)
+    if not isinstance(loaded, DatasetDict) or "train" not in loaded:
+        raise ValueError(f"{source!r} has no 'train' split (found {list(loaded)})")
+    return loaded
+
+
+def _pick_column(ds: Dataset, wanted: str, fallbacks: Sequence[str], role: str) -> str:
+    if wanted in ds.column_names:
+        return wanted
+    for name in fallbacks:
+        if name in ds.column_names:
+            return name
+    raise ValueError(f"no {role} column {wanted!r} in the data; columns found: {ds.column_names}")
+
+
+def _label_to_int(value: object, names: Sequence[str] | None = None) -> int:
+    """0/1 for a usable label; ``ValueError`` otherwise.  ``names`` are ClassLabel names."""
+    if names is not None and isinstance(value, int) and 0 <= value < len(names):
+        value = names[value]
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return int(value)
+    if isinstance(value, str) and value.strip().lower() in _STRING_LABELS:
+        return _STRING_LABELS[value.strip().lower()]
+    raise ValueError(value)
+
+
+def _is_label(value: object, names: Sequence[str] | None) -> bool:
+    try:
+        _label_to_int(value, names)
+    except ValueError:
+        return False
+    return True
+
+
+def normalize(ds: Dataset, text_column: str = "text", label_column: str = "label") -> Dataset:
+    """Rename to ``text`` / ``label``, map labels to 0/1 and drop unusable rows."""
+    text_col = _pick_column(ds, text_column, _TEXT_FALLBACKS, "text")
+    label_col = _pick_column(ds, label_column, _LABEL_FALLBACKS, "label")
+    feature = ds.features[label_col]
+    # ClassLabel ints are only meaningful through their names (["pos", "neg"] would invert).
+    names = feature.names if isinstance(feature, ClassLabel) else None
+    ds = ds.select_columns([text_col, label_col])
+    if text_col != "text":
+        ds = ds.rename_column(text_col, "text")
+    if label_col != "label":
+        ds = ds.rename_column(label_col, "label")
+
+    n_before = len(ds)
+    ds = ds.filter(
+        lambda b: [t is not None and str(t).strip() != "" and y is not None
+                   for t, y in zip(b["text"], b["label"])],
+        batched=True,
+        desc="Dropping empty rows",
+    )
+    if len(ds) < n_before:
+        log.warning("dropped %d of %d rows with an empty text or a missing label",
+                    n_before - len(ds), n_before)
+    if len(ds) == 0:
+        raise ValueError("no usable rows: every text is empty or every label is missing")
+
+    bad = sorted(repr(v) for v in ds.unique("label") if not _is_label(v, names))
+    if bad:
+        raise ValueError(
+            f"labels must be 0/1 or negative/positive; column {label_col!r} also holds {bad[:10]}"
+        )
+    features = datasets.Features({"text": datasets.Value("string"),
+                                  "label": ClassLabel(names=LABEL_NAMES)})
+    return ds.map(
+        lambda b: {"label": [_label_to_int(v, names) for v in b["label"]]},
+        batched=True,
+        features=features,
+        desc="Normalizing labels",
+    )
+
+
+def _carve(ds: Dataset, size: float, seed: int) -> tuple[Dataset, Dataset]:
+    size = int(size) if size >= 1 else size
+    parts = ds.train_test_split(test_size=size, stratify_by_column="label", seed=seed)
+    return parts["train"], parts["test"]
+
+
+def _head(ds: Dataset, n: int | None) -> Dataset:
+    return ds if n is None or n >= len(ds) else ds.select(range(n))
+
+
+def load_splits(config: Config) -> DatasetDict:
+    """``train`` / ``validation`` / ``test`` with columns ``text`` and ``label`` (0/1).
+
+    ``max_train_samples`` / ``max_eval_samples`` take the first rows after the seeded
+    shuffle that the stratified split performs, so a quick run still sees both classes.
+    """
+    raw = load_raw(config.dataset)
+    train = normalize(raw["train"], config.text_column, config.label_column)
+    if "test" in raw:
+        test = normalize(raw["test"], config.text_column, config.label_column)
+    else:
+        log.warning("%s has no test split: carving %s of train as test", config.dataset,
+                    config.test_size)
+        train, test = _carve(train, config.test_size, config.seed)
+    train, validation = _carve(train, config.validation_size, config.seed)
+    if config.max_eval_samples is not None:
+        test = test.shuffle(seed=config.seed)
+    return DatasetDict(
+        train=_head(train, config.max_train_samples),
+        validation=_head(validation, config.max_eval_samples),
+        test=_head(test, config.max_eval_samples),
+    )

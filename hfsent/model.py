@@ -1,0 +1,50 @@
+"""The network: Embedding(mask_zero) -> GRU -> Dense(1, sigmoid).
+
+Only built-in Keras layers are used, so a saved model loads with plain
+``keras.saving.load_model`` and ``safe_mode`` on, without importing hfsent.
+
+The GRU keeps the settings under which Keras runs NVIDIA's cuDNN kernel on a GPU
+(tanh / sigmoid activations, ``recurrent_dropout=0``, ``unroll=False``, ``use_bias``,
+``reset_after=True``) together with right-padded masks from :mod:`hfsent.batching`.
+Dropout is applied outside the GRU for the same reason.
+
+``pooling="last"`` feeds the classifier the GRU's final state (for a bidirectional GRU,
+both directions' final states); ``pooling="mean"`` averages the GRU states over the real
+tokens, the mask excluding padding.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from hfsent.config import Config
+
+
+def build_model(config: Config, vocab_size: int) -> keras.Model:
+    inputs = keras.Input(shape=(None,), dtype="int32", name="input_ids")
+    x = layers.Embedding(vocab_size, config.embedding_dim, mask_zero=True, name="embedding")(inputs)
+    x = layers.Dropout(config.dropout, name="embedding_dropout")(x)
+    gru = layers.GRU(config.gru_units, return_sequences=config.pooling == "mean", name="gru")
+    x = layers.Bidirectional(gru, name="bidirectional_gru")(x) if config.bidirectional else gru(x)
+    if config.pooling == "mean":
+        x = layers.GlobalAveragePooling1D(name="mean_pool")(x)
+    x = layers.Dropout(config.dropout, name="head_dropout")(x)
+    outputs = layers.Dense(1, activation="sigmoid", name="classifier")(x)
+    return keras.Model(inputs, outputs, name="hfsent_gru")
+
+
+def compile_model(model: keras.Model, config: Config, steps_per_epoch: int | None = None) -> keras.Model:
+    learning_rate = config.learning_rate
+    model.compile(
+        # clipnorm keeps early GRU updates from exploding on long reviews
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=1.0),
+        loss="binary_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def embedding_size(model: keras.Model) -> int:
+    """Rows of the embedding matrix, i.e. the vocabulary size the model was trained with."""
+    return int(model.get_layer("embedding").input_dim)

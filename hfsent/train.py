@@ -1,0 +1,123 @@
+"""Training: data -> tokens -> vocabulary -> bucketed batches -> GRU -> scores -> folder.
+
+``train(config, output_dir)`` is the whole pipeline; ``prepare_data`` is its data half,
+reused by the benchmark and scoring code.  Model selection uses the validation split only
+(early stopping on validation loss, best weights restored); the test split is scored once,
+at the end, with the model that validation chose.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+from datasets import Dataset, DatasetDict
+
+from hfsent.batching import bucket_boundaries, lengths_of, make_dataset
+from hfsent.config import Config
+from hfsent.data import load_splits
+from hfsent.metrics import score_classification
+from hfsent.model import build_model, compile_model
+from hfsent.predict import SentimentClassifier
+from hfsent.tokenize import tokenize_dataset
+from hfsent.vocab import Vocabulary
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PreparedData:
+    splits: DatasetDict  # label + input_ids per split
+    vocab: Vocabulary
+    boundaries: list[int]
+    seconds: float = 0.0
+
+
+@dataclass
+class TrainResult:
+    classifier: SentimentClassifier
+    metrics: dict
+    history: dict = field(default_factory=dict)
+    output_dir: Path | None = None
+
+
+def prepare_data(config: Config) -> PreparedData:
+    start = time.perf_counter()
+    splits = load_splits(config)
+    tokenized = DatasetDict({
+        name: tokenize_dataset(ds, config.spacy_model, config.lowercase, config.num_proc)
+        for name, ds in splits.items()
+    })
+    vocab = Vocabulary.build(tokenized["train"], config.min_freq, config.max_vocab_size)
+    encoded = DatasetDict({name: vocab.encode_dataset(ds) for name, ds in tokenized.items()})
+    for name, ds in encoded.items():
+        if int(lengths_of(ds).max(initial=0)) == 0:
+            raise ValueError(f"the {name} split tokenizes to nothing: every review has zero tokens")
+    boundaries = bucket_boundaries(lengths_of(encoded["train"], config.max_length), config.num_buckets)
+    return PreparedData(encoded, vocab, boundaries, time.perf_counter() - start)
+
+
+def score_split(classifier: SentimentClassifier, ds: Dataset) -> dict[str, float]:
+    """Classification scores of ``classifier`` on an encoded split (empty reviews skipped)."""
+    table = ds.with_format("arrow")[:]
+    ids = [np.asarray(x[: classifier.config.max_length], dtype=np.int32)
+           for x in table["input_ids"].to_pylist()]
+    labels = np.asarray(table["label"].to_pylist())
+    keep = np.array([len(x) > 0 for x in ids], dtype=bool)
+    probs = classifier.predict_ids([x for x, k in zip(ids, keep) if k])
+    return score_classification(probs, labels[keep])
+
+
+def train(
+    config: Config,
+    output_dir: str | Path | None = None,
+    overwrite: bool = False,
+    callbacks: list[keras.callbacks.Callback] | None = None,
+    verbose: int | str = "auto",
+) -> TrainResult:
+    """Train, score validation and test, and (with ``output_dir``) save the model folder."""
+    if output_dir is not None and Path(output_dir).exists() and any(Path(output_dir).iterdir()) \
+            and not overwrite:
+        # Checked up front so that a long training run does not end in this error.
+        raise FileExistsError(f"{output_dir} exists and is not empty; pass --overwrite to replace it")
+    keras.utils.set_random_seed(config.seed)
+    data = prepare_data(config)
+    config.vocab_size = len(data.vocab)
+    log.info("vocabulary: %d tokens; bucket boundaries: %s", len(data.vocab), data.boundaries)
+
+    train_ds = make_dataset(data.splits["train"], config.batch_size, config.max_length,
+                            data.boundaries, shuffle=True, seed=config.seed)
+    val_ds = make_dataset(data.splits["validation"], config.batch_size * 4, config.max_length,
+                          data.boundaries)
+    model = compile_model(build_model(config, len(data.vocab)), config)
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience,
+                                         restore_best_weights=True)
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        # Bucketed batches have no known count, so Keras warns at the end of each epoch
+        # that the input "ran out of data": that is the intended end of the epoch.
+        warnings.filterwarnings("ignore", message="Your input ran out of data")
+        history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, shuffle=False,
+                            callbacks=[stop, *(callbacks or [])], verbose=verbose)
+    train_seconds = time.perf_counter() - start
+
+    classifier = SentimentClassifier(model, data.vocab, config)
+    losses = history.history.get("val_loss", [])
+    metrics = {
+        "validation": score_split(classifier, data.splits["validation"]),
+        "test": score_split(classifier, data.splits["test"]),
+        "num_examples": {name: len(ds) for name, ds in data.splits.items()},
+        "epochs_trained": len(losses),
+        "best_epoch": int(np.argmin(losses)) + 1 if losses else None,
+        "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
+        "seconds": {"data": round(data.seconds, 1), "training": round(train_seconds, 1)},
+    }
+    log.info("validation: %s", metrics["validation"])
+    log.info("test: %s", metrics["test"])
+    saved = classifier.save(output_dir, overwrite=overwrite, metrics=metrics) if output_dir else None
+    return TrainResult(classifier, metrics, metrics["history"], saved)

@@ -1,0 +1,92 @@
+"""The vocabulary: ``[PAD]`` = 0, ``[UNK]`` = 1, then words from 2, most frequent first.
+
+It is built from the training split only and then encodes every other split and every
+text predicted later, so ids never depend on what is being scored.  It is saved as
+``vocab.txt``, one token per line, the line number being the id (the BERT convention).
+Counting and encoding run in Arrow compute kernels, not Python loops over tokens.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from datasets import Dataset
+
+PAD, UNK = "[PAD]", "[UNK]"
+PAD_ID, UNK_ID = 0, 1
+VOCAB_NAME = "vocab.txt"
+
+
+class Vocabulary:
+    def __init__(self, tokens: Sequence[str]):
+        if list(tokens[:2]) != [PAD, UNK]:
+            raise ValueError(f"a vocabulary starts with {PAD}, {UNK}; got {list(tokens[:2])}")
+        if len(set(tokens)) != len(tokens):
+            raise ValueError("vocabulary has duplicate tokens")
+        self.tokens = list(tokens)
+        self.index = {t: i for i, t in enumerate(self.tokens)}
+        self._values = pa.array(self.tokens, pa.string())
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    @classmethod
+    def build(
+        cls, ds: Dataset, min_freq: int = 1, max_size: int | None = None, column: str = "tokens"
+    ) -> Vocabulary:
+        """Count ``column`` (lists of tokens) of ``ds``; ties are broken alphabetically."""
+        flat = pc.list_flatten(ds.with_format("arrow")[:][column])
+        counts = pc.value_counts(flat)
+        table = pa.table({"token": counts.field("values"), "count": counts.field("counts")})
+        table = table.filter(pc.greater_equal(table["count"], min_freq))
+        table = table.sort_by([("count", "descending"), ("token", "ascending")])
+        words = [t for t in table["token"].to_pylist() if t not in (PAD, UNK)]
+        if max_size is not None:
+            words = words[: max(0, max_size - 2)]
+        return cls([PAD, UNK, *words])
+
+    def encode(self, tokens: Iterable[str]) -> list[int]:
+        return [self.index.get(t, UNK_ID) for t in tokens]
+
+    def encode_arrow(self, lists: pa.ListArray | pa.ChunkedArray) -> pa.Array:
+        """Encode a column of token lists to a column of id lists, vectorized."""
+        if isinstance(lists, pa.ChunkedArray):
+            lists = lists.combine_chunks()
+        ids = pc.fill_null(pc.index_in(lists.flatten(), value_set=self._values), UNK_ID)
+        offsets = pc.subtract(lists.offsets, lists.offsets[0])
+        return pa.ListArray.from_arrays(offsets, ids.cast(pa.int32()))
+
+    def encode_dataset(self, ds: Dataset) -> Dataset:
+        """Replace ``tokens`` with ``input_ids`` (cached by ``datasets`` like tokenization)."""
+        return ds.with_format("arrow").map(
+            _encode_batch,
+            batched=True,
+            batch_size=2048,
+            fn_kwargs={"vocab": self},
+            desc="Encoding with the vocabulary",
+        ).with_format(None)
+
+    def save(self, folder: str | Path) -> Path:
+        path = Path(folder) / VOCAB_NAME
+        bad = [t for t in self.tokens if "\n" in t or "\r" in t]
+        if bad:
+            raise ValueError(f"tokens with line breaks cannot be saved: {bad[:5]}")
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text("\n".join(self.tokens) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+        return path
+
+    @classmethod
+    def load(cls, folder: str | Path) -> Vocabulary:
+        path = Path(folder) / VOCAB_NAME
+        text = path.read_text(encoding="utf-8")
+        return cls(text[:-1].split("\n") if text.endswith("\n") else text.split("\n"))
+
+
+def _encode_batch(batch: pa.Table, vocab: Vocabulary) -> pa.Table:
+    ids = vocab.encode_arrow(batch["tokens"])
+    return batch.drop_columns(["tokens"]).append_column("input_ids", ids)

@@ -1,0 +1,33 @@
+from datasets import Dataset
+
+from hfsent.tokenize import clean, tokenize, tokenize_dataset
+
+
+def test_html_breaks_are_removed():
+    assert "<br" not in clean("One.<br /><br />Two.<BR>Three<br/>")
+    assert tokenize(["Great film.<br /><br />Loved it"]) == [["great", "film", ".", "loved", "it"]]
+
+
+def test_lowercasing_is_optional():
+    assert tokenize(["The MOVIE"]) == [["the", "movie"]]
+    assert tokenize(["The MOVIE"], lowercase=False) == [["The", "MOVIE"]]
+
+
+def test_whitespace_is_not_a_token():
+    assert tokenize(["a \n\n  b\t c"]) == [["a", "b", "c"]]
+
+
+def test_map_writes_arrow_and_a_rerun_hits_the_cache(tmp_path):
+    texts = [f"Review number {i}. It was <br />fine!" for i in range(20)]
+    Dataset.from_dict({"text": texts, "label": [0] * 20}).save_to_disk(tmp_path / "ds")
+    ds = Dataset.load_from_disk(tmp_path / "ds")
+
+    first = tokenize_dataset(ds, num_proc=1)
+    assert first.column_names == ["label", "tokens"]
+    assert first[0]["tokens"] == ["review", "number", "0", ".", "it", "was", "fine", "!"]
+    cache = first.cache_files[0]["filename"]
+    assert cache.endswith(".arrow")
+
+    again = tokenize_dataset(Dataset.load_from_disk(tmp_path / "ds"), num_proc=1)
+    assert again.cache_files[0]["filename"] == cache
+    assert again._fingerprint == first._fingerprint

@@ -1,0 +1,50 @@
+import pyarrow as pa
+import pytest
+from datasets import Dataset
+
+from hfsent.vocab import PAD, PAD_ID, UNK, UNK_ID, Vocabulary
+
+
+def _ds(lists):
+    return Dataset.from_dict({"tokens": lists})
+
+
+def test_pad_unk_and_frequency_order():
+    vocab = Vocabulary.build(_ds([["b", "a", "a"], ["c", "a", "b"], ["d"]]))
+    assert vocab.tokens[:2] == [PAD, UNK]
+    assert (PAD_ID, UNK_ID) == (0, 1)
+    assert vocab.tokens[2:] == ["a", "b", "c", "d"]  # 3, 2, then ties alphabetically
+
+
+def test_min_freq_and_max_size():
+    ds = _ds([["a", "a", "a", "b", "b", "c"]])
+    assert Vocabulary.build(ds, min_freq=2).tokens == [PAD, UNK, "a", "b"]
+    assert Vocabulary.build(ds, max_size=3).tokens == [PAD, UNK, "a"]
+
+
+def test_unknown_words_encode_to_unk_and_arrow_matches_python():
+    vocab = Vocabulary.build(_ds([["good", "film"]]))
+    assert vocab.encode(["good", "never-seen", "film"]) == [vocab.index["good"], UNK_ID, vocab.index["film"]]
+    lists = pa.array([["good", "x"], [], ["film"]], pa.list_(pa.string()))
+    assert vocab.encode_arrow(lists).to_pylist() == [vocab.encode(x) for x in lists.to_pylist()]
+
+
+def test_encode_dataset_replaces_tokens():
+    vocab = Vocabulary.build(_ds([["a", "b"]]))
+    enc = vocab.encode_dataset(_ds([["b", "z"], ["a"]]))
+    assert enc.column_names == ["input_ids"]
+    assert enc["input_ids"][:] == [[vocab.index["b"], UNK_ID], [vocab.index["a"]]]
+
+
+def test_save_load_round_trip_is_human_readable(tmp_path):
+    vocab = Vocabulary([PAD, UNK, "the", "é", "n't", "😀"])
+    path = vocab.save(tmp_path)
+    assert path.read_text(encoding="utf-8").splitlines() == vocab.tokens
+    assert Vocabulary.load(tmp_path).tokens == vocab.tokens
+
+
+def test_rejects_malformed_vocabularies():
+    with pytest.raises(ValueError, match="starts with"):
+        Vocabulary(["a", "b"])
+    with pytest.raises(ValueError, match="duplicate"):
+        Vocabulary([PAD, UNK, "a", "a"])
