@@ -23,6 +23,7 @@ CONFIG_NAME = "hfsent_config.json"
 class Config:
     # data
     dataset: str = field(default="stanfordnlp/imdb", metadata={"help": "Hub id, local folder in the Hub layout, or .parquet/.csv file(s) separated by commas"})
+    dataset_id: str | None = field(default=None, metadata={"help": "Hub id named in the model card when --dataset is a local copy (e.g. stanfordnlp/imdb)"})
     text_column: str = field(default="text", metadata={"help": "text column; 'review' is found automatically for the Kaggle CSV"})
     label_column: str = field(default="label", metadata={"help": "label column; 'sentiment' is found automatically for the Kaggle CSV"})
     validation_size: float = field(default=0.1, metadata={"help": "fraction (or count if >= 1) of train held out, stratified"})
@@ -46,6 +47,7 @@ class Config:
     batch_size: int = 64
     epochs: int = 8
     learning_rate: float = 2e-3
+    lr_decay: float = field(default=1.0, metadata={"help": "multiply the learning rate by this after every epoch"})
     patience: int = field(default=1, metadata={"help": "early-stopping patience on validation loss"})
     num_buckets: int = 10
     seed: int = 42

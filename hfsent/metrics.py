@@ -8,10 +8,16 @@ loads them by path.  Any other name (e.g. ``"matthews_correlation"``) goes to
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import evaluate
 import numpy as np
+from datasets import Dataset
+
+if TYPE_CHECKING:
+    from hfsent.predict import SentimentClassifier
 
 MODULES_DIR = Path(__file__).parent / "metric_modules"
 CLASSIFICATION = "sentiment_classification"
@@ -46,3 +52,46 @@ def score_regression(predictions, targets, round_predictions: bool = False) -> d
         references=np.asarray(targets, dtype=np.float64).reshape(-1),
         round_predictions=round_predictions,
     )
+
+
+def score_split(classifier: SentimentClassifier, ds: Dataset,
+                extra_metrics: tuple[str, ...] = ()) -> dict[str, float]:
+    """Scores of ``classifier`` on a split with ``input_ids`` and ``label`` (empty rows skipped)."""
+    table = ds.with_format("arrow")[:]
+    max_length = classifier.config.max_length
+    ids = [x[:max_length] for x in table["input_ids"].to_pylist()]
+    labels = np.asarray(table["label"].to_pylist())
+    keep = np.array([len(x) > 0 for x in ids], dtype=bool)
+    probs = classifier.predict_ids([x for x, k in zip(ids, keep) if k])
+    return score_classification(probs, labels[keep], extra_metrics=extra_metrics)
+
+
+def score_dataset(
+    classifier: SentimentClassifier,
+    dataset: str,
+    split: str = "test",
+    text_column: str | None = None,
+    label_column: str | None = None,
+    max_samples: int | None = None,
+    extra_metrics: tuple[str, ...] = (),
+) -> dict[str, float]:
+    """Load ``split`` of ``dataset`` as training would and score ``classifier`` on it.
+
+    ``validation`` is carved from train with the model's own seed and size, so on the
+    training data it is the same validation split that the model was selected on.
+    """
+    from hfsent.data import load_splits
+    from hfsent.tokenize import tokenize_dataset
+
+    cfg = classifier.config
+    overrides = {"dataset": dataset, "max_train_samples": 0, "max_eval_samples": max_samples}
+    if text_column:
+        overrides["text_column"] = text_column
+    if label_column:
+        overrides["label_column"] = label_column
+    splits = load_splits(dataclasses.replace(cfg, **overrides))
+    if split not in splits:
+        raise ValueError(f"split must be one of {sorted(splits)}, got {split!r}")
+    tokens = tokenize_dataset(splits[split], cfg.spacy_model, cfg.lowercase, cfg.num_proc)
+    scores = score_split(classifier, classifier.vocab.encode_dataset(tokens), extra_metrics)
+    return {**scores, "num_examples": len(tokens)}

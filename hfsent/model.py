@@ -36,6 +36,12 @@ def build_model(config: Config, vocab_size: int) -> keras.Model:
 
 def compile_model(model: keras.Model, config: Config, steps_per_epoch: int | None = None) -> keras.Model:
     learning_rate = config.learning_rate
+    if config.lr_decay != 1.0:
+        if not steps_per_epoch:
+            raise ValueError("lr_decay needs steps_per_epoch")
+        learning_rate = keras.optimizers.schedules.ExponentialDecay(
+            config.learning_rate, decay_steps=steps_per_epoch, decay_rate=config.lr_decay, staircase=True
+        )
     model.compile(
         # clipnorm keeps early GRU updates from exploding on long reviews
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=1.0),

@@ -32,6 +32,20 @@ class SentimentClassifier:
     def load(cls, folder: str | Path) -> SentimentClassifier:
         return cls(*load_artifacts(folder))
 
+    @classmethod
+    def from_pretrained(cls, repo_id_or_path: str | Path, revision: str | None = None,
+                        **kwargs) -> SentimentClassifier:
+        """A local folder, or a Hub repo id at ``revision`` (see :func:`hfsent.hub.from_pretrained`)."""
+        from hfsent.hub import from_pretrained
+
+        return from_pretrained(repo_id_or_path, revision=revision, **kwargs)
+
+    def push_to_hub(self, repo_id: str, **kwargs):
+        """Upload this classifier to ``repo_id`` (see :func:`hfsent.hub.push_to_hub`)."""
+        from hfsent.hub import push_to_hub
+
+        return push_to_hub(self, repo_id, **kwargs)
+
     def save(self, folder: str | Path, overwrite: bool = False, **kwargs) -> Path:
         return save_artifacts(folder, self.model, self.vocab, self.config, overwrite=overwrite, **kwargs)
 

@@ -16,12 +16,13 @@ from pathlib import Path
 
 import keras
 import numpy as np
-from datasets import Dataset, DatasetDict
+from datasets import DatasetDict
 
 from hfsent.batching import bucket_boundaries, lengths_of, make_dataset
+from hfsent.card import write_card
 from hfsent.config import Config
 from hfsent.data import load_splits
-from hfsent.metrics import score_classification
+from hfsent.metrics import score_split
 from hfsent.model import build_model, compile_model
 from hfsent.predict import SentimentClassifier
 from hfsent.tokenize import tokenize_dataset
@@ -62,25 +63,21 @@ def prepare_data(config: Config) -> PreparedData:
     return PreparedData(encoded, vocab, boundaries, time.perf_counter() - start)
 
 
-def score_split(classifier: SentimentClassifier, ds: Dataset) -> dict[str, float]:
-    """Classification scores of ``classifier`` on an encoded split (empty reviews skipped)."""
-    table = ds.with_format("arrow")[:]
-    ids = [np.asarray(x[: classifier.config.max_length], dtype=np.int32)
-           for x in table["input_ids"].to_pylist()]
-    labels = np.asarray(table["label"].to_pylist())
-    keep = np.array([len(x) > 0 for x in ids], dtype=bool)
-    probs = classifier.predict_ids([x for x, k in zip(ids, keep) if k])
-    return score_classification(probs, labels[keep])
-
-
 def train(
     config: Config,
     output_dir: str | Path | None = None,
     overwrite: bool = False,
     callbacks: list[keras.callbacks.Callback] | None = None,
     verbose: int | str = "auto",
+    score_test: bool = True,
+    repo_id: str | None = None,
 ) -> TrainResult:
-    """Train, score validation and test, and (with ``output_dir``) save the model folder."""
+    """Train, score validation and test, and (with ``output_dir``) save the model folder.
+
+    ``score_test=False`` leaves the test split alone: use it when comparing settings, so
+    that only validation scores inform the choice.  ``repo_id`` is named in the model
+    card's usage snippets.
+    """
     if output_dir is not None and Path(output_dir).exists() and any(Path(output_dir).iterdir()) \
             and not overwrite:
         # Checked up front so that a long training run does not end in this error.
@@ -94,7 +91,8 @@ def train(
                             data.boundaries, shuffle=True, seed=config.seed)
     val_ds = make_dataset(data.splits["validation"], config.batch_size * 4, config.max_length,
                           data.boundaries)
-    model = compile_model(build_model(config, len(data.vocab)), config)
+    steps_per_epoch = -(-len(data.splits["train"]) // config.batch_size)  # about: buckets add remainders
+    model = compile_model(build_model(config, len(data.vocab)), config, steps_per_epoch)
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience,
                                          restore_best_weights=True)
     start = time.perf_counter()
@@ -110,7 +108,7 @@ def train(
     losses = history.history.get("val_loss", [])
     metrics = {
         "validation": score_split(classifier, data.splits["validation"]),
-        "test": score_split(classifier, data.splits["test"]),
+        "test": score_split(classifier, data.splits["test"]) if score_test else None,
         "num_examples": {name: len(ds) for name, ds in data.splits.items()},
         "epochs_trained": len(losses),
         "best_epoch": int(np.argmin(losses)) + 1 if losses else None,
@@ -119,5 +117,8 @@ def train(
     }
     log.info("validation: %s", metrics["validation"])
     log.info("test: %s", metrics["test"])
-    saved = classifier.save(output_dir, overwrite=overwrite, metrics=metrics) if output_dir else None
+    saved = None
+    if output_dir:
+        saved = classifier.save(output_dir, overwrite=overwrite, metrics=metrics,
+                                extra=lambda tmp: write_card(tmp, config, metrics, repo_id or "USER/REPO"))
     return TrainResult(classifier, metrics, metrics["history"], saved)

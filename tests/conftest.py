@@ -1,16 +1,22 @@
-"""Shared fixtures: an isolated Hugging Face cache and tiny, clearly separable reviews.
+"""Shared fixtures: an isolated Hugging Face cache, a local Hub, and tiny separable reviews.
 
-Every test runs offline against files made here; nothing is downloaded.
+Nothing leaves 127.0.0.1: ``HF_ENDPOINT`` points at :class:`tests.hubserver.FakeHub`, set
+here before ``huggingface_hub`` is first imported (it reads the endpoint at import time).
+``HF_HUB_DISABLE_XET=1`` because the local Hub speaks git-LFS, not Xet.
 """
 
 import os
 import random
 import tempfile
 
-_HOME = tempfile.mkdtemp(prefix="hfsent-tests-hf-")
-os.environ["HF_HOME"] = _HOME
-os.environ["HF_HUB_OFFLINE"] = "1"
+from tests.hubserver import FakeHub
+
+HUB = FakeHub()
+os.environ["HF_ENDPOINT"] = HUB.url
+os.environ["HF_HUB_DISABLE_XET"] = "1"
+os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="hfsent-tests-hf-")
 os.environ["HF_DATASETS_OFFLINE"] = "1"
+os.environ["HF_TOKEN"] = "hf_testtoken_not_secret"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pandas as pd  # noqa: E402
@@ -61,6 +67,11 @@ def kaggle_csv(tmp_path_factory):
     path = tmp_path_factory.mktemp("kaggle") / "IMDB Dataset.csv"
     df.to_csv(path, index=False)
     return path
+
+
+@pytest.fixture(scope="session")
+def hub():
+    return HUB
 
 
 def tiny_config(dataset, **overrides) -> Config:

@@ -1,0 +1,83 @@
+"""The model card (the repo's ``README.md``), filled from the config and the test scores.
+
+The template is ``model_card.md`` at the top of the repository (packaged as
+``hfsent/model_card_template.md``).  Metadata is built with huggingface_hub's
+``ModelCardData`` / ``EvalResult``, so the Hub reads a valid ``model-index`` with the
+test-split results.  Scores come from ``metrics.json``, i.e. the same evaluate modules
+that ``scripts/score.py`` runs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from pathlib import Path
+
+from huggingface_hub import EvalResult, ModelCard, ModelCardData
+
+from hfsent.config import Config
+
+TEMPLATE = Path(__file__).with_name("model_card_template.md")
+CARD_NAME = "README.md"
+CURVES_NAME = "training_curves.png"
+METRIC_NAMES = {"accuracy": "Accuracy", "f1": "F1", "precision": "Precision", "recall": "Recall",
+                "roc_auc": "ROC AUC"}
+
+
+def dataset_id_of(config: Config) -> str | None:
+    """The Hub id of the training data: ``dataset_id``, or ``dataset`` when it is a Hub id."""
+    if config.dataset_id:
+        return config.dataset_id
+    looks_like_id = re.fullmatch(r"[\w.-]+/[\w.-]+", config.dataset) is not None
+    return config.dataset if looks_like_id and not os.path.exists(config.dataset) else None
+
+
+def build_card(
+    config: Config, metrics: dict, repo_id: str = "USER/REPO", folder: Path | None = None
+) -> ModelCard:
+    dataset_id = dataset_id_of(config)
+    dataset_name = dataset_id or Path(config.dataset.split(",")[0]).name
+    test = metrics.get("test") or {}
+    eval_results = [
+        EvalResult(task_type="text-classification", task_name="Sentiment classification",
+                   dataset_type=dataset_id or dataset_name, dataset_name=dataset_name,
+                   dataset_split="test", metric_type=key, metric_name=METRIC_NAMES[key],
+                   metric_value=round(float(test[key]), 4))
+        for key in METRIC_NAMES if key in test
+    ]
+    model_name = repo_id.split("/")[-1]
+    card_data = ModelCardData(
+        language="en", license="apache-2.0", library_name="keras", pipeline_tag="text-classification",
+        tags=["sentiment-analysis", "keras", "gru", "hfsent", "text-classification"],
+        datasets=[dataset_id] if dataset_id else None, metrics=list(METRIC_NAMES),
+        model_name=model_name, eval_results=eval_results or None,
+    )
+    rows = [(split, metrics[split]) for split in ("validation", "test") if metrics.get(split)]
+    architecture = ("bidirectional " if config.bidirectional else "") + "GRU"
+    has_curves = folder is not None and (folder / CURVES_NAME).is_file()
+    return ModelCard.from_template(
+        card_data, template_path=str(TEMPLATE), model_name=model_name, repo_id=repo_id,
+        architecture=architecture, dataset_name=dataset_name, config=dataclasses.asdict(config),
+        score_rows=[(s, _Scores(m)) for s, m in rows], curves=CURVES_NAME if has_curves else None,
+        num_train=metrics.get("num_examples", {}).get("train", "?"),
+        num_validation=metrics.get("num_examples", {}).get("validation", "?"),
+        num_test=metrics.get("num_examples", {}).get("test", "?"),
+        epochs_trained=metrics.get("epochs_trained", "?"), best_epoch=metrics.get("best_epoch", "?"),
+    )
+
+
+class _Scores(dict):
+    """Attribute access for the template (``m.accuracy``), ``nan`` for a missing score."""
+
+    def __getattr__(self, name: str) -> float:
+        return float(self.get(name, float("nan")))
+
+
+def write_card(folder: str | Path, config: Config, metrics: dict, repo_id: str = "USER/REPO") -> Path:
+    folder = Path(folder)
+    path = folder / CARD_NAME
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(str(build_card(config, metrics, repo_id, folder)), encoding="utf-8")
+    os.replace(tmp, path)
+    return path

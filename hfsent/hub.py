@@ -1,0 +1,116 @@
+"""Share model folders on the Hugging Face Hub and load them back.
+
+A Hub repo holds exactly the folder layout of :mod:`hfsent.artifacts`, pushed in one
+commit.  Loading downloads only those files (``allow_patterns``): a pickle or any other
+file that someone added to the repo is never fetched.  The token comes from
+``HF_TOKEN`` or the saved login (``hf auth login``) unless passed explicitly, and is
+never printed or written anywhere by hfsent.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from huggingface_hub import CommitInfo, CommitOperationAdd, HfApi, constants, snapshot_download
+from huggingface_hub.errors import (
+    HfHubHTTPError,
+    LocalEntryNotFoundError,
+    RepositoryNotFoundError,
+    RevisionNotFoundError,
+)
+
+from hfsent.artifacts import ARTIFACT_FILES, METRICS_NAME
+from hfsent.card import CARD_NAME, build_card
+from hfsent.config import Config
+from hfsent.predict import SentimentClassifier
+
+
+class HubError(RuntimeError):
+    """A Hub operation failed; the message says what to do."""
+
+
+def _artifact_paths(folder: Path) -> list[Path]:
+    paths = {p for pattern in ARTIFACT_FILES for p in folder.glob(pattern) if p.is_file()}
+    return sorted(paths)
+
+
+def push_to_hub(
+    folder_or_model: str | Path | SentimentClassifier,
+    repo_id: str,
+    *,
+    private: bool | None = None,
+    revision: str | None = None,
+    commit_message: str | None = None,
+    token: str | None = None,
+) -> CommitInfo:
+    """Upload a model folder (or an in-memory classifier) to ``repo_id`` in ONE commit.
+
+    Creates the repo (and the ``revision`` branch) if needed.  The model card is rebuilt
+    for ``repo_id`` so that its usage snippets name the right repo.  Returns the commit;
+    ``.commit_url`` is its address.
+    """
+    if isinstance(folder_or_model, SentimentClassifier):
+        with tempfile.TemporaryDirectory() as tmp:
+            folder_or_model.save(Path(tmp) / "model")
+            return push_to_hub(Path(tmp) / "model", repo_id, private=private, revision=revision,
+                               commit_message=commit_message, token=token)
+    folder = Path(folder_or_model)
+    config = Config.load(folder)
+    metrics_path = folder / METRICS_NAME
+    metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
+    card = str(build_card(config, metrics, repo_id, folder)).encode("utf-8")
+    operations = [CommitOperationAdd(path_in_repo=p.name, path_or_fileobj=str(p))
+                  for p in _artifact_paths(folder) if p.name != CARD_NAME]
+    operations.append(CommitOperationAdd(path_in_repo=CARD_NAME, path_or_fileobj=card))
+    if commit_message is None:
+        accuracy = (metrics.get("test") or {}).get("accuracy")
+        commit_message = "Upload hfsent model" + (f" (test accuracy {accuracy:.4f})" if accuracy else "")
+
+    api = HfApi(token=token)
+    try:
+        api.create_repo(repo_id, private=private, exist_ok=True)
+        if revision not in (None, constants.DEFAULT_REVISION):
+            api.create_branch(repo_id, branch=revision, exist_ok=True)
+        return api.create_commit(repo_id, operations, commit_message=commit_message, revision=revision)
+    except HfHubHTTPError as err:
+        status = err.response.status_code if err.response is not None else None
+        if status in (401, 403):
+            raise HubError(
+                f"the Hub refused to let you write to {repo_id!r} (HTTP {status}). Log in with "
+                "`hf auth login` or set HF_TOKEN to a token with write access to that namespace."
+            ) from None
+        raise HubError(f"pushing to {repo_id!r} failed: {_first_line(err)}; nothing was committed "
+                       "unless a commit URL was printed") from None
+
+
+def _first_line(err: Exception) -> str:
+    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+
+
+def download(repo_id: str, revision: str | None = None, cache_dir: str | Path | None = None,
+             token: str | None = None) -> Path:
+    """Download the artifact files of ``repo_id`` at ``revision`` into the HF cache."""
+    try:
+        return Path(snapshot_download(repo_id, revision=revision, cache_dir=cache_dir, token=token,
+                                      allow_patterns=list(ARTIFACT_FILES)))
+    except RepositoryNotFoundError:
+        raise HubError(f"model repo {repo_id!r} was not found on {constants.ENDPOINT} "
+                       "(or it is private and no valid token was given)") from None
+    except RevisionNotFoundError:
+        raise HubError(f"revision {revision!r} does not exist in {repo_id!r}") from None
+    except LocalEntryNotFoundError:
+        raise HubError(
+            f"{repo_id!r} is not in the local cache and the Hub cannot be reached "
+            f"(HF_HUB_OFFLINE={'1' if constants.HF_HUB_OFFLINE else '0'}). Download it once while "
+            "online; afterwards HF_HUB_OFFLINE=1 serves it from the cache."
+        ) from None
+
+
+def from_pretrained(repo_id_or_path: str | Path, revision: str | None = None,
+                    cache_dir: str | Path | None = None, token: str | None = None) -> SentimentClassifier:
+    """Load from a local model folder, or from the Hub by repo id (optionally a pinned revision)."""
+    if Path(repo_id_or_path).is_dir():
+        return SentimentClassifier.load(repo_id_or_path)
+    return SentimentClassifier.load(download(str(repo_id_or_path), revision, cache_dir, token))
