@@ -11,7 +11,8 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 from hfsent.config import Config, preset  # noqa: E402
 from hfsent.predict import SentimentClassifier  # noqa: E402
-from hfsent.train import train  # noqa: E402
 
-__all__ = ["Config", "SentimentClassifier", "preset", "train"]
+# Training lives in ``hfsent.train.train``; it is not re-exported here so that the name
+# ``hfsent.train`` keeps meaning the module.
+__all__ = ["Config", "SentimentClassifier", "preset"]
 __version__ = "0.1.0"

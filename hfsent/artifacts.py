@@ -96,13 +96,48 @@ def save_artifacts(
     return atomic_folder(folder, fill, overwrite=overwrite)
 
 
+class UnsafeModelError(ValueError):
+    """The Keras config asks for something an hfsent model never contains."""
+
+
+_FORBIDDEN_CLASSES = {"Lambda", "TFOpLambda", "function", "__lambda__"}
+
+
+def check_keras_config(config: dict, where: str = "config.json") -> None:
+    """Refuse any object that is not a built-in Keras class, and any Lambda.
+
+    Runs on the JSON before Keras deserializes anything, on top of Keras' own
+    ``safe_mode``: an hfsent model is built only from ``keras.*`` classes, so a custom
+    class or a Lambda in a downloaded config means someone else's code, and nothing of
+    it is imported or run.
+    """
+    stack = [config]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            name, module = node.get("class_name"), node.get("module")
+            if name is not None and (name in _FORBIDDEN_CLASSES or module is not None and not (
+                    module == "keras" or module.startswith("keras."))):
+                raise UnsafeModelError(
+                    f"{where} refers to {module or '?'}.{name}: hfsent models contain only built-in "
+                    "Keras layers, so this model is refused without running any of its code"
+                )
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
 def load_artifacts(folder: str | Path, safe_mode: bool = True) -> tuple[keras.Model, Vocabulary, Config]:
-    """Model, vocabulary and config from ``folder``, checked against each other."""
+    """Model, vocabulary and config from ``folder``, checked against each other.
+
+    The Keras config is screened by :func:`check_keras_config` before Keras reads it.
+    """
     folder = Path(folder)
     config = Config.load(folder)
     missing = [name for name in (*KERAS_FILES, VOCAB_NAME) if not (folder / name).is_file()]
     if missing:
         raise FileNotFoundError(f"{folder} is missing {missing}")
+    check_keras_config(json.loads((folder / "config.json").read_text(encoding="utf-8")))
     vocab = Vocabulary.load(folder)
     model = keras.saving.load_model(folder, compile=False, safe_mode=safe_mode)
     check_consistent(model, vocab, config)

@@ -37,6 +37,9 @@ class Config:
     min_freq: int = field(default=2, metadata={"help": "drop words seen fewer times in train"})
     max_vocab_size: int = field(default=30000, metadata={"help": "largest vocabulary, PAD and UNK included"})
     max_length: int = field(default=400, metadata={"help": "reviews are truncated to this many tokens"})
+    pretrain_embeddings: bool = field(default=False, metadata={"help": "initialise the Embedding with word2vec trained on train + the unlabelled split"})
+    word2vec_epochs: int = 3
+    unlabeled_split: str = field(default="unsupervised", metadata={"help": "split of unlabelled reviews used by --pretrain-embeddings, if the source has it"})
     # model
     embedding_dim: int = 128
     gru_units: int = 64

@@ -10,7 +10,9 @@ never printed or written anywhere by hfsent.
 from __future__ import annotations
 
 import json
+import logging
 import tempfile
+import time
 from pathlib import Path
 
 from huggingface_hub import CommitInfo, CommitOperationAdd, HfApi, constants, snapshot_download
@@ -25,6 +27,17 @@ from hfsent.artifacts import ARTIFACT_FILES, METRICS_NAME
 from hfsent.card import CARD_NAME, build_card
 from hfsent.config import Config
 from hfsent.predict import SentimentClassifier
+
+try:  # the HTTP client under huggingface_hub: httpx2 from 2.x, httpx before
+    from httpx2 import TransportError
+except ImportError:  # pragma: no cover
+    from httpx import TransportError
+
+
+log = logging.getLogger(__name__)
+# Seconds to wait before the 2nd, 3rd... attempt of a whole push after a 5xx or a dropped
+# connection; huggingface_hub already retries each single upload request on its own.
+RETRY_WAITS = (2.0, 8.0)
 
 
 class HubError(RuntimeError):
@@ -69,20 +82,35 @@ def push_to_hub(
         commit_message = "Upload hfsent model" + (f" (test accuracy {accuracy:.4f})" if accuracy else "")
 
     api = HfApi(token=token)
-    try:
-        api.create_repo(repo_id, private=private, exist_ok=True)
-        if revision not in (None, constants.DEFAULT_REVISION):
-            api.create_branch(repo_id, branch=revision, exist_ok=True)
-        return api.create_commit(repo_id, operations, commit_message=commit_message, revision=revision)
-    except HfHubHTTPError as err:
-        status = err.response.status_code if err.response is not None else None
-        if status in (401, 403):
-            raise HubError(
-                f"the Hub refused to let you write to {repo_id!r} (HTTP {status}). Log in with "
-                "`hf auth login` or set HF_TOKEN to a token with write access to that namespace."
-            ) from None
-        raise HubError(f"pushing to {repo_id!r} failed: {_first_line(err)}; nothing was committed "
-                       "unless a commit URL was printed") from None
+    for attempt, wait in enumerate((*RETRY_WAITS, None)):
+        try:
+            api.create_repo(repo_id, private=private, exist_ok=True)
+            if revision not in (None, constants.DEFAULT_REVISION):
+                api.create_branch(repo_id, branch=revision, exist_ok=True)
+            # One commit: the Hub applies it whole or not at all, so a failure leaves the
+            # remote repo as it was.  Uploads of single files are retried by the client.
+            return api.create_commit(repo_id, operations, commit_message=commit_message,
+                                     revision=revision)
+        except HfHubHTTPError as err:
+            status = err.response.status_code if err.response is not None else None
+            if status in (401, 403):
+                raise HubError(
+                    f"the Hub refused to let you write to {repo_id!r} (HTTP {status}). Log in with "
+                    "`hf auth login` or set HF_TOKEN to a token with write access to that namespace."
+                ) from None
+            if status is None or status < 500 or wait is None:
+                raise HubError(_failed(repo_id, attempt, err)) from None
+        except (TransportError, OSError) as err:
+            if wait is None:
+                raise HubError(_failed(repo_id, attempt, err)) from None
+        log.warning("push to %s failed (attempt %d), retrying in %ss", repo_id, attempt + 1, wait)
+        time.sleep(wait)
+    raise AssertionError("unreachable")
+
+
+def _failed(repo_id: str, attempt: int, err: Exception) -> str:
+    return (f"pushing to {repo_id!r} failed after {attempt + 1} attempt(s): {_first_line(err)}. "
+            "Nothing was committed; the local folder is unchanged.")
 
 
 def _first_line(err: Exception) -> str:

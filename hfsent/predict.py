@@ -85,3 +85,15 @@ class SentimentClassifier:
             out.append({"label": names[label], "score": float(p if label else 1 - p),
                         "probability_positive": float(p)})
         return out
+
+
+def read_lines(data: bytes, source: str) -> list[str]:
+    """Non-blank lines of UTF-8 ``data``; a clear error names ``source`` and the bad byte."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"{source} is not valid UTF-8: byte 0x{data[err.start]:02x} at offset {err.start} "
+            "cannot be decoded (re-save the file as UTF-8)"
+        ) from None
+    return [line for line in text.splitlines() if line.strip()]

@@ -53,9 +53,16 @@ def _tokenize_batch(batch: dict, spacy_model: str, lowercase: bool) -> dict:
 
 
 def tokenize_dataset(
-    ds: Dataset, spacy_model: str = "blank:en", lowercase: bool = True, num_proc: int | None = None
+    ds: Dataset,
+    spacy_model: str = "blank:en",
+    lowercase: bool = True,
+    num_proc: int | None = None,
+    load_from_cache_file: bool | None = None,
 ) -> Dataset:
-    """Add a ``tokens`` column (and drop ``text``), cached by ``datasets``."""
+    """Add a ``tokens`` column (and drop ``text``), cached by ``datasets``.
+
+    ``load_from_cache_file=False`` recomputes even when a cached result exists.
+    """
     num_proc = num_proc or os.cpu_count() or 1
     # One process per few thousand rows at most: start-up costs more than tiny shards save.
     num_proc = max(1, min(num_proc, len(ds) // 2000))
@@ -66,5 +73,6 @@ def tokenize_dataset(
         num_proc=num_proc if num_proc > 1 else None,
         fn_kwargs={"spacy_model": spacy_model, "lowercase": lowercase},
         remove_columns=["text"],
+        load_from_cache_file=load_from_cache_file,
         desc=f"Tokenizing with spaCy ({spacy_model})",
     )

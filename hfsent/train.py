@@ -9,6 +9,7 @@ at the end, with the model that validation chose.
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from hfsent.data import load_splits
 from hfsent.metrics import score_split
 from hfsent.model import build_model, compile_model
 from hfsent.predict import SentimentClassifier
+from hfsent.pretrain import pretrained_embeddings
 from hfsent.tokenize import tokenize_dataset
 from hfsent.vocab import Vocabulary
 
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class PreparedData:
     splits: DatasetDict  # label + input_ids per split
+    tokens: DatasetDict  # label + tokens per split
     vocab: Vocabulary
     boundaries: list[int]
     seconds: float = 0.0
@@ -60,7 +63,19 @@ def prepare_data(config: Config) -> PreparedData:
         if int(lengths_of(ds).max(initial=0)) == 0:
             raise ValueError(f"the {name} split tokenizes to nothing: every review has zero tokens")
     boundaries = bucket_boundaries(lengths_of(encoded["train"], config.max_length), config.num_buckets)
-    return PreparedData(encoded, vocab, boundaries, time.perf_counter() - start)
+    return PreparedData(encoded, tokenized, vocab, boundaries, time.perf_counter() - start)
+
+
+def _backup_callback(output_dir: Path, resume: bool) -> keras.callbacks.BackupAndRestore:
+    backup = output_dir.with_name(f".{output_dir.name}.backup")
+    if backup.exists() and not resume:
+        log.warning("discarding the backup of an interrupted run in %s (pass --resume to continue it)",
+                    backup)
+        shutil.rmtree(backup)
+    elif resume:
+        log.info("resuming from %s" if backup.exists() else "no backup in %s: starting afresh", backup)
+    # double_checkpoint keeps the previous epoch's copy, so a kill during a save is survivable
+    return keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True)
 
 
 def train(
@@ -71,12 +86,18 @@ def train(
     verbose: int | str = "auto",
     score_test: bool = True,
     repo_id: str | None = None,
+    resume: bool = False,
 ) -> TrainResult:
     """Train, score validation and test, and (with ``output_dir``) save the model folder.
 
     ``score_test=False`` leaves the test split alone: use it when comparing settings, so
     that only validation scores inform the choice.  ``repo_id`` is named in the model
     card's usage snippets.
+
+    With ``output_dir``, the weights are backed up after every epoch to a hidden sibling
+    folder (``.NAME.backup``).  If the process dies, ``resume=True`` continues from the
+    last completed epoch; without it a stale backup is discarded and training starts over.
+    The backup is deleted when training finishes.
     """
     if output_dir is not None and Path(output_dir).exists() and any(Path(output_dir).iterdir()) \
             and not overwrite:
@@ -93,15 +114,21 @@ def train(
                           data.boundaries)
     steps_per_epoch = -(-len(data.splits["train"]) // config.batch_size)  # about: buckets add remainders
     model = compile_model(build_model(config, len(data.vocab)), config, steps_per_epoch)
+    if config.pretrain_embeddings:
+        matrix = pretrained_embeddings(config, data.vocab, data.tokens["train"])
+        model.get_layer("embedding").set_weights([matrix])
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience,
                                          restore_best_weights=True)
+    callbacks = [stop, *(callbacks or [])]
+    if output_dir is not None:
+        callbacks.append(_backup_callback(Path(output_dir), resume))
     start = time.perf_counter()
     with warnings.catch_warnings():
         # Bucketed batches have no known count, so Keras warns at the end of each epoch
         # that the input "ran out of data": that is the intended end of the epoch.
         warnings.filterwarnings("ignore", message="Your input ran out of data")
         history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, shuffle=False,
-                            callbacks=[stop, *(callbacks or [])], verbose=verbose)
+                            callbacks=callbacks, verbose=verbose)
     train_seconds = time.perf_counter() - start
 
     classifier = SentimentClassifier(model, data.vocab, config)

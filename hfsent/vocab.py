@@ -56,7 +56,9 @@ class Vocabulary:
         """Encode a column of token lists to a column of id lists, vectorized."""
         if isinstance(lists, pa.ChunkedArray):
             lists = lists.combine_chunks()
-        ids = pc.fill_null(pc.index_in(lists.flatten(), value_set=self._values), UNK_ID)
+        # cast: a batch of only empty lists arrives typed list<null>
+        flat = lists.flatten().cast(pa.string())
+        ids = pc.fill_null(pc.index_in(flat, value_set=self._values), UNK_ID)
         offsets = pc.subtract(lists.offsets, lists.offsets[0])
         return pa.ListArray.from_arrays(offsets, ids.cast(pa.int32()))
 

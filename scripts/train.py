@@ -16,6 +16,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--output-dir", default="runs/hfsent",
                         help="model folder to write (default: runs/hfsent)")
     parser.add_argument("--overwrite", action="store_true", help="replace a non-empty --output-dir")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue an interrupted run from its last completed epoch")
     hub = parser.add_argument_group("sharing on the Hugging Face Hub")
     hub.add_argument("--push", action="store_true", help="push the model folder to --repo-id after training")
     hub.add_argument("--repo-id", default=None, help="Hub repo to push to, e.g. USER/imdb-gru")
@@ -24,11 +26,13 @@ def main(argv: list[str] | None = None) -> None:
     add_config_arguments(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("gensim").setLevel(logging.WARNING)
 
     if args.push and not args.repo_id:
         parser.error("--push needs --repo-id")
     config = config_from_args(args)
-    result = train(config, args.output_dir, overwrite=args.overwrite, repo_id=args.repo_id)
+    result = train(config, args.output_dir, overwrite=args.overwrite, repo_id=args.repo_id,
+                   resume=args.resume)
     summary = {split: result.metrics[split] for split in ("validation", "test")}
     print(json.dumps(summary, indent=2))
     print(f"saved to {result.output_dir}")

@@ -1,0 +1,164 @@
+"""Measurements behind BENCHMARKS.md: tokenization, padding, throughput, latency, accuracy.
+
+Every figure comes from one process (``scripts/bench.py``) on one machine, so ratios
+compare like with like.  The "notebook" pipeline is the classroom notebook's: every
+review left-padded to the longest review in the data, fixed batches of 20.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+
+import keras
+import numpy as np
+import pyarrow.compute as pc
+import tensorflow as tf
+from datasets import Dataset
+
+from hfsent.batching import lengths_of, make_dataset
+from hfsent.config import Config
+from hfsent.model import build_model, compile_model
+from hfsent.predict import SentimentClassifier
+from hfsent.tokenize import tokenize_dataset
+from hfsent.vocab import PAD_ID
+
+
+def machine() -> dict:
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    gpus = [d.name for d in tf.config.list_physical_devices("GPU")]
+    return {"cores": os.cpu_count(), "ram_gib": round(mem, 1), "python": platform.python_version(),
+            "tensorflow": tf.__version__, "keras": keras.__version__, "gpus": ", ".join(gpus) or "none"}
+
+
+def tokenization(ds: Dataset, spacy_model: str = "blank:en") -> list[dict]:
+    """Docs/s and tokens/s of the map step with 1 and 2 processes, then a cached rerun."""
+    rows = []
+    for num_proc in (1, 2):
+        start = time.perf_counter()
+        out = tokenize_dataset(ds, spacy_model, num_proc=num_proc, load_from_cache_file=False)
+        seconds = time.perf_counter() - start
+        tokens = int(pc.sum(pc.list_value_length(out.with_format("arrow")[:]["tokens"])).as_py())
+        rows.append({"run": f"num_proc={num_proc}", "seconds": seconds,
+                     "docs_per_s": len(ds) / seconds, "tokens_per_s": tokens / seconds})
+    start = time.perf_counter()
+    tokenize_dataset(ds, spacy_model, num_proc=2)
+    seconds = time.perf_counter() - start
+    rows.append({"run": "cached rerun", "seconds": seconds, "docs_per_s": len(ds) / seconds,
+                 "tokens_per_s": float("nan")})
+    return rows
+
+
+def padding_efficiency(encoded: Dataset, config: Config, boundaries: list[int]) -> list[dict]:
+    """Real tokens as a share of the tokens the GRU computes, for three ways of batching."""
+    raw = lengths_of(encoded)
+    capped = np.minimum(raw[raw > 0], config.max_length)
+    order = np.random.default_rng(config.seed).permutation(len(capped))
+    size = config.batch_size
+    per_batch = sum(capped[order[i:i + size]].max() * len(order[i:i + size])
+                    for i in range(0, len(order), size))
+    real = computed = 0
+    for ids, _ in make_dataset(encoded, size, config.max_length, boundaries, shuffle=True):
+        real += int(np.count_nonzero(ids.numpy()))
+        computed += int(np.prod(ids.shape))
+    truncated = f"truncated at {config.max_length}"
+    return [
+        {"pipeline": "notebook: every review padded to the longest, no truncation",
+         "real_share": raw.sum() / (raw.max() * len(raw))},
+        {"pipeline": f"random batches of {size} padded to their longest, {truncated}",
+         "real_share": capped.sum() / per_batch},
+        {"pipeline": f"hfsent: {len(boundaries) + 1} length buckets, batches of {size}, {truncated}",
+         "real_share": real / computed},
+    ]
+
+
+def _notebook_batches(encoded: Dataset, batch_size: int) -> tuple[tf.data.Dataset, int]:
+    """The notebook's input: left-padded to the longest review, fixed batches, no buckets."""
+    seqs = encoded.with_format("arrow")[:]["input_ids"].to_pylist()
+    labels = np.asarray(encoded["label"][:], dtype=np.float32)
+    padded = keras.utils.pad_sequences(seqs, padding="pre", value=PAD_ID)
+    data = tf.data.Dataset.from_tensor_slices((padded, labels)).batch(batch_size).prefetch(2)
+    return data, -(-len(seqs) // batch_size)
+
+
+def throughput(encoded: Dataset, config: Config, boundaries: list[int], max_steps: int = 30) -> list[dict]:
+    """Training tokens/s and seconds per epoch of the same model: notebook vs hfsent batches.
+
+    The notebook pipeline is timed over ``max_steps`` steps and its epoch time
+    extrapolated: a whole epoch of it takes too long to wait for.  Only real
+    (non-padding) tokens count as throughput.
+    """
+    vocab_rows = int(pc.max(pc.list_flatten(encoded.with_format("arrow")[:]["input_ids"])).as_py()) + 1
+    notebook, notebook_batches = _notebook_batches(encoded, 20)
+    bucketed = make_dataset(encoded, config.batch_size, config.max_length, boundaries, shuffle=True)
+    runs = [("notebook: left-padded to the longest review, batch 20", notebook, max_steps),
+            (f"hfsent: bucketed, right-padded, batch {config.batch_size}", bucketed, None)]
+    rows = []
+    for name, data, steps in runs:
+        keras.utils.set_random_seed(config.seed)
+        model = compile_model(build_model(config, vocab_rows), config, 1)
+        # Warm-up outside the timed loop: one step for the fixed-shape notebook batches, a
+        # whole epoch for the buckets, whose varying widths trigger a few re-traces at first.
+        for ids, y in data.take(1) if steps else data:
+            model.train_on_batch(ids, y)
+        tokens = batches = 0
+        start = time.perf_counter()
+        for ids, y in data.take(steps) if steps else data:
+            model.train_on_batch(ids, y)
+            tokens += int(np.count_nonzero(ids.numpy()))
+            batches += 1
+        seconds = time.perf_counter() - start
+        epoch = seconds * notebook_batches / batches if steps else seconds
+        rows.append({"pipeline": name, "batches_timed": batches, "real_tokens_per_s": tokens / seconds,
+                     "seconds_per_epoch": epoch, "extrapolated": steps is not None})
+    return rows
+
+
+def inference(classifier: SentimentClassifier, texts: list[str], n_single: int = 200) -> dict:
+    """p50/p95 latency of one review through ``predict``, and reviews/s over all ``texts``."""
+    classifier.predict(texts[:1])
+    latencies = []
+    for text in texts[:n_single]:
+        start = time.perf_counter()
+        classifier.predict([text])
+        latencies.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    classifier.predict_proba(texts)
+    seconds = time.perf_counter() - start
+    return {"p50_ms": 1000 * float(np.percentile(latencies, 50)),
+            "p95_ms": 1000 * float(np.percentile(latencies, 95)),
+            "reviews": len(texts), "seconds": seconds, "reviews_per_s": len(texts) / seconds}
+
+
+def tfidf_baseline(train: Dataset, test: Dataset) -> dict:
+    """TF-IDF (1-2-grams) + logistic regression: the reference a GRU has to beat."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    from hfsent.metrics import score_classification
+    from hfsent.tokenize import clean
+
+    start = time.perf_counter()
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_df=0.95, sublinear_tf=True,
+                                 preprocessor=lambda t: clean(t).lower())
+    x_train = vectorizer.fit_transform(train["text"][:])
+    model = LogisticRegression(C=4.0, max_iter=1000).fit(x_train, train["label"][:])
+    probs = model.predict_proba(vectorizer.transform(test["text"][:]))[:, 1]
+    seconds = time.perf_counter() - start
+    return {**score_classification(probs, test["label"][:]), "seconds": seconds}
+
+
+def validation_sweep(base: Config, grid: list[dict]) -> list[dict]:
+    """Train each variant of ``base`` and report validation scores only (test is not touched)."""
+    import dataclasses
+
+    from hfsent.train import train
+
+    rows = []
+    for overrides in grid:
+        start = time.perf_counter()
+        result = train(dataclasses.replace(base, **overrides), None, verbose=0, score_test=False)
+        rows.append({"overrides": overrides, **result.metrics["validation"],
+                     "best_epoch": result.metrics["best_epoch"], "seconds": time.perf_counter() - start})
+    return rows

@@ -1,0 +1,80 @@
+"""Word2vec embeddings trained on the task's own unlabelled text, to initialise the Embedding.
+
+IMDB ships 50,000 unlabelled reviews next to its 25,000 training reviews.  Skip-gram
+word2vec (gensim) over train + unsupervised text gives every vocabulary word a vector
+before the GRU sees a label; Dai & Le (2015) report that this lifts a randomly
+initialised LSTM on IMDB from 0.865 to 0.900.  No outside weights are used, and the
+validation and test splits are never part of the corpus.
+
+Words of the vocabulary that word2vec did not keep (rarer than its ``min_count``) get
+small random vectors; ``[PAD]`` gets zeros.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+from datasets import Dataset
+
+from hfsent.config import Config
+from hfsent.vocab import PAD_ID, Vocabulary
+
+log = logging.getLogger(__name__)
+
+
+class TokenCorpus:
+    """Restartable iterable of token lists over Arrow ``tokens`` columns (gensim reads it
+    once per epoch), converted batch by batch so that no full Python copy is held."""
+
+    def __init__(self, datasets: Sequence[Dataset], batch_size: int = 2048):
+        self.datasets, self.batch_size = list(datasets), batch_size
+
+    def __iter__(self) -> Iterator[list[str]]:
+        for ds in self.datasets:
+            for batch in ds.with_format("arrow").iter(batch_size=self.batch_size):
+                yield from batch["tokens"].to_pylist()
+
+
+def word2vec_matrix(
+    corpus: Sequence[Dataset], vocab: Vocabulary, dim: int, epochs: int = 5, seed: int = 0,
+    workers: int | None = None,
+) -> np.ndarray:
+    """A ``(len(vocab), dim)`` float32 matrix with word2vec vectors for the vocabulary."""
+    from gensim.models import Word2Vec
+
+    model = Word2Vec(
+        sentences=TokenCorpus(corpus), vector_size=dim, window=5, min_count=3, sg=1, negative=5,
+        sample=1e-4, epochs=epochs, seed=seed, workers=workers or os.cpu_count() or 1,
+    )
+    rng = np.random.default_rng(seed)
+    scale = float(np.std(model.wv.vectors))
+    matrix = rng.normal(0.0, scale, size=(len(vocab), dim)).astype(np.float32)
+    found = 0
+    for i, token in enumerate(vocab.tokens):
+        if token in model.wv.key_to_index:
+            matrix[i] = model.wv[token]
+            found += 1
+    matrix[PAD_ID] = 0.0
+    log.info("word2vec: %d of %d vocabulary words have a vector", found, len(vocab))
+    return matrix
+
+
+def pretrained_embeddings(config: Config, vocab: Vocabulary, train_tokens: Dataset) -> np.ndarray:
+    """Word2vec rows for ``vocab`` from the train tokens plus ``config.unlabeled_split``."""
+    from hfsent.data import load_raw
+    from hfsent.tokenize import tokenize_dataset
+
+    corpus = [train_tokens]
+    raw = load_raw(config.dataset)
+    if config.unlabeled_split in raw:
+        unlabeled = raw[config.unlabeled_split].select_columns([config.text_column])
+        if config.text_column != "text":
+            unlabeled = unlabeled.rename_column(config.text_column, "text")
+        corpus.append(tokenize_dataset(unlabeled, config.spacy_model, config.lowercase, config.num_proc))
+    else:
+        log.warning("%s has no %r split: word2vec sees the training reviews only",
+                    config.dataset, config.unlabeled_split)
+    return word2vec_matrix(corpus, vocab, config.embedding_dim, config.word2vec_epochs, config.seed)

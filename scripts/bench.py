@@ -1,0 +1,106 @@
+"""Run every hfsent measurement in one process and write BENCHMARKS.md.
+
+``python scripts/bench.py --dataset ../shared/data/imdb`` (about 20-40 minutes on 2 cores;
+``--tune`` adds the validation sweep behind the defaults).
+"""
+
+import argparse
+import json
+import logging
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from hfsent import benchmark
+from hfsent.config import preset
+from hfsent.data import load_raw, load_splits, normalize
+from hfsent.train import prepare_data, train
+
+TUNE_GRID = [
+    {"lr_decay": 1.0},
+    {"learning_rate": 1e-3, "lr_decay": 1.0, "patience": 2},
+    {"max_length": 600},
+    {"pooling": "last"},
+    {"bidirectional": False},
+    {"dropout": 0.5, "embedding_dim": 64},
+]
+
+
+def fmt(value) -> str:
+    if isinstance(value, float):
+        return "–" if value != value else f"{value:,.4f}" if abs(value) < 10 else f"{value:,.1f}"
+    return str(value)
+
+
+def table(rows: list[dict]) -> str:
+    keys = list(dict.fromkeys(k for row in rows for k in row))
+    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
+    lines += ["| " + " | ".join(fmt(row.get(k, "")) for k in keys) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--dataset", default="stanfordnlp/imdb")
+    parser.add_argument("--output", default="BENCHMARKS.md")
+    parser.add_argument("--throughput-samples", type=int, default=4000)
+    parser.add_argument("--tune", action="store_true", help="also run the validation sweep (slow)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    config = preset("default", dataset=args.dataset)
+    sections, started = [], time.perf_counter()
+
+    raw_train = normalize(load_raw(args.dataset)["train"])
+    sections.append((f"Tokenization (spaCy in Dataset.map, {len(raw_train)} train reviews)",
+                     table(benchmark.tokenization(raw_train, config.spacy_model))))
+
+    data = prepare_data(config)
+    texts = load_splits(config)  # the same splits prepare_data encoded, as raw text
+    train_split = data.splits["train"]
+    title = f"Padding efficiency (real tokens / tokens computed, {len(train_split)} train reviews)"
+    sections.append((title,
+                     table(benchmark.padding_efficiency(train_split, config, data.boundaries))))
+
+    subset = train_split.select(range(min(args.throughput_samples, len(train_split))))
+    rows = benchmark.throughput(subset, config, data.boundaries)
+    ratio = rows[1]["real_tokens_per_s"] / rows[0]["real_tokens_per_s"]
+    sections.append((f"Training throughput (same model, {len(subset)} reviews)",
+                     table(rows) + f"\n\nhfsent / notebook real-token throughput: **{ratio:.1f}×**"))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        result = train(config, Path(tmp) / "model", verbose=2)
+    test = result.metrics["test"]
+    baseline = benchmark.tfidf_baseline(texts["train"], texts["test"])
+    accuracy_rows = [
+        {"model": "hfsent default (BiGRU)", "test accuracy": test["accuracy"], "test F1": test["f1"],
+         "validation accuracy": result.metrics["validation"]["accuracy"],
+         "train seconds": result.metrics["seconds"]["training"], "epochs": result.metrics["epochs_trained"]},
+        {"model": "TF-IDF 1-2-grams + logistic regression", "test accuracy": baseline["accuracy"],
+         "test F1": baseline["f1"], "train seconds": baseline["seconds"]},
+    ]
+    sections.append(("Accuracy (full IMDB test set, trained on the same train split)", table(accuracy_rows)))
+
+    sections.append(("Inference through SentimentClassifier.predict",
+                     table([benchmark.inference(result.classifier, texts["test"]["text"][:])])))
+
+    if args.tune:
+        sweep = benchmark.validation_sweep(config, TUNE_GRID)
+        sections.append(("Validation sweep behind the defaults (test never scored)", table(sweep)))
+
+    header = [
+        "# Benchmarks", "",
+        f"Written by `python scripts/bench.py {' '.join(sys.argv[1:])}` in one process "
+        f"({(time.perf_counter() - started) / 60:.0f} minutes).", "",
+        "Machine: " + ", ".join(f"{k} {v}" for k, v in benchmark.machine().items()), "",
+        "Default config: `" + json.dumps({k: v for k, v in vars(config).items()
+                                           if k not in ("label_names", "vocab_size")}) + "`", "",
+    ]
+    body = [f"## {title}\n\n{content}\n" for title, content in sections]
+    body.append("## GPU\n\nGPU: not measured (no GPU was available to this run).\n")
+    Path(args.output).write_text("\n".join(header + body), encoding="utf-8")
+    print(f"wrote {args.output}")
+
+
+if __name__ == "__main__":
+    main()
