@@ -38,6 +38,7 @@ class Config:
     max_vocab_size: int = field(default=30000, metadata={"help": "largest vocabulary, PAD and UNK included"})
     max_length: int = field(default=400, metadata={"help": "reviews are truncated to this many tokens"})
     pretrain_embeddings: bool = field(default=False, metadata={"help": "initialise the Embedding with word2vec trained on train + the unlabelled split"})
+    freeze_embeddings: bool = field(default=False, metadata={"help": "keep the Embedding fixed during training (useful with --pretrain-embeddings)"})
     word2vec_epochs: int = 3
     unlabeled_split: str = field(default="unsupervised", metadata={"help": "split of unlabelled reviews used by --pretrain-embeddings, if the source has it"})
     # model

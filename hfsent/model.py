@@ -23,7 +23,8 @@ from hfsent.config import Config
 
 def build_model(config: Config, vocab_size: int) -> keras.Model:
     inputs = keras.Input(shape=(None,), dtype="int32", name="input_ids")
-    x = layers.Embedding(vocab_size, config.embedding_dim, mask_zero=True, name="embedding")(inputs)
+    x = layers.Embedding(vocab_size, config.embedding_dim, mask_zero=True, name="embedding",
+                         trainable=not config.freeze_embeddings)(inputs)
     x = layers.Dropout(config.dropout, name="embedding_dropout")(x)
     gru = layers.GRU(config.gru_units, return_sequences=config.pooling == "mean", name="gru")
     x = layers.Bidirectional(gru, name="bidirectional_gru")(x) if config.bidirectional else gru(x)

@@ -20,9 +20,10 @@ import numpy as np
 from datasets import DatasetDict
 
 from hfsent.batching import bucket_boundaries, lengths_of, make_dataset
-from hfsent.card import write_card
+from hfsent.card import CURVES_NAME, write_card
 from hfsent.config import Config
 from hfsent.data import load_splits
+from hfsent.explain import training_curves_png
 from hfsent.metrics import score_split
 from hfsent.model import build_model, compile_model
 from hfsent.predict import SentimentClassifier
@@ -76,6 +77,11 @@ def _backup_callback(output_dir: Path, resume: bool) -> keras.callbacks.BackupAn
         log.info("resuming from %s" if backup.exists() else "no backup in %s: starting afresh", backup)
     # double_checkpoint keeps the previous epoch's copy, so a kill during a save is survivable
     return keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True)
+
+
+def _write_report(folder: Path, config: Config, metrics: dict, repo_id: str | None) -> None:
+    training_curves_png(metrics["history"], str(folder / CURVES_NAME))
+    write_card(folder, config, metrics, repo_id or "USER/REPO")
 
 
 def train(
@@ -147,5 +153,5 @@ def train(
     saved = None
     if output_dir:
         saved = classifier.save(output_dir, overwrite=overwrite, metrics=metrics,
-                                extra=lambda tmp: write_card(tmp, config, metrics, repo_id or "USER/REPO"))
+                                extra=lambda tmp: _write_report(tmp, config, metrics, repo_id))
     return TrainResult(classifier, metrics, metrics["history"], saved)

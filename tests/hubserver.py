@@ -316,3 +316,16 @@ class FakeHub:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+if __name__ == "__main__":
+    # Standalone: `python -m tests.hubserver` serves until interrupted (for manual checks).
+    import sys
+
+    hub = FakeHub()
+    print(hub.url, flush=True)
+    try:
+        hub.thread.join()
+    except KeyboardInterrupt:
+        hub.close()
+        sys.exit(0)

@@ -1,0 +1,73 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hfsent.explain import layer_outputs, sentiment_trace, trace_html, trace_png
+from hfsent.predict import SentimentClassifier
+
+REPO = Path(__file__).resolve().parents[1]
+TEXTS = ["The film was great and wonderful", "awful"]
+
+
+def test_layer_outputs_are_aligned_with_tokens(trained):
+    clf = trained.classifier
+    out = layer_outputs(clf, TEXTS)
+    units = clf.config.gru_units * (2 if clf.config.bidirectional else 1)
+    assert out[0].tokens == ["the", "film", "was", "great", "and", "wonderful"]
+    for item, text in zip(out, TEXTS):
+        n = len(item.tokens)
+        assert item.ids.shape == (n,)
+        assert item.embeddings.shape == (n, clf.config.embedding_dim)
+        assert item.gru_states.shape == (n, units)
+        assert item.ids.tolist() == clf.encode([text])[0]
+    emb = clf.model.get_layer("embedding").get_weights()[0]
+    np.testing.assert_allclose(out[0].embeddings, emb[out[0].ids], rtol=1e-6)
+
+
+def test_gru_states_match_the_model_for_a_unidirectional_last_state_model(trained):
+    # With pooling="last" and one direction, the classifier sees the last GRU state.
+    clf = trained.classifier
+    import dataclasses
+
+    import keras
+
+    from hfsent.model import build_model
+
+    cfg = dataclasses.replace(clf.config, bidirectional=False, pooling="last")
+    model = build_model(cfg, len(clf.vocab))
+    uni = SentimentClassifier(model, clf.vocab, cfg)
+    [out] = layer_outputs(uni, TEXTS[:1])
+    head = model.get_layer("classifier")
+    expected = keras.ops.sigmoid(out.gru_states[-1] @ head.get_weights()[0] + head.get_weights()[1])
+    np.testing.assert_allclose(float(np.asarray(expected)[0]), uni.predict_proba(TEXTS[:1])[0], rtol=1e-5)
+
+
+def test_the_last_step_of_the_trace_equals_predict(trained):
+    clf = trained.classifier
+    for text in TEXTS + ["the plot was dreadful but the actor was brilliant and I loved it"]:
+        trace = sentiment_trace(clf, text)
+        assert len(trace.scores) == len(trace.tokens)
+        assert trace.final == pytest.approx(float(clf.predict_proba([text])[0]), abs=1e-6)
+        assert trace.scores[-1] == trace.final
+
+
+def test_trace_pictures_and_script(trained, tmp_path):
+    trace = sentiment_trace(trained.classifier, TEXTS[0])
+    trace_png(trace, str(tmp_path / "t.png"))
+    trace_html(trace, str(tmp_path / "t.html"))
+    assert (tmp_path / "t.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    html = (tmp_path / "t.html").read_text()
+    assert "wonderful" in html and "Final P(positive)" in html
+    out = subprocess.run([sys.executable, str(REPO / "scripts" / "explain.py"), "--model",
+                          str(trained.output_dir), "--output-prefix", str(tmp_path / "s"), TEXTS[0]],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert (tmp_path / "s.png").is_file() and (tmp_path / "s.html").is_file()
+
+
+def test_training_curves_are_saved_and_embedded_in_the_card(trained):
+    assert (trained.output_dir / "training_curves.png").is_file()
+    assert "![Training curves](training_curves.png)" in (trained.output_dir / "README.md").read_text()
