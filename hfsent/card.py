@@ -23,6 +23,8 @@ CARD_NAME = "README.md"
 CURVES_NAME = "training_curves.png"
 METRIC_NAMES = {"accuracy": "Accuracy", "f1": "F1", "precision": "Precision", "recall": "Recall",
                 "roc_auc": "ROC AUC"}
+RATING_METRIC_NAMES = {"r2": "R²", "mse": "MSE", "mae": "MAE", "r2_rounded": "R² (rounded to whole stars)",
+                       "mae_rounded": "MAE (rounded to whole stars)"}
 
 
 def dataset_id_of(config: Config) -> str | None:
@@ -39,18 +41,21 @@ def build_card(
     dataset_id = dataset_id_of(config)
     dataset_name = dataset_id or Path(config.dataset.split(",")[0]).name
     test = metrics.get("test") or {}
+    rating = config.task == "rating"
+    names = RATING_METRIC_NAMES if rating else METRIC_NAMES
     eval_results = [
-        EvalResult(task_type="text-classification", task_name="Sentiment classification",
+        EvalResult(task_type="text-classification",
+                   task_name="Rating regression" if rating else "Sentiment classification",
                    dataset_type=dataset_id or dataset_name, dataset_name=dataset_name,
-                   dataset_split="test", metric_type=key, metric_name=METRIC_NAMES[key],
+                   dataset_split="test", metric_type=key, metric_name=names[key],
                    metric_value=round(float(test[key]), 4))
-        for key in METRIC_NAMES if key in test
+        for key in names if key in test
     ]
     model_name = repo_id.split("/")[-1]
     card_data = ModelCardData(
         language="en", license="apache-2.0", library_name="keras", pipeline_tag="text-classification",
         tags=["sentiment-analysis", "keras", "gru", "hfsent", "text-classification"],
-        datasets=[dataset_id] if dataset_id else None, metrics=list(METRIC_NAMES),
+        datasets=[dataset_id] if dataset_id else None, metrics=list(names),
         model_name=model_name, eval_results=eval_results or None,
     )
     rows = [(split, metrics[split]) for split in ("validation", "test") if metrics.get(split)]
@@ -59,19 +64,16 @@ def build_card(
     return ModelCard.from_template(
         card_data, template_path=str(TEMPLATE), model_name=model_name, repo_id=repo_id,
         architecture=architecture, dataset_name=dataset_name, config=dataclasses.asdict(config),
-        score_rows=[(s, _Scores(m)) for s, m in rows], curves=CURVES_NAME if has_curves else None,
+        score_rows=rows, metric_keys=[k for k in names if rows and k in rows[0][1]],
+        curves=CURVES_NAME if has_curves else None,
+        output_sentence=(f"It outputs a star rating, clipped to {config.rating_min:g}–{config.rating_max:g}."
+                         if rating else "It outputs the probability that a review is positive."),
+        head="Dense(1) → Rescaling to the rating scale" if rating else "Dense(1, sigmoid)",
         num_train=metrics.get("num_examples", {}).get("train", "?"),
         num_validation=metrics.get("num_examples", {}).get("validation", "?"),
         num_test=metrics.get("num_examples", {}).get("test", "?"),
         epochs_trained=metrics.get("epochs_trained", "?"), best_epoch=metrics.get("best_epoch", "?"),
     )
-
-
-class _Scores(dict):
-    """Attribute access for the template (``m.accuracy``), ``nan`` for a missing score."""
-
-    def __getattr__(self, name: str) -> float:
-        return float(self.get(name, float("nan")))
 
 
 def write_card(folder: str | Path, config: Config, metrics: dict, repo_id: str = "USER/REPO") -> Path:

@@ -21,6 +21,10 @@ CONFIG_NAME = "hfsent_config.json"
 
 @dataclass
 class Config:
+    # task: "sentiment" = binary classification; "rating" = 1-10 star regression
+    task: str = field(default="sentiment", metadata={"help": "'sentiment' (0/1 labels) or 'rating' (regression on --label-column, e.g. rating)"})
+    rating_min: float = 1.0
+    rating_max: float = 10.0
     # data
     dataset: str = field(default="stanfordnlp/imdb", metadata={"help": "Hub id, local folder in the Hub layout, or .parquet/.csv file(s) separated by commas"})
     dataset_id: str | None = field(default=None, metadata={"help": "Hub id named in the model card when --dataset is a local copy (e.g. stanfordnlp/imdb)"})
@@ -61,6 +65,8 @@ class Config:
     format_version: int = FORMAT_VERSION
 
     def __post_init__(self) -> None:
+        if self.task not in ("sentiment", "rating"):
+            raise ValueError(f"task must be 'sentiment' or 'rating', got {self.task!r}")
         if self.pooling not in ("last", "mean"):
             raise ValueError(f"pooling must be 'last' or 'mean', got {self.pooling!r}")
         if self.max_length < 1 or self.batch_size < 1:

@@ -8,8 +8,9 @@ Three kinds of source are accepted (``Config.dataset``):
   ``train=train.csv,test=test.csv``.  The Kaggle "IMDB Dataset.csv" (columns ``review``,
   ``sentiment`` = positive/negative) is recognised without flags.
 
-Labels become 0 (negative) / 1 (positive).  The validation split is always carved from
-train (stratified, seeded), so model selection never sees test.  A source without a
+Labels become 0 (negative) / 1 (positive); for the rating task they stay numbers.  The
+validation split is always carved from train (seeded; stratified for 0/1 labels), so
+model selection never sees test.  A source without a
 ``test`` split gets one carved from train the same way, of ``test_size`` rows.  Rows with a
 missing or blank text or a missing label are dropped with a warning that counts them.
 """
@@ -85,22 +86,21 @@ def _is_label(value: object, names: Sequence[str] | None) -> bool:
     return True
 
 
-def normalize(ds: Dataset, text_column: str = "text", label_column: str = "label") -> Dataset:
-    """Rename to ``text`` / ``label``, map labels to 0/1 and drop unusable rows."""
+def _select(ds: Dataset, text_column: str, label_column: str, label_fallbacks: Sequence[str]
+            ) -> tuple[Dataset, str]:
+    """Keep the text and label columns as ``text`` / ``label``; the original label name too."""
     text_col = _pick_column(ds, text_column, _TEXT_FALLBACKS, "text")
-    label_col = _pick_column(ds, label_column, _LABEL_FALLBACKS, "label")
-    feature = ds.features[label_col]
-    # ClassLabel ints are only meaningful through their names (["pos", "neg"] would invert).
-    names = feature.names if isinstance(feature, ClassLabel) else None
+    label_col = _pick_column(ds, label_column, label_fallbacks, "label")
     ds = ds.select_columns([text_col, label_col])
-    if text_col != "text":
-        ds = ds.rename_column(text_col, "text")
-    if label_col != "label":
-        ds = ds.rename_column(label_col, "label")
+    renames = {c: n for c, n in ((text_col, "text"), (label_col, "label")) if c != n}
+    return (ds.rename_columns(renames) if renames else ds), label_col
 
+
+def _drop_empty(ds: Dataset) -> Dataset:
+    """Drop rows with a missing or blank text or a missing (or NaN) label, and say how many."""
     n_before = len(ds)
     ds = ds.filter(
-        lambda b: [t is not None and str(t).strip() != "" and y is not None
+        lambda b: [t is not None and str(t).strip() != "" and y is not None and y == y
                    for t, y in zip(b["text"], b["label"])],
         batched=True,
         desc="Dropping empty rows",
@@ -110,7 +110,16 @@ def normalize(ds: Dataset, text_column: str = "text", label_column: str = "label
                     n_before - len(ds), n_before)
     if len(ds) == 0:
         raise ValueError("no usable rows: every text is empty or every label is missing")
+    return ds
 
+
+def normalize(ds: Dataset, text_column: str = "text", label_column: str = "label") -> Dataset:
+    """Rename to ``text`` / ``label``, map labels to 0/1 and drop unusable rows."""
+    original = ds.features
+    ds, label_col = _select(ds, text_column, label_column, _LABEL_FALLBACKS)
+    # ClassLabel ints are only meaningful through their names (["pos", "neg"] would invert).
+    names = original[label_col].names if isinstance(original[label_col], ClassLabel) else None
+    ds = _drop_empty(ds)
     bad = sorted(repr(v) for v in ds.unique("label") if not _is_label(v, names))
     if bad:
         raise ValueError(
@@ -126,9 +135,22 @@ def normalize(ds: Dataset, text_column: str = "text", label_column: str = "label
     )
 
 
+def normalize_ratings(ds: Dataset, text_column: str, label_column: str, low: float, high: float) -> Dataset:
+    """Like :func:`normalize` for the rating task: ``label`` becomes a float in [low, high]."""
+    ds, label_col = _select(ds, text_column, label_column, ("rating", "stars", "score"))
+    ds = _drop_empty(ds)
+    bad = sorted(repr(v) for v in ds.unique("label")
+                 if isinstance(v, bool) or not isinstance(v, (int, float)) or not low <= v <= high)
+    if bad:
+        raise ValueError(f"ratings must be numbers in [{low}, {high}]; column {label_col!r} holds {bad[:10]}")
+    return ds.cast_column("label", datasets.Value("float32"))
+
+
 def _carve(ds: Dataset, size: float, seed: int) -> tuple[Dataset, Dataset]:
     size = int(size) if size >= 1 else size
-    parts = ds.train_test_split(test_size=size, stratify_by_column="label", seed=seed)
+    # Ratings are floats: no ClassLabel to stratify on, so their split is plainly random.
+    stratify = "label" if isinstance(ds.features["label"], ClassLabel) else None
+    parts = ds.train_test_split(test_size=size, stratify_by_column=stratify, seed=seed)
     return parts["train"], parts["test"]
 
 
@@ -143,9 +165,16 @@ def load_splits(config: Config) -> DatasetDict:
     shuffle that the stratified split performs, so a quick run still sees both classes.
     """
     raw = load_raw(config.dataset)
-    train = normalize(raw["train"], config.text_column, config.label_column)
+
+    def prepare(ds: Dataset) -> Dataset:
+        if config.task == "rating":
+            return normalize_ratings(ds, config.text_column, config.label_column, config.rating_min,
+                                     config.rating_max)
+        return normalize(ds, config.text_column, config.label_column)
+
+    train = prepare(raw["train"])
     if "test" in raw:
-        test = normalize(raw["test"], config.text_column, config.label_column)
+        test = prepare(raw["test"])
     else:
         log.warning("%s has no test split: carving %s of train as test", config.dataset,
                     config.test_size)

@@ -142,14 +142,15 @@ def trace_html(trace: Trace, path: str) -> None:
 
 
 def training_curves_png(history: dict, path: str) -> None:
-    """Loss and accuracy per epoch, train and validation."""
+    """Loss and accuracy (mean absolute error for ratings) per epoch, train and validation."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
-    for ax, metric in zip(axes, ("loss", "accuracy")):
+    second = "accuracy" if "accuracy" in history else "mean_absolute_error"
+    for ax, metric in zip(axes, ("loss", second)):
         for prefix, style in (("", "-o"), ("val_", "--o")):
             values = history.get(prefix + metric)
             if values:

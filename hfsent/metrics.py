@@ -62,8 +62,17 @@ def score_split(classifier: SentimentClassifier, ds: Dataset,
     ids = [x[:max_length] for x in table["input_ids"].to_pylist()]
     labels = np.asarray(table["label"].to_pylist())
     keep = np.array([len(x) > 0 for x in ids], dtype=bool)
-    probs = classifier.predict_ids([x for x, k in zip(ids, keep) if k])
-    return score_classification(probs, labels[keep], extra_metrics=extra_metrics)
+    outputs = classifier.predict_ids([x for x, k in zip(ids, keep) if k])
+    if classifier.config.task == "rating":
+        return score_ratings(classifier.clip_ratings(outputs), labels[keep])
+    return score_classification(outputs, labels[keep], extra_metrics=extra_metrics)
+
+
+def score_ratings(predictions, targets) -> dict[str, float]:
+    """R², MSE and MAE, also after rounding predictions to whole stars (``*_rounded``)."""
+    scores = score_regression(predictions, targets)
+    rounded = score_regression(predictions, targets, round_predictions=True)
+    return {**scores, **{f"{k}_rounded": v for k, v in rounded.items()}}
 
 
 def score_dataset(

@@ -1,4 +1,4 @@
-"""The network: Embedding(mask_zero) -> GRU -> Dense(1, sigmoid).
+"""The network: Embedding(mask_zero) -> GRU -> Dense(1, sigmoid), or a rating head.
 
 Only built-in Keras layers are used, so a saved model loads with plain
 ``keras.saving.load_model`` and ``safe_mode`` on, without importing hfsent.
@@ -31,7 +31,14 @@ def build_model(config: Config, vocab_size: int) -> keras.Model:
     if config.pooling == "mean":
         x = layers.GlobalAveragePooling1D(name="mean_pool")(x)
     x = layers.Dropout(config.dropout, name="head_dropout")(x)
-    outputs = layers.Dense(1, activation="sigmoid", name="classifier")(x)
+    if config.task == "rating":
+        # The Dense layer learns a target in [-1, 1]; a fixed Rescaling maps it onto the
+        # rating scale, so the saved model outputs ratings directly (clipped in predict).
+        half = (config.rating_max - config.rating_min) / 2
+        x = layers.Dense(1, name="output")(x)
+        outputs = layers.Rescaling(scale=half, offset=config.rating_min + half, name="to_rating")(x)
+    else:
+        outputs = layers.Dense(1, activation="sigmoid", name="output")(x)
     return keras.Model(inputs, outputs, name="hfsent_gru")
 
 
@@ -43,11 +50,12 @@ def compile_model(model: keras.Model, config: Config, steps_per_epoch: int | Non
         learning_rate = keras.optimizers.schedules.ExponentialDecay(
             config.learning_rate, decay_steps=steps_per_epoch, decay_rate=config.lr_decay, staircase=True
         )
+    rating = config.task == "rating"
     model.compile(
         # clipnorm keeps early GRU updates from exploding on long reviews
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=1.0),
-        loss="binary_crossentropy",
-        metrics=["accuracy"],
+        loss="mean_squared_error" if rating else "binary_crossentropy",
+        metrics=["mean_absolute_error"] if rating else ["accuracy"],
     )
     return model
 

@@ -63,7 +63,8 @@ class SentimentClassifier:
         return [self.vocab.encode(toks[: self.config.max_length]) for toks in tokens]
 
     def predict_ids(self, sequences: Sequence[Sequence[int]], batch_size: int | None = None) -> np.ndarray:
-        """Positive-class probability for each id sequence, in input order."""
+        """The model's output for each id sequence, in input order: the positive-class
+        probability, or the unclipped rating for the rating task."""
         probs = np.empty(len(sequences), dtype=np.float32)
         for positions, padded in ordered_batches(sequences, batch_size or self.config.batch_size * 4):
             probs[positions] = np.asarray(self.model.predict_on_batch(padded)).reshape(-1)
@@ -72,12 +73,19 @@ class SentimentClassifier:
     def predict_proba(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
         return self.predict_ids(self.encode(texts), batch_size)
 
+    def clip_ratings(self, ratings: np.ndarray) -> np.ndarray:
+        return np.clip(ratings, self.config.rating_min, self.config.rating_max)
+
     def predict(self, texts: Sequence[str], batch_size: int | None = None) -> list[dict]:
         """One ``{"label", "score", "probability_positive"}`` dict per text.
 
         ``score`` is the probability of the predicted label, as in a ``transformers``
         text-classification pipeline; ``probability_positive`` is always class 1's.
+        For the rating task: ``{"rating", "rating_rounded"}``, clipped to the rating scale.
         """
+        if self.config.task == "rating":
+            ratings = self.clip_ratings(self.predict_proba(texts, batch_size))
+            return [{"rating": float(r), "rating_rounded": int(np.rint(r))} for r in ratings]
         names = self.config.label_names
         out = []
         for p in self.predict_proba(texts, batch_size):

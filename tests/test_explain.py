@@ -40,7 +40,7 @@ def test_gru_states_match_the_model_for_a_unidirectional_last_state_model(traine
     model = build_model(cfg, len(clf.vocab))
     uni = SentimentClassifier(model, clf.vocab, cfg)
     [out] = layer_outputs(uni, TEXTS[:1])
-    head = model.get_layer("classifier")
+    head = model.get_layer("output")
     expected = keras.ops.sigmoid(out.gru_states[-1] @ head.get_weights()[0] + head.get_weights()[1])
     np.testing.assert_allclose(float(np.asarray(expected)[0]), uni.predict_proba(TEXTS[:1])[0], rtol=1e-5)
 
