@@ -31,7 +31,8 @@ def rating_data(tmp_path_factory):
 def rating_model(rating_data, tmp_path_factory):
     from hfsent.train import train
 
-    cfg = tiny_config(rating_data, task="rating", label_column="rating", test_size=0.2, epochs=25, patience=25)
+    cfg = tiny_config(rating_data, task="rating", label_column="rating", test_size=0.2, epochs=25,
+                      patience=25)
     return train(cfg, tmp_path_factory.mktemp("rating") / "model", verbose=0)
 
 
@@ -75,8 +76,8 @@ def test_rating_round_trip_push_pull_score_predict(rating_model, rating_data, tm
     np.testing.assert_array_equal(pulled.predict_proba(["great film"]),
                                   rating_model.classifier.predict_proba(["great film"]))
     out = subprocess.run([sys.executable, str(REPO / "scripts" / "score.py"), "--model", "tester/ratings",
-                          "--dataset", str(rating_data), "--split", "test", "--output", str(tmp_path / "s.json")],
-                         capture_output=True, text=True)
+                          "--dataset", str(rating_data), "--split", "test",
+                          "--output", str(tmp_path / "s.json")], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
     scores = json.loads((tmp_path / "s.json").read_text())["scores"]
     assert scores["r2"] == pytest.approx(rating_model.metrics["test"]["r2"], abs=1e-6)
