@@ -58,6 +58,7 @@ class Config:
     lr_decay: float = field(default=1.0, metadata={"help": "multiply the learning rate by this after every epoch"})
     patience: int = field(default=1, metadata={"help": "early-stopping patience on validation loss"})
     num_buckets: int = 10
+    strategy: str = field(default="auto", metadata={"help": "tf.distribute strategy: auto, default, mirrored or multiworker"})
     seed: int = 42
     # bookkeeping, filled in by hfsent
     vocab_size: int | None = None

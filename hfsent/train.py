@@ -23,6 +23,7 @@ from hfsent.batching import bucket_boundaries, lengths_of, make_dataset
 from hfsent.card import CURVES_NAME, write_card
 from hfsent.config import Config
 from hfsent.data import load_splits
+from hfsent.distribute import get_strategy
 from hfsent.explain import training_curves_png
 from hfsent.metrics import score_split
 from hfsent.model import build_model, compile_model
@@ -119,7 +120,9 @@ def train(
     val_ds = make_dataset(data.splits["validation"], config.batch_size * 4, config.max_length,
                           data.boundaries)
     steps_per_epoch = -(-len(data.splits["train"]) // config.batch_size)  # about: buckets add remainders
-    model = compile_model(build_model(config, len(data.vocab)), config, steps_per_epoch)
+    strategy = get_strategy(config.strategy)
+    with strategy.scope():
+        model = compile_model(build_model(config, len(data.vocab)), config, steps_per_epoch)
     if config.pretrain_embeddings:
         matrix = pretrained_embeddings(config, data.vocab, data.tokens["train"])
         model.get_layer("embedding").set_weights([matrix])
@@ -137,6 +140,12 @@ def train(
                             callbacks=callbacks, verbose=verbose)
     train_seconds = time.perf_counter() - start
 
+    if strategy.num_replicas_in_sync > 1:
+        # Scoring, saving and prediction run on one device: a model built in a multi-replica
+        # scope would split every inference batch across replicas.
+        single = build_model(config, len(data.vocab))
+        single.set_weights(model.get_weights())
+        model = compile_model(single, config, steps_per_epoch)
     classifier = SentimentClassifier(model, data.vocab, config)
     losses = history.history.get("val_loss", [])
     metrics = {
