@@ -9,7 +9,8 @@ slow generic kernel otherwise.  Rows of length zero are dropped, so no all-paddi
 ever reaches the model (its masked GRU output would be meaningless).
 
 The ids go from Arrow to a ``tf.RaggedTensor`` through their flat value and offset
-buffers: no Python loop over reviews.
+buffers: no Python loop over reviews.  Large corpora are streamed from the memory-mapped
+Arrow cache chunk by chunk instead of being copied into memory (see :func:`make_dataset`).
 """
 
 from __future__ import annotations
@@ -46,15 +47,47 @@ def bucket_boundaries(lengths: Sequence[int] | np.ndarray, num_buckets: int) -> 
     return [b for b in bounds if b <= lengths.max()]
 
 
-def _ragged_ids(ds: Dataset, max_length: int) -> tuple[tf.RaggedTensor, np.ndarray, np.ndarray]:
-    table = ds.with_format("arrow")[:]
-    ids = table["input_ids"].combine_chunks()
+# Above this many tokens, ids are streamed from the memory-mapped Arrow cache in chunks
+# instead of being copied into one in-memory tensor (4 bytes per token).
+IN_MEMORY_MAX_TOKENS = 50_000_000
+STREAM_CHUNK_ROWS = 4096
+
+
+def _chunk_to_ragged(chunk, max_length: int) -> tuple[tf.RaggedTensor, np.ndarray]:
+    """Non-empty rows of an Arrow chunk as a truncated RaggedTensor, plus their labels."""
+    ids = chunk["input_ids"]
+    ids = ids.combine_chunks() if hasattr(ids, "combine_chunks") else ids
     offsets = ids.offsets.to_numpy()
     values = ids.values.to_numpy(zero_copy_only=False)[offsets[0]:offsets[-1]]
     ragged = tf.RaggedTensor.from_row_splits(values.astype(np.int32), (offsets - offsets[0]).astype(np.int64))
-    labels = np.asarray(table["label"].to_numpy(zero_copy_only=False))
-    keep = np.diff(offsets) > 0
-    return ragged[:, :max_length], labels, keep
+    labels = np.asarray(chunk["label"].to_numpy(zero_copy_only=False), dtype=np.float32)
+    keep = np.flatnonzero(np.diff(offsets) > 0)
+    if len(keep) < len(labels):
+        ragged, labels = tf.gather(ragged, keep), labels[keep]
+    return ragged[:, :max_length], labels
+
+
+def _in_memory(ds: Dataset, max_length: int, shuffle: bool, seed: int) -> tf.data.Dataset:
+    ragged, labels = _chunk_to_ragged(ds.with_format("arrow")[:], max_length)
+    data = tf.data.Dataset.from_tensor_slices((ragged, labels))
+    return data.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True) if shuffle else data
+
+
+def _streamed(ds: Dataset, max_length: int, shuffle: bool, seed: int, buffer: int) -> tf.data.Dataset:
+    """Chunks of rows read from the Arrow cache (memory-mapped), in a new random chunk order
+    every epoch, then shuffled within a bounded buffer: memory stays flat as the corpus grows."""
+    starts = np.arange(0, len(ds), STREAM_CHUNK_ROWS)
+    epochs = iter(range(1 << 62))
+    table = ds.with_format("arrow")
+
+    def chunks():
+        order = np.random.default_rng([seed, next(epochs)]).permutation(starts) if shuffle else starts
+        for start in order:
+            yield _chunk_to_ragged(table[int(start):int(start) + STREAM_CHUNK_ROWS], max_length)
+
+    spec = (tf.RaggedTensorSpec([None, None], tf.int32, 1, tf.int64), tf.TensorSpec([None], tf.float32))
+    data = tf.data.Dataset.from_generator(chunks, output_signature=spec).unbatch()
+    return data.shuffle(buffer, seed=seed, reshuffle_each_iteration=True) if shuffle else data
 
 
 def make_dataset(
@@ -64,23 +97,26 @@ def make_dataset(
     boundaries: Sequence[int],
     shuffle: bool = False,
     seed: int = 0,
+    in_memory: bool | None = None,
+    shuffle_buffer: int = 20_000,
 ) -> tf.data.Dataset:
     """Bucketed, right-padded ``(input_ids, label)`` batches from a Dataset with ``input_ids``.
 
     With ``shuffle`` the order of reviews (and so of batches) changes every epoch,
     reproducibly for a given ``seed``.  Without it, batches still come grouped by bucket,
     so callers that need the original order use :func:`ordered_batches` instead.
+
+    ``in_memory=None`` copies the ids into one tensor up to ``IN_MEMORY_MAX_TOKENS`` tokens
+    (a full shuffle), and streams them from the memory-mapped Arrow cache beyond that
+    (chunk order plus a ``shuffle_buffer``-row buffer).
     """
-    ragged, labels, keep = _ragged_ids(ds, max_length)
-    if not keep.all():
-        idx = np.flatnonzero(keep)
-        ragged, labels = tf.gather(ragged, idx), labels[idx]
-    data = tf.data.Dataset.from_tensor_slices((ragged, labels.astype(np.float32)))
+    if in_memory is None:
+        in_memory = int(lengths_of(ds).sum()) <= IN_MEMORY_MAX_TOKENS
+    data = (_in_memory(ds, max_length, shuffle, seed) if in_memory
+            else _streamed(ds, max_length, shuffle, seed, shuffle_buffer))
     # Slices of a RaggedTensor arrive as rank-0-ragged specs, which padded_batch refuses;
     # inside map they are plain tensors, and an identity map turns the spec into a TensorSpec.
     data = data.map(lambda ids, label: (ids, label))
-    if shuffle:
-        data = data.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
     data = data.bucket_by_sequence_length(
         element_length_func=lambda ids, _: tf.shape(ids)[0],
         bucket_boundaries=list(boundaries),

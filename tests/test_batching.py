@@ -58,3 +58,22 @@ def test_ordered_batches_restore_the_input_order():
     assert seen == {0: 3, 1: 1, 2: 7, 3: 2, 4: 5}
     with pytest.raises(ValueError, match="empty"):
         ordered_batches([[1], []], batch_size=4)
+
+
+def test_streaming_from_arrow_gives_the_same_rows_as_in_memory(monkeypatch):
+    rng = np.random.default_rng(1)
+    seqs = [list(rng.integers(2, 50, size=n)) for n in rng.integers(0, 40, size=300)]
+    ds = _encoded(seqs)
+
+    def rows(data):
+        out = []
+        for ids, labels in data:
+            for row, label in zip(ids.numpy(), labels.numpy()):
+                out.append((tuple(int(t) for t in row if t != 0), float(label)))
+        return sorted(out)
+
+    kwargs = dict(batch_size=16, max_length=30, boundaries=[10, 20], shuffle=True, seed=3)
+    monkeypatch.setattr("hfsent.batching.STREAM_CHUNK_ROWS", 64)  # several chunks, even here
+    streamed = rows(make_dataset(ds, in_memory=False, shuffle_buffer=50, **kwargs))
+    assert streamed == rows(make_dataset(ds, in_memory=True, **kwargs))
+    assert len(streamed) == sum(len(s) > 0 for s in seqs)

@@ -28,7 +28,8 @@ texts = ["a great and wonderful film", "an awful boring movie"]
 print(json.dumps({"replicas": strategy.num_replicas_in_sync,
                   "devices": list(strategy.extended.worker_devices),
                   "test_accuracy": result.metrics["test"]["accuracy"],
-                  "same": bool(np.allclose(loaded.predict_proba(texts), result.classifier.predict_proba(texts))),
+                  "same": bool(np.allclose(loaded.predict_proba(texts),
+                                           result.classifier.predict_proba(texts))),
                   "labels": [r["label"] for r in loaded.predict(texts)]}))
 """
 
