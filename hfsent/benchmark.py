@@ -162,3 +162,54 @@ def validation_sweep(base: Config, grid: list[dict]) -> list[dict]:
         rows.append({"overrides": overrides, **result.metrics["validation"],
                      "best_epoch": result.metrics["best_epoch"], "seconds": time.perf_counter() - start})
     return rows
+
+
+_RSS_PROBE = """
+import json, resource, sys
+from datasets import concatenate_datasets
+from hfsent.batching import bucket_boundaries, lengths_of, make_dataset
+from hfsent.data import load_raw
+from hfsent.tokenize import tokenize_dataset
+from hfsent.vocab import Vocabulary
+raw = load_raw(sys.argv[1])
+parts = [tokenize_dataset(raw[s]) for s in ("train", "test", "unsupervised") if s in raw]
+vocab = Vocabulary.build(parts[0], 2, 30000)
+ds = concatenate_datasets([vocab.encode_dataset(p) for p in parts]).select(range(int(sys.argv[2])))
+tokens = int(lengths_of(ds).sum())
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+batches = 0
+for _ in make_dataset(ds, 64, 400, bucket_boundaries(lengths_of(ds, 400), 10), shuffle=True,
+                      in_memory=sys.argv[3] == "memory"):
+    batches += 1
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"reviews": len(ds), "tokens": tokens, "input": sys.argv[3], "batches": batches,
+                  "peak_rss_mib": peak / 1024, "rss_growth_in_epoch_mib": (peak - before) / 1024}))
+"""
+
+
+def pipeline_memory(dataset: str, sizes: tuple[int, ...] = (25_000, 100_000)) -> list[dict]:
+    """Peak RSS of a process that iterates one epoch of batches, in memory vs streamed."""
+    import json
+    import subprocess
+    import sys
+
+    rows = []
+    for size in sizes:
+        for mode in ("memory", "stream"):
+            out = subprocess.run([sys.executable, "-c", _RSS_PROBE, dataset, str(size), mode],
+                                 capture_output=True, text=True, check=True)
+            rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return rows
+
+
+def tokenization_scaling(parts: list[Dataset], spacy_model: str = "blank:en") -> list[dict]:
+    """Tokenization speed-up from 1 to 2 processes over several splits (e.g. 100k reviews)."""
+    rows = []
+    for num_proc in (1, 2):
+        start = time.perf_counter()
+        for ds in parts:
+            tokenize_dataset(ds, spacy_model, num_proc=num_proc, load_from_cache_file=False)
+        seconds = time.perf_counter() - start
+        rows.append({"num_proc": num_proc, "reviews": sum(len(p) for p in parts), "seconds": seconds})
+    rows[1]["speed_up"] = rows[0]["seconds"] / rows[1]["seconds"]
+    return rows

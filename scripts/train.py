@@ -26,7 +26,8 @@ def main(argv: list[str] | None = None) -> None:
     add_config_arguments(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("gensim").setLevel(logging.WARNING)
+    for noisy in ("gensim", "httpx", "httpx2"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
     if args.push and not args.repo_id:
         parser.error("--push needs --repo-id")

@@ -77,7 +77,7 @@ def hub():
 def tiny_config(dataset, **overrides) -> Config:
     values = dict(dataset=str(dataset), embedding_dim=8, gru_units=8, batch_size=8, epochs=12,
                   learning_rate=0.02, dropout=0.0, patience=12, min_freq=1, num_buckets=3,
-                  max_length=32, num_proc=1, validation_size=0.2)
+                  max_length=32, num_proc=1, validation_size=0.2, pretrain_embeddings=False, lr_decay=1.0)
     values.update(overrides)
     return Config(**values)
 

@@ -149,7 +149,7 @@ def test_train_script_pushes_and_score_script_agrees_with_the_card(hub_layout_di
         [sys.executable, str(repo / "scripts" / "train.py"), "--dataset", str(hub_layout_dir),
          "--output-dir", str(tmp_path / "m"), "--embedding-dim", "8", "--gru-units", "8",
          "--batch-size", "8", "--epochs", "3", "--min-freq", "1", "--max-length", "32",
-         "--num-proc", "1", "--push", "--repo-id", "tester/scripted"],
+         "--num-proc", "1", "--no-pretrain-embeddings", "--push", "--repo-id", "tester/scripted"],
         capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-3000:]
     commit_url = [line for line in out.stdout.splitlines() if line.startswith("pushed: ")][0]

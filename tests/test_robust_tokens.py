@@ -46,7 +46,8 @@ def test_train_script_with_push_keeps_the_token_out_of_everything(hub_layout_dir
     run = subprocess.run(
         [sys.executable, str(REPO / "scripts" / "train.py"), "--dataset", str(hub_layout_dir),
          "--output-dir", str(out_dir), "--embedding-dim", "8", "--gru-units", "8", "--epochs", "1",
-         "--min-freq", "1", "--num-proc", "1", "--push", "--repo-id", "tester/hygiene-script"],
+         "--min-freq", "1", "--num-proc", "1", "--no-pretrain-embeddings",
+         "--push", "--repo-id", "tester/hygiene-script"],
         capture_output=True, text=True, env={**os.environ, "HF_TOKEN": SECRET})
     assert run.returncode == 0, run.stderr[-2000:]
     assert SECRET in hub.state.tokens_seen

@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[1]
 FLAGS = ["--embedding-dim", "8", "--gru-units", "8", "--batch-size", "8", "--epochs", "6",
          "--learning-rate", "0.02", "--dropout", "0", "--patience", "6", "--min-freq", "1",
          "--num-buckets", "3", "--max-length", "32", "--num-proc", "1", "--validation-size", "0.2",
-         "--lr-decay", "1.0"]
+         "--lr-decay", "1.0", "--no-pretrain-embeddings"]
 
 KILL_IN_EPOCH_3 = """
 import os, signal, sys, keras
