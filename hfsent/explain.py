@@ -92,22 +92,28 @@ def _color(score: float) -> tuple[float, float, float]:
     return matplotlib.colormaps["RdYlGn"](float(score))[:3]
 
 
-def trace_png(trace: Trace, path: str, words_per_line: int = 14) -> None:
+def trace_png(trace: Trace, path: str, chars_per_line: int = 100) -> None:
     """Words colored by the running sentiment, the curve below, the final score in the title."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    lines = max(1, -(-len(trace.tokens) // words_per_line))
+    # Flow the words like text: each takes its length in characters, lines wrap at the width.
+    places, line, col = [], 0, 0
+    for token in trace.tokens:
+        if col and col + len(token) > chars_per_line:
+            line, col = line + 1, 0
+        places.append((line, col))
+        col += len(token) + 2
+    lines = line + 1
     fig, (ax_text, ax_curve) = plt.subplots(
-        2, 1, figsize=(12, 0.45 * lines + 3.2), gridspec_kw={"height_ratios": [max(lines, 2), 3]})
+        2, 1, figsize=(12, 0.4 * lines + 3.2), gridspec_kw={"height_ratios": [max(lines, 2), 3]})
     ax_text.axis("off")
-    for i, (token, score) in enumerate(zip(trace.tokens, trace.scores)):
-        row, col = divmod(i, words_per_line)
-        ax_text.text(col / words_per_line, 1 - (row + 0.5) / max(lines, 2), token, fontsize=9,
-                     ha="left", va="center", bbox={"facecolor": _color(score), "edgecolor": "none",
-                                                   "boxstyle": "round,pad=0.2"})
+    for (row, col), token, score in zip(places, trace.tokens, trace.scores):
+        ax_text.text(col / chars_per_line, 1 - (row + 0.5) / max(lines, 2), token, fontsize=9,
+                     family="monospace", ha="left", va="center",
+                     bbox={"facecolor": _color(score), "edgecolor": "none", "boxstyle": "round,pad=0.2"})
     label = "positive" if trace.final >= 0.5 else "negative"
     ax_text.set_title(f"Running sentiment: final P(positive) = {trace.final:.3f} ({label})")
     ax_curve.plot(np.arange(1, len(trace.scores) + 1), trace.scores, color="black", lw=1)
