@@ -8,6 +8,7 @@ at the end, with the model that validation chose.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 import time
@@ -112,7 +113,7 @@ def train(
         raise FileExistsError(f"{output_dir} exists and is not empty; pass --overwrite to replace it")
     keras.utils.set_random_seed(config.seed)
     data = prepare_data(config)
-    config.vocab_size = len(data.vocab)
+    config = dataclasses.replace(config, vocab_size=len(data.vocab))  # the caller's stays as it was
     log.info("vocabulary: %d tokens; bucket boundaries: %s", len(data.vocab), data.boundaries)
 
     train_ds = make_dataset(data.splits["train"], config.batch_size, config.max_length,
@@ -123,9 +124,11 @@ def train(
     strategy = get_strategy(config.strategy)
     with strategy.scope():
         model = compile_model(build_model(config, len(data.vocab)), config, steps_per_epoch)
+    start = time.perf_counter()
     if config.pretrain_embeddings:
         matrix = pretrained_embeddings(config, data.vocab, data.tokens["train"])
         model.get_layer("embedding").set_weights([matrix])
+    pretrain_seconds = time.perf_counter() - start
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience,
                                          restore_best_weights=True)
     callbacks = [stop, *(callbacks or [])]
@@ -155,7 +158,8 @@ def train(
         "epochs_trained": len(losses),
         "best_epoch": int(np.argmin(losses)) + 1 if losses else None,
         "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
-        "seconds": {"data": round(data.seconds, 1), "training": round(train_seconds, 1)},
+        "seconds": {"data": round(data.seconds, 1), "word2vec": round(pretrain_seconds, 1),
+                    "training": round(train_seconds, 1)},
     }
     log.info("validation: %s", metrics["validation"])
     log.info("test: %s", metrics["test"])
