@@ -175,11 +175,13 @@ raw = load_raw(sys.argv[1])
 parts = [tokenize_dataset(raw[s]) for s in ("train", "test", "unsupervised") if s in raw]
 vocab = Vocabulary.build(parts[0], 2, 30000)
 ds = concatenate_datasets([vocab.encode_dataset(p) for p in parts]).select(range(int(sys.argv[2])))
-tokens = int(lengths_of(ds).sum())
+ds = ds.flatten_indices()  # contiguous and memory-mapped, as a prepared corpus would be
+lengths = lengths_of(ds, 400)
+tokens, boundaries = int(lengths.sum()), bucket_boundaries(lengths, 10)
+del lengths
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 batches = 0
-for _ in make_dataset(ds, 64, 400, bucket_boundaries(lengths_of(ds, 400), 10), shuffle=True,
-                      in_memory=sys.argv[3] == "memory"):
+for _ in make_dataset(ds, 64, 400, boundaries, shuffle=True, in_memory=sys.argv[3] == "memory"):
     batches += 1
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"reviews": len(ds), "tokens": tokens, "input": sys.argv[3], "batches": batches,
