@@ -58,11 +58,15 @@ def score_split(classifier: SentimentClassifier, ds: Dataset,
                 extra_metrics: tuple[str, ...] = ()) -> dict[str, float]:
     """Scores of ``classifier`` on a split with ``input_ids`` and ``label`` (empty rows skipped)."""
     table = ds.with_format("arrow")[:]
+    column = table["input_ids"].combine_chunks()
+    offsets = column.offsets.to_numpy()
+    values = column.values.to_numpy(zero_copy_only=False)[offsets[0]:offsets[-1]]
+    # numpy views into the Arrow buffer, one per review: no Python list of every token id
+    ids = np.split(values, offsets[1:-1] - offsets[0])
+    labels = np.asarray(table["label"].to_numpy(zero_copy_only=False))
+    keep = np.diff(offsets) > 0
     max_length = classifier.config.max_length
-    ids = [x[:max_length] for x in table["input_ids"].to_pylist()]
-    labels = np.asarray(table["label"].to_pylist())
-    keep = np.array([len(x) > 0 for x in ids], dtype=bool)
-    outputs = classifier.predict_ids([x for x, k in zip(ids, keep) if k])
+    outputs = classifier.predict_ids([x[:max_length] for x, k in zip(ids, keep) if k])
     if classifier.config.task == "rating":
         return score_ratings(classifier.clip_ratings(outputs), labels[keep])
     return score_classification(outputs, labels[keep], extra_metrics=extra_metrics)
