@@ -15,6 +15,7 @@ Arrow cache chunk by chunk instead of being copied into memory (see :func:`make_
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -53,15 +54,23 @@ IN_MEMORY_MAX_TOKENS = 50_000_000
 STREAM_CHUNK_ROWS = 4096
 
 
-def _chunk_to_ragged(chunk, max_length: int) -> tuple[tf.RaggedTensor, np.ndarray]:
-    """Non-empty rows of an Arrow chunk as a truncated RaggedTensor, plus their labels."""
-    ids = chunk["input_ids"]
+def flat_ids(table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(values, row_splits, labels)`` of an Arrow table with ``input_ids`` and ``label``:
+    the flat token ids and offsets starting at 0, straight from the Arrow buffers."""
+    ids = table["input_ids"]
     ids = ids.combine_chunks() if hasattr(ids, "combine_chunks") else ids
     offsets = ids.offsets.to_numpy()
     values = ids.values.to_numpy(zero_copy_only=False)[offsets[0]:offsets[-1]]
-    ragged = tf.RaggedTensor.from_row_splits(values.astype(np.int32), (offsets - offsets[0]).astype(np.int64))
-    labels = np.asarray(chunk["label"].to_numpy(zero_copy_only=False), dtype=np.float32)
-    keep = np.flatnonzero(np.diff(offsets) > 0)
+    labels = np.asarray(table["label"].to_numpy(zero_copy_only=False))
+    return values, offsets - offsets[0], labels
+
+
+def _chunk_to_ragged(chunk, max_length: int) -> tuple[tf.RaggedTensor, np.ndarray]:
+    """Non-empty rows of an Arrow chunk as a truncated RaggedTensor, plus their labels."""
+    values, splits, labels = flat_ids(chunk)
+    ragged = tf.RaggedTensor.from_row_splits(values.astype(np.int32), splits.astype(np.int64))
+    labels = labels.astype(np.float32)
+    keep = np.flatnonzero(np.diff(splits) > 0)
     if len(keep) < len(labels):
         ragged, labels = tf.gather(ragged, keep), labels[keep]
     return ragged[:, :max_length], labels
@@ -77,7 +86,7 @@ def _streamed(ds: Dataset, max_length: int, shuffle: bool, seed: int, buffer: in
     """Chunks of rows read from the Arrow cache (memory-mapped), in a new random chunk order
     every epoch, then shuffled within a bounded buffer: memory stays flat as the corpus grows."""
     starts = np.arange(0, len(ds), STREAM_CHUNK_ROWS)
-    epochs = iter(range(1 << 62))
+    epochs = itertools.count()
     table = ds.with_format("arrow")
 
     def chunks():

@@ -16,6 +16,8 @@ import evaluate
 import numpy as np
 from datasets import Dataset
 
+from hfsent.batching import flat_ids
+
 if TYPE_CHECKING:
     from hfsent.predict import SentimentClassifier
 
@@ -57,14 +59,10 @@ def score_regression(predictions, targets, round_predictions: bool = False) -> d
 def score_split(classifier: SentimentClassifier, ds: Dataset,
                 extra_metrics: tuple[str, ...] = ()) -> dict[str, float]:
     """Scores of ``classifier`` on a split with ``input_ids`` and ``label`` (empty rows skipped)."""
-    table = ds.with_format("arrow")[:]
-    column = table["input_ids"].combine_chunks()
-    offsets = column.offsets.to_numpy()
-    values = column.values.to_numpy(zero_copy_only=False)[offsets[0]:offsets[-1]]
+    values, splits, labels = flat_ids(ds.with_format("arrow")[:])
     # numpy views into the Arrow buffer, one per review: no Python list of every token id
-    ids = np.split(values, offsets[1:-1] - offsets[0])
-    labels = np.asarray(table["label"].to_numpy(zero_copy_only=False))
-    keep = np.diff(offsets) > 0
+    ids = np.split(values, splits[1:-1])
+    keep = np.diff(splits) > 0
     max_length = classifier.config.max_length
     outputs = classifier.predict_ids([x[:max_length] for x, k in zip(ids, keep) if k])
     if classifier.config.task == "rating":
