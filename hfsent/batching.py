@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 import pyarrow as pa
 import tensorflow as tf
-from datasets import Dataset
+from datasets import Dataset, IterableDataset
 
 from hfsent.vocab import PAD_ID
 
@@ -82,6 +82,12 @@ def _in_memory(ds: Dataset, max_length: int, shuffle: bool, seed: int) -> tf.dat
     return data.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True) if shuffle else data
 
 
+def _generated(chunks) -> tf.data.Dataset:
+    """Rows of the ``(ragged ids, labels)`` chunks that the ``chunks`` generator yields."""
+    spec = (tf.RaggedTensorSpec([None, None], tf.int32, 1, tf.int64), tf.TensorSpec([None], tf.float32))
+    return tf.data.Dataset.from_generator(chunks, output_signature=spec).unbatch()
+
+
 def _streamed(ds: Dataset, max_length: int, shuffle: bool, seed: int, buffer: int) -> tf.data.Dataset:
     """Chunks of rows read from the Arrow cache (memory-mapped), in a new random chunk order
     every epoch, then shuffled within a bounded buffer: memory stays flat as the corpus grows."""
@@ -94,13 +100,31 @@ def _streamed(ds: Dataset, max_length: int, shuffle: bool, seed: int, buffer: in
         for start in order:
             yield _chunk_to_ragged(table[int(start):int(start) + STREAM_CHUNK_ROWS], max_length)
 
-    spec = (tf.RaggedTensorSpec([None, None], tf.int32, 1, tf.int64), tf.TensorSpec([None], tf.float32))
-    data = tf.data.Dataset.from_generator(chunks, output_signature=spec).unbatch()
+    data = _generated(chunks)
     return data.shuffle(buffer, seed=seed, reshuffle_each_iteration=True) if shuffle else data
 
 
+def _from_iterable(ds: IterableDataset, max_length: int, shuffle: bool, seed: int, buffer: int
+                   ) -> tf.data.Dataset:
+    """Rows of a streamed ``IterableDataset``, read anew every epoch.  Shuffling is
+    ``datasets``' own: a new shard order per epoch (``set_epoch``) and a ``buffer``-row buffer."""
+    epochs = itertools.count()
+
+    def chunks():
+        # with_format() first: applied after set_epoch() it would reset the epoch, and every
+        # epoch would repeat the first one's order.
+        stream = ds.with_format("arrow")
+        if shuffle:
+            stream = stream.shuffle(seed=seed, buffer_size=buffer)
+            stream.set_epoch(next(epochs))
+        for chunk in stream.iter(batch_size=STREAM_CHUNK_ROWS):
+            yield _chunk_to_ragged(chunk, max_length)
+
+    return _generated(chunks)
+
+
 def make_dataset(
-    ds: Dataset,
+    ds: Dataset | IterableDataset,
     batch_size: int,
     max_length: int,
     boundaries: Sequence[int],
@@ -117,12 +141,16 @@ def make_dataset(
 
     ``in_memory=None`` copies the ids into one tensor up to ``IN_MEMORY_MAX_TOKENS`` tokens
     (a full shuffle), and streams them from the memory-mapped Arrow cache beyond that
-    (chunk order plus a ``shuffle_buffer``-row buffer).
+    (chunk order plus a ``shuffle_buffer``-row buffer).  A streamed ``IterableDataset`` is
+    read anew every epoch, shuffled by ``datasets`` within ``shuffle_buffer`` rows.
     """
-    if in_memory is None:
-        in_memory = int(lengths_of(ds).sum()) <= IN_MEMORY_MAX_TOKENS
-    data = (_in_memory(ds, max_length, shuffle, seed) if in_memory
-            else _streamed(ds, max_length, shuffle, seed, shuffle_buffer))
+    if isinstance(ds, IterableDataset):
+        data = _from_iterable(ds, max_length, shuffle, seed, shuffle_buffer)
+    else:
+        if in_memory is None:
+            in_memory = int(lengths_of(ds).sum()) <= IN_MEMORY_MAX_TOKENS
+        data = (_in_memory(ds, max_length, shuffle, seed) if in_memory
+                else _streamed(ds, max_length, shuffle, seed, shuffle_buffer))
     # Slices of a RaggedTensor arrive as rank-0-ragged specs, which padded_batch refuses;
     # inside map they are plain tensors, and an identity map turns the spec into a TensorSpec.
     data = data.map(lambda ids, label: (ids, label))

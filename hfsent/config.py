@@ -34,6 +34,8 @@ class Config:
     test_size: float = field(default=0.2, metadata={"help": "fraction (or count) of train carved as test when the source has no test split"})
     max_train_samples: int | None = field(default=None, metadata={"help": "truncate train (after the validation split) for quick runs"})
     max_eval_samples: int | None = field(default=None, metadata={"help": "truncate validation and test for quick runs"})
+    streaming: bool = field(default=False, metadata={"help": "read the data as a stream (load_dataset(streaming=True)): no full download or Arrow cache; tokenized on every pass"})
+    shuffle_buffer: int = field(default=20000, metadata={"help": "reviews in the shuffle buffer when training data is streamed (--streaming, or above 50M tokens)"})
     # tokenization and vocabulary
     spacy_model: str = field(default="blank:en", metadata={"help": "'blank:en' or the name of an installed spaCy pipeline"})
     lowercase: bool = True

@@ -22,7 +22,7 @@ import os
 from collections.abc import Sequence
 
 import datasets
-from datasets import ClassLabel, Dataset, DatasetDict
+from datasets import ClassLabel, Dataset, DatasetDict, IterableDataset, IterableDatasetDict
 
 from hfsent.config import Config
 
@@ -35,8 +35,9 @@ _LABEL_FALLBACKS = ("label", "sentiment", "labels")
 _FILE_BUILDERS = {".csv": "csv", ".parquet": "parquet"}
 
 
-def load_raw(source: str) -> DatasetDict:
-    """Load ``source`` with ``datasets`` without touching its columns."""
+def load_raw(source: str, streaming: bool = False) -> DatasetDict | IterableDatasetDict:
+    """Load ``source`` with ``datasets`` without touching its columns (``streaming=True``:
+    as ``IterableDataset`` splits that read the files as they are iterated)."""
     parts = [p.strip() for p in source.split(",") if p.strip()]
     suffixes = {os.path.splitext(p.split("=", 1)[-1])[1].lower() for p in parts}
     if suffixes and suffixes <= set(_FILE_BUILDERS):
@@ -49,20 +50,21 @@ def load_raw(source: str) -> DatasetDict:
         missing = [p for paths in data_files.values() for p in paths if not os.path.exists(p)]
         if missing:
             raise FileNotFoundError(f"data file(s) not found: {missing}")
-        return datasets.load_dataset(_FILE_BUILDERS[suffixes.pop()], data_files=data_files)
-    loaded = datasets.load_dataset(source)
-    if not isinstance(loaded, DatasetDict) or "train" not in loaded:
+        return datasets.load_dataset(_FILE_BUILDERS[suffixes.pop()], data_files=data_files,
+                                     streaming=streaming)
+    loaded = datasets.load_dataset(source, streaming=streaming)
+    if not isinstance(loaded, (DatasetDict, IterableDatasetDict)) or "train" not in loaded:
         raise ValueError(f"{source!r} has no 'train' split (found {list(loaded)})")
     return loaded
 
 
-def _pick_column(ds: Dataset, wanted: str, fallbacks: Sequence[str], role: str) -> str:
-    if wanted in ds.column_names:
+def _pick_column(columns: Sequence[str], wanted: str, fallbacks: Sequence[str], role: str) -> str:
+    if wanted in columns:
         return wanted
     for name in fallbacks:
-        if name in ds.column_names:
+        if name in columns:
             return name
-    raise ValueError(f"no {role} column {wanted!r} in the data; columns found: {ds.column_names}")
+    raise ValueError(f"no {role} column {wanted!r} in the data; columns found: {list(columns)}")
 
 
 def _label_to_int(value: object, names: Sequence[str] | None = None) -> int:
@@ -86,25 +88,29 @@ def _is_label(value: object, names: Sequence[str] | None) -> bool:
     return True
 
 
-def _select(ds: Dataset, text_column: str, label_column: str, label_fallbacks: Sequence[str]
-            ) -> tuple[Dataset, str]:
-    """Keep the text and label columns as ``text`` / ``label``; the original label name too."""
-    text_col = _pick_column(ds, text_column, _TEXT_FALLBACKS, "text")
-    label_col = _pick_column(ds, label_column, label_fallbacks, "label")
+def _select(ds: Dataset | IterableDataset, text_column: str, label_column: str,
+            label_fallbacks: Sequence[str], columns: Sequence[str] | None = None
+            ) -> tuple[Dataset | IterableDataset, str]:
+    """Keep the text and label columns as ``text`` / ``label``; the original label name too.
+    ``columns`` names the columns of a stream whose schema ``datasets`` does not know yet."""
+    columns = columns or ds.column_names
+    text_col = _pick_column(columns, text_column, _TEXT_FALLBACKS, "text")
+    label_col = _pick_column(columns, label_column, label_fallbacks, "label")
     ds = ds.select_columns([text_col, label_col])
     renames = {c: n for c, n in ((text_col, "text"), (label_col, "label")) if c != n}
     return (ds.rename_columns(renames) if renames else ds), label_col
 
 
+def usable_rows(batch: dict) -> list[bool]:
+    """False for a row with a missing or blank text or a missing (or NaN) label."""
+    return [t is not None and str(t).strip() != "" and y is not None and y == y
+            for t, y in zip(batch["text"], batch["label"])]
+
+
 def _drop_empty(ds: Dataset) -> Dataset:
     """Drop rows with a missing or blank text or a missing (or NaN) label, and say how many."""
     n_before = len(ds)
-    ds = ds.filter(
-        lambda b: [t is not None and str(t).strip() != "" and y is not None and y == y
-                   for t, y in zip(b["text"], b["label"])],
-        batched=True,
-        desc="Dropping empty rows",
-    )
+    ds = ds.filter(usable_rows, batched=True, desc="Dropping empty rows")
     if len(ds) < n_before:
         log.warning("dropped %d of %d rows with an empty text or a missing label",
                     n_before - len(ds), n_before)

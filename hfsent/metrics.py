@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import evaluate
 import numpy as np
-from datasets import Dataset
+from datasets import Dataset, IterableDataset
 
 from hfsent.batching import flat_ids
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 MODULES_DIR = Path(__file__).parent / "metric_modules"
 CLASSIFICATION = "sentiment_classification"
 REGRESSION = "rating_regression"
+SCORE_CHUNK_ROWS = 8192
 
 
 def load_metric(name: str) -> evaluate.EvaluationModule:
@@ -56,18 +57,30 @@ def score_regression(predictions, targets, round_predictions: bool = False) -> d
     )
 
 
-def score_split(classifier: SentimentClassifier, ds: Dataset,
+def score_split(classifier: SentimentClassifier, ds: Dataset | IterableDataset,
                 extra_metrics: tuple[str, ...] = ()) -> dict[str, float]:
-    """Scores of ``classifier`` on a split with ``input_ids`` and ``label`` (empty rows skipped)."""
-    values, splits, labels = flat_ids(ds.with_format("arrow")[:])
-    # numpy views into the Arrow buffer, one per review: no Python list of every token id
-    ids = np.split(values, splits[1:-1])
-    keep = np.diff(splits) > 0
+    """Scores of ``classifier`` on a split with ``input_ids`` and ``label``, and the number
+    of reviews scored (``num_examples``; empty rows are skipped).  The split is read chunk
+    by chunk, so a streamed split is scored in one pass."""
     max_length = classifier.config.max_length
-    outputs = classifier.predict_ids([x[:max_length] for x, k in zip(ids, keep) if k])
+    outputs, labels = [], []
+    for chunk in ds.with_format("arrow").iter(batch_size=SCORE_CHUNK_ROWS):
+        values, splits, chunk_labels = flat_ids(chunk)
+        keep = np.diff(splits) > 0
+        if not keep.any():
+            continue
+        # numpy views into the Arrow buffer, one per review: no Python list of every token id
+        ids = np.split(values, splits[1:-1])
+        outputs.append(classifier.predict_ids([x[:max_length] for x, k in zip(ids, keep) if k]))
+        labels.append(chunk_labels[keep])
+    if not outputs:
+        raise ValueError("nothing to score: the split has no review with a token")
+    outputs, labels = np.concatenate(outputs), np.concatenate(labels)
     if classifier.config.task == "rating":
-        return score_ratings(classifier.clip_ratings(outputs), labels[keep])
-    return score_classification(outputs, labels[keep], extra_metrics=extra_metrics)
+        scores = score_ratings(classifier.clip_ratings(outputs), labels)
+    else:
+        scores = score_classification(outputs, labels, extra_metrics=extra_metrics)
+    return {**scores, "num_examples": len(labels)}
 
 
 def score_ratings(predictions, targets) -> dict[str, float]:
@@ -104,5 +117,4 @@ def score_dataset(
     if split not in splits:
         raise ValueError(f"split must be one of {sorted(splits)}, got {split!r}")
     tokens = tokenize_dataset(splits[split], cfg.spacy_model, cfg.lowercase, cfg.num_proc)
-    scores = score_split(classifier, classifier.vocab.encode_dataset(tokens), extra_metrics)
-    return {**scores, "num_examples": len(tokens)}
+    return score_split(classifier, classifier.vocab.encode_dataset(tokens), extra_metrics)

@@ -17,7 +17,7 @@ import os
 from collections.abc import Iterator, Sequence
 
 import numpy as np
-from datasets import Dataset
+from datasets import Dataset, IterableDataset
 
 from hfsent.config import Config
 from hfsent.vocab import PAD_ID, Vocabulary
@@ -29,7 +29,7 @@ class TokenCorpus:
     """Restartable iterable of token lists over Arrow ``tokens`` columns (gensim reads it
     once per epoch), converted batch by batch so that no full Python copy is held."""
 
-    def __init__(self, datasets: Sequence[Dataset], batch_size: int = 2048):
+    def __init__(self, datasets: Sequence[Dataset | IterableDataset], batch_size: int = 2048):
         self.datasets, self.batch_size = list(datasets), batch_size
 
     def __iter__(self) -> Iterator[list[str]]:
@@ -39,7 +39,7 @@ class TokenCorpus:
 
 
 def word2vec_matrix(
-    corpus: Sequence[Dataset], vocab: Vocabulary, dim: int, epochs: int = 5, seed: int = 0,
+    corpus: Sequence[Dataset | IterableDataset], vocab: Vocabulary, dim: int, epochs: int = 5, seed: int = 0,
     workers: int | None = None,
 ) -> np.ndarray:
     """A ``(len(vocab), dim)`` float32 matrix with word2vec vectors for the vocabulary."""
@@ -62,13 +62,15 @@ def word2vec_matrix(
     return matrix
 
 
-def pretrained_embeddings(config: Config, vocab: Vocabulary, train_tokens: Dataset) -> np.ndarray:
-    """Word2vec rows for ``vocab`` from the train tokens plus ``config.unlabeled_split``."""
+def pretrained_embeddings(config: Config, vocab: Vocabulary, train_tokens: Dataset | IterableDataset
+                          ) -> np.ndarray:
+    """Word2vec rows for ``vocab`` from the train tokens plus ``config.unlabeled_split``
+    (streamed too with ``config.streaming``: gensim's passes then each tokenize anew)."""
     from hfsent.data import load_raw
     from hfsent.tokenize import tokenize_dataset
 
     corpus = [train_tokens]
-    raw = load_raw(config.dataset)
+    raw = load_raw(config.dataset, streaming=config.streaming)
     if config.unlabeled_split in raw:
         unlabeled = raw[config.unlabeled_split].select_columns([config.text_column])
         if config.text_column != "text":

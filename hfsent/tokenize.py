@@ -16,7 +16,7 @@ import os
 import re
 from collections.abc import Iterable
 
-from datasets import Dataset
+from datasets import Dataset, IterableDataset
 
 _BREAK = re.compile(r"<\s*br\s*/?\s*>", re.IGNORECASE)
 _PIPELINES: dict[str, object] = {}
@@ -53,16 +53,21 @@ def _tokenize_batch(batch: dict, spacy_model: str, lowercase: bool) -> dict:
 
 
 def tokenize_dataset(
-    ds: Dataset,
+    ds: Dataset | IterableDataset,
     spacy_model: str = "blank:en",
     lowercase: bool = True,
     num_proc: int | None = None,
     load_from_cache_file: bool | None = None,
-) -> Dataset:
+) -> Dataset | IterableDataset:
     """Add a ``tokens`` column (and drop ``text``), cached by ``datasets``.
 
-    ``load_from_cache_file=False`` recomputes even when a cached result exists.
+    ``load_from_cache_file=False`` recomputes even when a cached result exists.  A streamed
+    ``IterableDataset`` is tokenized lazily, in this process, on every pass over it: there
+    is no cache and no ``num_proc`` for streams.
     """
+    kwargs = {"fn_kwargs": {"spacy_model": spacy_model, "lowercase": lowercase}}
+    if isinstance(ds, IterableDataset):
+        return ds.map(_tokenize_batch, batched=True, batch_size=256, remove_columns=["text"], **kwargs)
     num_proc = num_proc or os.cpu_count() or 1
     # One process per few thousand rows at most: start-up costs more than tiny shards save.
     num_proc = max(1, min(num_proc, len(ds) // 2000))
@@ -71,8 +76,8 @@ def tokenize_dataset(
         batched=True,
         batch_size=256,
         num_proc=num_proc if num_proc > 1 else None,
-        fn_kwargs={"spacy_model": spacy_model, "lowercase": lowercase},
         remove_columns=["text"],
         load_from_cache_file=load_from_cache_file,
         desc=f"Tokenizing with spaCy ({spacy_model})",
+        **kwargs,
     )

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
-from datasets import DatasetDict
+from datasets import DatasetDict, IterableDatasetDict
 
 from hfsent.batching import bucket_boundaries, lengths_of, make_dataset
 from hfsent.card import CURVES_NAME, write_card
@@ -30,6 +30,7 @@ from hfsent.metrics import score_split
 from hfsent.model import build_model, compile_model
 from hfsent.predict import SentimentClassifier
 from hfsent.pretrain import pretrained_embeddings
+from hfsent.streaming import load_stream_splits, scan_vocabulary
 from hfsent.tokenize import tokenize_dataset
 from hfsent.vocab import Vocabulary
 
@@ -38,10 +39,11 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class PreparedData:
-    splits: DatasetDict  # label + input_ids per split
-    tokens: DatasetDict  # label + tokens per split
+    splits: DatasetDict | IterableDatasetDict  # label + input_ids per split
+    tokens: DatasetDict | IterableDatasetDict  # label + tokens per split
     vocab: Vocabulary
     boundaries: list[int]
+    train_rows: int
     seconds: float = 0.0
 
 
@@ -54,6 +56,10 @@ class TrainResult:
 
 
 def prepare_data(config: Config) -> PreparedData:
+    """Splits, tokens, the train-only vocabulary and bucket boundaries: cached Arrow
+    datasets, or lazy streams with ``config.streaming`` (see :mod:`hfsent.streaming`)."""
+    if config.streaming:
+        return _prepare_stream(config)
     start = time.perf_counter()
     splits = load_splits(config)
     tokenized = DatasetDict({
@@ -66,7 +72,21 @@ def prepare_data(config: Config) -> PreparedData:
         if int(lengths_of(ds).max(initial=0)) == 0:
             raise ValueError(f"the {name} split tokenizes to nothing: every review has zero tokens")
     boundaries = bucket_boundaries(lengths_of(encoded["train"], config.max_length), config.num_buckets)
-    return PreparedData(encoded, tokenized, vocab, boundaries, time.perf_counter() - start)
+    return PreparedData(encoded, tokenized, vocab, boundaries, len(encoded["train"]),
+                        time.perf_counter() - start)
+
+
+def _prepare_stream(config: Config) -> PreparedData:
+    start = time.perf_counter()
+    splits = load_stream_splits(config)
+    tokenized = IterableDatasetDict({name: tokenize_dataset(ds, config.spacy_model, config.lowercase)
+                                     for name, ds in splits.items()})
+    vocab, rows, lengths = scan_vocabulary(tokenized["train"], config)
+    if int(lengths.max(initial=0)) == 0:
+        raise ValueError("the train split tokenizes to nothing: every review has zero tokens")
+    encoded = IterableDatasetDict({name: vocab.encode_dataset(ds) for name, ds in tokenized.items()})
+    boundaries = bucket_boundaries(np.minimum(lengths, config.max_length), config.num_buckets)
+    return PreparedData(encoded, tokenized, vocab, boundaries, rows, time.perf_counter() - start)
 
 
 def _backup_callback(output_dir: Path, resume: bool) -> keras.callbacks.BackupAndRestore:
@@ -117,10 +137,11 @@ def train(
     log.info("vocabulary: %d tokens; bucket boundaries: %s", len(data.vocab), data.boundaries)
 
     train_ds = make_dataset(data.splits["train"], config.batch_size, config.max_length,
-                            data.boundaries, shuffle=True, seed=config.seed)
+                            data.boundaries, shuffle=True, seed=config.seed,
+                            shuffle_buffer=config.shuffle_buffer)
     val_ds = make_dataset(data.splits["validation"], config.batch_size * 4, config.max_length,
                           data.boundaries)
-    steps_per_epoch = -(-len(data.splits["train"]) // config.batch_size)  # about: buckets add remainders
+    steps_per_epoch = -(-data.train_rows // config.batch_size)  # about: buckets add remainders
     strategy = get_strategy(config.strategy)
     with strategy.scope():
         model = compile_model(build_model(config, len(data.vocab)), config, steps_per_epoch)
@@ -151,10 +172,13 @@ def train(
         model = compile_model(single, config, steps_per_epoch)
     classifier = SentimentClassifier(model, data.vocab, config)
     losses = history.history.get("val_loss", [])
+    validation = score_split(classifier, data.splits["validation"])
+    test = score_split(classifier, data.splits["test"]) if score_test else None
     metrics = {
-        "validation": score_split(classifier, data.splits["validation"]),
-        "test": score_split(classifier, data.splits["test"]) if score_test else None,
-        "num_examples": {name: len(ds) for name, ds in data.splits.items()},
+        "validation": validation,
+        "test": test,
+        "num_examples": {"train": data.train_rows, "validation": validation["num_examples"],
+                         **({"test": test["num_examples"]} if test else {})},
         "epochs_trained": len(losses),
         "best_epoch": int(np.argmin(losses)) + 1 if losses else None,
         "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},

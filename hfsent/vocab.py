@@ -9,16 +9,18 @@ Counting and encoding run in Arrow compute kernels, not Python loops over tokens
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from datasets import Dataset
+from datasets import Dataset, IterableDataset
 
 PAD, UNK = "[PAD]", "[UNK]"
 PAD_ID, UNK_ID = 0, 1
 VOCAB_NAME = "vocab.txt"
+COUNT_CHUNK_ROWS = 10_000
 
 
 class Vocabulary:
@@ -36,18 +38,25 @@ class Vocabulary:
 
     @classmethod
     def build(
-        cls, ds: Dataset, min_freq: int = 1, max_size: int | None = None, column: str = "tokens"
+        cls, ds: Dataset | IterableDataset, min_freq: int = 1, max_size: int | None = None,
+        column: str = "tokens",
     ) -> Vocabulary:
-        """Count ``column`` (lists of tokens) of ``ds``; ties are broken alphabetically."""
-        flat = pc.list_flatten(ds.with_format("arrow")[:][column])
-        counts = pc.value_counts(flat)
-        table = pa.table({"token": counts.field("values"), "count": counts.field("counts")})
-        table = table.filter(pc.greater_equal(table["count"], min_freq))
-        table = table.sort_by([("count", "descending"), ("token", "ascending")])
-        words = [t for t in table["token"].to_pylist() if t not in (PAD, UNK)]
+        """Count ``column`` (lists of tokens) of ``ds`` chunk by chunk, so memory holds the
+        counts, not the corpus; ties are broken alphabetically."""
+        counts: Counter[str] = Counter()
+        for chunk in ds.with_format("arrow").iter(batch_size=COUNT_CHUNK_ROWS):
+            counts.update(count_tokens(chunk[column]))
+        return cls.from_counts(counts, min_freq, max_size)
+
+    @classmethod
+    def from_counts(cls, counts: Counter[str], min_freq: int = 1, max_size: int | None = None
+                    ) -> Vocabulary:
+        """Words seen at least ``min_freq`` times, most frequent first, then alphabetical."""
+        ranked = sorted((t for t, c in counts.items() if c >= min_freq and t not in (PAD, UNK)),
+                        key=lambda t: (-counts[t], t))
         if max_size is not None:
-            words = words[: max(0, max_size - 2)]
-        return cls([PAD, UNK, *words])
+            ranked = ranked[: max(0, max_size - 2)]
+        return cls([PAD, UNK, *ranked])
 
     def encode(self, tokens: Iterable[str]) -> list[int]:
         return [self.index.get(t, UNK_ID) for t in tokens]
@@ -62,14 +71,12 @@ class Vocabulary:
         offsets = pc.subtract(lists.offsets, lists.offsets[0])
         return pa.ListArray.from_arrays(offsets, ids.cast(pa.int32()))
 
-    def encode_dataset(self, ds: Dataset) -> Dataset:
-        """Replace ``tokens`` with ``input_ids`` (cached by ``datasets`` like tokenization)."""
+    def encode_dataset(self, ds: Dataset | IterableDataset) -> Dataset | IterableDataset:
+        """Replace ``tokens`` with ``input_ids`` (cached by ``datasets`` like tokenization;
+        lazily, on every pass, for a streamed ``IterableDataset``)."""
+        progress = {} if isinstance(ds, IterableDataset) else {"desc": "Encoding with the vocabulary"}
         return ds.with_format("arrow").map(
-            _encode_batch,
-            batched=True,
-            batch_size=2048,
-            fn_kwargs={"vocab": self},
-            desc="Encoding with the vocabulary",
+            _encode_batch, batched=True, batch_size=2048, fn_kwargs={"vocab": self}, **progress
         ).with_format(None)
 
     def save(self, folder: str | Path) -> Path:
@@ -87,6 +94,12 @@ class Vocabulary:
         path = Path(folder) / VOCAB_NAME
         text = path.read_text(encoding="utf-8")
         return cls(text[:-1].split("\n") if text.endswith("\n") else text.split("\n"))
+
+
+def count_tokens(lists: pa.ListArray | pa.ChunkedArray) -> dict[str, int]:
+    """Occurrences of each token in a column of token lists (an Arrow kernel, no Python loop)."""
+    counts = pc.value_counts(pc.list_flatten(lists).cast(pa.string()))
+    return dict(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist()))
 
 
 def _encode_batch(batch: pa.Table, vocab: Vocabulary) -> pa.Table:

@@ -38,7 +38,8 @@ def rating_model(rating_data, tmp_path_factory):
 
 def test_rating_model_learns_and_reports_regression_scores(rating_model):
     test = rating_model.metrics["test"]
-    assert set(test) == {"r2", "mse", "mae", "r2_rounded", "mse_rounded", "mae_rounded"}
+    assert set(test) == {"r2", "mse", "mae", "r2_rounded", "mse_rounded", "mae_rounded", "num_examples"}
+    assert test["num_examples"] == rating_model.metrics["num_examples"]["test"] > 0
     assert test["r2"] > 0.5
     assert rating_model.output_dir.joinpath("training_curves.png").is_file()
 

@@ -1,0 +1,120 @@
+"""The data half of training for a corpus read as a stream (``Config.streaming``).
+
+``load_dataset(..., streaming=True)`` gives ``IterableDataset`` splits that read their
+files (local or on the Hub) as they are iterated: nothing is downloaded whole and no Arrow
+cache is written, so disk and memory stay flat however large the corpus.  The price:
+
+* tokenization is lazy and runs in the training process on every pass (one to count the
+  vocabulary, then one per epoch and per evaluation); ``num_proc`` does not apply;
+* validation (and test, for a source without one) is carved by a hash of the review
+  text, not by a shuffle, so a row's split never depends on order, epoch or process, and
+  duplicated reviews land on the same side.  Sizes are fractions and come out approximate;
+  the carve is not stratified;
+* training order comes from ``datasets``' shuffle: a new shard order every epoch and a
+  bounded buffer of ``Config.shuffle_buffer`` rows.  A source sorted by label (IMDB's
+  train files are) needs a buffer near its size, or many shards, to mix the classes;
+* bucket boundaries come from the first ``LENGTH_SAMPLE`` training reviews;
+* rows with an empty text or a missing label are dropped without a count, and a bad label
+  stops the pass that meets it.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections import Counter
+from collections.abc import Sequence
+
+import datasets
+import numpy as np
+import pyarrow.compute as pc
+from datasets import ClassLabel, IterableDataset, IterableDatasetDict
+
+from hfsent.config import Config
+from hfsent.data import _LABEL_FALLBACKS, LABEL_NAMES, _label_to_int, _select, load_raw, usable_rows
+from hfsent.vocab import COUNT_CHUNK_ROWS, Vocabulary, count_tokens
+
+LENGTH_SAMPLE = 100_000
+
+
+def _columns(ds: IterableDataset) -> list[str]:
+    # CSV streams learn their schema from the first rows, so ``column_names`` can be None.
+    return ds.column_names or list(next(iter(ds.take(1))))
+
+
+def _labels(batch: dict, names: Sequence[str] | None, column: str) -> dict:
+    out = []
+    for value in batch["label"]:
+        try:
+            out.append(_label_to_int(value, names))
+        except ValueError:
+            raise ValueError(f"labels must be 0/1 or negative/positive; column {column!r} "
+                             f"holds {value!r}") from None
+    return {"label": out}
+
+
+def _ratings(batch: dict, low: float, high: float, column: str) -> dict:
+    for value in batch["label"]:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            raise ValueError(f"ratings must be numbers in [{low}, {high}]; column {column!r} holds {value!r}")
+    return {"label": [float(v) for v in batch["label"]]}
+
+
+def normalize_stream(ds: IterableDataset, config: Config) -> IterableDataset:
+    """Lazy ``text`` / ``label`` columns, as :func:`hfsent.data.normalize` makes eagerly."""
+    fallbacks = ("rating", "stars", "score") if config.task == "rating" else _LABEL_FALLBACKS
+    original = ds.features
+    ds, label_col = _select(ds, config.text_column, config.label_column, fallbacks, _columns(ds))
+    ds = ds.filter(usable_rows, batched=True)
+    if config.task == "rating":
+        features = datasets.Features({"text": datasets.Value("string"), "label": datasets.Value("float32")})
+        kwargs = {"low": config.rating_min, "high": config.rating_max, "column": label_col}
+        return ds.map(_ratings, batched=True, fn_kwargs=kwargs, features=features)
+    label_feature = original[label_col] if original else None
+    names = label_feature.names if isinstance(label_feature, ClassLabel) else None
+    features = datasets.Features({"text": datasets.Value("string"), "label": ClassLabel(names=LABEL_NAMES)})
+    return ds.map(_labels, batched=True, fn_kwargs={"names": names, "column": label_col},
+                  features=features)
+
+
+def _in_slice(batch: dict, salt: str, fraction: float, inside: bool) -> list[bool]:
+    return [(zlib.crc32(f"{salt}\0{t}".encode()) / 2**32 < fraction) == inside for t in batch["text"]]
+
+
+def carve_by_hash(ds: IterableDataset, fraction: float, salt: str) -> tuple[IterableDataset, IterableDataset]:
+    """``(rest, held_out)``: held out are the rows whose salted text hash falls below ``fraction``."""
+    if not 0 < fraction < 1:
+        raise ValueError(f"a streamed split is carved by a fraction in (0, 1), got {fraction}")
+    kwargs = {"salt": salt, "fraction": fraction}
+    return (ds.filter(_in_slice, batched=True, fn_kwargs={**kwargs, "inside": False}),
+            ds.filter(_in_slice, batched=True, fn_kwargs={**kwargs, "inside": True}))
+
+
+def load_stream_splits(config: Config) -> IterableDatasetDict:
+    """``train`` / ``validation`` / ``test`` streams with columns ``text`` and ``label``."""
+    raw = load_raw(config.dataset, streaming=True)
+    train = normalize_stream(raw["train"], config)
+    if "test" in raw:
+        test = normalize_stream(raw["test"], config)
+    else:
+        train, test = carve_by_hash(train, config.test_size, f"test-{config.seed}")
+    train, validation = carve_by_hash(train, config.validation_size, f"validation-{config.seed}")
+    splits = {"train": train, "validation": validation, "test": test}
+    limits = {"train": config.max_train_samples, "validation": config.max_eval_samples,
+              "test": config.max_eval_samples}
+    return IterableDatasetDict({name: ds.take(limits[name]) if limits[name] is not None else ds
+                                for name, ds in splits.items()})
+
+
+def scan_vocabulary(tokens: IterableDataset, config: Config) -> tuple[Vocabulary, int, np.ndarray]:
+    """One pass over the training tokens: the vocabulary, the number of rows and the
+    lengths of the first ``LENGTH_SAMPLE`` rows (for the bucket boundaries)."""
+    counts: Counter[str] = Counter()
+    rows, lengths = 0, []
+    for chunk in tokens.with_format("arrow").iter(batch_size=COUNT_CHUNK_ROWS):
+        counts.update(count_tokens(chunk["tokens"]))
+        if rows < LENGTH_SAMPLE:
+            lengths.append(pc.list_value_length(chunk["tokens"]).to_numpy(zero_copy_only=False))
+        rows += chunk.num_rows
+    vocab = Vocabulary.from_counts(counts, config.min_freq, config.max_vocab_size)
+    sample = np.concatenate(lengths)[:LENGTH_SAMPLE] if lengths else np.zeros(0, np.int64)
+    return vocab, rows, sample

@@ -1,0 +1,91 @@
+"""Training from ``load_dataset(..., streaming=True)``: lazy splits, one-pass vocabulary,
+``datasets``' bounded shuffle, and a model folder like any other."""
+
+import numpy as np
+import pytest
+from datasets import IterableDataset
+
+from hfsent.batching import make_dataset
+from hfsent.config import Config
+from hfsent.data import load_raw, normalize
+from hfsent.predict import SentimentClassifier
+from hfsent.streaming import carve_by_hash, load_stream_splits, normalize_stream, scan_vocabulary
+from hfsent.tokenize import tokenize_dataset
+from hfsent.train import prepare_data, train
+from hfsent.vocab import Vocabulary
+from tests.conftest import tiny_config
+
+
+def _texts(ds) -> list[str]:
+    return [row["text"] for row in ds]
+
+
+def test_hash_carve_is_a_partition_that_ignores_order(hub_layout_dir):
+    config = tiny_config(hub_layout_dir, streaming=True)
+    stream = normalize_stream(load_raw(str(hub_layout_dir), streaming=True)["train"], config)
+    rest, held = carve_by_hash(stream, 0.25, "validation-42")
+    rest_texts, held_texts = _texts(rest), _texts(held)
+    assert sorted(rest_texts + held_texts) == sorted(_texts(stream))
+    assert not set(rest_texts) & set(held_texts)
+    assert 5 <= len(held_texts) <= 35  # about a quarter of 80
+    # the same rows are held out whatever order the stream comes in
+    _, held_shuffled = carve_by_hash(stream.shuffle(seed=3, buffer_size=100), 0.25, "validation-42")
+    assert sorted(_texts(held_shuffled)) == sorted(held_texts)
+    with pytest.raises(ValueError, match="fraction"):
+        carve_by_hash(stream, 100, "validation-42")
+
+
+def test_stream_is_normalized_like_the_cached_data(kaggle_csv):
+    config = tiny_config(kaggle_csv, streaming=True)
+    stream = normalize_stream(load_raw(str(kaggle_csv), streaming=True)["train"], config)
+    assert isinstance(stream, IterableDataset)
+    eager = normalize(load_raw(str(kaggle_csv))["train"], "text", "label")
+    assert list(stream) == eager.to_list()
+
+
+def test_bad_label_in_a_stream_names_it(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("text,label\ngood film,1\nodd film,maybe\n")
+    stream = normalize_stream(load_raw(str(path), streaming=True)["train"], tiny_config(path))
+    with pytest.raises(ValueError, match="'maybe'"):
+        list(stream)
+
+
+def test_one_pass_vocabulary_equals_the_cached_one(hub_layout_dir):
+    config = tiny_config(hub_layout_dir, streaming=True)
+    train_stream = load_stream_splits(config)["train"]
+    tokens = tokenize_dataset(train_stream, config.spacy_model, config.lowercase)
+    vocab, rows, lengths = scan_vocabulary(tokens, config)
+    rows_list = list(tokens)
+    assert rows == len(rows_list) and list(lengths) == [len(r["tokens"]) for r in rows_list]
+    from datasets import Dataset
+
+    eager = Vocabulary.build(Dataset.from_list(rows_list), config.min_freq, config.max_vocab_size)
+    assert vocab.tokens == eager.tokens
+
+
+def test_streamed_batches_hold_every_row_once_in_a_new_order_each_epoch(hub_layout_dir):
+    data = prepare_data(tiny_config(hub_layout_dir, streaming=True))
+    train_ds = make_dataset(data.splits["train"], 8, 32, data.boundaries, shuffle=True, seed=0,
+                            shuffle_buffer=16)
+    expected = sorted(tuple(r["input_ids"][:32]) for r in data.splits["train"])
+    epochs = []
+    for _ in range(2):
+        rows = [tuple(int(i) for i in ids if i) for batch, _ in train_ds for ids in batch.numpy()]
+        assert sorted(rows) == expected
+        epochs.append(rows)
+    assert epochs[0] != epochs[1]
+
+
+def test_train_streaming_saves_a_model_that_loads(hub_layout_dir, tmp_path):
+    result = train(tiny_config(hub_layout_dir, streaming=True, epochs=5, learning_rate=0.05), tmp_path / "m",
+                   verbose=0)
+    metrics = result.metrics
+    assert metrics["num_examples"]["train"] + metrics["num_examples"]["validation"] == 80
+    assert metrics["num_examples"]["test"] == 40
+    assert metrics["test"]["accuracy"] >= 0.75
+    loaded = SentimentClassifier.load(tmp_path / "m")
+    assert Config.load(tmp_path / "m").streaming
+    texts = ["a wonderful superb film", "an awful boring plot"]
+    np.testing.assert_allclose(loaded.predict_proba(texts), result.classifier.predict_proba(texts),
+                               atol=1e-6)
