@@ -26,6 +26,7 @@ from collections.abc import Sequence
 
 import datasets
 import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 from datasets import ClassLabel, IterableDataset, IterableDatasetDict
 
@@ -41,22 +42,31 @@ def _columns(ds: IterableDataset) -> list[str]:
     return ds.column_names or list(next(iter(ds.take(1))))
 
 
-def _labels(batch: dict, names: Sequence[str] | None, column: str) -> dict:
+# Every step of a stream maps Arrow tables to Arrow tables.  A step on Python rows between
+# Arrow steps makes ``datasets`` rebuild each batch from one-row tables, which took
+# gigabytes per few thousand IMDB reviews.
+
+def _usable(table: pa.Table) -> list[bool]:
+    return usable_rows(table.select(["text", "label"]).to_pydict())
+
+
+def _labels(table: pa.Table, names: Sequence[str] | None, column: str) -> pa.Table:
     out = []
-    for value in batch["label"]:
+    for value in table["label"].to_pylist():
         try:
             out.append(_label_to_int(value, names))
         except ValueError:
             raise ValueError(f"labels must be 0/1 or negative/positive; column {column!r} "
                              f"holds {value!r}") from None
-    return {"label": out}
+    return table.set_column(table.schema.get_field_index("label"), "label", pa.array(out, pa.int64()))
 
 
-def _ratings(batch: dict, low: float, high: float, column: str) -> dict:
-    for value in batch["label"]:
+def _ratings(table: pa.Table, low: float, high: float, column: str) -> pa.Table:
+    values = table["label"].to_pylist()
+    for value in values:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
             raise ValueError(f"ratings must be numbers in [{low}, {high}]; column {column!r} holds {value!r}")
-    return {"label": [float(v) for v in batch["label"]]}
+    return table.set_column(table.schema.get_field_index("label"), "label", pa.array(values, pa.float32()))
 
 
 def normalize_stream(ds: IterableDataset, config: Config) -> IterableDataset:
@@ -64,7 +74,7 @@ def normalize_stream(ds: IterableDataset, config: Config) -> IterableDataset:
     fallbacks = ("rating", "stars", "score") if config.task == "rating" else _LABEL_FALLBACKS
     original = ds.features
     ds, label_col = _select(ds, config.text_column, config.label_column, fallbacks, _columns(ds))
-    ds = ds.filter(usable_rows, batched=True)
+    ds = ds.with_format("arrow").filter(_usable, batched=True)
     if config.task == "rating":
         features = datasets.Features({"text": datasets.Value("string"), "label": datasets.Value("float32")})
         kwargs = {"low": config.rating_min, "high": config.rating_max, "column": label_col}
@@ -76,8 +86,9 @@ def normalize_stream(ds: IterableDataset, config: Config) -> IterableDataset:
                   features=features)
 
 
-def _in_slice(batch: dict, salt: str, fraction: float, inside: bool) -> list[bool]:
-    return [(zlib.crc32(f"{salt}\0{t}".encode()) / 2**32 < fraction) == inside for t in batch["text"]]
+def _in_slice(table: pa.Table, salt: str, fraction: float, inside: bool) -> list[bool]:
+    return [(zlib.crc32(f"{salt}\0{t}".encode()) / 2**32 < fraction) == inside
+            for t in table["text"].to_pylist()]
 
 
 def carve_by_hash(ds: IterableDataset, fraction: float, salt: str) -> tuple[IterableDataset, IterableDataset]:
@@ -85,6 +96,7 @@ def carve_by_hash(ds: IterableDataset, fraction: float, salt: str) -> tuple[Iter
     if not 0 < fraction < 1:
         raise ValueError(f"a streamed split is carved by a fraction in (0, 1), got {fraction}")
     kwargs = {"salt": salt, "fraction": fraction}
+    ds = ds.with_format("arrow")
     return (ds.filter(_in_slice, batched=True, fn_kwargs={**kwargs, "inside": False}),
             ds.filter(_in_slice, batched=True, fn_kwargs={**kwargs, "inside": True}))
 

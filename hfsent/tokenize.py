@@ -16,6 +16,7 @@ import os
 import re
 from collections.abc import Iterable
 
+import pyarrow as pa
 from datasets import Dataset, IterableDataset
 
 _BREAK = re.compile(r"<\s*br\s*/?\s*>", re.IGNORECASE)
@@ -52,6 +53,11 @@ def _tokenize_batch(batch: dict, spacy_model: str, lowercase: bool) -> dict:
     return {"tokens": tokenize(batch["text"], spacy_model, lowercase)}
 
 
+def _tokenize_table(table: pa.Table, spacy_model: str, lowercase: bool) -> pa.Table:
+    tokens = pa.array(tokenize(table["text"].to_pylist(), spacy_model, lowercase), pa.list_(pa.string()))
+    return table.drop_columns(["text"]).append_column("tokens", tokens)
+
+
 def tokenize_dataset(
     ds: Dataset | IterableDataset,
     spacy_model: str = "blank:en",
@@ -67,7 +73,8 @@ def tokenize_dataset(
     """
     kwargs = {"fn_kwargs": {"spacy_model": spacy_model, "lowercase": lowercase}}
     if isinstance(ds, IterableDataset):
-        return ds.map(_tokenize_batch, batched=True, batch_size=256, remove_columns=["text"], **kwargs)
+        # Arrow in, Arrow out: see hfsent.streaming on why a stream never switches to Python rows.
+        return ds.with_format("arrow").map(_tokenize_table, batched=True, batch_size=256, **kwargs)
     num_proc = num_proc or os.cpu_count() or 1
     # One process per few thousand rows at most: start-up costs more than tiny shards save.
     num_proc = max(1, min(num_proc, len(ds) // 2000))

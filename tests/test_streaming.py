@@ -16,8 +16,12 @@ from hfsent.vocab import Vocabulary
 from tests.conftest import tiny_config
 
 
+def _rows(ds) -> list[dict]:
+    return list(ds.with_format(None))
+
+
 def _texts(ds) -> list[str]:
-    return [row["text"] for row in ds]
+    return [row["text"] for row in _rows(ds)]
 
 
 def test_hash_carve_is_a_partition_that_ignores_order(hub_layout_dir):
@@ -40,7 +44,7 @@ def test_stream_is_normalized_like_the_cached_data(kaggle_csv):
     stream = normalize_stream(load_raw(str(kaggle_csv), streaming=True)["train"], config)
     assert isinstance(stream, IterableDataset)
     eager = normalize(load_raw(str(kaggle_csv))["train"], "text", "label")
-    assert list(stream) == eager.to_list()
+    assert _rows(stream) == eager.to_list()
 
 
 def test_bad_label_in_a_stream_names_it(tmp_path):
@@ -48,7 +52,7 @@ def test_bad_label_in_a_stream_names_it(tmp_path):
     path.write_text("text,label\ngood film,1\nodd film,maybe\n")
     stream = normalize_stream(load_raw(str(path), streaming=True)["train"], tiny_config(path))
     with pytest.raises(ValueError, match="'maybe'"):
-        list(stream)
+        _rows(stream)
 
 
 def test_one_pass_vocabulary_equals_the_cached_one(hub_layout_dir):
@@ -56,7 +60,7 @@ def test_one_pass_vocabulary_equals_the_cached_one(hub_layout_dir):
     train_stream = load_stream_splits(config)["train"]
     tokens = tokenize_dataset(train_stream, config.spacy_model, config.lowercase)
     vocab, rows, lengths = scan_vocabulary(tokens, config)
-    rows_list = list(tokens)
+    rows_list = _rows(tokens)
     assert rows == len(rows_list) and list(lengths) == [len(r["tokens"]) for r in rows_list]
     from datasets import Dataset
 
@@ -68,7 +72,7 @@ def test_streamed_batches_hold_every_row_once_in_a_new_order_each_epoch(hub_layo
     data = prepare_data(tiny_config(hub_layout_dir, streaming=True))
     train_ds = make_dataset(data.splits["train"], 8, 32, data.boundaries, shuffle=True, seed=0,
                             shuffle_buffer=16)
-    expected = sorted(tuple(r["input_ids"][:32]) for r in data.splits["train"])
+    expected = sorted(tuple(r["input_ids"][:32]) for r in _rows(data.splits["train"]))
     epochs = []
     for _ in range(2):
         rows = [tuple(int(i) for i in ids if i) for batch, _ in train_ds for ids in batch.numpy()]
