@@ -93,3 +93,11 @@ def test_train_streaming_saves_a_model_that_loads(hub_layout_dir, tmp_path):
     texts = ["a wonderful superb film", "an awful boring plot"]
     np.testing.assert_allclose(loaded.predict_proba(texts), result.classifier.predict_proba(texts),
                                atol=1e-6)
+
+
+def test_stream_stays_in_arrow_batches(hub_layout_dir):
+    # A Python-row step in the chain makes datasets rebuild every batch from one-row tables
+    # (one Arrow chunk per review), which cost gigabytes on IMDB.
+    data = prepare_data(tiny_config(hub_layout_dir, streaming=True))
+    chunk = next(data.splits["train"].with_format("arrow").iter(batch_size=32))
+    assert chunk.num_rows == 32 and chunk["input_ids"].num_chunks <= 2
