@@ -64,10 +64,13 @@ def tokenize_dataset(
     lowercase: bool = True,
     num_proc: int | None = None,
     load_from_cache_file: bool | None = None,
+    cache_file_name: str | None = None,
 ) -> Dataset | IterableDataset:
     """Add a ``tokens`` column (and drop ``text``), cached by ``datasets``.
 
-    ``load_from_cache_file=False`` recomputes even when a cached result exists.  A streamed
+    ``load_from_cache_file=False`` recomputes even when a cached result exists, but
+    ``datasets`` then keeps the shard count of that cached result, however large
+    ``num_proc`` is: to time ``num_proc``, also pass a fresh ``cache_file_name``.  A streamed
     ``IterableDataset`` is tokenized lazily, in this process, on every pass over it: there
     is no cache and no ``num_proc`` for streams.
     """
@@ -78,6 +81,8 @@ def tokenize_dataset(
     num_proc = num_proc or os.cpu_count() or 1
     # One process per few thousand rows at most: start-up costs more than tiny shards save.
     num_proc = max(1, min(num_proc, len(ds) // 2000))
+    # Loaded here, the pipeline is inherited by the forked workers instead of loaded by each.
+    load_spacy(spacy_model)
     return ds.map(
         _tokenize_batch,
         batched=True,
@@ -85,6 +90,7 @@ def tokenize_dataset(
         num_proc=num_proc if num_proc > 1 else None,
         remove_columns=["text"],
         load_from_cache_file=load_from_cache_file,
+        cache_file_name=cache_file_name,
         desc=f"Tokenizing with spaCy ({spacy_model})",
         **kwargs,
     )
