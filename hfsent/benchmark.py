@@ -184,32 +184,38 @@ from hfsent.data import load_raw
 from hfsent.tokenize import tokenize_dataset
 from hfsent.vocab import Vocabulary
 raw = load_raw(sys.argv[1])
-parts = [tokenize_dataset(raw[s]) for s in ("train", "test", "unsupervised") if s in raw]
+splits, size, mode = [s for s in ("train", "test", "unsupervised") if s in raw], int(sys.argv[2]), sys.argv[3]
+parts = [tokenize_dataset(raw[s]) for s in splits]
 vocab = Vocabulary.build(parts[0], 2, 30000)
-ds = concatenate_datasets([vocab.encode_dataset(p) for p in parts]).select(range(int(sys.argv[2])))
+ds = concatenate_datasets([vocab.encode_dataset(p) for p in parts]).select(range(size))
 ds = ds.flatten_indices()  # contiguous and memory-mapped, as a prepared corpus would be
 lengths = lengths_of(ds, 400)
 tokens, boundaries = int(lengths.sum()), bucket_boundaries(lengths, 10)
 del lengths
+if mode == "--streaming":  # the same rows, read and tokenized as the epoch goes
+    streams = load_raw(sys.argv[1], streaming=True)
+    stream = concatenate_datasets([streams[s].select_columns(["text", "label"]) for s in splits])
+    ds = vocab.encode_dataset(tokenize_dataset(stream.take(size)))
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 batches = 0
-for _ in make_dataset(ds, 64, 400, boundaries, shuffle=True, in_memory=sys.argv[3] == "memory"):
+for _ in make_dataset(ds, 64, 400, boundaries, shuffle=True, in_memory=mode == "memory"):
     batches += 1
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"reviews": len(ds), "tokens": tokens, "input": sys.argv[3], "batches": batches,
+print(json.dumps({"reviews": size, "tokens": tokens, "input": mode, "batches": batches,
                   "peak_rss_mib": peak / 1024, "rss_growth_in_epoch_mib": (peak - before) / 1024}))
 """
 
 
 def pipeline_memory(dataset: str, sizes: tuple[int, ...] = (25_000, 100_000)) -> list[dict]:
-    """Peak RSS of a process that iterates one epoch of batches, in memory vs streamed."""
+    """Peak RSS of a process that iterates one epoch of batches: ids in memory, streamed
+    from the Arrow cache, or read with ``--streaming`` (tokenized on the fly)."""
     import json
     import subprocess
     import sys
 
     rows = []
     for size in sizes:
-        for mode in ("memory", "stream"):
+        for mode in ("memory", "stream", "--streaming"):
             out = subprocess.run([sys.executable, "-c", _RSS_PROBE, dataset, str(size), mode],
                                  capture_output=True, text=True, check=True)
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))

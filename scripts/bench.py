@@ -60,7 +60,8 @@ def main(argv: list[str] | None = None) -> None:
         parts = [raw["train"], raw["test"], raw["unsupervised"]]
         sections.append((f"Tokenization scaling ({sum(len(p) for p in parts)} reviews, all splits)",
                          table(benchmark.tokenization_scaling(parts, config.spacy_model))))
-        sections.append(("Input pipeline memory (one epoch of batches; ids in memory vs streamed from Arrow)",
+        sections.append(("Input pipeline memory (one epoch of batches: ids in memory, streamed from "
+                         "the Arrow cache, or read with --streaming)",
                          table(benchmark.pipeline_memory(args.dataset))))
 
     data = prepare_data(config)
