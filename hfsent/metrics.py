@@ -101,19 +101,21 @@ def score_dataset(
 ) -> dict[str, float]:
     """Load ``split`` of ``dataset`` as training would and score ``classifier`` on it.
 
-    ``validation`` is carved from train with the model's own seed and size, so on the
-    training data it is the same validation split that the model was selected on.
+    ``validation`` is carved from train with the model's own seed and size (by hash for a
+    model trained with ``streaming``, which also streams here), so on the training data it
+    is the same validation split that the model was selected on.
     """
     from hfsent.data import load_splits
+    from hfsent.streaming import load_stream_splits
     from hfsent.tokenize import tokenize_dataset
 
-    cfg = classifier.config
     overrides = {"dataset": dataset, "max_train_samples": 0, "max_eval_samples": max_samples}
     if text_column:
         overrides["text_column"] = text_column
     if label_column:
         overrides["label_column"] = label_column
-    splits = load_splits(dataclasses.replace(cfg, **overrides))
+    cfg = dataclasses.replace(classifier.config, **overrides)
+    splits = load_stream_splits(cfg) if cfg.streaming else load_splits(cfg)
     if split not in splits:
         raise ValueError(f"split must be one of {sorted(splits)}, got {split!r}")
     tokens = tokenize_dataset(splits[split], cfg.spacy_model, cfg.lowercase, cfg.num_proc)

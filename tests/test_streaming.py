@@ -8,6 +8,7 @@ from datasets import IterableDataset
 from hfsent.batching import make_dataset
 from hfsent.config import Config
 from hfsent.data import load_raw, normalize
+from hfsent.metrics import score_dataset
 from hfsent.predict import SentimentClassifier
 from hfsent.streaming import carve_by_hash, load_stream_splits, normalize_stream, scan_vocabulary
 from hfsent.tokenize import tokenize_dataset
@@ -90,6 +91,10 @@ def test_train_streaming_saves_a_model_that_loads(hub_layout_dir, tmp_path):
     assert metrics["test"]["accuracy"] >= 0.75
     loaded = SentimentClassifier.load(tmp_path / "m")
     assert Config.load(tmp_path / "m").streaming
+    # score.py on a streamed model streams too, and finds the same hash-carved validation rows
+    again = score_dataset(loaded, str(hub_layout_dir), split="validation")
+    assert again["num_examples"] == metrics["num_examples"]["validation"]
+    assert again["accuracy"] == pytest.approx(metrics["validation"]["accuracy"])
     texts = ["a wonderful superb film", "an awful boring plot"]
     np.testing.assert_allclose(loaded.predict_proba(texts), result.classifier.predict_proba(texts),
                                atol=1e-6)
