@@ -141,12 +141,16 @@ def normalize(ds: Dataset, text_column: str = "text", label_column: str = "label
     )
 
 
+def is_rating(value: object, low: float, high: float) -> bool:
+    """A number (not a boolean) in ``[low, high]``."""
+    return not isinstance(value, bool) and isinstance(value, (int, float)) and low <= value <= high
+
+
 def normalize_ratings(ds: Dataset, text_column: str, label_column: str, low: float, high: float) -> Dataset:
     """Like :func:`normalize` for the rating task: ``label`` becomes a float in [low, high]."""
     ds, label_col = _select(ds, text_column, label_column, ("rating", "stars", "score"))
     ds = _drop_empty(ds)
-    bad = sorted(repr(v) for v in ds.unique("label")
-                 if isinstance(v, bool) or not isinstance(v, (int, float)) or not low <= v <= high)
+    bad = sorted(repr(v) for v in ds.unique("label") if not is_rating(v, low, high))
     if bad:
         raise ValueError(f"ratings must be numbers in [{low}, {high}]; column {label_col!r} holds {bad[:10]}")
     return ds.cast_column("label", datasets.Value("float32"))

@@ -31,7 +31,15 @@ import pyarrow.compute as pc
 from datasets import ClassLabel, IterableDataset, IterableDatasetDict
 
 from hfsent.config import Config
-from hfsent.data import _LABEL_FALLBACKS, LABEL_NAMES, _label_to_int, _select, load_raw, usable_rows
+from hfsent.data import (
+    _LABEL_FALLBACKS,
+    LABEL_NAMES,
+    _label_to_int,
+    _select,
+    is_rating,
+    load_raw,
+    usable_rows,
+)
 from hfsent.vocab import COUNT_CHUNK_ROWS, Vocabulary, count_tokens
 
 LENGTH_SAMPLE = 100_000
@@ -64,7 +72,7 @@ def _labels(table: pa.Table, names: Sequence[str] | None, column: str) -> pa.Tab
 def _ratings(table: pa.Table, low: float, high: float, column: str) -> pa.Table:
     values = table["label"].to_pylist()
     for value in values:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        if not is_rating(value, low, high):
             raise ValueError(f"ratings must be numbers in [{low}, {high}]; column {column!r} holds {value!r}")
     return table.set_column(table.schema.get_field_index("label"), "label", pa.array(values, pa.float32()))
 

@@ -81,8 +81,9 @@ def tokenize_dataset(
     num_proc = num_proc or os.cpu_count() or 1
     # One process per few thousand rows at most: start-up costs more than tiny shards save.
     num_proc = max(1, min(num_proc, len(ds) // 2000))
-    # Loaded here, the pipeline is inherited by the forked workers instead of loaded by each.
-    load_spacy(spacy_model)
+    if num_proc > 1:
+        # Loaded here, the pipeline is inherited by the forked workers instead of loaded by each.
+        load_spacy(spacy_model)
     return ds.map(
         _tokenize_batch,
         batched=True,
