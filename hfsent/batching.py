@@ -56,12 +56,14 @@ STREAM_CHUNK_ROWS = 4096
 
 def flat_ids(table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(values, row_splits, labels)`` of an Arrow table with ``input_ids`` and ``label``:
-    the flat token ids and offsets starting at 0, straight from the Arrow buffers."""
+    the flat token ids and offsets starting at 0, straight from the Arrow buffers.  An
+    unlabelled table (no ``label`` column) gets labels of -1."""
     ids = table["input_ids"]
     ids = ids.combine_chunks() if hasattr(ids, "combine_chunks") else ids
     offsets = ids.offsets.to_numpy()
     values = ids.values.to_numpy(zero_copy_only=False)[offsets[0]:offsets[-1]]
-    labels = np.asarray(table["label"].to_numpy(zero_copy_only=False))
+    labels = (np.asarray(table["label"].to_numpy(zero_copy_only=False)) if "label" in table.column_names
+              else np.full(len(offsets) - 1, -1))
     return values, offsets - offsets[0], labels
 
 

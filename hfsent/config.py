@@ -46,7 +46,11 @@ class Config:
     pretrain_embeddings: bool = field(default=True, metadata={"help": "initialise the Embedding with word2vec trained on train + the unlabelled split"})
     freeze_embeddings: bool = field(default=False, metadata={"help": "keep the Embedding fixed during training (useful with --pretrain-embeddings)"})
     word2vec_epochs: int = 3
-    unlabeled_split: str = field(default="unsupervised", metadata={"help": "split of unlabelled reviews used by --pretrain-embeddings, if the source has it"})
+    unlabeled_split: str = field(default="unsupervised", metadata={"help": "split of unlabelled reviews used by --pretrain-embeddings and --self-training, if the source has it"})
+    self_training: bool = field(default=True, metadata={"help": "after training, label the unlabelled split with the model and train on train + its confident calls (sentiment, cached data)"})
+    pseudo_label_confidence: float = field(default=0.9, metadata={"help": "self-training keeps an unlabelled review if the model is this sure of it"})
+    self_training_epochs: int = 1
+    self_training_lr: float = 1e-3
     # model
     embedding_dim: int = 128
     gru_units: int = 64
@@ -54,10 +58,10 @@ class Config:
     pooling: str = field(default="mean", metadata={"help": "'last' (final GRU state) or 'mean' (masked mean of GRU states)"})
     dropout: float = 0.4
     # training
-    batch_size: int = 64
+    batch_size: int = 128
     epochs: int = 8
-    learning_rate: float = 2e-3
-    lr_decay: float = field(default=0.1, metadata={"help": "multiply the learning rate by this after every epoch"})
+    learning_rate: float = 3e-3
+    lr_decay: float = field(default=0.3, metadata={"help": "multiply the learning rate by this after every epoch"})
     patience: int = field(default=1, metadata={"help": "early-stopping patience on validation loss"})
     num_buckets: int = 10
     strategy: str = field(default="auto", metadata={"help": "tf.distribute strategy: auto, default, mirrored or multiworker"})
@@ -76,6 +80,8 @@ class Config:
             raise ValueError("max_length and batch_size must be positive")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if not 0.5 <= self.pseudo_label_confidence <= 1:
+            raise ValueError(f"pseudo_label_confidence must be in [0.5, 1], got {self.pseudo_label_confidence}")
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True) + "\n"
@@ -121,6 +127,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "learning_rate": 1e-3,
         "patience": 5,
         "pretrain_embeddings": False,
+        "self_training": False,
         "lr_decay": 1.0,
     },
 }

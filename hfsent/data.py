@@ -197,3 +197,17 @@ def load_splits(config: Config) -> DatasetDict:
         validation=_head(validation, config.max_eval_samples),
         test=_head(test, config.max_eval_samples),
     )
+
+
+def load_unlabeled(config: Config) -> Dataset | IterableDataset | None:
+    """The ``config.unlabeled_split`` of the source as a single ``text`` column, or ``None``
+    if the source has no such split (streamed with ``config.streaming``).  Its labels, if
+    any (IMDB's ``unsupervised`` reviews carry -1), are dropped: nothing here is labelled."""
+    raw = load_raw(config.dataset, streaming=config.streaming)
+    if config.unlabeled_split not in raw:
+        return None
+    ds = raw[config.unlabeled_split]
+    column = (config.text_column if ds.column_names is None  # a stream of unknown schema
+              else _pick_column(ds.column_names, config.text_column, _TEXT_FALLBACKS, "text"))
+    ds = ds.select_columns([column])
+    return ds if column == "text" else ds.rename_column(column, "text")

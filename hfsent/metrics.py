@@ -57,25 +57,33 @@ def score_regression(predictions, targets, round_predictions: bool = False) -> d
     )
 
 
-def score_split(classifier: SentimentClassifier, ds: Dataset | IterableDataset,
-                extra_metrics: tuple[str, ...] = ()) -> dict[str, float]:
-    """Scores of ``classifier`` on a split with ``input_ids`` and ``label``, and the number
-    of reviews scored (``num_examples``; empty rows are skipped).  The split is read chunk
-    by chunk, so a streamed split is scored in one pass."""
+def predict_split(classifier: SentimentClassifier, ds: Dataset | IterableDataset
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Model outputs for every review of ``ds`` (``input_ids``, and ``label`` if present)
+    that has a token: ``(outputs, labels, rows)``, ``rows`` being their positions in ``ds``.
+    The split is read chunk by chunk, so a streamed split is predicted in one pass."""
     max_length = classifier.config.max_length
-    outputs, labels = [], []
+    outputs, labels, rows, offset = [], [], [], 0
     for chunk in ds.with_format("arrow").iter(batch_size=SCORE_CHUNK_ROWS):
         values, splits, chunk_labels = flat_ids(chunk)
         keep = np.diff(splits) > 0
-        if not keep.any():
-            continue
-        # numpy views into the Arrow buffer, one per review: no Python list of every token id
-        ids = np.split(values, splits[1:-1])
-        outputs.append(classifier.predict_ids([x[:max_length] for x, k in zip(ids, keep) if k]))
-        labels.append(chunk_labels[keep])
+        if keep.any():
+            # numpy views into the Arrow buffer, one per review: no Python list of every token id
+            ids = np.split(values, splits[1:-1])
+            outputs.append(classifier.predict_ids([x[:max_length] for x, k in zip(ids, keep) if k]))
+            labels.append(chunk_labels[keep])
+            rows.append(offset + np.flatnonzero(keep))
+        offset += len(keep)
     if not outputs:
-        raise ValueError("nothing to score: the split has no review with a token")
-    outputs, labels = np.concatenate(outputs), np.concatenate(labels)
+        raise ValueError("nothing to predict: the split has no review with a token")
+    return np.concatenate(outputs).reshape(-1), np.concatenate(labels), np.concatenate(rows)
+
+
+def score_split(classifier: SentimentClassifier, ds: Dataset | IterableDataset,
+                extra_metrics: tuple[str, ...] = ()) -> dict[str, float]:
+    """Scores of ``classifier`` on a split with ``input_ids`` and ``label``, and the number
+    of reviews scored (``num_examples``; empty rows are skipped)."""
+    outputs, labels, _ = predict_split(classifier, ds)
     if classifier.config.task == "rating":
         scores = score_ratings(classifier.clip_ratings(outputs), labels)
     else:

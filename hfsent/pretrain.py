@@ -66,15 +66,12 @@ def pretrained_embeddings(config: Config, vocab: Vocabulary, train_tokens: Datas
                           ) -> np.ndarray:
     """Word2vec rows for ``vocab`` from the train tokens plus ``config.unlabeled_split``
     (streamed too with ``config.streaming``: gensim's passes then each tokenize anew)."""
-    from hfsent.data import load_raw
+    from hfsent.data import load_unlabeled
     from hfsent.tokenize import tokenize_dataset
 
     corpus = [train_tokens]
-    raw = load_raw(config.dataset, streaming=config.streaming)
-    if config.unlabeled_split in raw:
-        unlabeled = raw[config.unlabeled_split].select_columns([config.text_column])
-        if config.text_column != "text":
-            unlabeled = unlabeled.rename_column(config.text_column, "text")
+    unlabeled = load_unlabeled(config)
+    if unlabeled is not None:
         corpus.append(tokenize_dataset(unlabeled, config.spacy_model, config.lowercase, config.num_proc))
     else:
         log.warning("%s has no %r split: word2vec sees the training reviews only",

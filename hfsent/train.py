@@ -1,4 +1,5 @@
-"""Training: data -> tokens -> vocabulary -> bucketed batches -> GRU -> scores -> folder.
+"""Training: data -> tokens -> vocabulary -> bucketed batches -> GRU -> self-training on
+the unlabelled split -> scores -> folder.
 
 ``train(config, output_dir)`` is the whole pipeline; ``prepare_data`` is its data half,
 reused by the benchmark and scoring code.  Model selection uses the validation split only
@@ -30,6 +31,7 @@ from hfsent.metrics import score_split
 from hfsent.model import build_model, compile_model
 from hfsent.predict import SentimentClassifier
 from hfsent.pretrain import pretrained_embeddings
+from hfsent.selftrain import self_train
 from hfsent.streaming import load_stream_splits, scan_vocabulary
 from hfsent.tokenize import tokenize_dataset
 from hfsent.vocab import Vocabulary
@@ -152,16 +154,27 @@ def train(
     pretrain_seconds = time.perf_counter() - start
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience,
                                          restore_best_weights=True)
-    callbacks = [stop, *(callbacks or [])]
+    fit_callbacks = [stop, *(callbacks or [])]
     if output_dir is not None:
-        callbacks.append(_backup_callback(Path(output_dir), resume))
+        fit_callbacks.append(_backup_callback(Path(output_dir), resume))
     start = time.perf_counter()
     with warnings.catch_warnings():
         # Bucketed batches have no known count, so Keras warns at the end of each epoch
         # that the input "ran out of data": that is the intended end of the epoch.
         warnings.filterwarnings("ignore", message="Your input ran out of data")
         history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs, shuffle=False,
-                            callbacks=callbacks, verbose=verbose)
+                            callbacks=fit_callbacks, verbose=verbose)
+    history = dict(history.history)
+    first_losses = history.get("val_loss", [])
+    self_training = {}
+    if config.self_training and config.task == "sentiment" and not config.streaming:
+        with strategy.scope():
+            extra, self_training = self_train(model, SentimentClassifier(model, data.vocab, config),
+                                              data.splits["train"], val_ds, data.boundaries, config,
+                                              callbacks, verbose)
+        history = {k: v + extra.get(k, []) for k, v in history.items()}
+    elif config.self_training:
+        log.info("self-training skipped: it needs the sentiment task and cached (not streamed) data")
     train_seconds = time.perf_counter() - start
 
     if strategy.num_replicas_in_sync > 1:
@@ -171,7 +184,6 @@ def train(
         single.set_weights(model.get_weights())
         model = compile_model(single, config, steps_per_epoch)
     classifier = SentimentClassifier(model, data.vocab, config)
-    losses = history.history.get("val_loss", [])
     validation = score_split(classifier, data.splits["validation"])
     test = score_split(classifier, data.splits["test"]) if score_test else None
     metrics = {
@@ -179,9 +191,10 @@ def train(
         "test": test,
         "num_examples": {"train": data.train_rows, "validation": validation["num_examples"],
                          **({"test": test["num_examples"]} if test else {})},
-        "epochs_trained": len(losses),
-        "best_epoch": int(np.argmin(losses)) + 1 if losses else None,
-        "history": {k: [float(v) for v in vs] for k, vs in history.history.items()},
+        "epochs_trained": len(first_losses),  # of the first fit; self-training adds its own
+        "best_epoch": int(np.argmin(first_losses)) + 1 if first_losses else None,
+        "history": {k: [float(v) for v in vs] for k, vs in history.items()},
+        **({"self_training": self_training} if self_training else {}),
         "seconds": {"data": round(data.seconds, 1), "word2vec": round(pretrain_seconds, 1),
                     "training": round(train_seconds, 1)},
     }

@@ -59,6 +59,20 @@ def hub_layout_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def hub_layout_with_unsup(hub_layout_dir, tmp_path_factory):
+    """The Hub-layout fixture plus an ``unsupervised`` split (label -1), as in IMDB."""
+    folder = tmp_path_factory.mktemp("imdb_tiny_unsup")
+    (folder / "plain_text").mkdir()
+    for f in (hub_layout_dir / "plain_text").iterdir():
+        (folder / "plain_text" / f.name).write_bytes(f.read_bytes())
+    unsup = make_reviews(60, seed=7).assign(label=-1)
+    unsup.to_parquet(folder / "plain_text" / "unsupervised-00000-of-00001.parquet")
+    (folder / "README.md").write_text((hub_layout_dir / "README.md").read_text().replace(
+        "  default: true", "  - split: unsupervised\n    path: plain_text/unsupervised-*\n  default: true"))
+    return folder
+
+
+@pytest.fixture(scope="session")
 def kaggle_csv(tmp_path_factory):
     """A CSV in the layout of Kaggle's "IMDB Dataset.csv" (review, sentiment)."""
     df = make_reviews(60, seed=3)
@@ -77,7 +91,8 @@ def hub():
 def tiny_config(dataset, **overrides) -> Config:
     values = dict(dataset=str(dataset), embedding_dim=8, gru_units=8, batch_size=8, epochs=12,
                   learning_rate=0.02, dropout=0.0, patience=12, min_freq=1, num_buckets=3,
-                  max_length=32, num_proc=1, validation_size=0.2, pretrain_embeddings=False, lr_decay=1.0)
+                  max_length=32, num_proc=1, validation_size=0.2, pretrain_embeddings=False, lr_decay=1.0,
+                  self_training=False)
     values.update(overrides)
     return Config(**values)
 

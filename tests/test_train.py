@@ -124,23 +124,11 @@ def test_train_script_flags_map_onto_the_config():
     assert config_from_args(parser.parse_args(["--no-lowercase"])).lowercase is False
 
 
-def test_word2vec_initialises_the_embedding_from_train_and_unlabelled_text(hub_layout_dir, tmp_path):
-    import pandas as pd
-
+def test_word2vec_initialises_the_embedding_from_train_and_unlabelled_text(hub_layout_with_unsup):
     from hfsent.train import train
-    from tests.conftest import make_reviews, tiny_config
+    from tests.conftest import tiny_config
 
-    # an "unsupervised" split next to train and test, as in IMDB
-    unsup = make_reviews(60, seed=7).assign(label=-1)
-    folder = tmp_path / "with_unsup"
-    (folder / "plain_text").mkdir(parents=True)
-    for f in (hub_layout_dir / "plain_text").iterdir():
-        (folder / "plain_text" / f.name).write_bytes(f.read_bytes())
-    unsup.to_parquet(folder / "plain_text" / "unsupervised-00000-of-00001.parquet")
-    (folder / "README.md").write_text((hub_layout_dir / "README.md").read_text().replace(
-        "  default: true", "  - split: unsupervised\n    path: plain_text/unsupervised-*\n  default: true"))
-    assert pd.read_parquet(folder / "plain_text" / "unsupervised-00000-of-00001.parquet").shape[0] == 60
-
+    folder = hub_layout_with_unsup
     # Frozen, so the weights after training are exactly what word2vec put there.
     cfg = tiny_config(folder, pretrain_embeddings=True, freeze_embeddings=True, word2vec_epochs=2, epochs=2)
     result = train(cfg, None, verbose=0, score_test=False)

@@ -1,0 +1,102 @@
+"""Self-training: the trained model labels the unlabelled reviews and learns from its
+confident calls.
+
+IMDB's test reviews are about other movies than its train reviews, and its 50,000
+unlabelled reviews reach beyond the train movies too.  After the first fit, the model
+predicts every unlabelled review; those it scores at least ``pseudo_label_confidence``
+sure of (p >= c or p <= 1 - c) join the training reviews with the predicted label, and
+training goes on for ``self_training_epochs`` epochs at ``self_training_lr``
+(pseudo-labelling, Lee 2013).  Validation loss keeps the best of those epochs, as in the
+first fit.
+
+Scope and limits: binary sentiment only; cached (not ``--streaming``) data; one round.
+The labels are the model's own, so its confident mistakes are learned as well; and the
+log loss on validation usually rises (the model grows more confident) while accuracy
+improves, so the first fit's best epoch is not compared against.  Validation and test
+reviews are never labelled or trained on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+import warnings
+
+import keras
+import numpy as np
+from datasets import Dataset, concatenate_datasets
+
+from hfsent.batching import make_dataset
+from hfsent.config import Config
+from hfsent.data import load_unlabeled
+from hfsent.metrics import predict_split
+from hfsent.model import compile_model
+from hfsent.predict import SentimentClassifier
+from hfsent.tokenize import tokenize_dataset
+from hfsent.vocab import Vocabulary
+
+log = logging.getLogger(__name__)
+
+
+def unlabeled_ids(config: Config, vocab: Vocabulary) -> Dataset | None:
+    """``config.unlabeled_split`` tokenized and encoded with ``vocab`` (cached), or ``None``."""
+    unlabeled = load_unlabeled(config)
+    if unlabeled is None:
+        return None
+    tokens = tokenize_dataset(unlabeled, config.spacy_model, config.lowercase, config.num_proc)
+    return vocab.encode_dataset(tokens)
+
+
+def pseudo_label(classifier: SentimentClassifier, unlabeled: Dataset, confidence: float
+                 ) -> tuple[Dataset, dict]:
+    """The reviews of ``unlabeled`` (``input_ids``) that ``classifier`` is at least
+    ``confidence`` sure of, with its 0/1 call as ``label``; and a summary of the choice."""
+    probs, _, rows = predict_split(classifier, unlabeled)
+    sure = np.maximum(probs, 1 - probs) >= confidence
+    labels = (probs[sure] >= 0.5).astype(np.int64)
+    chosen = unlabeled.select_columns(["input_ids"]).select(rows[sure]).flatten_indices()
+    chosen = chosen.add_column("label", labels.tolist())
+    summary = {"unlabeled_reviews": len(unlabeled), "pseudo_labeled": int(sure.sum()),
+               "positive_share": float(labels.mean()) if len(labels) else float("nan")}
+    return chosen, summary
+
+
+def self_train(
+    model: keras.Model,
+    classifier: SentimentClassifier,
+    train_ids: Dataset,
+    val_ds,
+    boundaries: list[int],
+    config: Config,
+    callbacks: list[keras.callbacks.Callback] | None = None,
+    verbose: int | str = "auto",
+) -> tuple[dict, dict]:
+    """Pseudo-label the unlabelled split and train ``model`` further on train + those
+    reviews.  Returns the Keras history of those epochs and a summary (counts, seconds);
+    both are empty when there is nothing to do (no unlabelled split, or no sure call)."""
+    start = time.perf_counter()
+    unlabeled = unlabeled_ids(config, classifier.vocab)
+    if unlabeled is None:
+        log.warning("%s has no %r split: no self-training", config.dataset, config.unlabeled_split)
+        return {}, {}
+    pseudo, summary = pseudo_label(classifier, unlabeled, config.pseudo_label_confidence)
+    log.info("self-training: %s", summary)
+    if not len(pseudo):
+        return {}, summary
+    train = train_ids.select_columns(["label", "input_ids"])
+    pseudo = pseudo.cast(train.features)
+    combined = concatenate_datasets([train, pseudo])
+    data = make_dataset(combined, config.batch_size, config.max_length, boundaries, shuffle=True,
+                        seed=config.seed + 1, shuffle_buffer=config.shuffle_buffer)
+    # A fresh optimizer at a constant, lower rate: the first fit's schedule has decayed.
+    compile_model(model, dataclasses.replace(config, learning_rate=config.self_training_lr, lr_decay=1.0))
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience,
+                                         restore_best_weights=True)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Your input ran out of data")
+        history = model.fit(data, validation_data=val_ds, epochs=config.self_training_epochs,
+                            shuffle=False, callbacks=[stop, *(callbacks or [])], verbose=verbose)
+    summary["epochs"] = len(history.history.get("loss", []))
+    summary["seconds"] = round(time.perf_counter() - start, 1)
+    return history.history, summary
