@@ -49,7 +49,7 @@ class Config:
     unlabeled_split: str = field(default="unsupervised", metadata={"help": "split of unlabelled reviews used by --pretrain-embeddings and --self-training, if the source has it"})
     self_training: bool = field(default=True, metadata={"help": "after training, label the unlabelled split with the model and train on train + its confident calls (sentiment, cached data)"})
     pseudo_label_confidence: float = field(default=0.9, metadata={"help": "self-training keeps an unlabelled review if the model is this sure of it"})
-    self_training_epochs: int = 1
+    self_training_epochs: int = 2
     self_training_lr: float = 1e-3
     # model
     embedding_dim: int = 128

@@ -42,14 +42,19 @@ def build_model(config: Config, vocab_size: int) -> keras.Model:
     return keras.Model(inputs, outputs, name="hfsent_gru")
 
 
-def compile_model(model: keras.Model, config: Config, steps_per_epoch: int | None = None) -> keras.Model:
-    learning_rate = config.learning_rate
-    if config.lr_decay != 1.0:
-        if not steps_per_epoch:
-            raise ValueError("lr_decay needs steps_per_epoch")
-        learning_rate = keras.optimizers.schedules.ExponentialDecay(
-            config.learning_rate, decay_steps=steps_per_epoch, decay_rate=config.lr_decay, staircase=True
-        )
+def compile_model(model: keras.Model, config: Config, steps_per_epoch: int | None = None,
+                  learning_rate: float | keras.optimizers.schedules.LearningRateSchedule | None = None
+                  ) -> keras.Model:
+    """Adam at ``config``'s learning rate and per-epoch decay, or at ``learning_rate``
+    (a number or a Keras schedule) when given."""
+    if learning_rate is None:
+        learning_rate = config.learning_rate
+        if config.lr_decay != 1.0:
+            if not steps_per_epoch:
+                raise ValueError("lr_decay needs steps_per_epoch")
+            learning_rate = keras.optimizers.schedules.ExponentialDecay(
+                config.learning_rate, decay_steps=steps_per_epoch, decay_rate=config.lr_decay,
+                staircase=True)
     rating = config.task == "rating"
     model.compile(
         # clipnorm keeps early GRU updates from exploding on long reviews

@@ -4,9 +4,9 @@ confident calls.
 IMDB's test reviews are about other movies than its train reviews, and its 50,000
 unlabelled reviews reach beyond the train movies too.  After the first fit, the model
 predicts every unlabelled review; those it scores at least ``pseudo_label_confidence``
-sure of (p >= c or p <= 1 - c) join the training reviews with the predicted label, and
-training goes on for ``self_training_epochs`` epochs at ``self_training_lr``
-(pseudo-labelling, Lee 2013).  Validation loss keeps the best of those epochs, as in the
+sure of (p >= c or p <= 1 - c), as many positive as negative, join the training reviews
+with the predicted label, and training goes on for ``self_training_epochs`` epochs at
+``self_training_lr`` (pseudo-labelling, Lee 2013).  Validation loss keeps the best of those epochs, as in the
 first fit.
 
 Scope and limits: binary sentiment only; cached (not ``--streaming``) data; one round.
@@ -18,7 +18,6 @@ reviews are never labelled or trained on.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 import warnings
@@ -51,14 +50,27 @@ def unlabeled_ids(config: Config, vocab: Vocabulary) -> Dataset | None:
 def pseudo_label(classifier: SentimentClassifier, unlabeled: Dataset, confidence: float
                  ) -> tuple[Dataset, dict]:
     """The reviews of ``unlabeled`` (``input_ids``) that ``classifier`` is at least
-    ``confidence`` sure of, with its 0/1 call as ``label``; and a summary of the choice."""
+    ``confidence`` sure of, with its 0/1 call as ``label``; and a summary of the choice.
+
+    The two classes are balanced: if more sure calls are positive than negative (or the
+    other way), only the surest of the larger class are kept, as many as the smaller has.
+    Unbalanced pseudo-labels shift the model's prior: on IMDB, keeping every call above 0.8
+    gave validation recall 0.95 at precision 0.85 (accuracy 0.888, against 0.905 before
+    self-training).
+    """
     probs, _, rows = predict_split(classifier, unlabeled)
-    sure = np.maximum(probs, 1 - probs) >= confidence
-    labels = (probs[sure] >= 0.5).astype(np.int64)
-    chosen = unlabeled.select_columns(["input_ids"]).select(rows[sure]).flatten_indices()
-    chosen = chosen.add_column("label", labels.tolist())
-    summary = {"unlabeled_reviews": len(unlabeled), "pseudo_labeled": int(sure.sum()),
-               "positive_share": float(labels.mean()) if len(labels) else float("nan")}
+    certainty = np.maximum(probs, 1 - probs)
+    positive = probs >= 0.5
+    keep = []
+    classes = [np.flatnonzero((certainty >= confidence) & (positive == side)) for side in (False, True)]
+    per_class = min(len(c) for c in classes)
+    for chosen in classes:
+        keep.append(chosen[np.argsort(-certainty[chosen], kind="stable")[:per_class]])
+    keep = np.sort(np.concatenate(keep))
+    chosen = unlabeled.select_columns(["input_ids"]).select(rows[keep]).flatten_indices()
+    chosen = chosen.add_column("label", positive[keep].astype(np.int64).tolist())
+    summary = {"unlabeled_reviews": len(unlabeled), "sure": int(sum(len(c) for c in classes)),
+               "pseudo_labeled": len(keep)}
     return chosen, summary
 
 
@@ -89,8 +101,12 @@ def self_train(
     combined = concatenate_datasets([train, pseudo])
     data = make_dataset(combined, config.batch_size, config.max_length, boundaries, shuffle=True,
                         seed=config.seed + 1, shuffle_buffer=config.shuffle_buffer)
-    # A fresh optimizer at a constant, lower rate: the first fit's schedule has decayed.
-    compile_model(model, dataclasses.replace(config, learning_rate=config.self_training_lr, lr_decay=1.0))
+    # A fresh optimizer whose rate falls from self_training_lr to zero along a cosine: at a
+    # constant rate the decision threshold drifts from run to run (validation recall went
+    # from 0.90 to 0.93 between two seeds), and annealing settles it.
+    steps = config.self_training_epochs * -(-len(combined) // config.batch_size)
+    compile_model(model, config, learning_rate=keras.optimizers.schedules.CosineDecay(
+        config.self_training_lr, decay_steps=steps))
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience,
                                          restore_best_weights=True)
     with warnings.catch_warnings():

@@ -9,23 +9,27 @@ from hfsent.train import train
 from tests.conftest import tiny_config
 
 
-def test_pseudo_label_keeps_the_sure_calls_with_the_predicted_label(trained):
+def test_pseudo_label_keeps_the_surest_calls_as_many_per_class(trained):
     clf = trained.classifier
     texts = ["great wonderful loved it", "awful boring worst", "the movie", "superb film",
-             "the plot was dreadful and terrible"]
+             "the plot was dreadful and terrible", "brilliant excellent superb", "a loved story"]
     ids = clf.encode(texts)
     ids.insert(3, [])  # a review that tokenized to nothing is never labelled
     nonempty = [x for x in ids if x]
     probs = clf.predict_ids(nonempty).reshape(-1)
-    certainty = np.sort(np.maximum(probs, 1 - probs))
-    confidence = float(certainty[1:3].mean())  # between the 2nd and 3rd surest: some in, some out
-    chosen, summary = pseudo_label(clf, Dataset.from_dict({"input_ids": ids}), confidence)
+    certainty = np.maximum(probs, 1 - probs)
 
-    sure = np.maximum(probs, 1 - probs) >= confidence
-    assert 0 < sure.sum() < len(nonempty), "the fixture needs sure and unsure reviews"
-    assert chosen["input_ids"] == [x for x, s in zip(nonempty, sure) if s]
-    assert chosen["label"] == [int(p >= 0.5) for p, s in zip(probs, sure) if s]
-    assert summary["unlabeled_reviews"] == len(ids) and summary["pseudo_labeled"] == int(sure.sum())
+    chosen, summary = pseudo_label(clf, Dataset.from_dict({"input_ids": ids}), 0.5)
+    per_class = min((probs >= 0.5).sum(), (probs < 0.5).sum())
+    assert 0 < per_class < max((probs >= 0.5).sum(), (probs < 0.5).sum()), "fixture: unequal classes"
+    assert sorted(chosen["label"]) == [0] * per_class + [1] * per_class
+    expected = set()
+    for side in (False, True):
+        rows = [i for i in range(len(probs)) if (probs[i] >= 0.5) == side]
+        expected |= set(sorted(rows, key=lambda i: -certainty[i])[:per_class])
+    assert chosen["input_ids"] == [nonempty[i] for i in sorted(expected)]
+    assert chosen["label"] == [int(probs[i] >= 0.5) for i in sorted(expected)]
+    assert summary == {"unlabeled_reviews": len(ids), "sure": len(nonempty), "pseudo_labeled": 2 * per_class}
 
 
 def test_self_training_adds_epochs_on_train_plus_pseudo_labelled_reviews(hub_layout_with_unsup, tmp_path):
