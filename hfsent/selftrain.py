@@ -77,7 +77,7 @@ def pseudo_label(classifier: SentimentClassifier, unlabeled: Dataset, confidence
 
 def self_train(
     model: keras.Model,
-    classifier: SentimentClassifier,
+    vocab: Vocabulary,
     train_ids: Dataset,
     val_ds,
     boundaries: list[int],
@@ -86,14 +86,16 @@ def self_train(
     verbose: int | str = "auto",
 ) -> tuple[dict, dict]:
     """Pseudo-label the unlabelled split and train ``model`` further on train + those
-    reviews.  Returns the Keras history of those epochs and a summary (counts, seconds);
-    both are empty when there is nothing to do (no unlabelled split, or no sure call)."""
+    reviews.  Returns the Keras history of those epochs and a summary (counts, epochs,
+    seconds).  Without an unlabelled split both are empty; without a sure call the history
+    is empty and the summary says 0 epochs."""
     start = time.perf_counter()
-    unlabeled = unlabeled_ids(config, classifier.vocab)
+    unlabeled = unlabeled_ids(config, vocab)
     if unlabeled is None:
         log.warning("%s has no %r split: no self-training", config.dataset, config.unlabeled_split)
         return {}, {}
-    pseudo, summary = pseudo_label(classifier, unlabeled, config.pseudo_label_confidence)
+    pseudo, summary = pseudo_label(SentimentClassifier(model, vocab, config), unlabeled,
+                                   config.pseudo_label_confidence)
     log.info("self-training: %s", summary)
     if not len(pseudo):
         return {}, {**summary, "epochs": 0}

@@ -169,9 +169,8 @@ def train(
     self_training = {}
     if config.self_training and config.task == "sentiment" and not config.streaming:
         with strategy.scope():
-            extra, self_training = self_train(model, SentimentClassifier(model, data.vocab, config),
-                                              data.splits["train"], val_ds, data.boundaries, config,
-                                              callbacks, verbose)
+            extra, self_training = self_train(model, data.vocab, data.splits["train"], val_ds,
+                                              data.boundaries, config, callbacks, verbose)
         history = {k: v + extra.get(k, []) for k, v in history.items()}
     elif config.self_training:
         log.info("self-training skipped: it needs the sentiment task and cached (not streamed) data")
