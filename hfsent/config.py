@@ -46,7 +46,10 @@ class Config:
     pretrain_embeddings: bool = field(default=True, metadata={"help": "initialise the Embedding with word2vec trained on train + the unlabelled split"})
     freeze_embeddings: bool = field(default=False, metadata={"help": "keep the Embedding fixed during training (useful with --pretrain-embeddings)"})
     word2vec_epochs: int = 3
-    unlabeled_split: str = field(default="unsupervised", metadata={"help": "split of unlabelled reviews used by --pretrain-embeddings and --self-training, if the source has it"})
+    pretrain_lm: bool = field(default=False, metadata={"help": "pretrain the Embedding and GRU as a language model (next word; previous word too if bidirectional) on train + the unlabelled split before the classifier trains (cached data)"})
+    lm_epochs: int = 1
+    lm_vocab_size: int = field(default=2000, metadata={"help": "words in the language model's softmax; rarer ones are predicted as [UNK]"})
+    unlabeled_split: str = field(default="unsupervised", metadata={"help": "split of unlabelled reviews used by --pretrain-embeddings, --pretrain-lm and --self-training, if the source has it"})
     self_training: bool = field(default=True, metadata={"help": "after training, label the unlabelled split with the model and train on train + its confident calls (sentiment, cached data)"})
     pseudo_label_confidence: float = field(default=0.9, metadata={"help": "self-training keeps an unlabelled review if the model is this sure of it"})
     self_training_epochs: int = 2
@@ -80,6 +83,8 @@ class Config:
             raise ValueError("max_length and batch_size must be positive")
         if not 0 <= self.dropout < 1:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.lm_vocab_size < 3:
+            raise ValueError(f"lm_vocab_size must cover [PAD], [UNK] and a word, got {self.lm_vocab_size}")
         if not 0.5 <= self.pseudo_label_confidence <= 1:
             raise ValueError(f"pseudo_label_confidence must be in [0.5, 1], got {self.pseudo_label_confidence}")
 

@@ -27,11 +27,12 @@ from hfsent.config import Config
 from hfsent.data import load_splits
 from hfsent.distribute import get_strategy
 from hfsent.explain import training_curves_png
+from hfsent.langmodel import pretrain_language_model
 from hfsent.metrics import score_split
 from hfsent.model import build_model, compile_model
 from hfsent.predict import SentimentClassifier
 from hfsent.pretrain import pretrained_embeddings
-from hfsent.selftrain import self_train
+from hfsent.selftrain import self_train, unlabeled_ids
 from hfsent.streaming import load_stream_splits, scan_vocabulary
 from hfsent.tokenize import tokenize_dataset
 from hfsent.vocab import Vocabulary
@@ -152,6 +153,14 @@ def train(
         matrix = pretrained_embeddings(config, data.vocab, data.tokens["train"])
         model.get_layer("embedding").set_weights([matrix])
     pretrain_seconds = time.perf_counter() - start
+    language_model = {}
+    if config.pretrain_lm and not config.streaming:
+        with strategy.scope():
+            language_model = pretrain_language_model(
+                model, data.vocab, data.splits["train"], unlabeled_ids(config, data.vocab),
+                data.boundaries, config, verbose)
+    elif config.pretrain_lm:
+        log.info("language-model pretraining skipped: it needs cached (not streamed) data")
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience,
                                          restore_best_weights=True)
     fit_callbacks = [stop, *(callbacks or [])]
@@ -194,7 +203,9 @@ def train(
         "best_epoch": int(np.argmin(first_losses)) + 1 if first_losses else None,
         "history": {k: [float(v) for v in vs] for k, vs in history.items()},
         **({"self_training": self_training} if self_training else {}),
+        **({"language_model": language_model} if language_model else {}),
         "seconds": {"data": round(data.seconds, 1), "word2vec": round(pretrain_seconds, 1),
+                    "language_model": language_model.get("seconds", 0.0),
                     "training": round(train_seconds, 1)},
     }
     log.info("validation: %s", metrics["validation"])
