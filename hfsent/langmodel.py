@@ -84,10 +84,9 @@ def pretrain_language_model(
     corpus = concatenate_datasets(parts)
     lm = build_language_model(config, len(vocab))
     lm.get_layer("embedding").set_weights(model.get_layer("embedding").get_weights())
-    bidirectional = config.bidirectional
 
     def to_lm(ids, _):
-        targets, weights = lm_targets(ids, config.lm_vocab_size, bidirectional)
+        targets, weights = lm_targets(ids, config.lm_vocab_size, config.bidirectional)
         return ids, targets, weights
 
     data = make_dataset(corpus, config.batch_size, config.max_length, boundaries, shuffle=True,
@@ -106,9 +105,9 @@ def pretrain_language_model(
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Your input ran out of data")
         history = lm.fit(data, epochs=config.lm_epochs, shuffle=False, verbose=verbose)
-    for name in SHARED_LAYERS:
-        if name in {layer.name for layer in model.layers}:
-            model.get_layer(name).set_weights(lm.get_layer(name).get_weights())
+    for layer in model.layers:
+        if layer.name in SHARED_LAYERS:
+            layer.set_weights(lm.get_layer(layer.name).get_weights())
     # Keras sums the heads' losses; per head is the figure comparable across model shapes.
     summary = {"reviews": len(corpus), "epochs": config.lm_epochs,
                "loss_per_epoch": [round(float(v) / len(lm.outputs), 3) for v in history.history["loss"]],
