@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import tensorflow as tf
 
 from hfsent.config import Config
@@ -38,8 +39,11 @@ def test_each_direction_predicts_only_from_words_it_has_not_to_predict():
     assert len(forward_only.outputs) == 1 and forward_only.get_layer("gru").return_sequences
 
 
-def test_pretraining_moves_embedding_and_gru_into_the_classifier_and_learns(hub_layout_with_unsup):
-    cfg = tiny_config(hub_layout_with_unsup, pretrain_lm=True, lm_epochs=6, lm_vocab_size=40)
+@pytest.mark.parametrize("bidirectional", [True, False])
+def test_pretraining_moves_embedding_and_gru_into_the_classifier_and_learns(hub_layout_with_unsup,
+                                                                            bidirectional):
+    cfg = tiny_config(hub_layout_with_unsup, pretrain_lm=True, lm_epochs=6, lm_vocab_size=40,
+                      bidirectional=bidirectional)
     data = prepare_data(cfg)
     model = build_model(cfg, len(data.vocab))
     before = {layer.name: [w.copy() for w in layer.get_weights()] for layer in model.layers}
@@ -49,7 +53,7 @@ def test_pretraining_moves_embedding_and_gru_into_the_classifier_and_learns(hub_
     losses = summary["loss_per_epoch"]
     # per-word nats: from about uniform over the 40-word softmax to well below it
     assert len(losses) == 6 and losses[-1] < losses[0] and losses[-1] < 0.8 * np.log(40)
-    for name in ("embedding", "bidirectional_gru"):
+    for name in ("embedding", "bidirectional_gru" if bidirectional else "gru"):
         after = model.get_layer(name).get_weights()
         assert not any(np.allclose(a, b) for a, b in zip(after, before[name])), name
     np.testing.assert_array_equal(model.get_layer("output").get_weights()[0], before["output"][0])
