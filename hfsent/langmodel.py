@@ -9,7 +9,8 @@ weights; only its Dense head starts from scratch.  This is the second route of D
 Scope and limits: sentiment and rating tasks, cached (not ``--streaming``) data.  The
 softmax covers the ``lm_vocab_size`` most frequent words; rarer ones are predicted as
 ``[UNK]`` (the inputs keep the full vocabulary).  Validation and test reviews are never
-part of the corpus.  The LM heads are discarded; the saved model is the classifier alone.
+part of the corpus.  With ``freeze_embeddings`` the Embedding stays as it was here too.
+The LM heads are discarded; the saved model is the classifier alone.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from keras import layers
 
 from hfsent.batching import make_dataset
 from hfsent.config import Config
+from hfsent.model import embed_tokens
 from hfsent.vocab import PAD_ID, UNK_ID, Vocabulary
 
 log = logging.getLogger(__name__)
@@ -37,8 +39,7 @@ def build_language_model(config: Config, vocab_size: int) -> keras.Model:
     """Embedding -> GRU (all states) -> softmax over ``config.lm_vocab_size`` words, for the
     next word (and, bidirectional, a second head for the previous word)."""
     inputs = keras.Input(shape=(None,), dtype="int32", name="input_ids")
-    x = layers.Embedding(vocab_size, config.embedding_dim, mask_zero=True, name="embedding")(inputs)
-    x = layers.Dropout(config.dropout, name="embedding_dropout")(x)
+    x = embed_tokens(inputs, config, vocab_size)
     gru = layers.GRU(config.gru_units, return_sequences=True, name="gru")
     if config.bidirectional:
         # merge_mode=None keeps the directions apart: each may only predict the word it has

@@ -21,11 +21,17 @@ from keras import layers
 from hfsent.config import Config
 
 
-def build_model(config: Config, vocab_size: int) -> keras.Model:
-    inputs = keras.Input(shape=(None,), dtype="int32", name="input_ids")
+def embed_tokens(inputs: keras.KerasTensor, config: Config, vocab_size: int) -> keras.KerasTensor:
+    """The masked Embedding (fixed with ``freeze_embeddings``) and its dropout, shared by the
+    classifier and the pretraining language model so that both treat the Embedding alike."""
     x = layers.Embedding(vocab_size, config.embedding_dim, mask_zero=True, name="embedding",
                          trainable=not config.freeze_embeddings)(inputs)
-    x = layers.Dropout(config.dropout, name="embedding_dropout")(x)
+    return layers.Dropout(config.dropout, name="embedding_dropout")(x)
+
+
+def build_model(config: Config, vocab_size: int) -> keras.Model:
+    inputs = keras.Input(shape=(None,), dtype="int32", name="input_ids")
+    x = embed_tokens(inputs, config, vocab_size)
     gru = layers.GRU(config.gru_units, return_sequences=config.pooling == "mean", name="gru")
     x = layers.Bidirectional(gru, name="bidirectional_gru")(x) if config.bidirectional else gru(x)
     if config.pooling == "mean":

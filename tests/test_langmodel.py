@@ -68,3 +68,13 @@ def test_train_with_lm_pretraining_saves_a_plain_classifier(hub_layout_with_unsu
     card = (tmp_path / "model" / "README.md").read_text()
     reviews = result.metrics["num_examples"]["train"] + 60
     assert f"next and previous word (40-word softmax) over {reviews}" in card
+
+
+def test_a_frozen_embedding_stays_fixed_through_pretraining(hub_layout_with_unsup):
+    cfg = tiny_config(hub_layout_with_unsup, pretrain_lm=True, lm_vocab_size=40, freeze_embeddings=True)
+    data = prepare_data(cfg)
+    model = build_model(cfg, len(data.vocab))
+    embedding, gru = (model.get_layer(n).get_weights() for n in ("embedding", "bidirectional_gru"))
+    pretrain_language_model(model, data.vocab, data.splits["train"], None, data.boundaries, cfg, verbose=0)
+    np.testing.assert_array_equal(model.get_layer("embedding").get_weights()[0], embedding[0])
+    assert not np.allclose(model.get_layer("bidirectional_gru").get_weights()[0], gru[0])
