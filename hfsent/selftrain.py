@@ -79,18 +79,19 @@ def self_train(
     model: keras.Model,
     vocab: Vocabulary,
     train_ids: Dataset,
+    unlabeled: Dataset | None,
     val_ds,
     boundaries: list[int],
     config: Config,
     callbacks: list[keras.callbacks.Callback] | None = None,
     verbose: int | str = "auto",
 ) -> tuple[dict, dict]:
-    """Pseudo-label the unlabelled split and train ``model`` further on train + those
-    reviews.  Returns the Keras history of those epochs and a summary (counts, epochs,
-    seconds).  Without an unlabelled split both are empty; without a sure call the history
-    is empty and the summary says 0 epochs."""
+    """Pseudo-label ``unlabeled`` (the encoded unlabelled split, see :func:`unlabeled_ids`)
+    and train ``model`` further on train + those reviews.  Returns the Keras history of
+    those epochs and a summary (counts, epochs, seconds).  Without an unlabelled split
+    (``None``) both are empty; without a sure call the history is empty and the summary
+    says 0 epochs."""
     start = time.perf_counter()
-    unlabeled = unlabeled_ids(config, vocab)
     if unlabeled is None:
         log.warning("%s has no %r split: no self-training", config.dataset, config.unlabeled_split)
         return {}, {}

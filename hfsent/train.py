@@ -153,12 +153,15 @@ def train(
         matrix = pretrained_embeddings(config, data.vocab, data.tokens["train"])
         model.get_layer("embedding").set_weights([matrix])
     pretrain_seconds = time.perf_counter() - start
+    lm_on = config.pretrain_lm and not config.streaming
+    self_training_on = config.self_training and config.task == "sentiment" and not config.streaming
+    # Encoded once for both users of the unlabelled split.
+    unlabeled = unlabeled_ids(config, data.vocab) if lm_on or self_training_on else None
     language_model = {}
-    if config.pretrain_lm and not config.streaming:
+    if lm_on:
         with strategy.scope():
-            language_model = pretrain_language_model(
-                model, data.vocab, data.splits["train"], unlabeled_ids(config, data.vocab),
-                data.boundaries, config, verbose)
+            language_model = pretrain_language_model(model, data.vocab, data.splits["train"], unlabeled,
+                                                     data.boundaries, config, verbose)
     elif config.pretrain_lm:
         log.info("language-model pretraining skipped: it needs cached (not streamed) data")
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience,
@@ -176,10 +179,10 @@ def train(
     history = dict(history.history)
     first_losses = history.get("val_loss", [])
     self_training = {}
-    if config.self_training and config.task == "sentiment" and not config.streaming:
+    if self_training_on:
         with strategy.scope():
-            extra, self_training = self_train(model, data.vocab, data.splits["train"], val_ds,
-                                              data.boundaries, config, callbacks, verbose)
+            extra, self_training = self_train(model, data.vocab, data.splits["train"], unlabeled,
+                                              val_ds, data.boundaries, config, callbacks, verbose)
         history = {k: v + extra.get(k, []) for k, v in history.items()}
     elif config.self_training:
         log.info("self-training skipped: it needs the sentiment task and cached (not streamed) data")
