@@ -74,6 +74,7 @@ def build_card(
         num_test=metrics.get("num_examples", {}).get("test", "?"),
         epochs_trained=metrics.get("epochs_trained", "?"), best_epoch=metrics.get("best_epoch", "?"),
         self_training=metrics.get("self_training"), language_model=metrics.get("language_model"),
+        wide=metrics.get("wide"),
     )
 
 

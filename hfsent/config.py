@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 CONFIG_NAME = "hfsent_config.json"
 
 
@@ -55,6 +55,9 @@ class Config:
     self_training_epochs: int = 2
     self_training_lr: float = 1e-3
     # model
+    wide_ngrams: bool = field(default=True, metadata={"help": "average the GRU with a linear model of word and hashed-bigram counts (NB-weighted logistic regression, fitted by scikit-learn; sentiment only)"})
+    wide_buckets: int = field(default=1 << 20, metadata={"help": "hash buckets for the wide branch's word bigrams"})
+    wide_c: float = field(default=0.1, metadata={"help": "inverse L2 strength of the wide branch's logistic regression"})
     embedding_dim: int = 128
     gru_units: int = 64
     bidirectional: bool = True
@@ -133,6 +136,7 @@ PRESETS: dict[str, dict[str, Any]] = {
         "patience": 5,
         "pretrain_embeddings": False,
         "self_training": False,
+        "wide_ngrams": False,
         "lr_decay": 1.0,
     },
 }

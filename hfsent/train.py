@@ -1,5 +1,5 @@
 """Training: data -> tokens -> vocabulary -> bucketed batches -> GRU -> self-training on
-the unlabelled split -> scores -> folder.
+the unlabelled split -> wide linear branch -> scores -> folder.
 
 ``train(config, output_dir)`` is the whole pipeline; ``prepare_data`` is its data half,
 reused by the benchmark and scoring code.  Model selection uses the validation split only
@@ -36,6 +36,7 @@ from hfsent.selftrain import self_train, unlabeled_ids
 from hfsent.streaming import load_stream_splits, scan_vocabulary
 from hfsent.tokenize import tokenize_dataset
 from hfsent.vocab import Vocabulary
+from hfsent.wide import deep_part, fit_wide_branch, wide_part, with_wide_branch
 
 log = logging.getLogger(__name__)
 
@@ -194,9 +195,23 @@ def train(
         single = build_model(config, len(data.vocab))
         single.set_weights(model.get_weights())
         model = compile_model(single, config, steps_per_epoch)
+    wide_on = config.wide_ngrams and config.task == "sentiment" and not config.streaming
+    wide = {}
+    if wide_on:
+        model = compile_model(with_wide_branch(model, len(data.vocab), config.wide_buckets), config,
+                              steps_per_epoch)
+        wide = fit_wide_branch(model, data.splits["train"], config)
+    elif config.wide_ngrams:
+        log.info("wide branch skipped: it needs the sentiment task and cached (not streamed) data")
     classifier = SentimentClassifier(model, data.vocab, config)
     validation = score_split(classifier, data.splits["validation"])
     test = score_split(classifier, data.splits["test"]) if score_test else None
+    if wide_on:
+        # Each half alone, for the record: how much the average adds to either.
+        for name, part in (("gru", deep_part(model)), ("wide", wide_part(model))):
+            alone = SentimentClassifier(part, data.vocab, config)
+            wide[name] = {split: score_split(alone, data.splits[split])["accuracy"]
+                          for split in ("validation", "test") if split == "validation" or score_test}
     metrics = {
         "validation": validation,
         "test": test,
@@ -207,9 +222,10 @@ def train(
         "history": {k: [float(v) for v in vs] for k, vs in history.items()},
         **({"self_training": self_training} if self_training else {}),
         **({"language_model": language_model} if language_model else {}),
+        **({"wide": wide} if wide else {}),
         "seconds": {"data": round(data.seconds, 1), "word2vec": round(pretrain_seconds, 1),
                     "language_model": language_model.get("seconds", 0.0),
-                    "training": round(train_seconds, 1)},
+                    "training": round(train_seconds, 1), "wide": wide.get("seconds", 0.0)},
     }
     log.info("validation: %s", metrics["validation"])
     log.info("test: %s", metrics["test"])

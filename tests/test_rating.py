@@ -11,6 +11,7 @@ import pytest
 from hfsent.hub import from_pretrained, push_to_hub
 from hfsent.metrics import score_ratings
 from hfsent.predict import SentimentClassifier
+from hfsent.wide import has_wide_branch
 from tests.conftest import make_reviews, tiny_config
 
 REPO = Path(__file__).resolve().parents[1]
@@ -42,6 +43,7 @@ def test_rating_model_learns_and_reports_regression_scores(rating_model):
     assert test["num_examples"] == rating_model.metrics["num_examples"]["test"] > 0
     assert test["r2"] > 0.5
     assert rating_model.output_dir.joinpath("training_curves.png").is_file()
+    assert not has_wide_branch(rating_model.classifier.model)  # the wide branch is a classifier
 
 
 def test_rating_predictions_are_clipped_to_the_scale(rating_model):

@@ -10,6 +10,7 @@ import pytest
 from huggingface_hub import HfApi
 
 from hfsent.artifacts import UnsafeModelError
+from hfsent.config import FORMAT_VERSION
 from hfsent.hub import from_pretrained, push_to_hub
 from hfsent.predict import SentimentClassifier
 
@@ -104,10 +105,10 @@ def test_unknown_format_version_from_the_hub(trained, tmp_path):
     folder = tmp_path / "model"
     shutil.copytree(trained.output_dir, folder)
     cfg = json.loads((folder / "hfsent_config.json").read_text())
-    (folder / "hfsent_config.json").write_text(json.dumps({**cfg, "format_version": 2}))
+    (folder / "hfsent_config.json").write_text(json.dumps({**cfg, "format_version": FORMAT_VERSION + 1}))
     HfApi().create_repo("stranger/future", exist_ok=True)
     HfApi().upload_folder(folder_path=str(folder), repo_id="stranger/future")
-    with pytest.raises(ValueError, match="format_version=2"):
+    with pytest.raises(ValueError, match=f"format_version={FORMAT_VERSION + 1}"):
         from_pretrained("stranger/future", cache_dir=tmp_path / "cache")
 
 

@@ -1,0 +1,83 @@
+import numpy as np
+import pytest
+
+from hfsent.config import preset
+from hfsent.model import build_model
+from hfsent.train import prepare_data, train
+from hfsent.wide import (
+    bigram_buckets,
+    count_matrix,
+    deep_part,
+    fit_wide_branch,
+    has_wide_branch,
+    wide_part,
+    with_wide_branch,
+)
+from tests.conftest import tiny_config
+
+
+def test_bigrams_stay_inside_each_review():
+    values = np.array([3, 4, 5, 6, 7, 9])
+    buckets, rows = bigram_buckets(values, np.array([0, 2, 2, 5, 6]), vocab_size=10, num_bins=1 << 20)
+    np.testing.assert_array_equal(rows, [0, 2, 2])  # (3,4) | empty | (5,6), (6,7) | (9) alone
+    same, _ = bigram_buckets(np.array([5, 6]), np.array([0, 2]), vocab_size=10, num_bins=1 << 20)
+    assert buckets[1] == same[0] and len(set(buckets)) == 3
+
+
+@pytest.fixture(scope="module")
+def fitted(hub_layout_dir):
+    cfg = tiny_config(hub_layout_dir, wide_buckets=64)
+    data = prepare_data(cfg)
+    model = with_wide_branch(build_model(cfg, len(data.vocab)), len(data.vocab), cfg.wide_buckets)
+    summary = fit_wide_branch(model, data.splits["train"], cfg)
+    return cfg, data, model, summary
+
+
+def test_keras_branch_computes_the_fitted_linear_model(fitted):
+    cfg, data, model, summary = fitted
+    x, _ = count_matrix(data.splits["validation"], len(data.vocab), cfg.wide_buckets, cfg.max_length)
+    weights = np.concatenate([model.get_layer("wide_words").get_weights()[0][:, 0],
+                              model.get_layer("wide_bigrams").get_weights()[0][:, 0]])
+    bias = model.get_layer("wide_output").get_weights()[1][0]
+    expected = 1 / (1 + np.exp(-(x @ weights + bias)))
+    wide = wide_part(model)
+    for row, ids in enumerate(data.splits["validation"]["input_ids"]):
+        ids = ids[: cfg.max_length]
+        padded = np.asarray([ids + [0] * 7], dtype=np.int32)  # padding must not count
+        got = wide.predict_on_batch(np.asarray([ids], dtype=np.int32))[0, 0]
+        np.testing.assert_allclose(got, expected[row], rtol=1e-5)
+        np.testing.assert_allclose(wide.predict_on_batch(padded)[0, 0], got, rtol=1e-6)
+    assert 0 < summary["features"] <= len(data.vocab) + cfg.wide_buckets
+
+
+def test_the_linear_model_learns_word_polarity_and_the_output_averages_both_halves(fitted):
+    cfg, data, model, _ = fitted
+    words = model.get_layer("wide_words").get_weights()[0][:, 0]
+    assert words[data.vocab.encode(["great"])[0]] > 0 > words[data.vocab.encode(["awful"])[0]]
+    ids = np.asarray([data.vocab.encode(["a", "great", "and", "wonderful", "film"])], dtype=np.int32)
+    assert wide_part(model).predict_on_batch(ids)[0, 0] > 0.5
+    both = model.predict_on_batch(ids)[0, 0]
+    halves = deep_part(model).predict_on_batch(ids)[0, 0], wide_part(model).predict_on_batch(ids)[0, 0]
+    np.testing.assert_allclose(both, np.mean(halves), rtol=1e-6)
+    single = np.asarray([[ids[0, 1]]], dtype=np.int32)  # one token: no bigram at all
+    np.testing.assert_allclose(model(single), model.predict_on_batch(single), rtol=1e-6)
+    assert wide_part(model)(single).shape == (1, 1)
+
+
+def test_training_adds_the_fitted_branch_and_reports_each_half(trained):
+    model, metrics = trained.classifier.model, trained.metrics
+    assert has_wide_branch(model)
+    assert set(metrics["wide"]["gru"]) == {"validation", "test"}
+    assert metrics["wide"]["wide"]["validation"] > 0.8  # the fixture is separable by single words
+    assert not any(layer.trainable_weights for layer in model.layers if layer.name.startswith("wide"))
+    card = (trained.output_dir / "README.md").read_text()
+    assert f"GRU {metrics['wide']['gru']['validation']:.4f}, linear" in card
+
+
+def test_no_branch_when_turned_off(hub_layout_dir):
+    result = train(tiny_config(hub_layout_dir, epochs=1, wide_ngrams=False), verbose=0, score_test=False)
+    assert not has_wide_branch(result.classifier.model) and "wide" not in result.metrics
+
+
+def test_presets_choose_the_branch():
+    assert preset("default").wide_ngrams and not preset("notebook").wide_ngrams
