@@ -2,7 +2,7 @@
 
 The GRU reads word order but memorises the training movies: on IMDB it loses about 1.5
 points of accuracy from validation (same movies) to test (other movies), where a linear
-bag-of-n-grams model loses almost nothing.  Averaging the two, as Mesnil et al. (2015)
+bag-of-n-grams model loses almost nothing.  Averaging the two, as Mesnil et al. (2014)
 averaged an RNN with NBSVM on IMDB, keeps most of each one's strengths.
 
 The linear model is NBSVM-style logistic regression (Wang & Manning 2012): the count of
