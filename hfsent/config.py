@@ -50,7 +50,7 @@ class Config:
     lm_epochs: int = 1
     lm_vocab_size: int = field(default=2000, metadata={"help": "words in the language model's softmax; rarer ones are predicted as [UNK]"})
     unlabeled_split: str = field(default="unsupervised", metadata={"help": "split of unlabelled reviews used by --pretrain-embeddings, --pretrain-lm and --self-training, if the source has it"})
-    self_training: bool = field(default=True, metadata={"help": "after training, label the unlabelled split with the model and train on train + its confident calls (sentiment, cached data)"})
+    self_training: bool = field(default=False, metadata={"help": "after training, label the unlabelled split with the model and train on train + its confident calls (sentiment, cached data)"})
     pseudo_label_confidence: float = field(default=0.9, metadata={"help": "self-training keeps an unlabelled review if the model is this sure of it"})
     self_training_epochs: int = 2
     self_training_lr: float = 1e-3

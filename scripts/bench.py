@@ -21,7 +21,7 @@ from hfsent.train import prepare_data, train
 # itself is the accuracy run's model, which is not trained twice.
 # The GRU without the wide branch needs no run of its own: the accuracy run scores each half.
 TUNE_GRID = [
-    {"self_training": False},
+    {"self_training": True},
 ]
 
 
