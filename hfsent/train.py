@@ -211,7 +211,7 @@ def train(
         for name, part in (("gru", deep_part(model)), ("wide", wide_part(model))):
             alone = SentimentClassifier(part, data.vocab, config)
             wide[name] = {split: score_split(alone, data.splits[split])["accuracy"]
-                          for split in ("validation", "test") if split == "validation" or score_test}
+                          for split in (("validation", "test") if score_test else ("validation",))}
     metrics = {
         "validation": validation,
         "test": test,

@@ -37,8 +37,6 @@ from hfsent.config import Config
 
 log = logging.getLogger(__name__)
 
-WIDE_LAYERS = ("wide_words", "wide_bigrams", "wide_output")
-
 
 def _real(x: keras.KerasTensor, name: str) -> keras.KerasTensor:
     """1.0 where the id is a token, 0.0 where it is padding (id 0)."""
@@ -75,13 +73,15 @@ def wide_probability(inputs: keras.KerasTensor, vocab_size: int, num_bins: int) 
 
 def with_wide_branch(model: keras.Model, vocab_size: int, num_bins: int) -> keras.Model:
     """``model`` (ids -> probability) with the wide branch beside it, outputs averaged.
-    The GRU layers are shared, not copied; the wide weights start at zero."""
+    The GRU layers are shared, not copied; the wide weights are random until
+    :func:`fit_wide_branch` sets them."""
     wide = wide_probability(model.input, vocab_size, num_bins)
     outputs = layers.Average(name="wide_and_deep")([model.output, wide])
     return keras.Model(model.input, outputs, name=model.name)
 
 
 def has_wide_branch(model: keras.Model) -> bool:
+    """Whether ``model`` was built by :func:`with_wide_branch`."""
     return any(layer.name == "wide_output" for layer in model.layers)
 
 
@@ -101,7 +101,9 @@ def bigram_buckets(values: np.ndarray, splits: np.ndarray, vocab_size: int, num_
     review each belongs to; the same hash as the model's ``wide_hash`` layer."""
     values = values.astype(np.int64)
     second = np.ones(len(values), dtype=bool)
-    second[splits[:-1]] = False  # the first token of a review starts no bigram with the previous one
+    # The first token of a review makes no bigram with the previous review's last token;
+    # an empty review has no first token (its offset may equal len(values)).
+    second[splits[:-1][np.diff(splits) > 0]] = False
     starts = np.flatnonzero(second)
     keys = values[starts - 1] * vocab_size + values[starts]
     buckets = np.asarray(layers.Hashing(num_bins)(keys)).reshape(-1) if len(keys) else np.zeros(0, np.int64)
@@ -149,7 +151,7 @@ def fit_wide_branch(model: keras.Model, train: Dataset, config: Config) -> dict:
     model.get_layer("wide_output").set_weights([np.ones((1, 1), np.float32),
                                                  fitted.intercept_.astype(np.float32)])
     seconds = round(time.perf_counter() - start, 1)
-    summary = {"features": int((np.asarray(present.sum(axis=0)).ravel() > 0).sum()), "seconds": seconds}
+    summary = {"features": int((pos + neg > 2).sum()), "seconds": seconds}
     log.info("wide branch: %d words and bigram buckets seen, fitted in %.1f s",
              summary["features"], seconds)
     return summary

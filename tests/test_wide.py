@@ -18,8 +18,9 @@ from tests.conftest import tiny_config
 
 def test_bigrams_stay_inside_each_review():
     values = np.array([3, 4, 5, 6, 7, 9])
-    buckets, rows = bigram_buckets(values, np.array([0, 2, 2, 5, 6]), vocab_size=10, num_bins=1 << 20)
-    np.testing.assert_array_equal(rows, [0, 2, 2])  # (3,4) | empty | (5,6), (6,7) | (9) alone
+    splits = np.array([0, 2, 2, 5, 6, 6])  # (3,4) | empty | (5,6), (6,7) | (9) alone | empty
+    buckets, rows = bigram_buckets(values, splits, vocab_size=10, num_bins=1 << 20)
+    np.testing.assert_array_equal(rows, [0, 2, 2])
     same, _ = bigram_buckets(np.array([5, 6]), np.array([0, 2]), vocab_size=10, num_bins=1 << 20)
     assert buckets[1] == same[0] and len(set(buckets)) == 3
 
