@@ -208,7 +208,7 @@ def train(
     test = score_split(classifier, data.splits["test"]) if score_test else None
     if wide_on:
         # Each half alone, for the record: how much the average adds to either.
-        for name, part in (("gru", deep_part(model)), ("wide", wide_part(model))):
+        for name, part in (("gru", deep_part(model)), ("linear", wide_part(model))):
             alone = SentimentClassifier(part, data.vocab, config)
             wide[name] = {split: score_split(alone, data.splits[split])["accuracy"]
                           for split in (("validation", "test") if score_test else ("validation",))}

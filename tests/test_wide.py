@@ -69,7 +69,7 @@ def test_training_adds_the_fitted_branch_and_reports_each_half(trained):
     model, metrics = trained.classifier.model, trained.metrics
     assert has_wide_branch(model)
     assert set(metrics["wide"]["gru"]) == {"validation", "test"}
-    assert metrics["wide"]["wide"]["validation"] > 0.8  # the fixture is separable by single words
+    assert metrics["wide"]["linear"]["validation"] > 0.8  # the fixture is separable by single words
     assert not any(layer.trainable_weights for layer in model.layers if layer.name.startswith("wide"))
     card = (trained.output_dir / "README.md").read_text()
     assert f"GRU {metrics['wide']['gru']['validation']:.4f}, linear" in card
