@@ -115,13 +115,13 @@ def count_matrix(ds: Dataset, vocab_size: int, num_bins: int, max_length: int
                  ) -> tuple[sp.csr_matrix, np.ndarray]:
     """Reviews x (words, bigram buckets) token counts of ``ds``'s first ``max_length`` ids, and labels."""
     values, splits, labels = flat_ids(ds.with_format("arrow")[:])
+    review = np.repeat(np.arange(len(splits) - 1), np.diff(splits))
+    keep = np.arange(len(values)) - splits[review] < max_length  # position within its review
+    values, review = values[keep], review[keep]
     lengths = np.minimum(np.diff(splits), max_length)
-    keep = np.concatenate([np.arange(s, s + n) for s, n in zip(splits[:-1], lengths)]) \
-        if len(lengths) else np.zeros(0, np.int64)
-    values = values[keep]
-    splits = np.concatenate([[0], np.cumsum(lengths)])
-    buckets, bigram_rows = bigram_buckets(values, splits, vocab_size, num_bins)
-    rows = np.concatenate([np.repeat(np.arange(len(lengths)), lengths), bigram_rows])
+    buckets, bigram_rows = bigram_buckets(values, np.concatenate([[0], np.cumsum(lengths)]),
+                                          vocab_size, num_bins)
+    rows = np.concatenate([review, bigram_rows])
     cols = np.concatenate([values.astype(np.int64), vocab_size + buckets])
     matrix = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)),
                            shape=(len(lengths), vocab_size + num_bins))
