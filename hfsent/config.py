@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 CONFIG_NAME = "hfsent_config.json"
 
 
@@ -58,6 +58,7 @@ class Config:
     wide_ngrams: bool = field(default=True, metadata={"help": "average the GRU with a linear model of word and hashed-bigram counts (NB-weighted logistic regression, fitted by scikit-learn; sentiment only)"})
     wide_buckets: int = field(default=1 << 20, metadata={"help": "hash buckets for the wide branch's word bigrams"})
     wide_c: float = field(default=0.1, metadata={"help": "inverse L2 strength of the wide branch's logistic regression"})
+    wide_weight: float | None = field(default=None, metadata={"help": "weight of the GRU's probability in the blend, the linear half getting the rest (default: fitted on the validation split by log loss)"})
     embedding_dim: int = 128
     gru_units: int = 64
     bidirectional: bool = True
@@ -88,6 +89,8 @@ class Config:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         if self.lm_vocab_size < 3:
             raise ValueError(f"lm_vocab_size must cover [PAD], [UNK] and a word, got {self.lm_vocab_size}")
+        if self.wide_weight is not None and not 0 <= self.wide_weight <= 1:
+            raise ValueError(f"wide_weight must be in [0, 1], got {self.wide_weight}")
         if not 0.5 <= self.pseudo_label_confidence <= 1:
             raise ValueError(f"pseudo_label_confidence must be in [0.5, 1], got {self.pseudo_label_confidence}")
 

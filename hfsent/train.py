@@ -36,7 +36,7 @@ from hfsent.selftrain import self_train, unlabeled_ids
 from hfsent.streaming import load_stream_splits, scan_vocabulary
 from hfsent.tokenize import tokenize_dataset
 from hfsent.vocab import Vocabulary
-from hfsent.wide import deep_part, fit_wide_branch, wide_part, with_wide_branch
+from hfsent.wide import blend_halves, fit_wide_branch, with_wide_branch
 
 log = logging.getLogger(__name__)
 
@@ -200,18 +200,13 @@ def train(
     if wide_on:
         model = compile_model(with_wide_branch(model, len(data.vocab), config.wide_buckets), config,
                               steps_per_epoch)
-        wide = fit_wide_branch(model, data.splits["train"], config)
+        wide = {**fit_wide_branch(model, data.splits["train"], config),
+                **blend_halves(model, data.vocab, data.splits, config, score_test)}
     elif config.wide_ngrams:
         log.info("wide branch skipped: it needs the sentiment task and cached (not streamed) data")
     classifier = SentimentClassifier(model, data.vocab, config)
     validation = score_split(classifier, data.splits["validation"])
     test = score_split(classifier, data.splits["test"]) if score_test else None
-    if wide_on:
-        # Each half alone, for the record: how much the average adds to either.
-        for name, part in (("gru", deep_part(model)), ("linear", wide_part(model))):
-            alone = SentimentClassifier(part, data.vocab, config)
-            wide[name] = {split: score_split(alone, data.splits[split])["accuracy"]
-                          for split in (("validation", "test") if score_test else ("validation",))}
     metrics = {
         "validation": validation,
         "test": test,

@@ -86,7 +86,9 @@ def main(argv: list[str] | None = None) -> None:
             "test F1": m["test"]["f1"],
             "validation accuracy": m["validation"]["accuracy"],
             **({"GRU half alone, test": m["wide"]["gru"]["test"],
-                "wide half alone, test": m["wide"]["linear"]["test"]} if "wide" in m else {}),
+                "wide half alone, test": m["wide"]["linear"]["test"],
+                "GRU weight, fitted on validation": f"{m['wide']['gru_weight']:.2f}"}
+               if "wide" in m else {}),
             "epochs": m["epochs_trained"],
             "fit seconds": m["seconds"]["training"], "total seconds": time.perf_counter() - start})
     result = results["default"]

@@ -6,10 +6,12 @@ from hfsent.model import build_model
 from hfsent.train import prepare_data, train
 from hfsent.wide import (
     bigram_buckets,
+    blend_weight,
     count_matrix,
     deep_part,
     fit_wide_branch,
     has_wide_branch,
+    set_blend_weight,
     wide_part,
     with_wide_branch,
 )
@@ -51,28 +53,55 @@ def test_keras_branch_computes_the_fitted_linear_model(fitted):
     assert 0 < summary["features"] <= len(data.vocab) + cfg.wide_buckets
 
 
-def test_the_linear_model_learns_word_polarity_and_the_output_averages_both_halves(fitted):
+def test_the_linear_model_learns_word_polarity_and_the_output_blends_both_halves(fitted):
     cfg, data, model, _ = fitted
     words = model.get_layer("wide_words").get_weights()[0][:, 0]
     assert words[data.vocab.encode(["great"])[0]] > 0 > words[data.vocab.encode(["awful"])[0]]
     ids = np.asarray([data.vocab.encode(["a", "great", "and", "wonderful", "film"])], dtype=np.int32)
     assert wide_part(model).predict_on_batch(ids)[0, 0] > 0.5
-    both = model.predict_on_batch(ids)[0, 0]
-    halves = deep_part(model).predict_on_batch(ids)[0, 0], wide_part(model).predict_on_batch(ids)[0, 0]
-    np.testing.assert_allclose(both, np.mean(halves), rtol=1e-6)
+    gru, linear = deep_part(model).predict_on_batch(ids)[0, 0], wide_part(model).predict_on_batch(ids)[0, 0]
+    np.testing.assert_allclose(model.predict_on_batch(ids)[0, 0], (gru + linear) / 2, rtol=1e-6)
+    set_blend_weight(model, 0.2)
+    np.testing.assert_allclose(model.predict_on_batch(ids)[0, 0], 0.2 * gru + 0.8 * linear, rtol=1e-6)
+    set_blend_weight(model, 0.5)
     single = np.asarray([[ids[0, 1]]], dtype=np.int32)  # one token: no bigram at all
     np.testing.assert_allclose(model(single), model.predict_on_batch(single), rtol=1e-6)
     assert wide_part(model)(single).shape == (1, 1)
 
 
+def test_blend_weight_follows_the_better_calibrated_half():
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, 2000)
+    sharp = np.where(labels == 1, 0.9, 0.1)  # right every time
+    noise = rng.uniform(0.05, 0.95, 2000)  # knows nothing
+    assert blend_weight(sharp, noise, labels) > 0.95 and blend_weight(noise, sharp, labels) < 0.05
+    # Each half right on a different half of the reviews, and unsure elsewhere: both are needed.
+    first = np.arange(2000) < 1000
+    a = np.where(first, sharp, 0.5)
+    b = np.where(first, 0.5, sharp)
+    assert abs(blend_weight(a, b, labels) - 0.5) < 0.02
+
+
 def test_training_adds_the_fitted_branch_and_reports_each_half(trained):
     model, metrics = trained.classifier.model, trained.metrics
     assert has_wide_branch(model)
+    weight = metrics["wide"]["gru_weight"]
+    assert 0 <= weight <= 1 and metrics["wide"]["gru_weight_fitted"]
+    np.testing.assert_allclose(model.get_layer("wide_and_deep").get_weights()[0][:, 0], [weight, 1 - weight])
     assert set(metrics["wide"]["gru"]) == {"validation", "test"}
     assert metrics["wide"]["linear"]["validation"] > 0.8  # the fixture is separable by single words
     assert not any(layer.trainable_weights for layer in model.layers if layer.name.startswith("wide"))
     card = (trained.output_dir / "README.md").read_text()
     assert f"GRU {metrics['wide']['gru']['validation']:.4f}, linear" in card
+
+
+def test_a_given_weight_is_kept(hub_layout_dir):
+    result = train(tiny_config(hub_layout_dir, epochs=1, wide_weight=0.25), verbose=0, score_test=False)
+    assert result.metrics["wide"]["gru_weight"] == 0.25 and not result.metrics["wide"]["gru_weight_fitted"]
+    np.testing.assert_allclose(result.classifier.model.get_layer("wide_and_deep").get_weights()[0][:, 0],
+                               [0.25, 0.75])
+    with pytest.raises(ValueError, match="wide_weight"):
+        preset("default", wide_weight=1.5)
 
 
 def test_no_branch_when_turned_off(hub_layout_dir):
