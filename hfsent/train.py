@@ -155,7 +155,9 @@ def train(
         model.get_layer("embedding").set_weights([matrix])
     pretrain_seconds = time.perf_counter() - start
     lm_on = config.pretrain_lm and not config.streaming
-    self_training_on = config.self_training and config.task == "sentiment" and not config.streaming
+    # Self-training and the wide branch both need labels of two classes and an Arrow cache.
+    cached_sentiment = config.task == "sentiment" and not config.streaming
+    self_training_on = config.self_training and cached_sentiment
     # Encoded once for both users of the unlabelled split.
     unlabeled = unlabeled_ids(config, data.vocab) if lm_on or self_training_on else None
     language_model = {}
@@ -195,7 +197,7 @@ def train(
         single = build_model(config, len(data.vocab))
         single.set_weights(model.get_weights())
         model = compile_model(single, config, steps_per_epoch)
-    wide_on = config.wide_ngrams and config.task == "sentiment" and not config.streaming
+    wide_on = config.wide_ngrams and cached_sentiment
     wide = {}
     if wide_on:
         model = compile_model(with_wide_branch(model, len(data.vocab), config.wide_buckets), config,
