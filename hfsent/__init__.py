@@ -1,7 +1,7 @@
 """hfsent: sentiment classification with a Keras 3 GRU on Hugging Face datasets.
 
-Pipeline modules, in order: data -> tokenize -> vocab -> batching -> model -> train ->
-metrics -> artifacts -> predict.
+Pipeline modules, in order: config -> data (streaming) -> tokenize -> vocab -> batching ->
+model (pretrain, wide) -> train (stages) -> metrics -> artifacts -> predict -> hub (card).
 """
 
 import os

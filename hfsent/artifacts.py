@@ -35,13 +35,19 @@ ARTIFACT_FILES = (*KERAS_FILES, CONFIG_NAME, VOCAB_NAME, METRICS_NAME, "README.m
 
 
 def write_json(path: Path, data: dict) -> None:
+    """``data`` as indented JSON, written to a temporary name and renamed into place."""
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     os.replace(tmp, path)
 
 
 def atomic_folder(target: str | Path, fill: Callable[[Path], None], overwrite: bool = False) -> Path:
-    """Call ``fill(tmp)`` on an empty temporary folder, then move it to ``target``."""
+    """Call ``fill(tmp)`` on an empty temporary folder, then move it to ``target``.
+
+    Example:
+        >>> atomic_folder("runs/m", lambda tmp: (tmp / "a.txt").write_text("hi"))
+        PosixPath('runs/m')
+    """
     target = Path(target)
     if target.exists() and any(target.iterdir()) and not overwrite:
         raise FileExistsError(f"{target} exists and is not empty; pass overwrite=True (--overwrite)")
@@ -64,11 +70,12 @@ def atomic_folder(target: str | Path, fill: Callable[[Path], None], overwrite: b
 
 
 def check_consistent(model: keras.Model, vocab: Vocabulary, config: Config) -> None:
-    rows = embedding_size(model)
-    if not rows == len(vocab) == (config.vocab_size or len(vocab)):
+    """Refuse a model whose Embedding, ``vocab.txt`` and ``vocab_size`` disagree."""
+    rows, said = embedding_size(model), config.preprocessing.vocab_size
+    if not rows == len(vocab) == (said or len(vocab)):
         raise ValueError(
             f"vocabulary does not match the model: vocab.txt has {len(vocab)} tokens, "
-            f"hfsent_config.json says {config.vocab_size}, the embedding has {rows} rows"
+            f"hfsent_config.json says {said}, the embedding has {rows} rows"
         )
 
 
@@ -81,7 +88,22 @@ def save_artifacts(
     metrics: dict | None = None,
     extra: Callable[[Path], None] | None = None,
 ) -> Path:
-    config.vocab_size = len(vocab)
+    """Write a model folder atomically (see :func:`atomic_folder`).
+
+    Args:
+        folder: the target; refused if it exists and is not empty, unless ``overwrite``.
+        model, vocab, config: what to save; ``config.to_saved()`` becomes ``hfsent_config.json``.
+        metrics: written as ``metrics.json`` when given.
+        extra: called with the temporary folder to add files (the card, pictures).
+
+    Returns:
+        The folder.
+
+    Example:
+        >>> save_artifacts("runs/m", clf.model, clf.vocab, clf.config, overwrite=True)
+        PosixPath('runs/m')
+    """
+    config = config.replace(vocab_size=len(vocab))
     check_consistent(model, vocab, config)
 
     def fill(tmp: Path) -> None:

@@ -9,14 +9,14 @@ that ``scripts/score.py`` runs.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 from pathlib import Path
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
-from hfsent.config import Config
+from hfsent.config import Config, public_source
+from hfsent.model import describe
 
 TEMPLATE = Path(__file__).with_name("model_card_template.md")
 CARD_NAME = "README.md"
@@ -28,20 +28,27 @@ RATING_METRIC_NAMES = {"r2": "R²", "mse": "MSE", "mae": "MAE", "r2_rounded": "R
 
 
 def dataset_id_of(config: Config) -> str | None:
-    """The Hub id of the training data: ``dataset_id``, or ``dataset`` when it is a Hub id."""
-    if config.dataset_id:
-        return config.dataset_id
-    looks_like_id = re.fullmatch(r"[\w.-]+/[\w.-]+", config.dataset) is not None
-    return config.dataset if looks_like_id and not os.path.exists(config.dataset) else None
+    """The Hub id of the training data, if it came from the Hub (or ``--dataset-id`` named one)."""
+    source = public_source(config.data)
+    return source if re.fullmatch(r"[\w.-]+/[\w.-]+", source) and not os.path.exists(source) else None
 
 
 def build_card(
     config: Config, metrics: dict, repo_id: str = "USER/REPO", folder: Path | None = None
 ) -> ModelCard:
+    """The card of a model: metadata with a ``model-index`` of the test scores, the results
+    table, usage snippets for ``repo_id``, and one line per training stage from
+    ``metrics["stages"]``.
+
+    Example:
+        >>> card = build_card(clf.config, json.loads(Path("runs/m/metrics.json").read_text()), "USER/m")
+        >>> card.data.eval_results[0].metric_type
+        'accuracy'
+    """
     dataset_id = dataset_id_of(config)
-    dataset_name = dataset_id or Path(config.dataset.split(",")[0]).name
+    dataset_name = dataset_id or Path(public_source(config.data).split(",")[0].split("=")[-1]).name
     test = metrics.get("test") or {}
-    rating = config.task == "rating"
+    rating = config.model.task == "rating"
     names = RATING_METRIC_NAMES if rating else METRIC_NAMES
     eval_results = [
         EvalResult(task_type="text-classification",
@@ -59,26 +66,23 @@ def build_card(
         model_name=model_name, eval_results=eval_results or None,
     )
     rows = [(split, metrics[split]) for split in ("validation", "test") if metrics.get(split)]
-    architecture = ("bidirectional " if config.bidirectional else "") + "GRU"
     has_curves = folder is not None and (folder / CURVES_NAME).is_file()
+    counts = metrics.get("num_examples", {})
     return ModelCard.from_template(
         card_data, template_path=str(TEMPLATE), model_name=model_name, repo_id=repo_id,
-        architecture=architecture, dataset_name=dataset_name, config=dataclasses.asdict(config),
+        dataset_name=dataset_name, config=config.to_saved(), architecture=describe(config.model),
         score_rows=rows, metric_keys=[k for k in names if rows and k in rows[0][1]],
-        curves=CURVES_NAME if has_curves else None,
-        output_sentence=(f"It outputs a star rating, clipped to {config.rating_min:g}–{config.rating_max:g}."
-                         if rating else "It outputs the probability that a review is positive."),
-        head="Dense(1) → Rescaling to the rating scale" if rating else "Dense(1, sigmoid)",
-        num_train=metrics.get("num_examples", {}).get("train", "?"),
-        num_validation=metrics.get("num_examples", {}).get("validation", "?"),
-        num_test=metrics.get("num_examples", {}).get("test", "?"),
-        epochs_trained=metrics.get("epochs_trained", "?"), best_epoch=metrics.get("best_epoch", "?"),
-        self_training=metrics.get("self_training"), language_model=metrics.get("language_model"),
-        wide=metrics.get("wide"),
+        curves=CURVES_NAME if has_curves else None, stages=metrics.get("stages", []),
+        output_sentence=(f"It outputs a star rating, clipped to {config.model.rating_min:g}–"
+                         f"{config.model.rating_max:g}." if rating
+                         else "It outputs the probability that a review is positive."),
+        num_train=counts.get("train", "?"), num_validation=counts.get("validation", "?"),
+        num_test=counts.get("test", "?"),
     )
 
 
 def write_card(folder: str | Path, config: Config, metrics: dict, repo_id: str = "USER/REPO") -> Path:
+    """Write :func:`build_card` as ``folder/README.md`` (atomically)."""
     folder = Path(folder)
     path = folder / CARD_NAME
     tmp = path.with_name(path.name + ".tmp")

@@ -1,6 +1,6 @@
 """Load a labelled review corpus as ``train`` / ``validation`` / ``test`` splits.
 
-Three kinds of source are accepted (``Config.dataset``):
+Three kinds of source are accepted (``DataConfig.dataset``):
 
 * a Hub id such as ``stanfordnlp/imdb`` (needs the network, or the ``datasets`` cache);
 * a local folder in the Hub layout (``load_dataset(folder)`` must give a ``train`` split);
@@ -174,28 +174,28 @@ def load_splits(config: Config) -> DatasetDict:
     ``max_train_samples`` / ``max_eval_samples`` take the first rows after the seeded
     shuffle that the stratified split performs, so a quick run still sees both classes.
     """
-    raw = load_raw(config.dataset)
+    data, model, seed = config.data, config.model, config.training.seed
+    raw = load_raw(data.dataset)
 
     def prepare(ds: Dataset) -> Dataset:
-        if config.task == "rating":
-            return normalize_ratings(ds, config.text_column, config.label_column, config.rating_min,
-                                     config.rating_max)
-        return normalize(ds, config.text_column, config.label_column)
+        if model.task == "rating":
+            return normalize_ratings(ds, data.text_column, data.label_column, model.rating_min,
+                                     model.rating_max)
+        return normalize(ds, data.text_column, data.label_column)
 
     train = prepare(raw["train"])
     if "test" in raw:
         test = prepare(raw["test"])
     else:
-        log.warning("%s has no test split: carving %s of train as test", config.dataset,
-                    config.test_size)
-        train, test = _carve(train, config.test_size, config.seed)
-    train, validation = _carve(train, config.validation_size, config.seed)
-    if config.max_eval_samples is not None:
-        test = test.shuffle(seed=config.seed)
+        log.warning("%s has no test split: carving %s of train as test", data.dataset, data.test_size)
+        train, test = _carve(train, data.test_size, seed)
+    train, validation = _carve(train, data.validation_size, seed)
+    if data.max_eval_samples is not None:
+        test = test.shuffle(seed=seed)
     return DatasetDict(
-        train=_head(train, config.max_train_samples),
-        validation=_head(validation, config.max_eval_samples),
-        test=_head(test, config.max_eval_samples),
+        train=_head(train, data.max_train_samples),
+        validation=_head(validation, data.max_eval_samples),
+        test=_head(test, data.max_eval_samples),
     )
 
 
@@ -203,11 +203,12 @@ def load_unlabeled(config: Config) -> Dataset | IterableDataset | None:
     """The ``config.unlabeled_split`` of the source as a single ``text`` column, or ``None``
     if the source has no such split (streamed with ``config.streaming``).  Its labels, if
     any (IMDB's ``unsupervised`` reviews carry -1), are dropped: nothing here is labelled."""
-    raw = load_raw(config.dataset, streaming=config.streaming)
-    if config.unlabeled_split not in raw:
+    data = config.data
+    raw = load_raw(data.dataset, streaming=config.runtime.streaming)
+    if data.unlabeled_split not in raw:
         return None
-    ds = raw[config.unlabeled_split]
-    column = (config.text_column if ds.column_names is None  # a stream of unknown schema
-              else _pick_column(ds.column_names, config.text_column, _TEXT_FALLBACKS, "text"))
+    ds = raw[data.unlabeled_split]
+    column = (data.text_column if ds.column_names is None  # a stream of unknown schema
+              else _pick_column(ds.column_names, data.text_column, _TEXT_FALLBACKS, "text"))
     ds = ds.select_columns([column])
     return ds if column == "text" else ds.rename_column(column, "text")

@@ -53,8 +53,8 @@ def _sequence_gru(model: keras.Model) -> keras.Model:
 
 
 def _tokens(clf: SentimentClassifier, texts: list[str]) -> list[list[str]]:
-    toks = tokenize(texts, clf.config.spacy_model, clf.config.lowercase)
-    return [t[: clf.config.max_length] for t in toks]
+    pre = clf.config.preprocessing
+    return [t[: pre.max_length] for t in tokenize(texts, pre.spacy_model, pre.lowercase)]
 
 
 def layer_outputs(clf: SentimentClassifier, texts: list[str]) -> list[LayerOutputs]:

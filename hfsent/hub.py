@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,7 +25,6 @@ from huggingface_hub.errors import (
 from hfsent.artifacts import ARTIFACT_FILES, METRICS_NAME
 from hfsent.card import CARD_NAME, build_card
 from hfsent.config import Config
-from hfsent.predict import SentimentClassifier
 
 try:  # the HTTP client under huggingface_hub: httpx2 from 2.x, httpx before
     from httpx2 import TransportError
@@ -50,7 +48,7 @@ def _artifact_paths(folder: Path) -> list[Path]:
 
 
 def push_to_hub(
-    folder_or_model: str | Path | SentimentClassifier,
+    folder: str | Path,
     repo_id: str,
     *,
     private: bool | None = None,
@@ -58,18 +56,27 @@ def push_to_hub(
     commit_message: str | None = None,
     token: str | None = None,
 ) -> CommitInfo:
-    """Upload a model folder (or an in-memory classifier) to ``repo_id`` in ONE commit.
+    """Upload a model folder to ``repo_id`` in ONE commit.
 
     Creates the repo (and the ``revision`` branch) if needed.  The model card is rebuilt
-    for ``repo_id`` so that its usage snippets name the right repo.  Returns the commit;
-    ``.commit_url`` is its address.
+    for ``repo_id`` so that its usage snippets name the right repo.
+
+    Args:
+        folder: a model folder written by training or ``SentimentClassifier.save``.
+        repo_id: ``USER/NAME``.
+        private: create the repo as private (an existing repo keeps its visibility).
+        revision: a branch, created from ``main`` if missing.
+        commit_message: default "Upload hfsent model (test accuracy ...)".
+        token: default ``HF_TOKEN`` or the saved login.
+
+    Returns:
+        The commit; ``.commit_url`` is its address.
+
+    Example:
+        >>> push_to_hub("runs/imdb-gru", "USER/imdb-gru").commit_url
+        'https://huggingface.co/USER/imdb-gru/commit/...'
     """
-    if isinstance(folder_or_model, SentimentClassifier):
-        with tempfile.TemporaryDirectory() as tmp:
-            folder_or_model.save(Path(tmp) / "model")
-            return push_to_hub(Path(tmp) / "model", repo_id, private=private, revision=revision,
-                               commit_message=commit_message, token=token)
-    folder = Path(folder_or_model)
+    folder = Path(folder)
     config = Config.load(folder)
     metrics_path = folder / METRICS_NAME
     metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
@@ -119,7 +126,12 @@ def _first_line(err: Exception) -> str:
 
 def download(repo_id: str, revision: str | None = None, cache_dir: str | Path | None = None,
              token: str | None = None) -> Path:
-    """Download the artifact files of ``repo_id`` at ``revision`` into the HF cache."""
+    """Download the artifact files of ``repo_id`` at ``revision`` into the HF cache and
+    return that folder; nothing else in the repo is fetched.
+
+    Example:
+        >>> SentimentClassifier.load(download("USER/imdb-gru", revision="main"))
+    """
     try:
         return Path(snapshot_download(repo_id, revision=revision, cache_dir=cache_dir, token=token,
                                       allow_patterns=list(ARTIFACT_FILES)))
@@ -134,11 +146,3 @@ def download(repo_id: str, revision: str | None = None, cache_dir: str | Path | 
             f"(HF_HUB_OFFLINE={'1' if constants.HF_HUB_OFFLINE else '0'}). Download it once while "
             "online; afterwards HF_HUB_OFFLINE=1 serves it from the cache."
         ) from None
-
-
-def from_pretrained(repo_id_or_path: str | Path, revision: str | None = None,
-                    cache_dir: str | Path | None = None, token: str | None = None) -> SentimentClassifier:
-    """Load from a local model folder, or from the Hub by repo id (optionally a pinned revision)."""
-    if Path(repo_id_or_path).is_dir():
-        return SentimentClassifier.load(repo_id_or_path)
-    return SentimentClassifier.load(download(str(repo_id_or_path), revision, cache_dir, token))

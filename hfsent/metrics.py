@@ -8,7 +8,6 @@ loads them by path.  Any other name (e.g. ``"matthews_correlation"``) goes to
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -62,7 +61,7 @@ def predict_split(classifier: SentimentClassifier, ds: Dataset | IterableDataset
     """Model outputs for every review of ``ds`` (``input_ids``, and ``label`` if present)
     that has a token: ``(outputs, labels, rows)``, ``rows`` being their positions in ``ds``.
     The split is read chunk by chunk, so a streamed split is predicted in one pass."""
-    max_length = classifier.config.max_length
+    max_length = classifier.config.preprocessing.max_length
     outputs, labels, rows, offset = [], [], [], 0
     for chunk in ds.with_format("arrow").iter(batch_size=SCORE_CHUNK_ROWS):
         values, splits, chunk_labels = flat_ids(chunk)
@@ -84,7 +83,7 @@ def score_split(classifier: SentimentClassifier, ds: Dataset | IterableDataset,
     """Scores of ``classifier`` on a split with ``input_ids`` and ``label``, and the number
     of reviews scored (``num_examples``; empty rows are skipped)."""
     outputs, labels, _ = predict_split(classifier, ds)
-    if classifier.config.task == "rating":
+    if classifier.config.model.task == "rating":
         scores = score_ratings(classifier.clip_ratings(outputs), labels)
     else:
         scores = score_classification(outputs, labels, extra_metrics=extra_metrics)
@@ -106,12 +105,18 @@ def score_dataset(
     label_column: str | None = None,
     max_samples: int | None = None,
     extra_metrics: tuple[str, ...] = (),
+    streaming: bool = False,
 ) -> dict[str, float]:
     """Load ``split`` of ``dataset`` as training would and score ``classifier`` on it.
 
-    ``validation`` is carved from train with the model's own seed and size (by hash for a
-    model trained with ``streaming``, which also streams here), so on the training data it
-    is the same validation split that the model was selected on.
+    ``validation`` is carved from train with the model's own seed and size, so on the
+    training data it is the same validation split that the model was selected on; pass
+    ``streaming=True`` for a model trained with ``--streaming``, whose split was carved by
+    hash.
+
+    Example:
+        >>> score_dataset(clf, "stanfordnlp/imdb", split="test")["accuracy"]
+        0.91
     """
     from hfsent.data import load_splits
     from hfsent.streaming import load_stream_splits
@@ -122,9 +127,10 @@ def score_dataset(
         overrides["text_column"] = text_column
     if label_column:
         overrides["label_column"] = label_column
-    cfg = dataclasses.replace(classifier.config, **overrides)
-    splits = load_stream_splits(cfg) if cfg.streaming else load_splits(cfg)
+    cfg = classifier.config.replace(**overrides, streaming=streaming)
+    splits = load_stream_splits(cfg) if streaming else load_splits(cfg)
     if split not in splits:
         raise ValueError(f"split must be one of {sorted(splits)}, got {split!r}")
-    tokens = tokenize_dataset(splits[split], cfg.spacy_model, cfg.lowercase, cfg.num_proc)
+    pre = cfg.preprocessing
+    tokens = tokenize_dataset(splits[split], pre.spacy_model, pre.lowercase, cfg.runtime.num_proc)
     return score_split(classifier, classifier.vocab.encode_dataset(tokens), extra_metrics)

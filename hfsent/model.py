@@ -18,20 +18,26 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from hfsent.config import Config
+from hfsent.config import ModelConfig, TrainingConfig
 
 
-def embed_tokens(inputs: keras.KerasTensor, config: Config, vocab_size: int) -> keras.KerasTensor:
-    """The masked Embedding (fixed with ``freeze_embeddings``) and its dropout, shared by the
-    classifier and the pretraining language model so that both treat the Embedding alike."""
-    x = layers.Embedding(vocab_size, config.embedding_dim, mask_zero=True, name="embedding",
-                         trainable=not config.freeze_embeddings)(inputs)
-    return layers.Dropout(config.dropout, name="embedding_dropout")(x)
+def build_model(config: ModelConfig, vocab_size: int, trainable_embeddings: bool = True) -> keras.Model:
+    """The classifier (or rating regressor) over right-padded ids, 0 being padding.
 
+    Args:
+        config: the model component (task, sizes, pooling, dropout).
+        vocab_size: rows of the Embedding, i.e. ``len(vocab)``.
+        trainable_embeddings: ``False`` keeps the Embedding fixed (``--freeze-embeddings``).
 
-def build_model(config: Config, vocab_size: int) -> keras.Model:
+    Example:
+        >>> model = build_model(ModelConfig(gru_units=8, embedding_dim=8), vocab_size=100)
+        >>> model.output_shape
+        (None, 1)
+    """
     inputs = keras.Input(shape=(None,), dtype="int32", name="input_ids")
-    x = embed_tokens(inputs, config, vocab_size)
+    x = layers.Embedding(vocab_size, config.embedding_dim, mask_zero=True, name="embedding",
+                         trainable=trainable_embeddings)(inputs)
+    x = layers.Dropout(config.dropout, name="embedding_dropout")(x)
     gru = layers.GRU(config.gru_units, return_sequences=config.pooling == "mean", name="gru")
     x = layers.Bidirectional(gru, name="bidirectional_gru")(x) if config.bidirectional else gru(x)
     if config.pooling == "mean":
@@ -48,20 +54,22 @@ def build_model(config: Config, vocab_size: int) -> keras.Model:
     return keras.Model(inputs, outputs, name="hfsent_gru")
 
 
-def compile_model(model: keras.Model, config: Config, steps_per_epoch: int | None = None,
-                  learning_rate: float | keras.optimizers.schedules.LearningRateSchedule | None = None
-                  ) -> keras.Model:
-    """Adam at ``config``'s learning rate and per-epoch decay, or at ``learning_rate``
-    (a number or a Keras schedule) when given."""
-    if learning_rate is None:
-        learning_rate = config.learning_rate
-        if config.lr_decay != 1.0:
-            if not steps_per_epoch:
-                raise ValueError("lr_decay needs steps_per_epoch")
-            learning_rate = keras.optimizers.schedules.ExponentialDecay(
-                config.learning_rate, decay_steps=steps_per_epoch, decay_rate=config.lr_decay,
-                staircase=True)
-    rating = config.task == "rating"
+def compile_model(model: keras.Model, training: TrainingConfig, task: str = "sentiment",
+                  steps_per_epoch: int | None = None) -> keras.Model:
+    """Adam at ``training.learning_rate``, multiplied by ``training.lr_decay`` after each epoch
+    of ``steps_per_epoch`` steps; binary cross-entropy, or MSE for the rating task.
+
+    Example:
+        >>> compile_model(model, TrainingConfig(lr_decay=1.0)).optimizer.name
+        'adam'
+    """
+    learning_rate = training.learning_rate
+    if training.lr_decay != 1.0:
+        if not steps_per_epoch:
+            raise ValueError("lr_decay needs steps_per_epoch")
+        learning_rate = keras.optimizers.schedules.ExponentialDecay(
+            training.learning_rate, decay_steps=steps_per_epoch, decay_rate=training.lr_decay, staircase=True)
+    rating = task == "rating"
     model.compile(
         # clipnorm keeps early GRU updates from exploding on long reviews
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=1.0),
@@ -74,3 +82,11 @@ def compile_model(model: keras.Model, config: Config, steps_per_epoch: int | Non
 def embedding_size(model: keras.Model) -> int:
     """Rows of the embedding matrix, i.e. the vocabulary size the model was trained with."""
     return int(model.get_layer("embedding").input_dim)
+
+
+def describe(config: ModelConfig) -> str:
+    """The architecture in one line, e.g.
+    ``Embedding(128, mask_zero) → bidirectional GRU(64) → mean pooling → Dense(1, sigmoid)``."""
+    head = "Dense(1) → Rescaling to the rating scale" if config.task == "rating" else "Dense(1, sigmoid)"
+    gru = ("bidirectional " if config.bidirectional else "") + f"GRU({config.gru_units})"
+    return f"Embedding({config.embedding_dim}, mask_zero) → {gru} → {config.pooling} pooling → {head}"

@@ -3,18 +3,24 @@
 ``SentimentClassifier.load(folder)`` reads the artifacts (see :mod:`hfsent.artifacts`) and
 applies exactly the training-time preprocessing: same spaCy tokenizer and casing, same
 vocabulary, same ``max_length`` truncation.  Texts are batched by length, so a mix of
-short and long reviews is not padded to the longest one.
+short and long reviews is not padded to the longest one.  Hub transfers are
+:mod:`hfsent.hub`'s, which works on folders; the classifier composes it with the folder
+format of :mod:`hfsent.artifacts`.
 """
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
+from huggingface_hub import CommitInfo
 
+from hfsent import hub
 from hfsent.artifacts import load_artifacts, save_artifacts
 from hfsent.batching import ordered_batches
 from hfsent.config import Config
@@ -24,29 +30,48 @@ from hfsent.vocab import Vocabulary
 
 @dataclass
 class SentimentClassifier:
+    """A trained model with the vocabulary and settings that turn raw text into its input.
+
+    Args:
+        model: the Keras network over right-padded token ids.
+        vocab: the training vocabulary.
+        config: the run's :class:`~hfsent.config.Config` (preprocessing and model parts are used).
+
+    Example:
+        >>> clf = SentimentClassifier.from_pretrained("USER/imdb-gru")
+        >>> clf.predict(["A moving, beautifully acted film."])
+        [{'label': 'positive', 'score': 0.97, 'probability_positive': 0.97}]
+    """
+
     model: keras.Model
     vocab: Vocabulary
     config: Config
 
     @classmethod
     def load(cls, folder: str | Path) -> SentimentClassifier:
+        """Load a local model folder, checked (see :func:`hfsent.artifacts.load_artifacts`)."""
         return cls(*load_artifacts(folder))
 
     @classmethod
     def from_pretrained(cls, repo_id_or_path: str | Path, revision: str | None = None,
-                        **kwargs) -> SentimentClassifier:
-        """A local folder, or a Hub repo id at ``revision`` (see :func:`hfsent.hub.from_pretrained`)."""
-        from hfsent.hub import from_pretrained
+                        cache_dir: str | Path | None = None, token: str | None = None) -> SentimentClassifier:
+        """A local model folder, or a Hub repo id at ``revision`` (its artifact files only;
+        see :func:`hfsent.hub.download`).
 
-        return from_pretrained(repo_id_or_path, revision=revision, **kwargs)
+        Example:
+            >>> SentimentClassifier.from_pretrained("USER/imdb-gru", revision="<commit sha>")
+        """
+        if Path(repo_id_or_path).is_dir():
+            return cls.load(repo_id_or_path)
+        return cls.load(hub.download(str(repo_id_or_path), revision, cache_dir, token))
 
-    def push_to_hub(self, repo_id: str, **kwargs):
-        """Upload this classifier to ``repo_id`` (see :func:`hfsent.hub.push_to_hub`)."""
-        from hfsent.hub import push_to_hub
+    def push_to_hub(self, repo_id: str, **kwargs: Any) -> CommitInfo:
+        """Save to a temporary folder and push it as one commit (see :func:`hfsent.hub.push_to_hub`)."""
+        with tempfile.TemporaryDirectory() as tmp:
+            return hub.push_to_hub(self.save(Path(tmp) / "model"), repo_id, **kwargs)
 
-        return push_to_hub(self, repo_id, **kwargs)
-
-    def save(self, folder: str | Path, overwrite: bool = False, **kwargs) -> Path:
+    def save(self, folder: str | Path, overwrite: bool = False, **kwargs: Any) -> Path:
+        """Write the model folder atomically (see :func:`hfsent.artifacts.save_artifacts`)."""
         return save_artifacts(folder, self.model, self.vocab, self.config, overwrite=overwrite, **kwargs)
 
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
@@ -56,25 +81,29 @@ class SentimentClassifier:
         for i, text in enumerate(texts):
             if not isinstance(text, str):
                 raise TypeError(f"text {i} is {type(text).__name__}, not str")
-        tokens = tokenize(texts, self.config.spacy_model, self.config.lowercase)
+        pre = self.config.preprocessing
+        tokens = tokenize(texts, pre.spacy_model, pre.lowercase)
         empty = [i for i, toks in enumerate(tokens) if not toks]
         if empty:
             raise ValueError(f"text(s) at position {empty[:10]} contain no tokens (empty or whitespace)")
-        return [self.vocab.encode(toks[: self.config.max_length]) for toks in tokens]
+        return [self.vocab.encode(toks[: pre.max_length]) for toks in tokens]
 
     def predict_ids(self, sequences: Sequence[Sequence[int]], batch_size: int | None = None) -> np.ndarray:
         """The model's output for each id sequence, in input order: the positive-class
         probability, or the unclipped rating for the rating task."""
         probs = np.empty(len(sequences), dtype=np.float32)
-        for positions, padded in ordered_batches(sequences, batch_size or self.config.batch_size * 4):
+        batch_size = batch_size or self.config.training.batch_size * 4
+        for positions, padded in ordered_batches(sequences, batch_size):
             probs[positions] = np.asarray(self.model.predict_on_batch(padded)).reshape(-1)
         return probs
 
     def predict_proba(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
+        """:meth:`predict_ids` of :meth:`encode`: one number per text."""
         return self.predict_ids(self.encode(texts), batch_size)
 
     def clip_ratings(self, ratings: np.ndarray) -> np.ndarray:
-        return np.clip(ratings, self.config.rating_min, self.config.rating_max)
+        """Ratings clipped to the model's scale (``rating_min`` to ``rating_max``)."""
+        return np.clip(ratings, self.config.model.rating_min, self.config.model.rating_max)
 
     def predict(self, texts: Sequence[str], batch_size: int | None = None) -> list[dict]:
         """One ``{"label", "score", "probability_positive"}`` dict per text.
@@ -83,10 +112,10 @@ class SentimentClassifier:
         text-classification pipeline; ``probability_positive`` is always class 1's.
         For the rating task: ``{"rating", "rating_rounded"}``, clipped to the rating scale.
         """
-        if self.config.task == "rating":
+        if self.config.model.task == "rating":
             ratings = self.clip_ratings(self.predict_proba(texts, batch_size))
             return [{"rating": float(r), "rating_rounded": int(np.rint(r))} for r in ratings]
-        names = self.config.label_names
+        names = self.config.model.label_names
         out = []
         for p in self.predict_proba(texts, batch_size):
             label = int(p >= 0.5)

@@ -63,17 +63,35 @@ def word2vec_matrix(
 
 
 def pretrained_embeddings(config: Config, vocab: Vocabulary, train_tokens: Dataset | IterableDataset
-                          ) -> np.ndarray:
-    """Word2vec rows for ``vocab`` from the train tokens plus ``config.unlabeled_split``
-    (streamed too with ``config.streaming``: gensim's passes then each tokenize anew)."""
+                          ) -> tuple[np.ndarray, str | None]:
+    """Word2vec rows for ``vocab`` from the train tokens plus the source's unlabelled split.
+
+    Args:
+        config: the run's config (``data.unlabeled_split``, the tokenizer, ``embedding_dim``,
+            ``word2vec_epochs``, ``seed``; streamed too with ``runtime.streaming``, where
+            each of gensim's passes tokenizes anew).
+        vocab: the training vocabulary; row ``i`` of the result is ``vocab.tokens[i]``.
+        train_tokens: the training split's ``tokens`` column.
+
+    Returns:
+        The matrix, and the name of the unlabelled split it also read (``None`` if the
+        source has no such split, so word2vec saw the training reviews only).
+
+    Example:
+        >>> matrix, extra = pretrained_embeddings(config, vocab, tokens["train"])
+        >>> matrix.shape == (len(vocab), config.model.embedding_dim)
+        True
+    """
     from hfsent.data import load_unlabeled
     from hfsent.tokenize import tokenize_dataset
 
-    corpus = [train_tokens]
+    corpus, pre = [train_tokens], config.preprocessing
     unlabeled = load_unlabeled(config)
     if unlabeled is not None:
-        corpus.append(tokenize_dataset(unlabeled, config.spacy_model, config.lowercase, config.num_proc))
+        corpus.append(tokenize_dataset(unlabeled, pre.spacy_model, pre.lowercase, config.runtime.num_proc))
     else:
         log.warning("%s has no %r split: word2vec sees the training reviews only",
-                    config.dataset, config.unlabeled_split)
-    return word2vec_matrix(corpus, vocab, config.embedding_dim, config.word2vec_epochs, config.seed)
+                    config.data.dataset, config.data.unlabeled_split)
+    matrix = word2vec_matrix(corpus, vocab, config.model.embedding_dim, config.training.word2vec_epochs,
+                             config.training.seed)
+    return matrix, config.data.unlabeled_split if unlabeled is not None else None

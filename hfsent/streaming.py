@@ -1,4 +1,4 @@
-"""The data half of training for a corpus read as a stream (``Config.streaming``).
+"""The data half of training for a corpus read as a stream (``RuntimeConfig.streaming``).
 
 ``load_dataset(..., streaming=True)`` gives ``IterableDataset`` splits that read their
 files (local or on the Hub) as they are iterated: nothing is downloaded whole and no Arrow
@@ -11,7 +11,7 @@ cache is written, so disk and memory stay flat however large the corpus.  The pr
   duplicated reviews land on the same side.  Sizes are fractions and come out approximate;
   the carve is not stratified;
 * training order comes from ``datasets``' shuffle: a new shard order every epoch and a
-  bounded buffer of ``Config.shuffle_buffer`` rows.  A source sorted by label (IMDB's
+  bounded buffer of ``RuntimeConfig.shuffle_buffer`` rows.  A source sorted by label (IMDB's
   train files are) needs a buffer near its size, or many shards, to mix the classes;
 * bucket boundaries come from the first ``LENGTH_SAMPLE`` training reviews;
 * rows with an empty text or a missing label are dropped without a count, and a bad label
@@ -79,13 +79,14 @@ def _ratings(table: pa.Table, low: float, high: float, column: str) -> pa.Table:
 
 def normalize_stream(ds: IterableDataset, config: Config) -> IterableDataset:
     """Lazy ``text`` / ``label`` columns, as :func:`hfsent.data.normalize` makes eagerly."""
-    fallbacks = ("rating", "stars", "score") if config.task == "rating" else _LABEL_FALLBACKS
+    model = config.model
+    fallbacks = ("rating", "stars", "score") if model.task == "rating" else _LABEL_FALLBACKS
     original = ds.features
-    ds, label_col = _select(ds, config.text_column, config.label_column, fallbacks, _columns(ds))
+    ds, label_col = _select(ds, config.data.text_column, config.data.label_column, fallbacks, _columns(ds))
     ds = ds.with_format("arrow").filter(_usable, batched=True)
-    if config.task == "rating":
+    if model.task == "rating":
         features = datasets.Features({"text": datasets.Value("string"), "label": datasets.Value("float32")})
-        kwargs = {"low": config.rating_min, "high": config.rating_max, "column": label_col}
+        kwargs = {"low": model.rating_min, "high": model.rating_max, "column": label_col}
         return ds.map(_ratings, batched=True, fn_kwargs=kwargs, features=features)
     label_feature = original[label_col] if original else None
     names = label_feature.names if isinstance(label_feature, ClassLabel) else None
@@ -111,16 +112,17 @@ def carve_by_hash(ds: IterableDataset, fraction: float, salt: str) -> tuple[Iter
 
 def load_stream_splits(config: Config) -> IterableDatasetDict:
     """``train`` / ``validation`` / ``test`` streams with columns ``text`` and ``label``."""
-    raw = load_raw(config.dataset, streaming=True)
+    data, seed = config.data, config.training.seed
+    raw = load_raw(data.dataset, streaming=True)
     train = normalize_stream(raw["train"], config)
     if "test" in raw:
         test = normalize_stream(raw["test"], config)
     else:
-        train, test = carve_by_hash(train, config.test_size, f"test-{config.seed}")
-    train, validation = carve_by_hash(train, config.validation_size, f"validation-{config.seed}")
+        train, test = carve_by_hash(train, data.test_size, f"test-{seed}")
+    train, validation = carve_by_hash(train, data.validation_size, f"validation-{seed}")
     splits = {"train": train, "validation": validation, "test": test}
-    limits = {"train": config.max_train_samples, "validation": config.max_eval_samples,
-              "test": config.max_eval_samples}
+    limits = {"train": data.max_train_samples, "validation": data.max_eval_samples,
+              "test": data.max_eval_samples}
     return IterableDatasetDict({name: ds.take(limits[name]) if limits[name] is not None else ds
                                 for name, ds in splits.items()})
 
@@ -135,6 +137,6 @@ def scan_vocabulary(tokens: IterableDataset, config: Config) -> tuple[Vocabulary
         if rows < LENGTH_SAMPLE:
             lengths.append(pc.list_value_length(chunk["tokens"]).to_numpy(zero_copy_only=False))
         rows += chunk.num_rows
-    vocab = Vocabulary.from_counts(counts, config.min_freq, config.max_vocab_size)
+    vocab = Vocabulary.from_counts(counts, config.preprocessing.min_freq, config.preprocessing.max_vocab_size)
     sample = np.concatenate(lengths)[:LENGTH_SAMPLE] if lengths else np.zeros(0, np.int64)
     return vocab, rows, sample

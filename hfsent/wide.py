@@ -16,8 +16,9 @@ layers, so the saved model still loads with plain ``keras.saving.load_model``::
     each summed over the real tokens (Dot with a 0/1 mask) -> + intercept -> sigmoid
 
 and the model's output is ``w * GRU + (1 - w) * linear``, a frozen ``Dense`` over the two
-probabilities.  :func:`blend_weight` fits ``w`` on the validation split by log loss, which is
-convex in ``w``, so the bounded search finds its minimum.
+probabilities, set by :func:`set_blend_weight` (training fits ``w`` on the validation
+split: see :func:`hfsent.stages.blend_weight`).  This module holds the layers and the
+linear fit; blending and scoring live with training and metrics.
 
 Limits: sentiment (binary) only; bigrams that hash to one of the ``B`` buckets share a
 weight; the branch is fitted once, after the GRU, and never fine-tuned with it.  A random
@@ -34,14 +35,10 @@ import time
 import keras
 import numpy as np
 import scipy.sparse as sp
-from datasets import Dataset, DatasetDict
+from datasets import Dataset
 from keras import layers
 
 from hfsent.batching import flat_ids
-from hfsent.config import Config
-from hfsent.metrics import predict_split, score_classification, score_split
-from hfsent.predict import SentimentClassifier
-from hfsent.vocab import Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -96,21 +93,6 @@ def set_blend_weight(model: keras.Model, gru_weight: float) -> None:
     model.get_layer("wide_and_deep").set_weights([np.array([[gru_weight], [1 - gru_weight]], np.float32)])
 
 
-def blend_weight(gru: np.ndarray, linear: np.ndarray, labels: np.ndarray) -> float:
-    """The GRU's weight in [0, 1] that minimises the log loss of the blended probabilities
-    (e.g. on the validation split); rounded to 0.01, a precision 2,500 reviews support."""
-    from scipy.optimize import minimize_scalar
-
-    gru, linear = (np.clip(np.asarray(p, np.float64).reshape(-1), 1e-7, 1 - 1e-7) for p in (gru, linear))
-    labels = np.asarray(labels).reshape(-1)
-
-    def log_loss(w: float) -> float:
-        p = w * gru + (1 - w) * linear
-        return -float(np.mean(np.where(labels == 1, np.log(p), np.log1p(-p))))
-
-    return round(float(minimize_scalar(log_loss, bounds=(0.0, 1.0), method="bounded").x), 2)
-
-
 def has_wide_branch(model: keras.Model) -> bool:
     """Whether ``model`` was built by :func:`with_wide_branch`."""
     return any(layer.name == "wide_output" for layer in model.layers)
@@ -160,21 +142,37 @@ def count_matrix(ds: Dataset, vocab_size: int, num_bins: int, max_length: int
     return matrix, labels
 
 
-def fit_wide_branch(model: keras.Model, train: Dataset, config: Config) -> dict:
+def fit_wide_branch(model: keras.Model, train: Dataset, c: float, max_length: int) -> dict:
     """Fit the NB-weighted logistic regression on ``train`` and write it into ``model``'s
-    wide layers.  Returns a summary (features seen, seconds)."""
+    wide layers.
+
+    Args:
+        model: a model from :func:`with_wide_branch`; its GRU layers are not touched.
+        train: the encoded training split (``input_ids``, ``label`` 0/1).
+        c: inverse L2 strength of scikit-learn's ``LogisticRegression``.
+        max_length: only the first ``max_length`` ids of a review count, as in the GRU.
+
+    Returns:
+        ``{"features": words and buckets seen in train, "seconds": fit time}``.
+
+    Example:
+        >>> model = with_wide_branch(build_model(ModelConfig(), len(vocab)), len(vocab), 1 << 20)
+        >>> fit_wide_branch(model, encoded["train"], c=0.1, max_length=600)["features"]
+        412345
+    """
     from sklearn.linear_model import LogisticRegression
 
     start = time.perf_counter()
     vocab_size = int(model.get_layer("wide_words").input_dim)
-    x, y = count_matrix(train, vocab_size, config.wide_buckets, config.max_length)
+    num_bins = int(model.get_layer("wide_bigrams").input_dim)
+    x, y = count_matrix(train, vocab_size, num_bins, max_length)
     present = x.copy()
     present.data[:] = 1
     # Naive-Bayes log-count ratio with add-one smoothing, from presence (not counts).
     pos = 1 + np.asarray(present[y == 1].sum(axis=0)).ravel()
     neg = 1 + np.asarray(present[y == 0].sum(axis=0)).ravel()
     ratio = np.log(pos / pos.sum()) - np.log(neg / neg.sum())
-    fitted = LogisticRegression(C=config.wide_c, max_iter=3000).fit(x @ sp.diags(ratio), y)
+    fitted = LogisticRegression(C=c, max_iter=3000).fit(x @ sp.diags(ratio), y)
     weights = (fitted.coef_[0] * ratio).astype(np.float32)
     weights[0] = 0.0  # padding is masked anyway; keep its row inert
     model.get_layer("wide_words").set_weights([weights[:vocab_size, None]])
@@ -186,23 +184,3 @@ def fit_wide_branch(model: keras.Model, train: Dataset, config: Config) -> dict:
     log.info("wide branch: %d words and bigram buckets seen, fitted in %.1f s",
              summary["features"], seconds)
     return summary
-
-
-def blend_halves(model: keras.Model, vocab: Vocabulary, splits: DatasetDict, config: Config,
-                 score_test: bool) -> dict:
-    """Set the GRU's weight in ``model``'s blend (``config.wide_weight``, or fitted on the
-    validation split by :func:`blend_weight`) and score each half alone on validation (and
-    test), for the record of what the blend adds to either."""
-    outputs, scores = {}, {}
-    for name, part in (("gru", deep_part(model)), ("linear", wide_part(model))):
-        alone = SentimentClassifier(part, vocab, config)
-        outputs[name], labels, _ = predict_split(alone, splits["validation"])
-        scores[name] = {"validation": score_classification(outputs[name], labels)["accuracy"]}
-        if score_test:
-            scores[name]["test"] = score_split(alone, splits["test"])["accuracy"]
-    fitted = config.wide_weight is None
-    weight = blend_weight(outputs["gru"], outputs["linear"], labels) if fitted else config.wide_weight
-    set_blend_weight(model, weight)
-    log.info("blend: GRU %.2f, linear %.2f (%s)", weight, 1 - weight,
-             "fitted on validation" if fitted else "given")
-    return {**scores, "gru_weight": weight, "gru_weight_fitted": fitted}

@@ -7,7 +7,7 @@
 import argparse
 
 from hfsent.explain import sentiment_trace, trace_html, trace_png
-from hfsent.hub import from_pretrained
+from hfsent.predict import SentimentClassifier
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("text", help="the review to explain")
     args = parser.parse_args(argv)
 
-    trace = sentiment_trace(from_pretrained(args.model), args.text)
+    trace = sentiment_trace(SentimentClassifier.from_pretrained(args.model), args.text)
     trace_png(trace, f"{args.output_prefix}.png")
     trace_html(trace, f"{args.output_prefix}.html")
     print(f"P(positive) = {trace.final:.4f} over {len(trace.tokens)} tokens; "

@@ -8,8 +8,8 @@ import argparse
 import json
 from pathlib import Path
 
-from hfsent.hub import from_pretrained
 from hfsent.metrics import score_dataset
+from hfsent.predict import SentimentClassifier
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -23,12 +23,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-samples", type=int, default=None, help="score only this many reviews")
     parser.add_argument("--metric", action="append", default=[],
                         help="an extra evaluate metric by name (needs the Hub or evaluate's cache)")
+    parser.add_argument("--streaming", action="store_true",
+                        help="stream the data (for a model trained with --streaming, whose validation "
+                             "was carved by hash)")
     parser.add_argument("--output", default="scores.json", help="JSON file to write")
     args = parser.parse_args(argv)
 
-    classifier = from_pretrained(args.model, revision=args.revision)
+    classifier = SentimentClassifier.from_pretrained(args.model, revision=args.revision)
     scores = score_dataset(classifier, args.dataset, args.split, args.text_column, args.label_column,
-                           args.max_samples, tuple(args.metric))
+                           args.max_samples, tuple(args.metric), args.streaming)
     print(f"{args.model} on {args.dataset} [{args.split}], {scores['num_examples']} reviews")
     for name, value in scores.items():
         if name != "num_examples":

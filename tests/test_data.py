@@ -37,23 +37,43 @@ def test_named_csv_splits_and_parquet(tmp_path):
     assert len(load_splits(tiny_config(tmp_path / "all.parquet"))["test"]) == 6
 
 
-def test_missing_column_lists_the_columns_found(tmp_path):
-    pd.DataFrame({"body": ["a", "b"], "label": [0, 1]}).to_csv(tmp_path / "x.csv", index=False)
-    with pytest.raises(ValueError, match=r"columns found: \['body', 'label'\]"):
+def test_missing_text_or_label_column_lists_the_columns(tmp_path):
+    pd.DataFrame({"comment": ["good"], "stars": [1]}).to_csv(tmp_path / "x.csv", index=False)
+    with pytest.raises(ValueError, match=r"no text column 'text'.*\['comment', 'stars'\]"):
+        load_splits(tiny_config(tmp_path / "x.csv"))
+    pd.DataFrame({"text": ["good"], "stars": [1]}).to_csv(tmp_path / "y.csv", index=False)
+    with pytest.raises(ValueError, match=r"no label column 'label'.*\['text', 'stars'\]"):
+        load_splits(tiny_config(tmp_path / "y.csv"))
+
+
+@pytest.mark.parametrize("labels, shown", [([0, 1, 2], "2"), (["positive", "neutral", "negative"], "neutral"),
+                                           ([0.0, 1.0, 0.5], "0.5")])
+def test_labels_outside_0_1_or_positive_negative_are_named(tmp_path, labels, shown):
+    pd.DataFrame({"text": ["a", "b", "c"], "label": labels}).to_csv(tmp_path / "x.csv", index=False)
+    with pytest.raises(ValueError, match=f"labels must be 0/1 or negative/positive.*{shown}"):
         load_splits(tiny_config(tmp_path / "x.csv"))
 
 
-def test_bad_labels_are_named(tmp_path):
-    pd.DataFrame({"text": ["good", "bad", "meh"], "label": [1, 0, 7]}).to_csv(tmp_path / "x.csv", index=False)
-    with pytest.raises(ValueError, match="also holds.*7"):
-        load_splits(tiny_config(tmp_path / "x.csv"))
-
-
-def test_empty_rows_are_dropped(tmp_path, caplog):
-    df = make_reviews(20)
-    df.loc[3, "text"] = None
-    df.loc[4, "text"] = "   "
+def test_nan_and_empty_rows_are_skipped_and_counted(tmp_path, caplog):
+    df = make_reviews(30)
+    df.loc[[1, 2, 4], "text"] = [float("nan"), "", "   "]
+    df.loc[3, "label"] = float("nan")
     df.to_csv(tmp_path / "x.csv", index=False)
-    splits = load_splits(tiny_config(tmp_path / "x.csv", validation_size=2, test_size=2))
-    assert sum(len(s) for s in splits.values()) == 18
-    assert "dropped 2 of 20 rows" in caplog.text
+    splits = load_splits(tiny_config(tmp_path / "x.csv", validation_size=3, test_size=3))
+    assert sum(len(s) for s in splits.values()) == 26
+    assert "dropped 4 of 30 rows" in caplog.text
+
+
+def test_ratings_stay_numbers_and_outside_the_scale_are_refused(tmp_path):
+    df = make_reviews(10)
+    df["rating"] = [1, 2, 3, 4, 10, 7, 8, 9, 10, 10]
+    df.to_csv(tmp_path / "r.csv", index=False)
+    cfg = tiny_config(tmp_path / "r.csv", task="rating", label_column="rating", validation_size=2,
+                      test_size=2)
+    splits = load_splits(cfg)
+    assert sorted(r for split in splits.values() for r in split["label"]) == \
+        sorted(float(r) for r in df["rating"])
+    df.loc[4, "rating"] = 11
+    df.to_csv(tmp_path / "r.csv", index=False)
+    with pytest.raises(ValueError, match=r"ratings must be numbers in \[1.0, 10.0\].*11"):
+        load_splits(cfg)

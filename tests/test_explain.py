@@ -15,12 +15,12 @@ TEXTS = ["The film was great and wonderful", "awful"]
 def test_layer_outputs_are_aligned_with_tokens(trained):
     clf = trained.classifier
     out = layer_outputs(clf, TEXTS)
-    units = clf.config.gru_units * (2 if clf.config.bidirectional else 1)
+    units = clf.config.model.gru_units * (2 if clf.config.model.bidirectional else 1)
     assert out[0].tokens == ["the", "film", "was", "great", "and", "wonderful"]
     for item, text in zip(out, TEXTS):
         n = len(item.tokens)
         assert item.ids.shape == (n,)
-        assert item.embeddings.shape == (n, clf.config.embedding_dim)
+        assert item.embeddings.shape == (n, clf.config.model.embedding_dim)
         assert item.gru_states.shape == (n, units)
         assert item.ids.tolist() == clf.encode([text])[0]
     emb = clf.model.get_layer("embedding").get_weights()[0]
@@ -30,14 +30,12 @@ def test_layer_outputs_are_aligned_with_tokens(trained):
 def test_gru_states_match_the_model_for_a_unidirectional_last_state_model(trained):
     # With pooling="last" and one direction, the classifier sees the last GRU state.
     clf = trained.classifier
-    import dataclasses
-
     import keras
 
     from hfsent.model import build_model
 
-    cfg = dataclasses.replace(clf.config, bidirectional=False, pooling="last")
-    model = build_model(cfg, len(clf.vocab))
+    cfg = clf.config.replace(bidirectional=False, pooling="last")
+    model = build_model(cfg.model, len(clf.vocab))
     uni = SentimentClassifier(model, clf.vocab, cfg)
     [out] = layer_outputs(uni, TEXTS[:1])
     head = model.get_layer("output")

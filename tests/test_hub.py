@@ -1,24 +1,44 @@
-"""Push / pull round trips through the real huggingface_hub client against the local Hub."""
+"""Push / pull through the real huggingface_hub client against the local Hub: round trips,
+revisions, faults made on purpose, the token, and untrusted repos."""
 
 import json
+import logging
 import os
+import shutil
 import subprocess
 import sys
+import traceback
+from pathlib import Path
 
 import numpy as np
 import pytest
 from huggingface_hub import HfApi, ModelCard
 
-from hfsent.hub import HubError, from_pretrained, push_to_hub
+import hfsent.hub
+from hfsent.artifacts import UnsafeModelError
+from hfsent.config import CONFIG_NAME, FORMAT_VERSION
+from hfsent.hub import HubError, push_to_hub
 from hfsent.predict import SentimentClassifier
+from tests.conftest import NEGATION_PROBES, TINY_FLAGS
 
-PROBES = ["a great and wonderful film", "an awful boring movie"]
-REPO_ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+PROBES = list(NEGATION_PROBES)
+REPO = Path(__file__).resolve().parents[1]
+SECRET = "hf_KnownFakeToken_for_hygiene_0123456789"
+pull = SentimentClassifier.from_pretrained
+
+
+@pytest.fixture(autouse=True)
+def no_waiting(monkeypatch):
+    monkeypatch.setattr(hfsent.hub, "RETRY_WAITS", (0.0, 0.0))
 
 
 def _run(code: str, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
                           env={**os.environ, **(env or {})})
+
+
+def _folder_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_push_is_one_commit_through_lfs_and_pull_gives_identical_predictions(trained, hub, tmp_path):
@@ -29,10 +49,9 @@ def test_push_is_one_commit_through_lfs_and_pull_gives_identical_predictions(tra
     assert info.commit_url.endswith(info.oid)
     files = repo.commits[info.oid]["files"]
     assert files["model.weights.h5"]["lfs"] and hub.state.lfs, "weights went through git-LFS"
-    assert {"config.json", "metadata.json", "vocab.txt", "hfsent_config.json", "metrics.json",
-            "README.md"} <= set(files)
-
-    pulled = from_pretrained("tester/round-trip", cache_dir=tmp_path / "fresh-cache")
+    assert {"config.json", "metadata.json", "vocab.txt", CONFIG_NAME, "metrics.json", "README.md",
+            "training_curves.png"} <= set(files)
+    pulled = pull("tester/round-trip", cache_dir=tmp_path / "fresh-cache")
     np.testing.assert_array_equal(pulled.predict_proba(PROBES), trained.classifier.predict_proba(PROBES))
 
 
@@ -45,11 +64,11 @@ def test_pinned_revision_survives_a_second_push(trained, tmp_path):
     try:
         emb.set_weights([w[::-1] for w in original])  # a visibly different model
         second = changed.push_to_hub("tester/pinned", commit_message="second model")
-        latest = from_pretrained("tester/pinned", cache_dir=tmp_path / "c1").predict_proba(PROBES)
+        latest = pull("tester/pinned", cache_dir=tmp_path / "c1").predict_proba(PROBES)
         expected_second = changed.predict_proba(PROBES)
     finally:
         emb.set_weights(original)
-    pinned = from_pretrained("tester/pinned", revision=first.oid, cache_dir=tmp_path / "c2")
+    pinned = pull("tester/pinned", revision=first.oid, cache_dir=tmp_path / "c2")
     assert second.oid != first.oid
     np.testing.assert_array_equal(latest, expected_second)
     np.testing.assert_array_equal(pinned.predict_proba(PROBES), clf.predict_proba(PROBES))
@@ -60,42 +79,36 @@ def test_branch_revision(trained, tmp_path):
     api = HfApi()
     assert api.repo_info("tester/branches", revision="experiment").sha == info.oid
     assert api.repo_info("tester/branches").sha != info.oid
-    from_pretrained("tester/branches", revision="experiment", cache_dir=tmp_path)
+    pull("tester/branches", revision="experiment", cache_dir=tmp_path)
+    with pytest.raises(HubError, match="revision 'no-such-branch' does not exist"):
+        pull("tester/branches", revision="no-such-branch", cache_dir=tmp_path)
+
+
+def test_a_missing_repo_is_named(tmp_path):
+    with pytest.raises(HubError, match="'nobody/nothing' was not found"):
+        pull("nobody/nothing", cache_dir=tmp_path)
+
+
+PULL = ("import sys; from hfsent.predict import SentimentClassifier; "
+        "clf = SentimentClassifier.from_pretrained(sys.argv[1], cache_dir=sys.argv[2]); "
+        "print(clf.predict(['the film was great'])[0]['label'])")
 
 
 def test_offline_mode_serves_the_cache_and_explains_a_miss(trained, tmp_path):
     push_to_hub(trained.output_dir, "tester/offline")
     cache = str(tmp_path / "cache")
-    from_pretrained("tester/offline", cache_dir=cache)  # fills the cache while "online"
-    code = ("import sys; from hfsent.hub import from_pretrained; "
-            "clf = from_pretrained('tester/offline', cache_dir=sys.argv[1]); "
-            "print(clf.predict(['great film'])[0]['label'])")
-    out = _run(code, cache, env={"HF_HUB_OFFLINE": "1"})
+    pull("tester/offline", cache_dir=cache)  # fills the cache while "online"
+    out = _run(PULL, "tester/offline", cache, env={"HF_HUB_OFFLINE": "1"})
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "positive"
-    out = _run(code, str(tmp_path / "empty-cache"), env={"HF_HUB_OFFLINE": "1"})
-    assert out.returncode != 0 and "HF_HUB_OFFLINE=1" in out.stderr
+    out = _run(PULL, "tester/offline", str(tmp_path / "empty-cache"), env={"HF_HUB_OFFLINE": "1"})
+    assert out.returncode != 0 and "HubError" in out.stderr and "HF_HUB_OFFLINE=1" in out.stderr
 
 
-def test_missing_repo_is_named(tmp_path):
-    with pytest.raises(HubError, match="'tester/no-such-model' was not found"):
-        from_pretrained("tester/no-such-model", cache_dir=tmp_path)
-
-
-def test_card_metadata_parses_back(trained, tmp_path):
-    push_to_hub(trained.output_dir, "tester/card")
-    folder = from_pretrained("tester/card", cache_dir=tmp_path)  # noqa: F841 (downloads the card)
-    card = ModelCard.load("tester/card")
-    data = card.data.to_dict()
-    assert data["library_name"] == "keras"
-    assert data["pipeline_tag"] == "text-classification"
-    assert data["license"] and "hfsent" in data["tags"]
-    assert set(data["metrics"]) >= {"accuracy", "f1", "roc_auc"}
-    results = {r.metric_type: r.metric_value for r in card.data.eval_results}
-    assert results["accuracy"] == round(trained.metrics["test"]["accuracy"], 4)
-    assert card.data.eval_results[0].dataset_split == "test"
-    assert 'from_pretrained("tester/card")' in card.text
-    assert 'keras.saving.load_model("hf://tester/card")' in card.text
+def test_server_down_without_a_cache_is_explained(tmp_path):
+    out = _run(PULL, "tester/anything", str(tmp_path), env={"HF_ENDPOINT": "http://127.0.0.1:9"})
+    assert out.returncode != 0
+    assert "cannot be reached" in out.stderr
 
 
 def test_plain_keras_loads_from_the_hub_without_hfsent(trained):
@@ -107,63 +120,135 @@ def test_plain_keras_loads_from_the_hub_without_hfsent(trained):
     assert out.stdout.strip().endswith("(1, 1)")
 
 
-def test_unlisted_files_such_as_pickles_are_never_downloaded(trained, tmp_path):
-    push_to_hub(trained.output_dir, "tester/with-pickle")
-    HfApi().upload_file(path_or_fileobj=b"\x80\x04K\x01.", path_in_repo="evil.pkl",
-                        repo_id="tester/with-pickle")
-    from_pretrained("tester/with-pickle", cache_dir=tmp_path)
-    assert not list(tmp_path.rglob("*.pkl"))
+@pytest.mark.parametrize("name", ["weights.pkl", "extra.pickle"])
+def test_pickles_in_a_repo_are_never_downloaded(trained, tmp_path, name):
+    repo = f"stranger/pickle-{name.split('.')[1]}"
+    push_to_hub(trained.output_dir, repo)
+    HfApi().upload_file(path_or_fileobj=b"\x80\x04K\x01.", path_in_repo=name, repo_id=repo)
+    clf = pull(repo, cache_dir=tmp_path)
+    assert not list(tmp_path.rglob("*.pkl")) and not list(tmp_path.rglob("*.pickle"))
+    assert clf.predict(PROBES[:1])[0]["label"] == "positive"
 
 
-def test_token_is_sent_but_never_written_or_printed(trained, hub, tmp_path, capsys):
-    secret = "hf_FakeSecretToken1234567890"
-    info = push_to_hub(trained.output_dir, "tester/token", token=secret)
-    assert secret in hub.state.tokens_seen
-    from_pretrained("tester/token", cache_dir=tmp_path, token=secret)
-    captured = capsys.readouterr()
-    assert secret not in captured.out + captured.err
-    for f in hub.state.repos["tester/token"].commits[info.oid]["files"].values():
-        assert secret.encode() not in f["content"]
-    for path in trained.output_dir.rglob("*"):
-        assert path.is_dir() or secret.encode() not in path.read_bytes()
+def test_a_repo_from_the_future_or_with_a_mismatched_vocabulary_is_refused(trained, tmp_path):
+    for repo, change in (("stranger/future", "version"), ("stranger/mismatch", "vocab")):
+        folder = tmp_path / repo.split("/")[1]
+        shutil.copytree(trained.output_dir, folder)
+        if change == "version":
+            cfg = json.loads((folder / CONFIG_NAME).read_text())
+            (folder / CONFIG_NAME).write_text(json.dumps({**cfg, "format_version": FORMAT_VERSION + 1}))
+        else:
+            (folder / "vocab.txt").write_text((folder / "vocab.txt").read_text() + "extra-word\n")
+        HfApi().create_repo(repo, exist_ok=True)
+        HfApi().upload_folder(folder_path=str(folder), repo_id=repo)
+    with pytest.raises(ValueError, match=f"format_version={FORMAT_VERSION + 1}"):
+        pull("stranger/future", cache_dir=tmp_path / "cache")
+    with pytest.raises(ValueError, match="vocabulary does not match the model"):
+        pull("stranger/mismatch", cache_dir=tmp_path / "cache")
 
 
-def test_rejected_credentials_explain_how_to_log_in(trained, hub):
+def test_a_lambda_model_from_the_hub_is_refused_and_never_runs(lambda_folder, tmp_path):
+    folder, marker = lambda_folder
+    push_to_hub(folder, "stranger/lambda")
+    with pytest.raises(UnsafeModelError, match="refused without running any of its code"):
+        pull("stranger/lambda", cache_dir=tmp_path)
+    assert not marker.exists()
+
+
+def test_401_and_403_on_push_say_how_to_log_in_and_never_carry_the_token(trained, hub):
+    hub.state.faults.append(("POST", r"/api/repos/create", 403))
+    with pytest.raises(HubError, match=r"HTTP 403.*hf auth login.*HF_TOKEN"):
+        push_to_hub(trained.output_dir, "tester/forbidden", token=SECRET)
     hub.state.required_token = "hf_the_right_one"
     try:
-        with pytest.raises(HubError, match="hf auth login") as err:
-            push_to_hub(trained.output_dir, "tester/denied", token="hf_wrong_token_123")
+        with pytest.raises(HubError, match=r"HTTP 401.*hf auth login") as err:
+            push_to_hub(trained.output_dir, "tester/unauthorized", token=SECRET)
     finally:
         hub.state.required_token = None
-    assert "hf_wrong_token_123" not in str(err.value)
+    # Everything a traceback would print, the suppressed context included.
+    shown = "".join(traceback.format_exception(err.value)) + repr(err.value.__context__)
+    assert SECRET in hub.state.tokens_seen and SECRET not in shown
 
 
-def test_metrics_json_matches_the_card(trained):
-    metrics = json.loads((trained.output_dir / "metrics.json").read_text())
-    assert metrics["test"]["accuracy"] == trained.metrics["test"]["accuracy"]
+def test_the_token_is_used_but_never_printed_logged_or_written(trained, hub, tmp_path, caplog, capfd):
+    caplog.set_level(logging.DEBUG)
+    info = push_to_hub(trained.output_dir, "tester/hygiene", token=SECRET)
+    pull("tester/hygiene", cache_dir=tmp_path, token=SECRET)
+    assert SECRET in hub.state.tokens_seen, "the token was really used"
+    out, err = capfd.readouterr()
+    assert SECRET not in out + err + caplog.text
+    committed = hub.state.repos["tester/hygiene"].commits[info.oid]["files"]
+    assert not [name for name, f in committed.items() if SECRET.encode() in f["content"]]
+    assert not [name for name, data in _folder_bytes(tmp_path).items() if SECRET.encode() in data]
+    assert not [name for name, data in _folder_bytes(trained.output_dir).items() if SECRET.encode() in data]
 
 
-def test_train_script_pushes_and_score_script_agrees_with_the_card(hub_layout_dir, hub, tmp_path):
-    repo = REPO_ROOT
+def test_a_5xx_and_a_dropped_connection_during_upload_are_retried(trained, hub, tmp_path):
+    hub.state.lfs.clear()  # make the weights go over the wire again, not deduplicated
+    hub.state.faults += [("PUT", r"/lfs-upload/", 503), ("PUT", r"/lfs-upload/", 0),
+                         ("POST", r"/commit/", 500)]
+    info = push_to_hub(trained.output_dir, "tester/flaky")
+    assert not hub.state.faults, "every injected fault was hit"
+    assert hub.state.repos["tester/flaky"].branches["main"] == info.oid
+    files = hub.state.repos["tester/flaky"].commits[info.oid]["files"]
+    assert set(_folder_bytes(trained.output_dir)) - {"README.md"} <= set(files)
+    pull("tester/flaky", cache_dir=tmp_path)
+
+
+def test_persistent_5xx_gives_up_cleanly_and_commits_nothing(trained, hub, tmp_path):
+    push_to_hub(trained.output_dir, "tester/down")
+    repo = hub.state.repos["tester/down"]
+    head, n_commits = repo.branches["main"], len(repo.commits)
+    changed = tmp_path / "changed"
+    shutil.copytree(trained.output_dir, changed)
+    (changed / "metrics.json").write_text('{"note": "a second version"}')
+    before = _folder_bytes(changed)
+    hub.state.faults += [("POST", r"/commit/", 502)] * 3
+    with pytest.raises(HubError, match=r"failed after 3 attempt\(s\).*Nothing was committed"):
+        push_to_hub(changed, "tester/down")
+    assert repo.branches["main"] == head and len(repo.commits) == n_commits
+    assert _folder_bytes(changed) == before
+
+
+def test_train_script_pushes_keeps_the_token_out_and_score_agrees_with_the_card(negation_dir, hub, tmp_path):
     out = subprocess.run(
-        [sys.executable, str(repo / "scripts" / "train.py"), "--dataset", str(hub_layout_dir),
-         "--output-dir", str(tmp_path / "m"), "--embedding-dim", "8", "--gru-units", "8",
-         "--batch-size", "8", "--epochs", "3", "--min-freq", "1", "--max-length", "32",
-         "--num-proc", "1", "--no-pretrain-embeddings", "--push", "--repo-id", "tester/scripted"],
-        capture_output=True, text=True)
+        [sys.executable, str(REPO / "scripts" / "train.py"), "--dataset", str(negation_dir),
+         "--output-dir", str(tmp_path / "m"), *TINY_FLAGS, "--epochs=3", "--push",
+         "--repo-id", "tester/scripted"],
+        capture_output=True, text=True, env={**os.environ, "HF_TOKEN": SECRET})
     assert out.returncode == 0, out.stderr[-3000:]
     commit_url = [line for line in out.stdout.splitlines() if line.startswith("pushed: ")][0]
     assert commit_url.split("/")[-1] == hub.state.repos["tester/scripted"].branches["main"]
-    assert os.environ["HF_TOKEN"] not in out.stdout + out.stderr
+    assert SECRET in hub.state.tokens_seen and SECRET not in out.stdout + out.stderr
+    assert not [name for name, data in _folder_bytes(tmp_path / "m").items() if SECRET.encode() in data]
 
     scores_file = tmp_path / "scores.json"
     out = subprocess.run(
-        [sys.executable, str(repo / "scripts" / "score.py"), "--model", "tester/scripted",
-         "--dataset", str(hub_layout_dir), "--split", "test", "--output", str(scores_file)],
+        [sys.executable, str(REPO / "scripts" / "score.py"), "--model", "tester/scripted",
+         "--dataset", str(negation_dir), "--split", "test", "--output", str(scores_file)],
         capture_output=True, text=True, env={**os.environ, "HF_HOME": str(tmp_path / "hf")})
     assert out.returncode == 0, out.stderr[-3000:]
-    assert "accuracy" in out.stdout
     scores = json.loads(scores_file.read_text())["scores"]
     card = ModelCard.load("tester/scripted")
     card_accuracy = {r.metric_type: r.metric_value for r in card.data.eval_results}["accuracy"]
     assert round(scores["accuracy"], 4) == card_accuracy
+
+
+def test_rating_round_trip_push_pull_score_predict(rating_model, rating_data, tmp_path):
+    push_to_hub(rating_model.output_dir, "tester/ratings")
+    pulled = pull("tester/ratings", cache_dir=tmp_path / "cache")
+    card = ModelCard.load("tester/ratings")
+    assert {r.metric_type for r in card.data.eval_results} >= {"r2", "mse", "mae"}
+    assert "Rating regression" in str(card)
+    np.testing.assert_array_equal(pulled.predict_proba(["great film"]),
+                                  rating_model.classifier.predict_proba(["great film"]))
+    out = subprocess.run([sys.executable, str(REPO / "scripts" / "score.py"), "--model", "tester/ratings",
+                          "--dataset", str(rating_data), "--split", "test",
+                          "--output", str(tmp_path / "s.json")], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    scores = json.loads((tmp_path / "s.json").read_text())["scores"]
+    assert scores["r2"] == pytest.approx(rating_model.metrics["test"]["r2"], abs=1e-6)
+    out = subprocess.run([sys.executable, str(REPO / "scripts" / "predict.py"), "--model", "tester/ratings",
+                          "a great film"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert 1 <= json.loads(out.stdout)["rating"] <= 10

@@ -6,7 +6,6 @@ import pytest
 from datasets import IterableDataset
 
 from hfsent.batching import make_dataset
-from hfsent.config import Config
 from hfsent.data import load_raw, normalize
 from hfsent.metrics import score_dataset
 from hfsent.predict import SentimentClassifier
@@ -59,13 +58,14 @@ def test_bad_label_in_a_stream_names_it(tmp_path):
 def test_one_pass_vocabulary_equals_the_cached_one(hub_layout_dir):
     config = tiny_config(hub_layout_dir, streaming=True)
     train_stream = load_stream_splits(config)["train"]
-    tokens = tokenize_dataset(train_stream, config.spacy_model, config.lowercase)
+    tokens = tokenize_dataset(train_stream, config.preprocessing.spacy_model, config.preprocessing.lowercase)
     vocab, rows, lengths = scan_vocabulary(tokens, config)
     rows_list = _rows(tokens)
     assert rows == len(rows_list) and list(lengths) == [len(r["tokens"]) for r in rows_list]
     from datasets import Dataset
 
-    eager = Vocabulary.build(Dataset.from_list(rows_list), config.min_freq, config.max_vocab_size)
+    pre = config.preprocessing
+    eager = Vocabulary.build(Dataset.from_list(rows_list), pre.min_freq, pre.max_vocab_size)
     assert vocab.tokens == eager.tokens
 
 
@@ -90,9 +90,9 @@ def test_train_streaming_saves_a_model_that_loads(hub_layout_dir, tmp_path):
     assert metrics["num_examples"]["test"] == 40
     assert metrics["test"]["accuracy"] >= 0.75
     loaded = SentimentClassifier.load(tmp_path / "m")
-    assert Config.load(tmp_path / "m").streaming
-    # score.py on a streamed model streams too, and finds the same hash-carved validation rows
-    again = score_dataset(loaded, str(hub_layout_dir), split="validation")
+    assert "streaming" not in (tmp_path / "m" / "hfsent_config.json").read_text(), "a runtime setting"
+    # Scoring with streaming=True carves by hash too, and finds the same validation rows
+    again = score_dataset(loaded, str(hub_layout_dir), split="validation", streaming=True)
     assert again["num_examples"] == metrics["num_examples"]["validation"]
     assert again["accuracy"] == pytest.approx(metrics["validation"]["accuracy"])
     texts = ["a wonderful superb film", "an awful boring plot"]

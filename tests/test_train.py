@@ -1,141 +1,152 @@
+"""Training as stages: what each stage records, what the GRU learns, the folder, resume."""
+
 import json
+import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from hfsent.config import CONFIG_NAME, FORMAT_VERSION, Config
-from hfsent.predict import SentimentClassifier
-from tests.conftest import NEGATIVE, POSITIVE
+from hfsent.config import CONFIG_NAME, FORMAT_VERSION
+from hfsent.train import STAGES, Stage, train
+from tests.conftest import NEGATION_PROBES, TINY_FLAGS, make_negated_reviews, tiny_config
 
-REPO = __import__("pathlib").Path(__file__).resolve().parents[1]
-PROBES = ["a great and wonderful film", "an awful boring movie", "the story was excellent",
-          "the plot was dreadful and I hated it"]
+REPO = Path(__file__).resolve().parents[1]
 
 
-def test_tiny_training_learns_separable_sentiment(trained):
-    assert trained.metrics["validation"]["accuracy"] >= 0.75
-    assert trained.metrics["test"]["accuracy"] >= 0.75
+def test_the_negation_data_defeats_a_bag_of_words():
+    # The control behind the GRU tests: word counts alone cannot separate these reviews.
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    train_df, test_df = make_negated_reviews(400, seed=1), make_negated_reviews(80, seed=2)
+    words = CountVectorizer().fit(train_df["text"])
+    model = LogisticRegression(C=10, max_iter=1000).fit(words.transform(train_df["text"]), train_df["label"])
+    assert model.score(words.transform(test_df["text"]), test_df["label"]) < 0.65
+
+
+def test_the_gru_alone_learns_what_word_order_says(trained):
+    assert "wide" not in [layer.name for layer in trained.classifier.model.layers]
+    assert trained.metrics["validation"]["accuracy"] >= 0.85
+    assert trained.metrics["test"]["accuracy"] >= 0.8
     assert set(trained.metrics["test"]) >= {"accuracy", "precision", "recall", "f1", "roc_auc"}
-    labels = [r["label"] for r in trained.classifier.predict(PROBES)]
-    assert labels == ["positive", "negative", "positive", "negative"]
+    labels = [r["label"] for r in trained.classifier.predict(list(NEGATION_PROBES))]
+    assert labels == list(NEGATION_PROBES.values())
+
+
+def test_every_stage_leaves_one_record_in_order(trained):
+    records = trained.metrics["stages"]
+    assert [r["name"] for r in records] == [s.name for s in STAGES]
+    assert all(set(r) <= {"name", "seconds", "summary", "figures"} and r["seconds"] >= 0 for r in records)
+    by_name = {r["name"]: r for r in records}
+    assert by_name["embeddings"]["summary"] == "skipped: off (--no-pretrain-embeddings)"
+    assert by_name["wide"]["summary"] == "skipped: off (--no-wide-ngrams)"
+    fit = by_name["fit"]["figures"]
+    assert fit["epochs_trained"] == len(trained.history["val_loss"]) == 20
+    assert fit["best_epoch"] == int(np.argmin(trained.history["val_loss"])) + 1
+    assert by_name["data"]["figures"]["vocab_size"] == len(trained.classifier.vocab)
+    assert "test accuracy" in by_name["evaluate"]["summary"]
+    saved = json.loads((trained.output_dir / "metrics.json").read_text())["stages"]
+    assert [r["name"] for r in saved] == [s.name for s in STAGES][:-1]  # save ends after writing it
+
+
+def test_a_new_stage_is_an_entry_in_the_list(hub_layout_dir):
+    seen = []
+
+    def count_parameters(run):
+        seen.append(run.model.count_params())
+        return f"{seen[0]} parameters", {"parameters": seen[0]}
+
+    stages = (*STAGES[:2], Stage("count", count_parameters), *STAGES[3:])
+    result = train(tiny_config(hub_layout_dir, epochs=1), stages=stages, verbose=0, score_test=False)
+    assert result.stage("count") == {"name": "count", "seconds": result.stage("count")["seconds"],
+                                     "summary": f"{seen[0]} parameters", "figures": {"parameters": seen[0]}}
+    assert result.metrics["test"] is None
 
 
 def test_artifact_layout(trained):
     names = {p.name for p in trained.output_dir.iterdir()}
     assert {"config.json", "metadata.json", "model.weights.h5", "vocab.txt", CONFIG_NAME,
-            "metrics.json"} <= names
+            "metrics.json", "README.md", "training_curves.png"} <= names
     config = json.loads((trained.output_dir / CONFIG_NAME).read_text())
     assert config["format_version"] == FORMAT_VERSION
-    assert config["vocab_size"] == len((trained.output_dir / "vocab.txt").read_text().splitlines())
+    lines = (trained.output_dir / "vocab.txt").read_text().splitlines()
+    assert config["preprocessing"]["vocab_size"] == len(lines)
     assert not [p for p in trained.output_dir.parent.iterdir() if p.name.startswith(".")]
 
 
 def test_vocabulary_comes_from_train_only(trained):
-    vocab = set(trained.classifier.vocab.tokens)
-    assert set(POSITIVE) | set(NEGATIVE) <= vocab
-    assert trained.metrics["num_examples"]["train"] == 64
+    assert trained.metrics["num_examples"]["train"] == 320
+    assert {"not", "great", "awful"} <= set(trained.classifier.vocab.tokens)
 
 
-def test_save_load_gives_identical_predictions(trained):
-    loaded = SentimentClassifier.load(trained.output_dir)
-    np.testing.assert_array_equal(loaded.predict_proba(PROBES), trained.classifier.predict_proba(PROBES))
+def test_the_callers_config_is_left_as_it_was(hub_layout_dir):
+    cfg = tiny_config(hub_layout_dir, epochs=1)
+    result = train(cfg, verbose=0, score_test=False)
+    assert cfg.preprocessing.vocab_size is None
+    assert result.classifier.config.preprocessing.vocab_size == len(result.classifier.vocab)
 
 
-def test_prediction_does_not_depend_on_batch_company(trained):
-    clf = trained.classifier
-    alone = clf.predict_proba([PROBES[0]])
-    mixed = clf.predict_proba([PROBES[0], "film " * 30], batch_size=2)
-    np.testing.assert_allclose(alone[0], mixed[0], rtol=1e-5)
-
-
-def test_plain_keras_loads_the_folder_without_hfsent(trained):
-    code = ("import sys, keras, numpy as np; m = keras.saving.load_model(sys.argv[1]); "
-            "assert 'hfsent' not in sys.modules; print(m.predict(np.array([[2, 3, 4]]), verbose=0).shape)")
-    out = subprocess.run([sys.executable, "-c", code, str(trained.output_dir)],
-                         capture_output=True, text=True, check=True)
-    assert out.stdout.strip().endswith("(1, 1)")
-
-
-def test_loading_checks_format_version_and_vocab_size(trained, tmp_path):
-    import shutil
-
-    folder = tmp_path / "m"
-    shutil.copytree(trained.output_dir, folder)
-    cfg = json.loads((folder / CONFIG_NAME).read_text())
-    (folder / "vocab.txt").write_text("\n".join(trained.classifier.vocab.tokens[:-1]) + "\n")
-    with pytest.raises(ValueError, match="vocabulary does not match"):
-        SentimentClassifier.load(folder)
-    (folder / CONFIG_NAME).write_text(json.dumps({**cfg, "format_version": 999}))
-    with pytest.raises(ValueError, match="format_version=999"):
-        SentimentClassifier.load(folder)
-
-
-def test_refuses_non_empty_output_dir(hub_layout_dir, tmp_path):
-    from hfsent.train import train
-
+def test_refuses_a_non_empty_output_dir(hub_layout_dir, tmp_path):
     (tmp_path / "keep.txt").write_text("precious")
     with pytest.raises(FileExistsError, match="--overwrite"):
-        train(Config(dataset=str(hub_layout_dir)), tmp_path)
+        train(tiny_config(hub_layout_dir), tmp_path)
     assert (tmp_path / "keep.txt").read_text() == "precious"
 
 
-def test_predict_rejects_unusable_inputs(trained):
-    clf = trained.classifier
-    with pytest.raises(ValueError, match="no tokens"):
-        clf.predict(["fine", "   "])
-    with pytest.raises(TypeError, match="text 1 is NoneType"):
-        clf.predict(["fine", None])
-    with pytest.raises(TypeError, match="single string"):
-        clf.predict("fine")
+def test_the_script_refuses_a_non_empty_output_dir_before_any_work(hub_layout_dir, tmp_path):
+    (tmp_path / "notes.txt").write_text("mine")
+    out = subprocess.run([sys.executable, str(REPO / "scripts" / "train.py"), "--dataset",
+                          str(hub_layout_dir), "--output-dir", str(tmp_path), *TINY_FLAGS],
+                         capture_output=True, text=True)
+    assert out.returncode != 0
+    assert "--overwrite" in out.stderr and "Tokenizing" not in out.stderr
+    assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
-def test_predict_script_reads_arguments_and_stdin(trained):
-    cmd = [sys.executable, str(REPO / "scripts" / "predict.py"), "--model", str(trained.output_dir)]
-    out = subprocess.run([*cmd, PROBES[0], PROBES[1]], capture_output=True, text=True, check=True)
-    rows = [json.loads(line) for line in out.stdout.splitlines()]
-    assert [r["label"] for r in rows] == ["positive", "negative"]
-    out = subprocess.run(cmd, input=PROBES[2] + "\n", capture_output=True, text=True, check=True)
-    assert json.loads(out.stdout)["text"] == PROBES[2]
+KILL_IN_EPOCH_3 = """
+import os, signal, sys, keras
+sys.path.insert(0, sys.argv[3])
+from scripts.train import main
+
+class KillMidEpoch(keras.callbacks.Callback):
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+    def on_train_batch_end(self, batch, logs=None):
+        if self.epoch == 2 and batch == 1:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+import scripts.train as script
+original = script.train
+script.train = lambda *a, **k: original(*a, **{**k, "callbacks": [KillMidEpoch()]})
+main(["--dataset", sys.argv[1], "--output-dir", sys.argv[2], *sys.argv[4:]])
+"""
 
 
-def test_config_json_round_trip_and_presets():
-    from hfsent.config import preset
+def test_kill_9_mid_epoch_then_resume_from_the_last_completed_epoch(negation_dir, tmp_path):
+    out = tmp_path / "model"
+    killed = subprocess.run([sys.executable, "-c", KILL_IN_EPOCH_3, str(negation_dir), str(out), str(REPO),
+                             *TINY_FLAGS], capture_output=True, text=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    assert not out.exists(), "no half-written model folder"
+    assert (tmp_path / ".model.backup").is_dir()
 
-    cfg = preset("notebook", dataset="x")
-    assert (cfg.embedding_dim, cfg.gru_units, cfg.batch_size, cfg.epochs) == (300, 500, 20, 5)
-    assert Config.from_dict(json.loads(cfg.to_json())) == cfg
-    with pytest.raises(ValueError, match="unknown hfsent config keys"):
-        Config.from_dict({**json.loads(cfg.to_json()), "surprise": 1})
-
-
-def test_train_script_flags_map_onto_the_config():
-    sys.path.insert(0, str(REPO / "scripts"))
-    import argparse
-
-    from hfsent.config import add_config_arguments, config_from_args
-
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--preset", default="default")
-    add_config_arguments(parser)
-    cfg = config_from_args(parser.parse_args(["--preset", "notebook", "--gru-units", "7", "--bidirectional"]))
-    assert (cfg.gru_units, cfg.embedding_dim, cfg.bidirectional) == (7, 300, True)
-    assert config_from_args(parser.parse_args(["--no-lowercase"])).lowercase is False
+    resumed = subprocess.run([sys.executable, str(REPO / "scripts" / "train.py"), "--dataset",
+                              str(negation_dir), "--output-dir", str(out), "--resume", *TINY_FLAGS],
+                             capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "Epoch 3/20" in resumed.stdout and "Epoch 1/20" not in resumed.stdout
+    assert not (tmp_path / ".model.backup").exists()
+    metrics = json.loads((out / "metrics.json").read_text())
+    # The GRU alone on reviews that no single word separates: the resumed fit learned.
+    assert metrics["test"]["accuracy"] >= 0.8
 
 
-def test_word2vec_initialises_the_embedding_from_train_and_unlabelled_text(hub_layout_with_unsup):
-    from hfsent.train import train
-    from tests.conftest import tiny_config
-
-    folder = hub_layout_with_unsup
-    # Frozen, so the weights after training are exactly what word2vec put there.
-    cfg = tiny_config(folder, pretrain_embeddings=True, freeze_embeddings=True, word2vec_epochs=2, epochs=2)
-    result = train(cfg, None, verbose=0, score_test=False)
-    emb = result.classifier.model.get_layer("embedding").get_weights()[0]
-    # Keras' random-uniform initialiser never gives an exact zero row: word2vec's matrix did.
-    assert np.all(emb[0] == 0), "[PAD] row is zero"
-    vocab = result.classifier.vocab
-    great, wonderful = (emb[vocab.index[w]] for w in ("great", "wonderful"))
-    assert np.abs(great).sum() > 0 and not np.allclose(great, wonderful)
-    assert result.metrics["validation"]["accuracy"] is not None
+def test_a_stale_backup_is_discarded_without_resume(hub_layout_dir, tmp_path, caplog):
+    (tmp_path / ".model.backup").mkdir()
+    (tmp_path / ".model.backup" / "junk").write_text("x")
+    train(tiny_config(hub_layout_dir, epochs=1), tmp_path / "model", verbose=0)
+    assert "discarding the backup" in caplog.text
+    assert (tmp_path / "model" / "model.weights.h5").is_file()

@@ -3,10 +3,10 @@ import pytest
 
 from hfsent.config import preset
 from hfsent.model import build_model
+from hfsent.stages import blend_weight
 from hfsent.train import prepare_data, train
 from hfsent.wide import (
     bigram_buckets,
-    blend_weight,
     count_matrix,
     deep_part,
     fit_wide_branch,
@@ -31,26 +31,33 @@ def test_bigrams_stay_inside_each_review():
 def fitted(hub_layout_dir):
     cfg = tiny_config(hub_layout_dir, wide_buckets=64)
     data = prepare_data(cfg)
-    model = with_wide_branch(build_model(cfg, len(data.vocab)), len(data.vocab), cfg.wide_buckets)
-    summary = fit_wide_branch(model, data.splits["train"], cfg)
+    model = with_wide_branch(build_model(cfg.model, len(data.vocab)), len(data.vocab), cfg.model.wide_buckets)
+    summary = fit_wide_branch(model, data.splits["train"], cfg.training.wide_c, cfg.preprocessing.max_length)
     return cfg, data, model, summary
+
+
+@pytest.fixture(scope="module")
+def wide_trained(hub_layout_dir, tmp_path_factory):
+    cfg = tiny_config(hub_layout_dir, wide_ngrams=True, wide_buckets=64)
+    return train(cfg, tmp_path_factory.mktemp("wide") / "model", verbose=0)
 
 
 def test_keras_branch_computes_the_fitted_linear_model(fitted):
     cfg, data, model, summary = fitted
-    x, _ = count_matrix(data.splits["validation"], len(data.vocab), cfg.wide_buckets, cfg.max_length)
+    max_length, buckets = cfg.preprocessing.max_length, cfg.model.wide_buckets
+    x, _ = count_matrix(data.splits["validation"], len(data.vocab), buckets, max_length)
     weights = np.concatenate([model.get_layer("wide_words").get_weights()[0][:, 0],
                               model.get_layer("wide_bigrams").get_weights()[0][:, 0]])
     bias = model.get_layer("wide_output").get_weights()[1][0]
     expected = 1 / (1 + np.exp(-(x @ weights + bias)))
     wide = wide_part(model)
     for row, ids in enumerate(data.splits["validation"]["input_ids"]):
-        ids = ids[: cfg.max_length]
+        ids = ids[:max_length]
         padded = np.asarray([ids + [0] * 7], dtype=np.int32)  # padding must not count
         got = wide.predict_on_batch(np.asarray([ids], dtype=np.int32))[0, 0]
         np.testing.assert_allclose(got, expected[row], rtol=1e-5)
         np.testing.assert_allclose(wide.predict_on_batch(padded)[0, 0], got, rtol=1e-6)
-    assert 0 < summary["features"] <= len(data.vocab) + cfg.wide_buckets
+    assert 0 < summary["features"] <= len(data.vocab) + buckets
 
 
 def test_the_linear_model_learns_word_polarity_and_the_output_blends_both_halves(fitted):
@@ -82,32 +89,36 @@ def test_blend_weight_follows_the_better_calibrated_half():
     assert abs(blend_weight(a, b, labels) - 0.5) < 0.02
 
 
-def test_training_adds_the_fitted_branch_and_reports_each_half(trained):
-    model, metrics = trained.classifier.model, trained.metrics
+def test_training_adds_the_fitted_branch_and_reports_each_half(wide_trained):
+    model, wide = wide_trained.classifier.model, wide_trained.stage("wide")["figures"]
     assert has_wide_branch(model)
-    weight = metrics["wide"]["gru_weight"]
-    assert 0 <= weight <= 1 and metrics["wide"]["gru_weight_fitted"]
+    weight = wide["gru_weight"]
+    assert 0 <= weight <= 1 and wide["gru_weight_fitted"]
     np.testing.assert_allclose(model.get_layer("wide_and_deep").get_weights()[0][:, 0], [weight, 1 - weight])
-    assert set(metrics["wide"]["gru"]) == {"validation", "test"}
-    assert metrics["wide"]["linear"]["validation"] > 0.8  # the fixture is separable by single words
+    assert set(wide["gru"]) == {"validation", "test"}
+    assert wide["linear"]["validation"] > 0.8  # the fixture is separable by single words
     assert not any(layer.trainable_weights for layer in model.layers if layer.name.startswith("wide"))
-    card = (trained.output_dir / "README.md").read_text()
-    assert f"GRU {metrics['wide']['gru']['validation']:.4f}, linear" in card
+    card = (wide_trained.output_dir / "README.md").read_text()
+    assert f"Validation accuracy alone: GRU {wide['gru']['validation']:.4f}, linear" in card
+    assert f"output = {weight:.2f} × the GRU's probability" in card
 
 
 def test_a_given_weight_is_kept(hub_layout_dir):
-    result = train(tiny_config(hub_layout_dir, epochs=1, wide_weight=0.25), verbose=0, score_test=False)
-    assert result.metrics["wide"]["gru_weight"] == 0.25 and not result.metrics["wide"]["gru_weight_fitted"]
+    result = train(tiny_config(hub_layout_dir, epochs=1, wide_ngrams=True, wide_weight=0.25), verbose=0,
+                   score_test=False)
+    wide = result.stage("wide")["figures"]
+    assert wide["gru_weight"] == 0.25 and not wide["gru_weight_fitted"]
+    assert set(wide["gru"]) == {"validation"}, "test stays untouched with score_test=False"
     np.testing.assert_allclose(result.classifier.model.get_layer("wide_and_deep").get_weights()[0][:, 0],
                                [0.25, 0.75])
     with pytest.raises(ValueError, match="wide_weight"):
         preset("default", wide_weight=1.5)
 
 
-def test_no_branch_when_turned_off(hub_layout_dir):
-    result = train(tiny_config(hub_layout_dir, epochs=1, wide_ngrams=False), verbose=0, score_test=False)
-    assert not has_wide_branch(result.classifier.model) and "wide" not in result.metrics
+def test_no_branch_when_turned_off(trained):
+    assert not has_wide_branch(trained.classifier.model)
+    assert trained.stage("wide")["summary"] == "skipped: off (--no-wide-ngrams)"
 
 
 def test_presets_choose_the_branch():
-    assert preset("default").wide_ngrams and not preset("notebook").wide_ngrams
+    assert preset("default").model.wide_ngrams and not preset("notebook").model.wide_ngrams

@@ -1,7 +1,8 @@
 """Measurements behind BENCHMARKS.md: tokenization, padding, throughput, latency, accuracy.
 
 Every figure comes from one process (``scripts/bench.py``) on one machine, so ratios
-compare like with like.  The "notebook" pipeline is the classroom notebook's: every
+compare like with like.  This is benchmark code, not part of the installed package.  The
+"notebook" pipeline is the classroom notebook's: every
 review left-padded to the longest review in the data, fixed batches of 20.
 """
 
@@ -64,17 +65,18 @@ def tokenization(ds: Dataset, spacy_model: str = "blank:en") -> list[dict]:
 
 def padding_efficiency(encoded: Dataset, config: Config, boundaries: list[int]) -> list[dict]:
     """Real tokens as a share of the tokens the GRU computes, for three ways of batching."""
+    max_length = config.preprocessing.max_length
     raw = lengths_of(encoded)
-    capped = np.minimum(raw[raw > 0], config.max_length)
-    order = np.random.default_rng(config.seed).permutation(len(capped))
-    size = config.batch_size
+    capped = np.minimum(raw[raw > 0], max_length)
+    order = np.random.default_rng(config.training.seed).permutation(len(capped))
+    size = config.training.batch_size
     per_batch = sum(capped[order[i:i + size]].max() * len(order[i:i + size])
                     for i in range(0, len(order), size))
     real = computed = 0
-    for ids, _ in make_dataset(encoded, size, config.max_length, boundaries, shuffle=True):
+    for ids, _ in make_dataset(encoded, size, max_length, boundaries, shuffle=True):
         real += int(np.count_nonzero(ids.numpy()))
         computed += int(np.prod(ids.shape))
-    truncated = f"truncated at {config.max_length}"
+    truncated = f"truncated at {max_length}"
     return [
         {"pipeline": "notebook: every review padded to the longest, no truncation",
          "real_share": raw.sum() / (raw.max() * len(raw))},
@@ -103,13 +105,14 @@ def throughput(encoded: Dataset, config: Config, boundaries: list[int], max_step
     """
     vocab_rows = int(pc.max(pc.list_flatten(encoded.with_format("arrow")[:]["input_ids"])).as_py()) + 1
     notebook, notebook_batches = _notebook_batches(encoded, 20)
-    bucketed = make_dataset(encoded, config.batch_size, config.max_length, boundaries, shuffle=True)
+    batch_size = config.training.batch_size
+    bucketed = make_dataset(encoded, batch_size, config.preprocessing.max_length, boundaries, shuffle=True)
     runs = [("notebook: left-padded to the longest review, batch 20", notebook, max_steps),
-            (f"hfsent: bucketed, right-padded, batch {config.batch_size}", bucketed, None)]
+            (f"hfsent: bucketed, right-padded, batch {batch_size}", bucketed, None)]
     rows = []
     for name, data, steps in runs:
-        keras.utils.set_random_seed(config.seed)
-        model = compile_model(build_model(config, vocab_rows), config, 1)
+        keras.utils.set_random_seed(config.training.seed)
+        model = compile_model(build_model(config.model, vocab_rows), config.training, config.model.task, 1)
         # Warm-up outside the timed loop: one step for the fixed-shape notebook batches, a
         # whole epoch for the buckets, whose varying widths trigger a few re-traces at first.
         for ids, y in data.take(1) if steps else data:
@@ -163,16 +166,15 @@ def tfidf_baseline(train: Dataset, test: Dataset) -> dict:
 
 def validation_sweep(base: Config, grid: list[dict]) -> list[dict]:
     """Train each variant of ``base`` and report validation scores only (test is not touched)."""
-    import dataclasses
-
     from hfsent.train import train
 
     rows = []
     for overrides in grid:
         start = time.perf_counter()
-        result = train(dataclasses.replace(base, **overrides), None, verbose=0, score_test=False)
+        result = train(base.replace(**overrides), None, verbose=0, score_test=False)
         rows.append({"overrides": overrides, **result.metrics["validation"],
-                     "best_epoch": result.metrics["best_epoch"], "seconds": time.perf_counter() - start})
+                     "best_epoch": result.stage("fit")["figures"]["best_epoch"],
+                     "seconds": time.perf_counter() - start})
     return rows
 
 

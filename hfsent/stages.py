@@ -1,0 +1,307 @@
+"""The stages of training, one function each, and the :class:`Run` they share.
+
+Each stage takes the run so far, adds what it makes (data, a model, scores), and returns
+``(summary, figures)``: one sentence for the model card and the numbers behind it for
+``metrics.json``.  A stage that does not apply says why in a ``skip_*`` function instead of
+branching inside.  :func:`hfsent.train.train` runs them in order and times them.
+
+======================  ======================================  ===========================
+stage                   needs                                   adds
+======================  ======================================  ===========================
+:func:`prepare`         ``config``                              ``data`` (encoded splits)
+:func:`build`           ``data``                                ``model``, ``strategy``
+:func:`init_embeddings` ``data``, ``model``                     word2vec rows in the model
+:func:`fit`             ``data``, ``model``                     trained ``model``, ``history``
+:func:`add_wide_branch` ``data``, ``model``                     the blended ``model``
+:func:`evaluate`        ``data``, ``model``                     ``metrics``
+:func:`save`            ``metrics``, ``output_dir``             the model folder
+======================  ======================================  ===========================
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import keras
+import numpy as np
+import pyarrow.compute as pc
+from datasets import DatasetDict, IterableDatasetDict
+
+from hfsent.batching import bucket_boundaries, make_dataset
+from hfsent.card import CURVES_NAME, write_card
+from hfsent.config import Config
+from hfsent.data import load_splits
+from hfsent.distribute import get_strategy
+from hfsent.explain import training_curves_png
+from hfsent.metrics import predict_split, score_classification, score_split
+from hfsent.model import build_model, compile_model, describe
+from hfsent.predict import SentimentClassifier
+from hfsent.pretrain import pretrained_embeddings
+from hfsent.streaming import load_stream_splits, scan_vocabulary
+from hfsent.tokenize import tokenize_dataset
+from hfsent.vocab import Vocabulary
+from hfsent.wide import deep_part, fit_wide_branch, set_blend_weight, wide_part, with_wide_branch
+
+log = logging.getLogger(__name__)
+Figures = dict
+
+
+@dataclass
+class PreparedData:
+    """The encoded splits (``label`` + ``input_ids``), their tokens, the train-only vocabulary
+    and the bucket boundaries of the training lengths."""
+
+    splits: DatasetDict | IterableDatasetDict
+    tokens: DatasetDict | IterableDatasetDict
+    vocab: Vocabulary
+    boundaries: list[int]
+    train_rows: int
+
+
+@dataclass
+class Run:
+    """What the stages share: the inputs of :func:`hfsent.train.train`, then what each stage adds."""
+
+    config: Config
+    output_dir: Path | None = None
+    overwrite: bool = False
+    resume: bool = False
+    score_test: bool = True
+    repo_id: str | None = None
+    callbacks: list[keras.callbacks.Callback] = field(default_factory=list)
+    verbose: int | str = "auto"
+    data: PreparedData | None = None
+    strategy: object | None = None
+    model: keras.Model | None = None
+    history: dict[str, list[float]] = field(default_factory=dict)
+    metrics: dict = field(default_factory=dict)
+    records: list[dict] = field(default_factory=list)
+    saved: Path | None = None
+
+    @property
+    def classifier(self) -> SentimentClassifier:
+        return SentimentClassifier(self.model, self.data.vocab, self.config)
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return -(-self.data.train_rows // self.config.training.batch_size)  # about: buckets add remainders
+
+
+def _cached_tokens(config: Config) -> tuple[DatasetDict, Vocabulary, int, dict[str, np.ndarray]]:
+    pre = config.preprocessing
+    tokens = DatasetDict({name: tokenize_dataset(ds, pre.spacy_model, pre.lowercase, config.runtime.num_proc)
+                          for name, ds in load_splits(config).items()})
+    lengths = {name: pc.list_value_length(ds.with_format("arrow")[:]["tokens"]).to_numpy()
+               for name, ds in tokens.items()}
+    vocab = Vocabulary.build(tokens["train"], pre.min_freq, pre.max_vocab_size)
+    return tokens, vocab, len(tokens["train"]), lengths
+
+
+def _streamed_tokens(config: Config) -> tuple[IterableDatasetDict, Vocabulary, int, dict[str, np.ndarray]]:
+    pre = config.preprocessing
+    tokens = IterableDatasetDict({name: tokenize_dataset(ds, pre.spacy_model, pre.lowercase)
+                                  for name, ds in load_stream_splits(config).items()})
+    vocab, rows, lengths = scan_vocabulary(tokens["train"], config)
+    return tokens, vocab, rows, {"train": lengths}  # the other streams are read only when scored
+
+
+def prepare_data(config: Config) -> PreparedData:
+    """Splits, tokens, the train-only vocabulary and bucket boundaries: cached Arrow datasets,
+    or lazy streams with ``runtime.streaming`` (see :mod:`hfsent.streaming`).
+
+    Example:
+        >>> data = prepare_data(preset("default", dataset="stanfordnlp/imdb"))
+        >>> data.splits["train"].column_names
+        ['label', 'input_ids']
+    """
+    tokens, vocab, rows, lengths = (_streamed_tokens if config.runtime.streaming else _cached_tokens)(config)
+    for name, split_lengths in lengths.items():
+        if int(split_lengths.max(initial=0)) == 0:
+            raise ValueError(f"the {name} split tokenizes to nothing: every review has zero tokens")
+    encoded = type(tokens)({name: vocab.encode_dataset(ds) for name, ds in tokens.items()})
+    max_length = config.preprocessing.max_length
+    boundaries = bucket_boundaries(np.minimum(lengths["train"], max_length), config.training.num_buckets)
+    return PreparedData(encoded, tokens, vocab, boundaries, rows)
+
+
+def prepare(run: Run) -> tuple[str, Figures]:
+    """Load, tokenize and encode the splits; fix ``vocab_size`` in the run's config."""
+    run.data = data = prepare_data(run.config)
+    run.config = run.config.replace(vocab_size=len(data.vocab))
+    log.info("vocabulary: %d tokens; bucket boundaries: %s", len(data.vocab), data.boundaries)
+    return (f"{data.train_rows:,} training reviews; a vocabulary of {len(data.vocab):,} tokens from them; "
+            f"{len(data.boundaries) + 1} length buckets",
+            {"train_reviews": data.train_rows, "vocab_size": len(data.vocab), "boundaries": data.boundaries})
+
+
+def build(run: Run) -> tuple[str, Figures]:
+    """Build the network inside the ``tf.distribute`` strategy's scope."""
+    run.strategy = get_strategy(run.config.runtime.strategy)
+    with run.strategy.scope():
+        run.model = build_model(run.config.model, len(run.data.vocab),
+                                trainable_embeddings=not run.config.training.freeze_embeddings)
+    replicas = run.strategy.num_replicas_in_sync
+    return (f"{describe(run.config.model)}; dropout {run.config.model.dropout}; "
+            f"{run.model.count_params():,} parameters",
+            {"parameters": run.model.count_params(), "replicas": replicas})
+
+
+def skip_embeddings(run: Run) -> str | None:
+    return None if run.config.training.pretrain_embeddings else "off (--no-pretrain-embeddings)"
+
+
+def init_embeddings(run: Run) -> tuple[str, Figures]:
+    """Word2vec on the training reviews (and the unlabelled split) into the Embedding."""
+    matrix, unlabeled = pretrained_embeddings(run.config, run.data.vocab, run.data.tokens["train"])
+    run.model.get_layer("embedding").set_weights([matrix])
+    corpus = "the training reviews" + (f" and the unlabelled {unlabeled!r} split" if unlabeled else
+                                       " only (the source has no unlabelled split)")
+    frozen = ", kept fixed in training" if run.config.training.freeze_embeddings else ""
+    return (f"Embedding initialised with word2vec (skip-gram, {run.config.training.word2vec_epochs} epochs) "
+            f"trained on {corpus}{frozen}; no outside weights",
+            {"unlabeled_split": unlabeled})
+
+
+def _backup_callback(output_dir: Path, resume: bool) -> keras.callbacks.BackupAndRestore:
+    backup = output_dir.with_name(f".{output_dir.name}.backup")
+    if backup.exists() and not resume:
+        log.warning("discarding the backup of an interrupted run in %s (pass --resume to continue it)",
+                    backup)
+        shutil.rmtree(backup)
+    elif resume:
+        log.info("resuming from %s" if backup.exists() else "no backup in %s: starting afresh", backup)
+    # double_checkpoint keeps the previous epoch's copy, so a kill during a save is survivable
+    return keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True)
+
+
+def fit(run: Run) -> tuple[str, Figures]:
+    """Adam with early stopping on validation loss (best weights restored), backed up after
+    every epoch when there is an output folder; then back onto one device for inference."""
+    cfg, data = run.config, run.data
+    train_ds = make_dataset(data.splits["train"], cfg.training.batch_size, cfg.preprocessing.max_length,
+                            data.boundaries, shuffle=True, seed=cfg.training.seed,
+                            shuffle_buffer=cfg.runtime.shuffle_buffer)
+    val_ds = make_dataset(data.splits["validation"], cfg.training.batch_size * 4,
+                          cfg.preprocessing.max_length, data.boundaries)
+    with run.strategy.scope():
+        compile_model(run.model, cfg.training, cfg.model.task, run.steps_per_epoch)
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=cfg.training.patience,
+                                         restore_best_weights=True)
+    callbacks = [stop, *run.callbacks]
+    if run.output_dir is not None:
+        callbacks.append(_backup_callback(run.output_dir, run.resume))
+    with warnings.catch_warnings():
+        # Bucketed batches have no known count, so Keras warns at the end of each epoch
+        # that the input "ran out of data": that is the intended end of the epoch.
+        warnings.filterwarnings("ignore", message="Your input ran out of data")
+        history = run.model.fit(train_ds, validation_data=val_ds, epochs=cfg.training.epochs,
+                                shuffle=False, callbacks=callbacks, verbose=run.verbose)
+    run.history = {k: [float(v) for v in vs] for k, vs in history.history.items()}
+    if run.strategy.num_replicas_in_sync > 1:
+        # Scoring, saving and prediction run on one device: a model built in a multi-replica
+        # scope would split every inference batch across replicas.
+        single = build_model(cfg.model, len(data.vocab), not cfg.training.freeze_embeddings)
+        single.set_weights(run.model.get_weights())
+        run.model = compile_model(single, cfg.training, cfg.model.task, run.steps_per_epoch)
+    losses = run.history.get("val_loss", [])
+    epochs, best = len(losses), int(np.argmin(losses)) + 1 if losses else None
+    t = cfg.training
+    decay = f" (×{t.lr_decay:g} after each epoch)" if t.lr_decay != 1 else ""
+    return (f"Adam, learning rate {t.learning_rate:g}{decay}, batch size {t.batch_size}, up to {t.epochs} "
+            f"epochs with early stopping on validation loss (patience {t.patience}): {epochs} ran, the best "
+            f"(restored) was epoch {best}; seed {t.seed}",
+            {"epochs_trained": epochs, "best_epoch": best})
+
+
+def skip_wide(run: Run) -> str | None:
+    if not run.config.model.wide_ngrams:
+        return "off (--no-wide-ngrams)"
+    if run.config.model.task != "sentiment":
+        return "the wide branch is a classifier; this is the rating task"
+    return "it needs cached (not streamed) data" if run.config.runtime.streaming else None
+
+
+def blend_weight(gru: np.ndarray, linear: np.ndarray, labels: np.ndarray) -> float:
+    """The GRU's weight in [0, 1] that minimises the log loss of ``w * gru + (1 - w) * linear``
+    (convex in ``w``, so the bounded search finds its minimum), rounded to 0.01.
+
+    Example:
+        >>> blend_weight(np.array([0.9, 0.1]), np.array([0.5, 0.5]), np.array([1, 0]))
+        1.0
+    """
+    from scipy.optimize import minimize_scalar
+
+    gru, linear = (np.clip(np.asarray(p, np.float64).reshape(-1), 1e-7, 1 - 1e-7) for p in (gru, linear))
+    labels = np.asarray(labels).reshape(-1)
+
+    def log_loss(w: float) -> float:
+        p = w * gru + (1 - w) * linear
+        return -float(np.mean(np.where(labels == 1, np.log(p), np.log1p(-p))))
+
+    return round(float(minimize_scalar(log_loss, bounds=(0.0, 1.0), method="bounded").x), 2)
+
+
+def add_wide_branch(run: Run) -> tuple[str, Figures]:
+    """Fit the linear half on train, set the blend weight (given, or fitted on validation),
+    and score each half alone, for the record of what the blend adds to either."""
+    cfg, data = run.config, run.data
+    run.model = with_wide_branch(run.model, len(data.vocab), cfg.model.wide_buckets)
+    figures = fit_wide_branch(run.model, data.splits["train"], cfg.training.wide_c,
+                              cfg.preprocessing.max_length)
+    outputs = {}
+    for name, part in (("gru", deep_part(run.model)), ("linear", wide_part(run.model))):
+        alone = SentimentClassifier(part, data.vocab, cfg)
+        outputs[name], labels, _ = predict_split(alone, data.splits["validation"])
+        figures[name] = {"validation": score_classification(outputs[name], labels)["accuracy"]}
+        if run.score_test:
+            figures[name]["test"] = score_split(alone, data.splits["test"])["accuracy"]
+    fitted = cfg.training.wide_weight is None
+    weight = blend_weight(outputs["gru"], outputs["linear"], labels) if fitted else cfg.training.wide_weight
+    set_blend_weight(run.model, weight)
+    figures.update(gru_weight=weight, gru_weight_fitted=fitted)
+    how = "fitted on the validation split by log loss" if fitted else "given (--wide-weight)"
+    return (f"output = {weight:.2f} × the GRU's probability + {1 - weight:.2f} × that of a linear "
+            f"model of word and hashed word-bigram counts ({cfg.model.wide_buckets:,} buckets; "
+            f"naive-Bayes-weighted logistic regression, C={cfg.training.wide_c:g}, fitted on the training "
+            f"reviews); the weight was {how}. Validation accuracy alone: "
+            f"GRU {figures['gru']['validation']:.4f}, linear {figures['linear']['validation']:.4f}", figures)
+
+
+def evaluate(run: Run) -> tuple[str, Figures]:
+    """Score validation, and test once (unless ``score_test=False``), with the evaluate modules."""
+    clf = run.classifier
+    validation = score_split(clf, run.data.splits["validation"])
+    test = score_split(clf, run.data.splits["test"]) if run.score_test else None
+    run.metrics = {
+        "validation": validation, "test": test,
+        "num_examples": {"train": run.data.train_rows, "validation": validation["num_examples"],
+                         **({"test": test["num_examples"]} if test else {})},
+        "history": run.history,
+        "stages": run.records,  # the same list: records of later stages join it
+    }
+    key = "accuracy" if "accuracy" in validation else "r2"
+    log.info("validation: %s", validation)
+    log.info("test: %s", test)
+    summary = f"validation {key} {validation[key]:.4f} on {validation['num_examples']:,} reviews"
+    if test:
+        summary += f"; test {key} {test[key]:.4f} on {test['num_examples']:,} reviews, scored once"
+    return summary, {}
+
+
+def skip_save(run: Run) -> str | None:
+    return None if run.output_dir is not None else "no output folder"
+
+
+def save(run: Run) -> tuple[str, Figures]:
+    """Write the model folder atomically, with its card and training curves."""
+    def report(folder: Path) -> None:
+        training_curves_png(run.history, str(folder / CURVES_NAME))
+        write_card(folder, run.config, run.metrics, run.repo_id or "USER/REPO")
+
+    run.saved = run.classifier.save(run.output_dir, overwrite=run.overwrite, metrics=run.metrics,
+                                    extra=report)
+    return f"written to {run.saved.name}/", {}

@@ -1,0 +1,45 @@
+"""The model card: Hub metadata that parses back, the scores of metrics.json, one row per stage."""
+
+import json
+
+from huggingface_hub import ModelCard
+
+from hfsent.card import build_card
+from hfsent.hub import push_to_hub
+
+
+def test_card_metadata_parses_back_from_the_hub(trained):
+    push_to_hub(trained.output_dir, "tester/card")
+    card = ModelCard.load("tester/card")
+    data = card.data.to_dict()
+    assert data["library_name"] == "keras" and data["pipeline_tag"] == "text-classification"
+    assert data["license"] and "hfsent" in data["tags"]
+    assert set(data["metrics"]) >= {"accuracy", "f1", "roc_auc"}
+    assert card.data.eval_results[0].dataset_split == "test"
+    assert 'from_pretrained("tester/card")' in card.text
+    assert 'keras.saving.load_model("hf://tester/card")' in card.text
+
+
+def test_the_cards_scores_are_those_of_metrics_json(trained):
+    push_to_hub(trained.output_dir, "tester/card-scores")
+    card = ModelCard.load("tester/card-scores")
+    metrics = json.loads((trained.output_dir / "metrics.json").read_text())
+    assert {r.metric_type: r.metric_value for r in card.data.eval_results} == \
+        {k: round(metrics["test"][k], 4) for k in ("accuracy", "f1", "precision", "recall", "roc_auc")}
+    assert f"| test | {metrics['test']['accuracy']:.4f} |" in card.text
+
+
+def test_every_stage_record_is_a_row_of_the_card(trained):
+    text = (trained.output_dir / "README.md").read_text()
+    for record in trained.metrics["stages"][:-1]:  # save's record comes after the card is written
+        assert f"| {record['name']} | {record['seconds']} | {record['summary']} |" in text
+    assert "skipped: off (--no-wide-ngrams)" in text and "Wide branch" not in text
+    assert "![Training curves](training_curves.png)" in text
+
+
+def test_the_card_names_no_local_path(trained, tmp_path):
+    cfg = trained.classifier.config.replace(dataset=str(tmp_path / "reviews.csv"))
+    card = str(build_card(cfg, trained.metrics, "me/model"))
+    assert str(tmp_path) not in card and "`reviews.csv`" in card
+    hub_card = str(build_card(cfg.replace(dataset_id="stanfordnlp/imdb"), trained.metrics, "me/model"))
+    assert "datasets:\n- stanfordnlp/imdb" in hub_card

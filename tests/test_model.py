@@ -1,0 +1,37 @@
+"""The network: built-in layers only, masks that ignore padding, the rating head."""
+
+import numpy as np
+
+from hfsent.config import ModelConfig, TrainingConfig
+from hfsent.model import build_model, compile_model, describe
+
+
+def test_padding_does_not_change_the_output():
+    # The mask must reach the pooling: many extra zeros after a review leave its output alone.
+    for pooling in ("mean", "last"):
+        model = build_model(ModelConfig(embedding_dim=8, gru_units=8, pooling=pooling, dropout=0.0), 50)
+        ids = np.array([[5, 9, 3, 7]], dtype=np.int32)
+        padded = np.concatenate([ids, np.zeros((1, 200), np.int32)], axis=1)
+        np.testing.assert_allclose(model.predict_on_batch(padded), model.predict_on_batch(ids), rtol=1e-5)
+
+
+def test_the_rating_head_outputs_the_scale_midpoint_at_zero():
+    config = ModelConfig(task="rating", embedding_dim=4, gru_units=4, rating_min=1, rating_max=5)
+    model = build_model(config, 10)
+    model.get_layer("output").set_weights([np.zeros((8, 1), np.float32), np.zeros(1, np.float32)])
+    assert model.predict_on_batch(np.array([[2, 3]], np.int32))[0, 0] == 3.0
+
+
+def test_compile_decays_the_learning_rate_per_epoch():
+    model = compile_model(build_model(ModelConfig(embedding_dim=4, gru_units=4), 10),
+                          TrainingConfig(learning_rate=0.01, lr_decay=0.5), steps_per_epoch=10)
+    schedule = model.optimizer._learning_rate  # the schedule itself, not its current value
+    assert float(schedule(9)) == np.float32(0.01) and float(schedule(10)) == np.float32(0.005)
+
+
+def test_only_built_in_layers_and_a_readable_description():
+    model = build_model(ModelConfig(embedding_dim=4, gru_units=4), 10, trainable_embeddings=False)
+    assert all(type(layer).__module__.startswith("keras.") for layer in model.layers)
+    assert not model.get_layer("embedding").trainable
+    assert describe(ModelConfig()) == ("Embedding(128, mask_zero) → bidirectional GRU(64) → mean pooling → "
+                                       "Dense(1, sigmoid)")

@@ -1,0 +1,100 @@
+"""SentimentClassifier: text in, the training-time preprocessing, labels and scores out."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hfsent.predict import SentimentClassifier, read_lines
+from tests.conftest import NEGATION_PROBES
+
+REPO = Path(__file__).resolve().parents[1]
+PROBES = list(NEGATION_PROBES)
+
+
+def test_save_load_gives_identical_predictions(trained, tmp_path):
+    loaded = SentimentClassifier.load(trained.classifier.save(tmp_path / "again"))
+    np.testing.assert_array_equal(loaded.predict_proba(PROBES), trained.classifier.predict_proba(PROBES))
+
+
+def test_outputs_are_a_pipelines_label_and_score(trained):
+    results = trained.classifier.predict(PROBES)
+    assert [r["label"] for r in results] == list(NEGATION_PROBES.values())
+    for r in results:
+        assert set(r) == {"label", "score", "probability_positive"}
+        expected = r["probability_positive"] if r["label"] == "positive" else 1 - r["probability_positive"]
+        assert r["score"] == pytest.approx(expected) and r["score"] >= 0.5
+
+
+def test_prediction_does_not_depend_on_batch_company(trained):
+    clf = trained.classifier
+    alone = clf.predict_proba([PROBES[1]])
+    mixed = clf.predict_proba([PROBES[1], "film " * 30, PROBES[0]], batch_size=2)
+    np.testing.assert_allclose(alone[0], mixed[0], rtol=1e-5)
+
+
+def test_empty_whitespace_non_string_and_none_texts(trained):
+    clf = trained.classifier
+    with pytest.raises(ValueError, match=r"position \[0, 2\] contain no tokens"):
+        clf.predict(["", "fine", " \n\t "])
+    with pytest.raises(TypeError, match="text 0 is int"):
+        clf.predict([42])
+    with pytest.raises(TypeError, match="text 1 is NoneType"):
+        clf.predict(["fine", None])
+    with pytest.raises(TypeError, match="single string"):
+        clf.predict("fine")
+
+
+def test_a_million_characters_are_truncated_to_max_length(trained):
+    clf = trained.classifier
+    huge = "the film was not awful " * 45_000  # ~1,000,000 characters
+    assert len(huge) >= 1_000_000
+    [ids] = clf.encode([huge])
+    assert len(ids) == clf.config.preprocessing.max_length
+    np.testing.assert_allclose(clf.predict_proba([huge]), clf.predict_proba([" ".join(huge.split()[:32])]),
+                               rtol=1e-6)
+
+
+def test_emoji_control_characters_and_mixed_scripts(trained):
+    texts = ["the film was great 😀🎬", "awful\x00\x07 movie\x1b[31m", "великолепный film 映画 great",
+             "\u200b great"]
+    results = trained.classifier.predict(texts)
+    assert all(0.0 <= r["probability_positive"] <= 1.0 for r in results)
+    assert trained.classifier.encode(["великолепный"]) == [[1]], "an unknown word is [UNK]"
+
+
+def test_rating_predictions_are_ordered_and_clipped_to_the_scale(rating_model):
+    clf = SentimentClassifier.load(rating_model.output_dir)
+    out = clf.predict(["a great wonderful excellent film", "awful terrible boring worst"])
+    assert out[0]["rating"] > out[1]["rating"]
+    assert all(1.0 <= r["rating"] <= 10.0 and r["rating_rounded"] == round(r["rating"]) for r in out)
+    raw = clf.predict_ids([[2] * 5])
+    assert clf.clip_ratings(raw * 100)[0] == 10.0
+
+
+def test_read_lines_names_the_source_and_the_bad_byte():
+    assert read_lines(b"a\n\n  \nb\n", "x") == ["a", "b"]
+    with pytest.raises(ValueError, match=r"in.txt is not valid UTF-8: byte 0xe9 at offset 3"):
+        read_lines("caf\xe9".encode("latin-1"), "in.txt")
+
+
+def test_predict_script_reads_arguments_and_stdin(trained):
+    cmd = [sys.executable, str(REPO / "scripts" / "predict.py"), "--model", str(trained.output_dir)]
+    out = subprocess.run([*cmd, PROBES[0], PROBES[1]], capture_output=True, text=True, check=True)
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    assert [r["label"] for r in rows] == ["positive", "negative"]
+    out = subprocess.run(cmd, input=PROBES[2] + "\n", capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout)["text"] == PROBES[2]
+
+
+def test_predict_script_on_a_file_that_is_not_utf8(trained, tmp_path):
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes("the film was great\ncaf\xe9 awful\n".encode("latin-1"))
+    out = subprocess.run([sys.executable, str(REPO / "scripts" / "predict.py"), "--model",
+                          str(trained.output_dir), "--input-file", str(bad)], capture_output=True, text=True)
+    assert out.returncode == 2
+    assert f"{bad} is not valid UTF-8: byte 0xe9 at offset 22" in out.stderr
+    assert "Traceback" not in out.stderr
