@@ -1,18 +1,26 @@
 """hfsent: sentiment classification with a Keras 3 GRU on Hugging Face datasets.
 
 Pipeline modules, in order: config -> data (streaming) -> tokenize -> vocab -> batching ->
-model (pretrain, wide) -> train (stages) -> metrics -> artifacts -> predict -> hub (card).
+model (pretrain, wide) -> train (stages, blend) -> metrics -> artifacts -> predict -> hub
+(card); cli is the ``hfsent`` command.  The names below are imported on first use, so that
+``import hfsent`` (and ``hfsent --help``) does not start TensorFlow.
 """
 
+import importlib
 import os
 
 # hfsent feeds Keras with tf.data and relies on TensorFlow's cuDNN GRU path.
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-from hfsent.config import Config, preset  # noqa: E402
-from hfsent.predict import SentimentClassifier  # noqa: E402
-
+__version__ = "0.2.0"
+_EXPORTS = {"Config": "hfsent.config", "preset": "hfsent.config", "SentimentClassifier": "hfsent.predict",
+            "load_metric": "hfsent.metrics", "metric_path": "hfsent.metrics"}
 # Training lives in ``hfsent.train.train``; it is not re-exported here so that the name
 # ``hfsent.train`` keeps meaning the module.
-__all__ = ["Config", "SentimentClassifier", "preset"]
-__version__ = "0.1.0"
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'hfsent' has no attribute {name!r}")

@@ -25,17 +25,26 @@ from pathlib import Path
 
 import keras
 
-from hfsent.config import CONFIG_NAME, Config
+from hfsent.config import Config
+from hfsent.errors import ExistsError, InputError
+from hfsent.locate import KERAS_FILES, check_model_folder
 from hfsent.model import embedding_size
+from hfsent.saved_config import CONFIG_NAME, load_config, to_json
 from hfsent.vocab import VOCAB_NAME, Vocabulary
 
 METRICS_NAME = "metrics.json"
-KERAS_FILES = ("config.json", "metadata.json", "model.weights.h5")
+# What loading downloads; a push also uploads the TensorBoard logs under runs/, which the
+# Hub shows as the repo's training metrics.
 ARTIFACT_FILES = (*KERAS_FILES, CONFIG_NAME, VOCAB_NAME, METRICS_NAME, "README.md", "*.png")
+TENSORBOARD_DIR = "runs"
 
 
 def write_json(path: Path, data: dict) -> None:
-    """``data`` as indented JSON, written to a temporary name and renamed into place."""
+    """``data`` as indented JSON, written to a temporary name and renamed into place.
+
+    Example:
+        >>> write_json(Path("runs/m/metrics.json"), {"test": {"accuracy": 0.91}})
+    """
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     os.replace(tmp, path)
@@ -50,7 +59,7 @@ def atomic_folder(target: str | Path, fill: Callable[[Path], None], overwrite: b
     """
     target = Path(target)
     if target.exists() and any(target.iterdir()) and not overwrite:
-        raise FileExistsError(f"{target} exists and is not empty; pass overwrite=True (--overwrite)")
+        raise ExistsError(f"{target} exists and is not empty; pass overwrite=True (--overwrite)")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
@@ -70,10 +79,14 @@ def atomic_folder(target: str | Path, fill: Callable[[Path], None], overwrite: b
 
 
 def check_consistent(model: keras.Model, vocab: Vocabulary, config: Config) -> None:
-    """Refuse a model whose Embedding, ``vocab.txt`` and ``vocab_size`` disagree."""
+    """Refuse a model whose Embedding, ``vocab.txt`` and ``vocab_size`` disagree.
+
+    Example:
+        >>> check_consistent(clf.model, clf.vocab, clf.config)  # raises ValueError if not
+    """
     rows, said = embedding_size(model), config.preprocessing.vocab_size
     if not rows == len(vocab) == (said or len(vocab)):
-        raise ValueError(
+        raise InputError(
             f"vocabulary does not match the model: vocab.txt has {len(vocab)} tokens, "
             f"hfsent_config.json says {said}, the embedding has {rows} rows"
         )
@@ -92,7 +105,7 @@ def save_artifacts(
 
     Args:
         folder: the target; refused if it exists and is not empty, unless ``overwrite``.
-        model, vocab, config: what to save; ``config.to_saved()`` becomes ``hfsent_config.json``.
+        model, vocab, config: what to save; ``to_saved(config)`` becomes ``hfsent_config.json``.
         metrics: written as ``metrics.json`` when given.
         extra: called with the temporary folder to add files (the card, pictures).
 
@@ -109,7 +122,7 @@ def save_artifacts(
     def fill(tmp: Path) -> None:
         model.save(tmp, zipped=False)
         vocab.save(tmp)
-        (tmp / CONFIG_NAME).write_text(config.to_json(), encoding="utf-8")
+        (tmp / CONFIG_NAME).write_text(to_json(config), encoding="utf-8")
         if metrics is not None:
             write_json(tmp / METRICS_NAME, metrics)
         if extra is not None:
@@ -118,8 +131,16 @@ def save_artifacts(
     return atomic_folder(folder, fill, overwrite=overwrite)
 
 
-class UnsafeModelError(ValueError):
-    """The Keras config asks for something an hfsent model never contains."""
+class UnsafeModelError(InputError):
+    """The Keras config asks for something an hfsent model never contains.
+
+    Example:
+        >>> try:
+        ...     SentimentClassifier.from_pretrained("stranger/lambda-model")
+        ... except UnsafeModelError as err:
+        ...     print(err)
+        config.json refers to keras.layers.Lambda: ... refused without running any of its code
+    """
 
 
 _FORBIDDEN_CLASSES = {"Lambda", "TFOpLambda", "function", "__lambda__"}
@@ -132,6 +153,13 @@ def check_keras_config(config: dict, where: str = "config.json") -> None:
     ``safe_mode``: an hfsent model is built only from ``keras.*`` classes, so a custom
     class or a Lambda in a downloaded config means someone else's code, and nothing of
     it is imported or run.
+
+    Args:
+        config: the parsed ``config.json``.
+        where: the file name for the error message.
+
+    Example:
+        >>> check_keras_config(json.loads(Path("runs/m/config.json").read_text()))
     """
     stack = [config]
     while stack:
@@ -153,12 +181,16 @@ def load_artifacts(folder: str | Path, safe_mode: bool = True) -> tuple[keras.Mo
     """Model, vocabulary and config from ``folder``, checked against each other.
 
     The Keras config is screened by :func:`check_keras_config` before Keras reads it.
+
+    Args:
+        folder: a model folder.
+        safe_mode: Keras' own safe mode; keep it on for anything downloaded.
+
+    Example:
+        >>> model, vocab, config = load_artifacts("runs/imdb-gru")
     """
-    folder = Path(folder)
-    config = Config.load(folder)
-    missing = [name for name in (*KERAS_FILES, VOCAB_NAME) if not (folder / name).is_file()]
-    if missing:
-        raise FileNotFoundError(f"{folder} is missing {missing}")
+    folder = check_model_folder(folder)
+    config = load_config(folder)
     check_keras_config(json.loads((folder / "config.json").read_text(encoding="utf-8")))
     vocab = Vocabulary.load(folder)
     model = keras.saving.load_model(folder, compile=False, safe_mode=safe_mode)

@@ -27,7 +27,12 @@ from hfsent.vocab import PAD_ID
 
 
 def lengths_of(ds: Dataset, max_length: int | None = None) -> np.ndarray:
-    """Token counts of ``input_ids``, optionally capped at ``max_length``."""
+    """Token counts of ``input_ids``, optionally capped at ``max_length``.
+
+    Example:
+        >>> lengths_of(Dataset.from_dict({"input_ids": [[5, 6, 7], [8]]}), max_length=2)
+        array([2, 1])
+    """
     lengths = pa.compute.list_value_length(ds.with_format("arrow")[:]["input_ids"]).to_numpy()
     return lengths if max_length is None else np.minimum(lengths, max_length)
 
@@ -39,6 +44,14 @@ def bucket_boundaries(lengths: Sequence[int] | np.ndarray, num_buckets: int) -> 
     interpolated) plus one, so that a review exactly at a quantile falls into the lower
     bucket.  Duplicate boundaries (many reviews of one length, e.g. all truncated to
     ``max_length``) are merged, and none is above the longest review.
+
+    Args:
+        lengths: the training reviews' token counts, capped at ``max_length``.
+        num_buckets: how many buckets at most; fewer than 2 gives no boundary.
+
+    Example:
+        >>> bucket_boundaries(np.arange(1, 101), 4)
+        [26, 51, 76]
     """
     lengths = np.asarray(lengths)
     if num_buckets < 2 or lengths.size == 0:
@@ -57,7 +70,12 @@ STREAM_CHUNK_ROWS = 4096
 def flat_ids(table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(values, row_splits, labels)`` of an Arrow table with ``input_ids`` and ``label``:
     the flat token ids and offsets starting at 0, straight from the Arrow buffers.  An
-    unlabelled table (no ``label`` column) gets labels of -1."""
+    unlabelled table (no ``label`` column) gets labels of -1.
+
+    Example:
+        >>> flat_ids(pa.table({"input_ids": [[5, 6], [7]], "label": [1, 0]}))
+        (array([5, 6, 7], dtype=int32), array([0, 2, 3], dtype=int32), array([1, 0]))
+    """
     ids = table["input_ids"]
     ids = ids.combine_chunks() if hasattr(ids, "combine_chunks") else ids
     offsets = ids.offsets.to_numpy()
@@ -145,6 +163,16 @@ def make_dataset(
     (a full shuffle), and streams them from the memory-mapped Arrow cache beyond that
     (chunk order plus a ``shuffle_buffer``-row buffer).  A streamed ``IterableDataset`` is
     read anew every epoch, shuffled by ``datasets`` within ``shuffle_buffer`` rows.
+
+    Args:
+        ds: the encoded split (``input_ids`` and ``label``); rows without a token are dropped.
+        batch_size: reviews per batch (a bucket's last batch may be smaller).
+        max_length: ids beyond this are cut off.
+        boundaries: from :func:`bucket_boundaries` on the training lengths.
+
+    Example:
+        >>> batches = make_dataset(encoded["train"], 128, 600, data.boundaries, shuffle=True)
+        >>> ids, labels = next(iter(batches))  # ids: (128, width of this batch's longest review)
     """
     if isinstance(ds, IterableDataset):
         data = _from_iterable(ds, max_length, shuffle, seed, shuffle_buffer)
@@ -172,6 +200,11 @@ def ordered_batches(
 
     Returns ``(positions, padded_ids)`` pairs; ``positions`` say where each row belongs in
     the input order.  Every sequence must hold at least one token.
+
+    Example:
+        >>> [(positions, ids)] = ordered_batches([[5, 6, 7], [8]], batch_size=2)
+        >>> positions.tolist(), ids.tolist()
+        ([1, 0], [[8, 0, 0], [5, 6, 7]])
     """
     order = np.argsort([len(s) for s in sequences], kind="stable")
     batches = []

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
-from hfsent.config import Config, public_source
+from hfsent.config import Config
 from hfsent.model import describe
+from hfsent.saved_config import public_source, to_saved
 
 TEMPLATE = Path(__file__).with_name("model_card_template.md")
 CARD_NAME = "README.md"
@@ -28,7 +29,14 @@ RATING_METRIC_NAMES = {"r2": "R²", "mse": "MSE", "mae": "MAE", "r2_rounded": "R
 
 
 def dataset_id_of(config: Config) -> str | None:
-    """The Hub id of the training data, if it came from the Hub (or ``--dataset-id`` named one)."""
+    """The Hub id of the training data, if it came from the Hub (or ``--dataset-id`` named one).
+
+    Example:
+        >>> dataset_id_of(preset("default", dataset="stanfordnlp/imdb"))
+        'stanfordnlp/imdb'
+        >>> dataset_id_of(preset("default", dataset="data/reviews.csv")) is None
+        True
+    """
     source = public_source(config.data)
     return source if re.fullmatch(r"[\w.-]+/[\w.-]+", source) and not os.path.exists(source) else None
 
@@ -70,7 +78,7 @@ def build_card(
     counts = metrics.get("num_examples", {})
     return ModelCard.from_template(
         card_data, template_path=str(TEMPLATE), model_name=model_name, repo_id=repo_id,
-        dataset_name=dataset_name, config=config.to_saved(), architecture=describe(config.model),
+        dataset_name=dataset_name, config=to_saved(config), architecture=describe(config.model),
         score_rows=rows, metric_keys=[k for k in names if rows and k in rows[0][1]],
         curves=CURVES_NAME if has_curves else None, stages=metrics.get("stages", []),
         output_sentence=(f"It outputs a star rating, clipped to {config.model.rating_min:g}–"
@@ -82,7 +90,12 @@ def build_card(
 
 
 def write_card(folder: str | Path, config: Config, metrics: dict, repo_id: str = "USER/REPO") -> Path:
-    """Write :func:`build_card` as ``folder/README.md`` (atomically)."""
+    """Write :func:`build_card` as ``folder/README.md`` (atomically).
+
+    Example:
+        >>> write_card("runs/imdb-gru", clf.config, metrics, "USER/imdb-gru")
+        PosixPath('runs/imdb-gru/README.md')
+    """
     folder = Path(folder)
     path = folder / CARD_NAME
     tmp = path.with_name(path.name + ".tmp")

@@ -10,30 +10,21 @@ component                     what it holds                                    s
 :class:`RuntimeConfig`        processes, distribution, streaming               never
 ============================  ===============================================  ==========
 
-:class:`Config` bundles them.  A model folder's ``hfsent_config.json`` holds
-:meth:`Config.to_saved`: preprocessing, model and training, plus the data record with the
-source reduced to a Hub id or a file name, so no local path leaves the machine.  Runtime
-settings are never written.  ``FORMAT_VERSION`` changes whenever that layout or a field's
-meaning changes; version 3 (one flat dict, hfsent 0.1) still loads.
-
+:class:`Config` bundles them.  What a model folder keeps of it, and how that is read back
+and checked, is :mod:`hfsent.saved_config`; the command-line flags are :mod:`hfsent.cli`'s.
 Every field name is unique across components, so the command line keeps one flat flag per
 field (``--max-length``, ``--gru-units``) and :meth:`Config.replace` takes flat names too.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import json
-import os
-import types
-import typing
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-FORMAT_VERSION = 4
-CONFIG_NAME = "hfsent_config.json"
+from hfsent.errors import InputError
+
+DEFAULT_OUTPUT_DIR = "runs/hfsent"  # training's default model folder (never taken for a Hub repo id)
 
 
 def _help(text: str) -> dict:
@@ -42,7 +33,12 @@ def _help(text: str) -> dict:
 
 @dataclass
 class DataConfig:
-    """Where the reviews come from and how the splits are carved."""
+    """Where the reviews come from and how the splits are carved (saved as a record, the source
+    reduced to a Hub id or a file name).
+
+    Example:
+        >>> DataConfig(dataset="train=train.csv,test=test.csv", text_column="review")
+    """
 
     dataset: str = field(default="stanfordnlp/imdb", metadata=_help("Hub id, local folder in the Hub layout, or .parquet/.csv file(s) separated by commas"))
     dataset_id: str | None = field(default=None, metadata=_help("Hub id named in the model card when --dataset is a local copy (e.g. stanfordnlp/imdb)"))
@@ -56,13 +52,19 @@ class DataConfig:
 
     def __post_init__(self) -> None:
         for name in ("validation_size", "test_size"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+            size = getattr(self, name)
+            if size <= 0 or size >= 1 and size != int(size):
+                raise InputError(f"{name} must be a fraction in (0, 1) or a whole number of reviews, got {size}")
 
 
 @dataclass
 class PreprocessingConfig:
-    """Text to ids, exactly as the model saw it in training."""
+    """Text to ids, exactly as the model saw it in training (saved: needed to use the model).
+
+    Example:
+        >>> PreprocessingConfig(max_length=200, min_freq=1).lowercase
+        True
+    """
 
     spacy_model: str = field(default="blank:en", metadata=_help("'blank:en' or the name of an installed spaCy pipeline"))
     lowercase: bool = True
@@ -74,12 +76,17 @@ class PreprocessingConfig:
     def __post_init__(self) -> None:
         _positive(self, "min_freq", "max_length")
         if self.max_vocab_size < 3:
-            raise ValueError(f"max_vocab_size must leave room for a word after [PAD] and [UNK], got {self.max_vocab_size}")
+            raise InputError(f"max_vocab_size must leave room for a word after [PAD] and [UNK], got {self.max_vocab_size}")
 
 
 @dataclass
 class ModelConfig:
-    """The network: what it predicts and its sizes."""
+    """The network: what it predicts and its sizes (saved).
+
+    Example:
+        >>> ModelConfig(task="rating", gru_units=32).label_names
+        ['negative', 'positive']
+    """
 
     task: str = field(default="sentiment", metadata=_help("'sentiment' (0/1 labels) or 'rating' (regression on --label-column, e.g. rating)"))
     rating_min: float = 1.0
@@ -95,19 +102,24 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         if self.task not in ("sentiment", "rating"):
-            raise ValueError(f"task must be 'sentiment' or 'rating', got {self.task!r}")
+            raise InputError(f"task must be 'sentiment' or 'rating', got {self.task!r}")
         if self.pooling not in ("last", "mean"):
-            raise ValueError(f"pooling must be 'last' or 'mean', got {self.pooling!r}")
+            raise InputError(f"pooling must be 'last' or 'mean', got {self.pooling!r}")
         if not 0 <= self.dropout < 1:
-            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+            raise InputError(f"dropout must be in [0, 1), got {self.dropout}")
         _positive(self, "embedding_dim", "gru_units", "wide_buckets")
         if not self.rating_min < self.rating_max:
-            raise ValueError(f"rating_min must be below rating_max, got {self.rating_min}, {self.rating_max}")
+            raise InputError(f"rating_min must be below rating_max, got {self.rating_min}, {self.rating_max}")
 
 
 @dataclass
 class TrainingConfig:
-    """How the weights were fitted; saved with the model for the record."""
+    """How the weights were fitted (saved for the record).
+
+    Example:
+        >>> TrainingConfig(epochs=3, lr_decay=1.0).batch_size
+        128
+    """
 
     batch_size: int = 128
     epochs: int = 8
@@ -125,14 +137,18 @@ class TrainingConfig:
     def __post_init__(self) -> None:
         _positive(self, "batch_size", "epochs", "learning_rate", "patience", "num_buckets", "word2vec_epochs", "wide_c")
         if not 0 < self.lr_decay <= 1:
-            raise ValueError(f"lr_decay must be in (0, 1], got {self.lr_decay}")
+            raise InputError(f"lr_decay must be in (0, 1], got {self.lr_decay}")
         if self.wide_weight is not None and not 0 <= self.wide_weight <= 1:
-            raise ValueError(f"wide_weight must be in [0, 1], got {self.wide_weight}")
+            raise InputError(f"wide_weight must be in [0, 1], got {self.wide_weight}")
 
 
 @dataclass
 class RuntimeConfig:
-    """How this machine runs the job; never saved with a model."""
+    """How this machine runs the job; never saved with a model.
+
+    Example:
+        >>> RuntimeConfig(num_proc=2, strategy="mirrored")
+    """
 
     num_proc: int | None = field(default=None, metadata=_help("processes for tokenization (default: CPU count)"))
     strategy: str = field(default="auto", metadata=_help("tf.distribute strategy: auto, default, mirrored or multiworker"))
@@ -149,14 +165,13 @@ def _positive(component: Any, *names: str) -> None:
     for name in names:
         value = getattr(component, name)
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value <= 0:
-            raise ValueError(f"{name} must be positive, got {value}")
+            raise InputError(f"{name} must be positive, got {value}")
 
 
 COMPONENTS: dict[str, type] = {"data": DataConfig, "preprocessing": PreprocessingConfig,
                                "model": ModelConfig, "training": TrainingConfig, "runtime": RuntimeConfig}
-SAVED = ("data", "preprocessing", "model", "training")
-_OWNER = {f.name: part for part, cls in COMPONENTS.items() for f in dataclasses.fields(cls)}
-assert len(_OWNER) == sum(len(dataclasses.fields(c)) for c in COMPONENTS.values()), "field names must be unique"
+FIELD_OWNER = {f.name: part for part, cls in COMPONENTS.items() for f in dataclasses.fields(cls)}
+assert len(FIELD_OWNER) == sum(len(dataclasses.fields(c)) for c in COMPONENTS.values()), "field names must be unique"
 DERIVED = {"vocab_size", "label_names"}  # set by training, not by flags
 
 
@@ -181,113 +196,16 @@ class Config:
 
     def replace(self, **values: Any) -> Config:
         """A copy with fields changed by their flat names (``max_length=200``); ``self`` is unchanged."""
-        unknown = sorted(set(values) - set(_OWNER))
+        unknown = sorted(set(values) - set(FIELD_OWNER))
         if unknown:
-            raise ValueError(f"unknown hfsent settings: {unknown}")
+            raise InputError(f"unknown hfsent settings: {unknown}")
         parts = {name: getattr(self, name) for name in COMPONENTS}
         for part in COMPONENTS:
-            changes = {k: v for k, v in values.items() if _OWNER[k] == part}
+            changes = {k: v for k, v in values.items() if FIELD_OWNER[k] == part}
             if changes:
                 parts[part] = dataclasses.replace(parts[part], **changes)
         return Config(**parts)
 
-    def to_saved(self) -> dict[str, Any]:
-        """What a model folder keeps: no runtime settings, and no local path (see :func:`public_source`)."""
-        saved = {part: dataclasses.asdict(getattr(self, part)) for part in SAVED}
-        saved["data"]["dataset"] = public_source(self.data)
-        del saved["data"]["dataset_id"]
-        return {"format_version": FORMAT_VERSION, **saved}
-
-    def to_json(self) -> str:
-        return json.dumps(self.to_saved(), indent=2, sort_keys=True) + "\n"
-
-    @classmethod
-    def from_saved(cls, data: dict[str, Any]) -> Config:
-        """The inverse of :meth:`to_saved`, checked: the format version, every key and every type."""
-        version = data.get("format_version") if isinstance(data, dict) else None
-        if version == 3:
-            return _from_version_3(data)
-        if version != FORMAT_VERSION:
-            raise ValueError(f"hfsent config has format_version={version!r}; this hfsent reads versions 3 and "
-                             f"{FORMAT_VERSION}. Upgrade hfsent or retrain the model.")
-        unknown = sorted(set(data) - {"format_version", *SAVED})
-        if unknown:
-            raise ValueError(f"unknown hfsent config keys: {unknown}")
-        return cls(**{part: _component(COMPONENTS[part], data.get(part, {}), part) for part in SAVED})
-
-    @classmethod
-    def load(cls, folder: str | Path) -> Config:
-        """The config of a model folder (``hfsent_config.json``)."""
-        path = Path(folder) / CONFIG_NAME
-        if not path.is_file():
-            raise FileNotFoundError(f"{path} not found: not an hfsent model folder")
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise ValueError(f"{CONFIG_NAME} is not valid JSON ({type(err).__name__})") from None
-        return cls.from_saved(data)
-
-
-def public_source(data: DataConfig) -> str:
-    """``dataset_id`` if given; else a Hub id as is, or each local path reduced to its file name."""
-    if data.dataset_id:
-        return data.dataset_id
-    parts = []
-    for part in data.dataset.split(","):
-        split, eq, path = part.strip().rpartition("=")
-        local = os.path.isabs(path) or os.path.exists(path) or path.startswith((".", "~"))
-        parts.append(split + eq + (Path(path).name if local else path))
-    return ",".join(parts)
-
-
-def _component(cls: type, values: Any, where: str) -> Any:
-    if not isinstance(values, dict):
-        raise ValueError(f"{CONFIG_NAME}: {where!r} must be an object")
-    hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(values) - names)
-    if unknown:
-        raise ValueError(f"unknown hfsent config keys in {where!r}: {unknown}")
-    for name, value in values.items():
-        if not _has_type(value, hints[name]):
-            raise ValueError(f"{CONFIG_NAME}: {where}.{name} must be {_type_name(hints[name])}, "
-                             f"got {type(value).__name__}")
-    return cls(**values)
-
-
-def _has_type(value: Any, hint: Any) -> bool:
-    union = typing.get_origin(hint) in (typing.Union, types.UnionType)
-    options = typing.get_args(hint) if union else (hint,)
-    for option in options:
-        if option is type(None) and value is None:
-            return True
-        if typing.get_origin(option) is list:
-            return isinstance(value, list) and all(isinstance(v, str) for v in value)
-        if option is float and isinstance(value, (int, float)) and not isinstance(value, bool):
-            return True
-        if option in (int, str, bool) and type(value) is option:
-            return True
-    return False
-
-
-def _type_name(hint: Any) -> str:
-    return str(hint).replace("typing.", "").replace("<class '", "").replace("'>", "")
-
-
-def _from_version_3(flat: dict[str, Any]) -> Config:
-    """A folder saved by format version 3: one flat dict, with settings that hfsent has since
-    dropped (self-training, language-model pretraining) or no longer saves (runtime)."""
-    dropped = {"format_version", "pretrain_lm", "lm_epochs", "lm_vocab_size", "self_training",
-               "pseudo_label_confidence", "self_training_epochs", "self_training_lr",
-               *(f.name for f in dataclasses.fields(RuntimeConfig))}
-    unknown = sorted(set(flat) - dropped - set(_OWNER))
-    if unknown:
-        raise ValueError(f"unknown hfsent config keys: {unknown}")
-    by_part: dict[str, dict] = {part: {} for part in SAVED}
-    for name, value in flat.items():
-        if name not in dropped:
-            by_part[_OWNER[name]][name] = value
-    return Config(**{part: _component(COMPONENTS[part], by_part[part], part) for part in SAVED})
 
 
 PRESETS: dict[str, dict[str, Any]] = {
@@ -312,32 +230,5 @@ def preset(name: str, **overrides: Any) -> Config:
         500
     """
     if name not in PRESETS:
-        raise ValueError(f"unknown preset {name!r}; choose from {sorted(PRESETS)}")
+        raise InputError(f"unknown preset {name!r}; choose from {sorted(PRESETS)}")
     return Config().replace(**{**PRESETS[name], **{k: v for k, v in overrides.items() if v is not None}})
-
-
-def add_config_arguments(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -> None:
-    """One ``--flag-name`` per field, grouped by component; unspecified flags stay ``None``
-    (the preset wins).  A boolean field gets ``--name`` and ``--no-name``."""
-    for part, cls in COMPONENTS.items():
-        group = parser.add_argument_group(f"{part} settings (hfsent.config.{cls.__name__})")
-        hints = typing.get_type_hints(cls)
-        for f in dataclasses.fields(cls):
-            if f.name in skip or f.name in DERIVED:
-                continue
-            flag, help_text = "--" + f.name.replace("_", "-"), f.metadata.get("help", "")
-            default = f.default if f.default is not dataclasses.MISSING else None
-            if hints[f.name] is bool:
-                group.add_argument(flag, action="store_true", default=None, help=f"{help_text} (default: {default})")
-                group.add_argument("--no-" + flag[2:], dest=f.name, action="store_false", default=None,
-                                   help=f"turn off {flag}")
-            else:
-                kind = next(t for t in typing.get_args(hints[f.name]) or (hints[f.name],) if t is not type(None))
-                group.add_argument(flag, type=kind, default=None, help=f"{help_text} (default: {default})")
-
-
-def config_from_args(args: argparse.Namespace) -> Config:
-    """The ``--preset`` (default ``"default"``) overridden by every flag that was given."""
-    names = set(_OWNER) - DERIVED
-    return preset(getattr(args, "preset", None) or "default",
-                  **{n: getattr(args, n) for n in names if hasattr(args, n)})

@@ -25,6 +25,7 @@ import datasets
 from datasets import ClassLabel, Dataset, DatasetDict, IterableDataset, IterableDatasetDict
 
 from hfsent.config import Config
+from hfsent.errors import InputError, MissingError
 
 log = logging.getLogger(__name__)
 
@@ -37,24 +38,39 @@ _FILE_BUILDERS = {".csv": "csv", ".parquet": "parquet"}
 
 def load_raw(source: str, streaming: bool = False) -> DatasetDict | IterableDatasetDict:
     """Load ``source`` with ``datasets`` without touching its columns (``streaming=True``:
-    as ``IterableDataset`` splits that read the files as they are iterated)."""
+    as ``IterableDataset`` splits that read the files as they are iterated).
+
+    Args:
+        source: a Hub id, a local folder in the Hub layout, or ``.csv`` / ``.parquet`` files
+            (``a.csv``, ``a.csv,b.csv``, ``train=a.csv,test=b.csv``).
+        streaming: read lazily.
+
+    Example:
+        >>> load_raw("train=reviews.csv,test=held_out.csv")["test"].column_names
+        ['text', 'label']
+    """
     parts = [p.strip() for p in source.split(",") if p.strip()]
     suffixes = {os.path.splitext(p.split("=", 1)[-1])[1].lower() for p in parts}
     if suffixes and suffixes <= set(_FILE_BUILDERS):
         if len(suffixes) > 1:
-            raise ValueError(f"mix of file types in --dataset {source!r}: use one of .csv or .parquet")
+            raise InputError(f"mix of file types in --dataset {source!r}: use one of .csv or .parquet")
         data_files: dict[str, list[str]] = {}
         for part in parts:
             split, _, path = part.rpartition("=")
             data_files.setdefault(split or "train", []).append(path)
         missing = [p for paths in data_files.values() for p in paths if not os.path.exists(p)]
         if missing:
-            raise FileNotFoundError(f"data file(s) not found: {missing}")
+            raise MissingError(f"data file(s) not found: {missing}")
         return datasets.load_dataset(_FILE_BUILDERS[suffixes.pop()], data_files=data_files,
                                      streaming=streaming)
-    loaded = datasets.load_dataset(source, streaming=streaming)
+    try:
+        loaded = datasets.load_dataset(source, streaming=streaming)
+    except (FileNotFoundError, ConnectionError) as err:  # datasets' DatasetNotFoundError is the first
+        where = "the Hub cannot be reached" if isinstance(err, ConnectionError) else "it is not there"
+        raise MissingError(f"no dataset {source!r}: not a local folder or .csv/.parquet file, and on the Hub "
+                           f"{where}") from None
     if not isinstance(loaded, (DatasetDict, IterableDatasetDict)) or "train" not in loaded:
-        raise ValueError(f"{source!r} has no 'train' split (found {list(loaded)})")
+        raise InputError(f"{source!r} has no 'train' split (found {list(loaded)})")
     return loaded
 
 
@@ -64,7 +80,7 @@ def _pick_column(columns: Sequence[str], wanted: str, fallbacks: Sequence[str], 
     for name in fallbacks:
         if name in columns:
             return name
-    raise ValueError(f"no {role} column {wanted!r} in the data; columns found: {list(columns)}")
+    raise InputError(f"no {role} column {wanted!r} in the data; columns found: {list(columns)}")
 
 
 def _label_to_int(value: object, names: Sequence[str] | None = None) -> int:
@@ -77,7 +93,7 @@ def _label_to_int(value: object, names: Sequence[str] | None = None) -> int:
         return int(value)
     if isinstance(value, str) and value.strip().lower() in _STRING_LABELS:
         return _STRING_LABELS[value.strip().lower()]
-    raise ValueError(value)
+    raise InputError(value)
 
 
 def _is_label(value: object, names: Sequence[str] | None) -> bool:
@@ -102,7 +118,12 @@ def _select(ds: Dataset | IterableDataset, text_column: str, label_column: str,
 
 
 def usable_rows(batch: dict) -> list[bool]:
-    """False for a row with a missing or blank text or a missing (or NaN) label."""
+    """False for a row with a missing or blank text or a missing (or NaN) label.
+
+    Example:
+        >>> usable_rows({"text": ["fine", " ", None], "label": [1, 0, 1]})
+        [True, False, False]
+    """
     return [t is not None and str(t).strip() != "" and y is not None and y == y
             for t, y in zip(batch["text"], batch["label"])]
 
@@ -115,12 +136,21 @@ def _drop_empty(ds: Dataset) -> Dataset:
         log.warning("dropped %d of %d rows with an empty text or a missing label",
                     n_before - len(ds), n_before)
     if len(ds) == 0:
-        raise ValueError("no usable rows: every text is empty or every label is missing")
+        raise InputError("no usable rows: every text is empty or every label is missing")
     return ds
 
 
 def normalize(ds: Dataset, text_column: str = "text", label_column: str = "label") -> Dataset:
-    """Rename to ``text`` / ``label``, map labels to 0/1 and drop unusable rows."""
+    """Rename to ``text`` / ``label``, map labels to 0/1 and drop unusable rows.
+
+    Args:
+        ds: one split as loaded; labels 0/1, booleans, positive/negative, pos/neg or a ClassLabel.
+        text_column, label_column: the columns to use (well-known names are found otherwise).
+
+    Example:
+        >>> normalize(load_raw("IMDB Dataset.csv")["train"]).features["label"].names
+        ['negative', 'positive']
+    """
     original = ds.features
     ds, label_col = _select(ds, text_column, label_column, _LABEL_FALLBACKS)
     # ClassLabel ints are only meaningful through their names (["pos", "neg"] would invert).
@@ -128,8 +158,8 @@ def normalize(ds: Dataset, text_column: str = "text", label_column: str = "label
     ds = _drop_empty(ds)
     bad = sorted(repr(v) for v in ds.unique("label") if not _is_label(v, names))
     if bad:
-        raise ValueError(
-            f"labels must be 0/1 or negative/positive; column {label_col!r} also holds {bad[:10]}"
+        raise InputError(
+            f"labels must be 0/1 or negative/positive; column {label_col!r} also holds {', '.join(bad[:10])}"
         )
     features = datasets.Features({"text": datasets.Value("string"),
                                   "label": ClassLabel(names=LABEL_NAMES)})
@@ -142,17 +172,27 @@ def normalize(ds: Dataset, text_column: str = "text", label_column: str = "label
 
 
 def is_rating(value: object, low: float, high: float) -> bool:
-    """A number (not a boolean) in ``[low, high]``."""
+    """A number (not a boolean) in ``[low, high]``.
+
+    Example:
+        >>> is_rating(7, 1, 10), is_rating(True, 0, 1), is_rating("7", 1, 10)
+        (True, False, False)
+    """
     return not isinstance(value, bool) and isinstance(value, (int, float)) and low <= value <= high
 
 
 def normalize_ratings(ds: Dataset, text_column: str, label_column: str, low: float, high: float) -> Dataset:
-    """Like :func:`normalize` for the rating task: ``label`` becomes a float in [low, high]."""
+    """Like :func:`normalize` for the rating task: ``label`` becomes a float in [low, high].
+
+    Example:
+        >>> normalize_ratings(raw["train"], "text", "rating", 1, 10)["label"][:3]
+        [9.0, 2.0, 10.0]
+    """
     ds, label_col = _select(ds, text_column, label_column, ("rating", "stars", "score"))
     ds = _drop_empty(ds)
     bad = sorted(repr(v) for v in ds.unique("label") if not is_rating(v, low, high))
     if bad:
-        raise ValueError(f"ratings must be numbers in [{low}, {high}]; column {label_col!r} holds {bad[:10]}")
+        raise InputError(f"ratings must be numbers in [{low}, {high}]; column {label_col!r} holds {bad[:10]}")
     return ds.cast_column("label", datasets.Value("float32"))
 
 
@@ -173,6 +213,15 @@ def load_splits(config: Config) -> DatasetDict:
 
     ``max_train_samples`` / ``max_eval_samples`` take the first rows after the seeded
     shuffle that the stratified split performs, so a quick run still sees both classes.
+
+    Args:
+        config: the data component says what to load and carve; ``model.task`` how to read
+            labels; ``training.seed`` seeds the carving.
+
+    Example:
+        >>> splits = load_splits(preset("default", dataset="stanfordnlp/imdb"))
+        >>> {name: len(split) for name, split in splits.items()}
+        {'train': 22500, 'validation': 2500, 'test': 25000}
     """
     data, model, seed = config.data, config.model, config.training.seed
     raw = load_raw(data.dataset)
@@ -184,6 +233,9 @@ def load_splits(config: Config) -> DatasetDict:
         return normalize(ds, data.text_column, data.label_column)
 
     train = prepare(raw["train"])
+    if model.task == "sentiment" and len(classes := train.unique("label")) < 2:
+        raise InputError(f"the train split of {data.dataset} holds one class only, "
+                         f"{LABEL_NAMES[classes[0]]!r}: a classifier needs reviews of both classes")
     if "test" in raw:
         test = prepare(raw["test"])
     else:
@@ -200,9 +252,14 @@ def load_splits(config: Config) -> DatasetDict:
 
 
 def load_unlabeled(config: Config) -> Dataset | IterableDataset | None:
-    """The ``config.unlabeled_split`` of the source as a single ``text`` column, or ``None``
-    if the source has no such split (streamed with ``config.streaming``).  Its labels, if
-    any (IMDB's ``unsupervised`` reviews carry -1), are dropped: nothing here is labelled."""
+    """The ``data.unlabeled_split`` of the source as a single ``text`` column, or ``None``
+    if the source has no such split (streamed with ``runtime.streaming``).  Its labels, if
+    any (IMDB's ``unsupervised`` reviews carry -1), are dropped: nothing here is labelled.
+
+    Example:
+        >>> len(load_unlabeled(preset("default", dataset="stanfordnlp/imdb")))
+        50000
+    """
     data = config.data
     raw = load_raw(data.dataset, streaming=config.runtime.streaming)
     if data.unlabeled_split not in raw:

@@ -19,20 +19,32 @@ import os
 
 import tensorflow as tf
 
+from hfsent.errors import InputError
+
 log = logging.getLogger(__name__)
 STRATEGIES = ("auto", "default", "mirrored", "multiworker")
 
 
 def get_strategy(name: str = "auto") -> tf.distribute.Strategy:
+    """The ``tf.distribute`` strategy called ``name`` (see the module docstring).
+
+    Args:
+        name: ``"auto"``, ``"default"``, ``"mirrored"`` or ``"multiworker"``; the last needs
+            ``TF_CONFIG`` in the environment.
+
+    Example:
+        >>> with get_strategy("auto").scope():
+        ...     model = build_model(ModelConfig(), vocab_size=30000)
+    """
     if name not in STRATEGIES:
-        raise ValueError(f"strategy must be one of {STRATEGIES}, got {name!r}")
+        raise InputError(f"strategy must be one of {STRATEGIES}, got {name!r}")
     if name == "auto":
         name = "mirrored" if len(tf.config.list_logical_devices("GPU")) > 1 else "default"
     if name == "mirrored":
         strategy = tf.distribute.MirroredStrategy()
     elif name == "multiworker":
         if "TF_CONFIG" not in os.environ:
-            raise ValueError("--strategy multiworker needs TF_CONFIG (cluster and task) in the environment")
+            raise InputError("--strategy multiworker needs TF_CONFIG (cluster and task) in the environment")
         json.loads(os.environ["TF_CONFIG"])  # a clear JSON error here beats one deep inside TF
         strategy = tf.distribute.MultiWorkerMirroredStrategy()
     else:

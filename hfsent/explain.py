@@ -28,6 +28,13 @@ from hfsent.tokenize import tokenize
 
 @dataclass
 class LayerOutputs:
+    """One text's tokens, ids, Embedding rows and GRU states, row ``t`` for token ``t``.
+
+    Example:
+        >>> [out] = layer_outputs(clf, ["a great film"])
+        >>> out.gru_states.shape  # bidirectional GRU(64)
+        (3, 128)
+    """
     tokens: list[str]  # spaCy tokens as the model saw them (lowercased, truncated)
     ids: np.ndarray  # (T,)
     embeddings: np.ndarray  # (T, embedding_dim)
@@ -58,7 +65,18 @@ def _tokens(clf: SentimentClassifier, texts: list[str]) -> list[list[str]]:
 
 
 def layer_outputs(clf: SentimentClassifier, texts: list[str]) -> list[LayerOutputs]:
-    """Token ids, Embedding output and GRU states per token, for each text."""
+    """Token ids, Embedding output and GRU states per token, for each text.
+
+    Args:
+        clf: a classifier; its model must have the ``embedding`` and ``gru`` /
+            ``bidirectional_gru`` layers that :func:`hfsent.model.build_model` names.
+        texts: the texts; each must hold a token.
+
+    Example:
+        >>> [out] = layer_outputs(clf, ["a great film"])
+        >>> out.tokens
+        ['a', 'great', 'film']
+    """
     ids = clf.encode(texts)
     tokens = _tokens(clf, texts)
     probe = _sequence_gru(clf.model)
@@ -71,13 +89,24 @@ def layer_outputs(clf: SentimentClassifier, texts: list[str]) -> list[LayerOutpu
 
 @dataclass
 class Trace:
+    """The model's output after each prefix of one review (see :func:`sentiment_trace`)."""
     tokens: list[str]
     scores: np.ndarray  # (T,): positive probability after each prefix
     final: float  # == scores[-1] == predict_proba([text])[0]
 
 
 def sentiment_trace(clf: SentimentClassifier, text: str) -> Trace:
-    """Positive-class probability after each token of ``text`` (see module docstring)."""
+    """Positive-class probability after each token of ``text`` (see the module docstring).
+
+    Args:
+        clf: a sentiment classifier.
+        text: one review, truncated to ``max_length`` tokens like every prediction.
+
+    Example:
+        >>> trace = sentiment_trace(clf, "not bad at all")
+        >>> trace.tokens, trace.final == clf.predict_proba(["not bad at all"])[0]
+        (['not', 'bad', 'at', 'all'], True)
+    """
     [seq] = clf.encode([text])
     [tokens] = _tokens(clf, [text])
     prefixes = [seq[: t + 1] for t in range(len(seq))]
@@ -93,7 +122,16 @@ def _color(score: float) -> tuple[float, float, float]:
 
 
 def trace_png(trace: Trace, path: str, chars_per_line: int = 100) -> None:
-    """Words colored by the running sentiment, the curve below, the final score in the title."""
+    """Words colored by the running sentiment, the curve below, the final score in the title.
+
+    Args:
+        trace: from :func:`sentiment_trace`.
+        path: the PNG to write.
+        chars_per_line: where the words wrap.
+
+    Example:
+        >>> trace_png(sentiment_trace(clf, "not bad at all"), "trace.png")
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -125,7 +163,11 @@ def trace_png(trace: Trace, path: str, chars_per_line: int = 100) -> None:
 
 
 def trace_html(trace: Trace, path: str) -> None:
-    """A standalone HTML page: each word on a background colored by the running sentiment."""
+    """A standalone HTML page: each word on a background colored by the running sentiment.
+
+    Example:
+        >>> trace_html(sentiment_trace(clf, "not bad at all"), "trace.html")
+    """
     import html
 
     spans = []
@@ -148,7 +190,15 @@ def trace_html(trace: Trace, path: str) -> None:
 
 
 def training_curves_png(history: dict, path: str) -> None:
-    """Loss and accuracy (mean absolute error for ratings) per epoch, train and validation."""
+    """Loss and accuracy (mean absolute error for ratings) per epoch, train and validation.
+
+    Args:
+        history: Keras' ``History.history`` (``metrics["history"]``).
+        path: the PNG to write.
+
+    Example:
+        >>> training_curves_png(result.history, "training_curves.png")
+    """
     import matplotlib
 
     matplotlib.use("Agg")

@@ -17,14 +17,16 @@ from pathlib import Path
 from huggingface_hub import CommitInfo, CommitOperationAdd, HfApi, constants, snapshot_download
 from huggingface_hub.errors import (
     HfHubHTTPError,
+    HFValidationError,
     LocalEntryNotFoundError,
     RepositoryNotFoundError,
     RevisionNotFoundError,
 )
 
-from hfsent.artifacts import ARTIFACT_FILES, METRICS_NAME
+from hfsent.artifacts import ARTIFACT_FILES, METRICS_NAME, TENSORBOARD_DIR
 from hfsent.card import CARD_NAME, build_card
-from hfsent.config import Config
+from hfsent.errors import UserError
+from hfsent.saved_config import load_config
 
 try:  # the HTTP client under huggingface_hub: httpx2 from 2.x, httpx before
     from httpx2 import TransportError
@@ -38,12 +40,23 @@ log = logging.getLogger(__name__)
 RETRY_WAITS = (2.0, 8.0)
 
 
-class HubError(RuntimeError):
-    """A Hub operation failed; the message says what to do."""
+class HubError(UserError, RuntimeError):
+    """A Hub operation failed; the message says what to do (log in, check the repo id, go online).
+
+    Example:
+        >>> try:
+        ...     push_to_hub("runs/m", "someone-else/model")
+        ... except HubError as err:
+        ...     print(err)
+        the Hub refused to let you write to 'someone-else/model' (HTTP 403). Log in with ...
+    """
 
 
-def _artifact_paths(folder: Path) -> list[Path]:
+def _pushed_paths(folder: Path) -> list[Path]:
+    """The artifact files of ``folder``, and the TensorBoard logs under its ``runs/``."""
     paths = {p for pattern in ARTIFACT_FILES for p in folder.glob(pattern) if p.is_file()}
+    logs = folder / TENSORBOARD_DIR
+    paths |= {p for p in logs.rglob("*") if p.is_file()} if logs.is_dir() else set()
     return sorted(paths)
 
 
@@ -77,12 +90,12 @@ def push_to_hub(
         'https://huggingface.co/USER/imdb-gru/commit/...'
     """
     folder = Path(folder)
-    config = Config.load(folder)
+    config = load_config(folder)
     metrics_path = folder / METRICS_NAME
     metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
     card = str(build_card(config, metrics, repo_id, folder)).encode("utf-8")
-    operations = [CommitOperationAdd(path_in_repo=p.name, path_or_fileobj=str(p))
-                  for p in _artifact_paths(folder) if p.name != CARD_NAME]
+    operations = [CommitOperationAdd(path_in_repo=p.relative_to(folder).as_posix(), path_or_fileobj=str(p))
+                  for p in _pushed_paths(folder) if p.name != CARD_NAME]
     operations.append(CommitOperationAdd(path_in_repo=CARD_NAME, path_or_fileobj=card))
     if commit_message is None:
         accuracy = (metrics.get("test") or {}).get("accuracy")
@@ -135,6 +148,9 @@ def download(repo_id: str, revision: str | None = None, cache_dir: str | Path | 
     try:
         return Path(snapshot_download(repo_id, revision=revision, cache_dir=cache_dir, token=token,
                                       allow_patterns=list(ARTIFACT_FILES)))
+    except HFValidationError:
+        raise HubError(f"{repo_id!r} is neither a local model folder nor a valid Hub repo id "
+                       "(USER/NAME)") from None
     except RepositoryNotFoundError:
         raise HubError(f"model repo {repo_id!r} was not found on {constants.ENDPOINT} "
                        "(or it is private and no valid token was given)") from None

@@ -16,6 +16,7 @@ import numpy as np
 from datasets import Dataset, IterableDataset
 
 from hfsent.batching import flat_ids
+from hfsent.errors import InputError, MissingError
 
 if TYPE_CHECKING:
     from hfsent.predict import SentimentClassifier
@@ -26,8 +27,27 @@ REGRESSION = "rating_regression"
 SCORE_CHUNK_ROWS = 8192
 
 
+def metric_path(name: str) -> Path:
+    """The folder of a shipped evaluate module, for ``evaluate.load(str(path))``, from wherever
+    hfsent is installed.
+
+    Example:
+        >>> evaluate.load(str(metric_path("sentiment_classification")))
+    """
+    path = MODULES_DIR / name
+    if not (path / f"{name}.py").is_file():
+        shipped = sorted(p.name for p in MODULES_DIR.iterdir() if (p / f"{p.name}.py").is_file())
+        raise MissingError(f"hfsent ships no evaluate module {name!r}; it ships {shipped}")
+    return path
+
+
 def load_metric(name: str) -> evaluate.EvaluationModule:
-    """A shipped module by folder name, else whatever ``evaluate.load(name)`` finds."""
+    """A shipped module by name (see :func:`metric_path`), else whatever ``evaluate.load(name)`` finds.
+
+    Example:
+        >>> load_metric("sentiment_classification").compute(predictions=[0.9, 0.2], references=[1, 0])
+        {'accuracy': 1.0, 'precision': 1.0, 'recall': 1.0, 'f1': 1.0, 'roc_auc': 1.0}
+    """
     local = MODULES_DIR / name
     return evaluate.load(str(local) if local.is_dir() else name)
 
@@ -35,7 +55,18 @@ def load_metric(name: str) -> evaluate.EvaluationModule:
 def score_classification(
     probabilities, labels, threshold: float = 0.5, extra_metrics: tuple[str, ...] = ()
 ) -> dict[str, float]:
-    """Accuracy, precision, recall, F1 and ROC AUC, plus any ``extra_metrics`` by name."""
+    """Accuracy, precision, recall, F1 and ROC AUC, plus any ``extra_metrics`` by name.
+
+    Args:
+        probabilities: the positive-class probability per review.
+        labels: 0/1 per review.
+        threshold: a probability at or above it predicts positive.
+        extra_metrics: evaluate metrics by name, computed on the 0/1 predictions (online).
+
+    Example:
+        >>> score_classification([0.9, 0.8, 0.3, 0.6], [1, 0, 0, 1])["accuracy"]
+        0.75
+    """
     probabilities = np.asarray(probabilities, dtype=np.float64).reshape(-1)
     labels = np.asarray(labels, dtype=np.int64).reshape(-1)
     results = load_metric(CLASSIFICATION).compute(
@@ -48,7 +79,12 @@ def score_classification(
 
 
 def score_regression(predictions, targets, round_predictions: bool = False) -> dict[str, float]:
-    """MSE, MAE and R^2 of rating predictions."""
+    """MSE, MAE and R^2 of rating predictions.
+
+    Example:
+        >>> score_regression([2.0, 8.0], [1, 9])["mae"]
+        1.0
+    """
     return load_metric(REGRESSION).compute(
         predictions=np.asarray(predictions, dtype=np.float64).reshape(-1),
         references=np.asarray(targets, dtype=np.float64).reshape(-1),
@@ -60,7 +96,11 @@ def predict_split(classifier: SentimentClassifier, ds: Dataset | IterableDataset
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Model outputs for every review of ``ds`` (``input_ids``, and ``label`` if present)
     that has a token: ``(outputs, labels, rows)``, ``rows`` being their positions in ``ds``.
-    The split is read chunk by chunk, so a streamed split is predicted in one pass."""
+    The split is read chunk by chunk, so a streamed split is predicted in one pass.
+
+    Example:
+        >>> outputs, labels, rows = predict_split(clf, data.splits["validation"])
+    """
     max_length = classifier.config.preprocessing.max_length
     outputs, labels, rows, offset = [], [], [], 0
     for chunk in ds.with_format("arrow").iter(batch_size=SCORE_CHUNK_ROWS):
@@ -74,14 +114,19 @@ def predict_split(classifier: SentimentClassifier, ds: Dataset | IterableDataset
             rows.append(offset + np.flatnonzero(keep))
         offset += len(keep)
     if not outputs:
-        raise ValueError("nothing to predict: the split has no review with a token")
+        raise InputError("nothing to predict: the split has no review with a token")
     return np.concatenate(outputs).reshape(-1), np.concatenate(labels), np.concatenate(rows)
 
 
 def score_split(classifier: SentimentClassifier, ds: Dataset | IterableDataset,
                 extra_metrics: tuple[str, ...] = ()) -> dict[str, float]:
     """Scores of ``classifier`` on a split with ``input_ids`` and ``label``, and the number
-    of reviews scored (``num_examples``; empty rows are skipped)."""
+    of reviews scored (``num_examples``; empty rows are skipped).
+
+    Example:
+        >>> score_split(clf, data.splits["test"])["num_examples"]
+        25000
+    """
     outputs, labels, _ = predict_split(classifier, ds)
     if classifier.config.model.task == "rating":
         scores = score_ratings(classifier.clip_ratings(outputs), labels)
@@ -91,7 +136,12 @@ def score_split(classifier: SentimentClassifier, ds: Dataset | IterableDataset,
 
 
 def score_ratings(predictions, targets) -> dict[str, float]:
-    """R², MSE and MAE, also after rounding predictions to whole stars (``*_rounded``)."""
+    """R², MSE and MAE, also after rounding predictions to whole stars (``*_rounded``).
+
+    Example:
+        >>> score_ratings([1.4, 9.6, 5.0], [1, 10, 5])["r2_rounded"]
+        1.0
+    """
     scores = score_regression(predictions, targets)
     rounded = score_regression(predictions, targets, round_predictions=True)
     return {**scores, **{f"{k}_rounded": v for k, v in rounded.items()}}
@@ -100,37 +150,55 @@ def score_ratings(predictions, targets) -> dict[str, float]:
 def score_dataset(
     classifier: SentimentClassifier,
     dataset: str,
-    split: str = "test",
+    split: str | None = None,
     text_column: str | None = None,
     label_column: str | None = None,
     max_samples: int | None = None,
     extra_metrics: tuple[str, ...] = (),
     streaming: bool = False,
-) -> dict[str, float]:
-    """Load ``split`` of ``dataset`` as training would and score ``classifier`` on it.
+) -> dict:
+    """Score ``classifier`` on one split of ``dataset``, read with the model's own columns,
+    labels and preprocessing; the result also names the ``split`` scored.
 
-    ``validation`` is carved from train with the model's own seed and size, so on the
-    training data it is the same validation split that the model was selected on; pass
-    ``streaming=True`` for a model trained with ``--streaming``, whose split was carved by
-    hash.
+    * ``split=None``: every row of a source with one split (a lone CSV), else its ``test``.
+    * A split the source has: every row of it.
+    * ``validation`` or ``test`` that the source lacks: carved from its train split exactly as
+      training carved it (the model's seed and sizes), so on the training data it is the split
+      the model was selected (or tested) on.  Pass ``streaming=True`` for a model trained with
+      ``--streaming``, whose splits were carved by hash.
 
     Example:
-        >>> score_dataset(clf, "stanfordnlp/imdb", split="test")["accuracy"]
+        >>> score_dataset(clf, "held_out.csv")["accuracy"]  # every row of the file
         0.91
+        >>> score_dataset(clf, "stanfordnlp/imdb", split="validation")["num_examples"]
+        2500
     """
-    from hfsent.data import load_splits
-    from hfsent.streaming import load_stream_splits
+    from hfsent.data import load_raw, load_splits, normalize, normalize_ratings
+    from hfsent.streaming import load_stream_splits, normalize_stream
     from hfsent.tokenize import tokenize_dataset
 
     overrides = {"dataset": dataset, "max_train_samples": 0, "max_eval_samples": max_samples}
-    if text_column:
-        overrides["text_column"] = text_column
-    if label_column:
-        overrides["label_column"] = label_column
+    overrides.update({k: v for k, v in (("text_column", text_column), ("label_column", label_column)) if v})
     cfg = classifier.config.replace(**overrides, streaming=streaming)
-    splits = load_stream_splits(cfg) if streaming else load_splits(cfg)
-    if split not in splits:
-        raise ValueError(f"split must be one of {sorted(splits)}, got {split!r}")
+    names = list(load_raw(dataset, streaming=streaming))
+    split = split or (names[0] if len(names) == 1 else "test" if "test" in names else None)
+    if split is None:
+        raise InputError(f"{dataset} has the splits {names}: choose one with --split")
+    if split in names:
+        raw = load_raw(dataset, streaming=streaming)[split]
+        d, m = cfg.data, cfg.model
+        if streaming:
+            rows = normalize_stream(raw, cfg)
+            rows = rows.take(max_samples) if max_samples else rows
+        else:
+            rows = (normalize_ratings(raw, d.text_column, d.label_column, m.rating_min, m.rating_max)
+                    if m.task == "rating" else normalize(raw, d.text_column, d.label_column))
+            rows = rows.select(range(min(max_samples, len(rows)))) if max_samples else rows
+    elif split in ("validation", "test"):
+        rows = (load_stream_splits(cfg) if streaming else load_splits(cfg))[split]
+    else:
+        raise InputError(f"{dataset} has no split {split!r}; its splits are {names}")
     pre = cfg.preprocessing
-    tokens = tokenize_dataset(splits[split], pre.spacy_model, pre.lowercase, cfg.runtime.num_proc)
-    return score_split(classifier, classifier.vocab.encode_dataset(tokens), extra_metrics)
+    num_proc = None if streaming else cfg.runtime.num_proc
+    tokens = tokenize_dataset(rows, pre.spacy_model, pre.lowercase, num_proc)
+    return {**score_split(classifier, classifier.vocab.encode_dataset(tokens), extra_metrics), "split": split}

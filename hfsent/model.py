@@ -80,13 +80,22 @@ def compile_model(model: keras.Model, training: TrainingConfig, task: str = "sen
 
 
 def embedding_size(model: keras.Model) -> int:
-    """Rows of the embedding matrix, i.e. the vocabulary size the model was trained with."""
+    """Rows of the embedding matrix, i.e. the vocabulary size the model was trained with.
+
+    Example:
+        >>> embedding_size(build_model(ModelConfig(), vocab_size=100))
+        100
+    """
     return int(model.get_layer("embedding").input_dim)
 
 
 def describe(config: ModelConfig) -> str:
-    """The architecture in one line, e.g.
-    ``Embedding(128, mask_zero) → bidirectional GRU(64) → mean pooling → Dense(1, sigmoid)``."""
+    """The architecture in one line.
+
+    Example:
+        >>> describe(ModelConfig())
+        'Embedding(128, mask_zero) → bidirectional GRU(64) → mean pooling → Dense(1, sigmoid)'
+    """
     head = "Dense(1) → Rescaling to the rating scale" if config.task == "rating" else "Dense(1, sigmoid)"
     gru = ("bidirectional " if config.bidirectional else "") + f"GRU({config.gru_units})"
     return f"Embedding({config.embedding_dim}, mask_zero) → {gru} → {config.pooling} pooling → {head}"

@@ -10,8 +10,9 @@ format of :mod:`hfsent.artifacts`.
 
 from __future__ import annotations
 
+import logging
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,8 +25,12 @@ from hfsent import hub
 from hfsent.artifacts import load_artifacts, save_artifacts
 from hfsent.batching import ordered_batches
 from hfsent.config import Config
+from hfsent.errors import InputError
+from hfsent.locate import local_model
 from hfsent.tokenize import tokenize
 from hfsent.vocab import Vocabulary
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -61,9 +66,12 @@ class SentimentClassifier:
         Example:
             >>> SentimentClassifier.from_pretrained("USER/imdb-gru", revision="<commit sha>")
         """
-        if Path(repo_id_or_path).is_dir():
-            return cls.load(repo_id_or_path)
-        return cls.load(hub.download(str(repo_id_or_path), revision, cache_dir, token))
+        name = str(repo_id_or_path)
+        folder = local_model(name)
+        if folder is not None:
+            return cls.load(folder)
+        log.info("loading the Hub repo %s at revision %s", name, revision or "main")
+        return cls.load(hub.download(name, revision, cache_dir, token))
 
     def push_to_hub(self, repo_id: str, **kwargs: Any) -> CommitInfo:
         """Save to a temporary folder and push it as one commit (see :func:`hfsent.hub.push_to_hub`)."""
@@ -74,10 +82,12 @@ class SentimentClassifier:
         """Write the model folder atomically (see :func:`hfsent.artifacts.save_artifacts`)."""
         return save_artifacts(folder, self.model, self.vocab, self.config, overwrite=overwrite, **kwargs)
 
-    def encode(self, texts: Sequence[str]) -> list[list[int]]:
-        """Token ids per text, truncated to ``max_length``.  Rejects unusable inputs."""
+    def encode(self, texts: Iterable[str]) -> list[list[int]]:
+        """Token ids per text, truncated to ``max_length``.  ``texts`` may be any iterable of
+        strings (read once); unusable inputs are refused."""
         if isinstance(texts, str):
             raise TypeError("predict takes a list of texts, not a single string: wrap it in [...]")
+        texts = list(texts)
         for i, text in enumerate(texts):
             if not isinstance(text, str):
                 raise TypeError(f"text {i} is {type(text).__name__}, not str")
@@ -85,12 +95,14 @@ class SentimentClassifier:
         tokens = tokenize(texts, pre.spacy_model, pre.lowercase)
         empty = [i for i, toks in enumerate(tokens) if not toks]
         if empty:
-            raise ValueError(f"text(s) at position {empty[:10]} contain no tokens (empty or whitespace)")
+            raise InputError(f"text(s) at position {empty[:10]} contain no tokens (empty or whitespace)")
         return [self.vocab.encode(toks[: pre.max_length]) for toks in tokens]
 
     def predict_ids(self, sequences: Sequence[Sequence[int]], batch_size: int | None = None) -> np.ndarray:
         """The model's output for each id sequence, in input order: the positive-class
         probability, or the unclipped rating for the rating task."""
+        if batch_size is not None and batch_size < 1:
+            raise InputError(f"batch_size must be a whole number ≥ 1, got {batch_size}")
         probs = np.empty(len(sequences), dtype=np.float32)
         batch_size = batch_size or self.config.training.batch_size * 4
         for positions, padded in ordered_batches(sequences, batch_size):
@@ -124,13 +136,19 @@ class SentimentClassifier:
         return out
 
 
-def read_lines(data: bytes, source: str) -> list[str]:
-    """Non-blank lines of UTF-8 ``data``; a clear error names ``source`` and the bad byte."""
+def read_lines(data: bytes, source: str, offset: int = 0) -> list[str]:
+    """Non-blank lines of UTF-8 ``data``; a clear error names ``source`` and the bad byte (at
+    ``offset`` plus its position in ``data``, for data read in pieces).
+
+    Example:
+        >>> read_lines(b"great\\n\\nawful\\n", "reviews.txt")
+        ['great', 'awful']
+    """
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise ValueError(
-            f"{source} is not valid UTF-8: byte 0x{data[err.start]:02x} at offset {err.start} "
+        raise InputError(
+            f"{source} is not valid UTF-8: byte 0x{data[err.start]:02x} at offset {offset + err.start} "
             "cannot be decoded (re-save the file as UTF-8)"
         ) from None
     return [line for line in text.splitlines() if line.strip()]

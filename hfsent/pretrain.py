@@ -27,7 +27,16 @@ log = logging.getLogger(__name__)
 
 class TokenCorpus:
     """Restartable iterable of token lists over Arrow ``tokens`` columns (gensim reads it
-    once per epoch), converted batch by batch so that no full Python copy is held."""
+    once per epoch), converted batch by batch so that no full Python copy is held.
+
+    Args:
+        datasets: splits with a ``tokens`` column, read in order.
+        batch_size: rows converted to Python at a time.
+
+    Example:
+        >>> next(iter(TokenCorpus([tokens["train"]])))[:3]
+        ['i', 'rented', 'i']
+    """
 
     def __init__(self, datasets: Sequence[Dataset | IterableDataset], batch_size: int = 2048):
         self.datasets, self.batch_size = list(datasets), batch_size
@@ -42,7 +51,18 @@ def word2vec_matrix(
     corpus: Sequence[Dataset | IterableDataset], vocab: Vocabulary, dim: int, epochs: int = 5, seed: int = 0,
     workers: int | None = None,
 ) -> np.ndarray:
-    """A ``(len(vocab), dim)`` float32 matrix with word2vec vectors for the vocabulary."""
+    """A ``(len(vocab), dim)`` float32 matrix with word2vec vectors for the vocabulary.
+
+    Args:
+        corpus: splits with a ``tokens`` column (train and unlabelled text, never validation or test).
+        vocab: row ``i`` is ``vocab.tokens[i]``; words word2vec did not keep get small random rows.
+        dim: the Embedding's width.
+        epochs, seed, workers: gensim's.
+
+    Example:
+        >>> word2vec_matrix([tokens["train"]], vocab, 128, epochs=3).shape
+        (30000, 128)
+    """
     from gensim.models import Word2Vec
 
     model = Word2Vec(

@@ -5,17 +5,15 @@ Each stage takes the run so far, adds what it makes (data, a model, scores), and
 ``metrics.json``.  A stage that does not apply says why in a ``skip_*`` function instead of
 branching inside.  :func:`hfsent.train.train` runs them in order and times them.
 
-======================  ======================================  ===========================
-stage                   needs                                   adds
-======================  ======================================  ===========================
-:func:`prepare`         ``config``                              ``data`` (encoded splits)
-:func:`build`           ``data``                                ``model``, ``strategy``
-:func:`init_embeddings` ``data``, ``model``                     word2vec rows in the model
-:func:`fit`             ``data``, ``model``                     trained ``model``, ``history``
-:func:`add_wide_branch` ``data``, ``model``                     the blended ``model``
-:func:`evaluate`        ``data``, ``model``                     ``metrics``
-:func:`save`            ``metrics``, ``output_dir``             the model folder
-======================  ======================================  ===========================
+Stage by stage (what it needs from the run -> what it adds):
+
+* :func:`prepare`: ``config`` -> ``data`` (encoded splits, vocabulary, buckets)
+* :func:`build`: ``data`` -> ``model``, ``strategy``
+* :func:`init_embeddings`: ``data``, ``model`` -> word2vec rows in the Embedding
+* :func:`fit`: ``data``, ``model`` -> the trained ``model``, ``history``
+* :func:`hfsent.blend.add_wide_branch`: ``data``, ``model`` -> the blended ``model``
+* :func:`evaluate`: ``data``, ``model`` -> ``metrics``
+* :func:`save`: ``metrics``, ``output_dir`` -> the model folder
 """
 
 from __future__ import annotations
@@ -31,20 +29,21 @@ import numpy as np
 import pyarrow.compute as pc
 from datasets import DatasetDict, IterableDatasetDict
 
+from hfsent.artifacts import TENSORBOARD_DIR
 from hfsent.batching import bucket_boundaries, make_dataset
 from hfsent.card import CURVES_NAME, write_card
 from hfsent.config import Config
 from hfsent.data import load_splits
 from hfsent.distribute import get_strategy
+from hfsent.errors import InputError, MissingError
 from hfsent.explain import training_curves_png
-from hfsent.metrics import predict_split, score_classification, score_split
+from hfsent.metrics import score_split
 from hfsent.model import build_model, compile_model, describe
 from hfsent.predict import SentimentClassifier
 from hfsent.pretrain import pretrained_embeddings
 from hfsent.streaming import load_stream_splits, scan_vocabulary
 from hfsent.tokenize import tokenize_dataset
 from hfsent.vocab import Vocabulary
-from hfsent.wide import deep_part, fit_wide_branch, set_blend_weight, wide_part, with_wide_branch
 
 log = logging.getLogger(__name__)
 Figures = dict
@@ -53,7 +52,8 @@ Figures = dict
 @dataclass
 class PreparedData:
     """The encoded splits (``label`` + ``input_ids``), their tokens, the train-only vocabulary
-    and the bucket boundaries of the training lengths."""
+    and the bucket boundaries of the training lengths (see :func:`prepare_data`).
+    """
 
     splits: DatasetDict | IterableDatasetDict
     tokens: DatasetDict | IterableDatasetDict
@@ -64,7 +64,13 @@ class PreparedData:
 
 @dataclass
 class Run:
-    """What the stages share: the inputs of :func:`hfsent.train.train`, then what each stage adds."""
+    """What the stages share: the inputs of :func:`hfsent.train.train`, then what each stage adds.
+
+    Example:
+        >>> run = Run(preset("default", dataset="reviews.csv"))
+        >>> prepare(run)[0]
+        '1,800 training reviews; a vocabulary of 4,210 tokens from them; 10 length buckets'
+    """
 
     config: Config
     output_dir: Path | None = None
@@ -74,6 +80,7 @@ class Run:
     repo_id: str | None = None
     callbacks: list[keras.callbacks.Callback] = field(default_factory=list)
     verbose: int | str = "auto"
+    tensorboard: bool = False
     data: PreparedData | None = None
     strategy: object | None = None
     model: keras.Model | None = None
@@ -85,6 +92,11 @@ class Run:
     @property
     def classifier(self) -> SentimentClassifier:
         return SentimentClassifier(self.model, self.data.vocab, self.config)
+
+    @property
+    def tensorboard_dir(self) -> Path:
+        """Where the fit's TensorBoard logs wait, beside the output folder, until it is saved."""
+        return self.output_dir.with_name(f".{self.output_dir.name}.tensorboard")
 
     @property
     def steps_per_epoch(self) -> int:
@@ -121,7 +133,7 @@ def prepare_data(config: Config) -> PreparedData:
     tokens, vocab, rows, lengths = (_streamed_tokens if config.runtime.streaming else _cached_tokens)(config)
     for name, split_lengths in lengths.items():
         if int(split_lengths.max(initial=0)) == 0:
-            raise ValueError(f"the {name} split tokenizes to nothing: every review has zero tokens")
+            raise InputError(f"the {name} split tokenizes to nothing: every review has zero tokens")
     encoded = type(tokens)({name: vocab.encode_dataset(ds) for name, ds in tokens.items()})
     max_length = config.preprocessing.max_length
     boundaries = bucket_boundaries(np.minimum(lengths["train"], max_length), config.training.num_buckets)
@@ -129,7 +141,9 @@ def prepare_data(config: Config) -> PreparedData:
 
 
 def prepare(run: Run) -> tuple[str, Figures]:
-    """Load, tokenize and encode the splits; fix ``vocab_size`` in the run's config."""
+    """Load, tokenize and encode the splits (:func:`prepare_data`); fix ``vocab_size`` in the
+    run's config.  Needs ``config``; adds ``data``.
+    """
     run.data = data = prepare_data(run.config)
     run.config = run.config.replace(vocab_size=len(data.vocab))
     log.info("vocabulary: %d tokens; bucket boundaries: %s", len(data.vocab), data.boundaries)
@@ -139,7 +153,9 @@ def prepare(run: Run) -> tuple[str, Figures]:
 
 
 def build(run: Run) -> tuple[str, Figures]:
-    """Build the network inside the ``tf.distribute`` strategy's scope."""
+    """Build the network inside the ``tf.distribute`` strategy's scope.  Needs ``data``; adds
+    ``model`` and ``strategy``.
+    """
     run.strategy = get_strategy(run.config.runtime.strategy)
     with run.strategy.scope():
         run.model = build_model(run.config.model, len(run.data.vocab),
@@ -151,11 +167,14 @@ def build(run: Run) -> tuple[str, Figures]:
 
 
 def skip_embeddings(run: Run) -> str | None:
+    """Why word2vec does not run: it is turned off."""
     return None if run.config.training.pretrain_embeddings else "off (--no-pretrain-embeddings)"
 
 
 def init_embeddings(run: Run) -> tuple[str, Figures]:
-    """Word2vec on the training reviews (and the unlabelled split) into the Embedding."""
+    """Word2vec on the training reviews (and the unlabelled split) into the Embedding.  Needs
+    ``data`` and ``model``; its record names the unlabelled split it read, or none.
+    """
     matrix, unlabeled = pretrained_embeddings(run.config, run.data.vocab, run.data.tokens["train"])
     run.model.get_layer("embedding").set_weights([matrix])
     corpus = "the training reviews" + (f" and the unlabelled {unlabeled!r} split" if unlabeled else
@@ -178,9 +197,22 @@ def _backup_callback(output_dir: Path, resume: bool) -> keras.callbacks.BackupAn
     return keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True)
 
 
+def _tensorboard_callback(log_dir: Path, resume: bool) -> keras.callbacks.TensorBoard:
+    try:
+        import tensorboard  # noqa: F401  (Keras' callback needs it for tf.summary)
+    except ImportError:
+        raise MissingError("--report-to tensorboard needs the tensorboard package: "
+                           "pip install 'hfsent[tensorboard]'") from None
+    if log_dir.exists() and not resume:
+        shutil.rmtree(log_dir)
+    return keras.callbacks.TensorBoard(log_dir=str(log_dir))
+
+
 def fit(run: Run) -> tuple[str, Figures]:
     """Adam with early stopping on validation loss (best weights restored), backed up after
-    every epoch when there is an output folder; then back onto one device for inference."""
+    every epoch when there is an output folder; then back onto one device for inference.
+    Needs ``data`` and ``model``; adds the trained ``model`` and ``history``.
+    """
     cfg, data = run.config, run.data
     train_ds = make_dataset(data.splits["train"], cfg.training.batch_size, cfg.preprocessing.max_length,
                             data.boundaries, shuffle=True, seed=cfg.training.seed,
@@ -194,6 +226,8 @@ def fit(run: Run) -> tuple[str, Figures]:
     callbacks = [stop, *run.callbacks]
     if run.output_dir is not None:
         callbacks.append(_backup_callback(run.output_dir, run.resume))
+    if run.tensorboard:
+        callbacks.append(_tensorboard_callback(run.tensorboard_dir, run.resume))
     with warnings.catch_warnings():
         # Bucketed batches have no known count, so Keras warns at the end of each epoch
         # that the input "ran out of data": that is the intended end of the epoch.
@@ -217,62 +251,10 @@ def fit(run: Run) -> tuple[str, Figures]:
             {"epochs_trained": epochs, "best_epoch": best})
 
 
-def skip_wide(run: Run) -> str | None:
-    if not run.config.model.wide_ngrams:
-        return "off (--no-wide-ngrams)"
-    if run.config.model.task != "sentiment":
-        return "the wide branch is a classifier; this is the rating task"
-    return "it needs cached (not streamed) data" if run.config.runtime.streaming else None
-
-
-def blend_weight(gru: np.ndarray, linear: np.ndarray, labels: np.ndarray) -> float:
-    """The GRU's weight in [0, 1] that minimises the log loss of ``w * gru + (1 - w) * linear``
-    (convex in ``w``, so the bounded search finds its minimum), rounded to 0.01.
-
-    Example:
-        >>> blend_weight(np.array([0.9, 0.1]), np.array([0.5, 0.5]), np.array([1, 0]))
-        1.0
-    """
-    from scipy.optimize import minimize_scalar
-
-    gru, linear = (np.clip(np.asarray(p, np.float64).reshape(-1), 1e-7, 1 - 1e-7) for p in (gru, linear))
-    labels = np.asarray(labels).reshape(-1)
-
-    def log_loss(w: float) -> float:
-        p = w * gru + (1 - w) * linear
-        return -float(np.mean(np.where(labels == 1, np.log(p), np.log1p(-p))))
-
-    return round(float(minimize_scalar(log_loss, bounds=(0.0, 1.0), method="bounded").x), 2)
-
-
-def add_wide_branch(run: Run) -> tuple[str, Figures]:
-    """Fit the linear half on train, set the blend weight (given, or fitted on validation),
-    and score each half alone, for the record of what the blend adds to either."""
-    cfg, data = run.config, run.data
-    run.model = with_wide_branch(run.model, len(data.vocab), cfg.model.wide_buckets)
-    figures = fit_wide_branch(run.model, data.splits["train"], cfg.training.wide_c,
-                              cfg.preprocessing.max_length)
-    outputs = {}
-    for name, part in (("gru", deep_part(run.model)), ("linear", wide_part(run.model))):
-        alone = SentimentClassifier(part, data.vocab, cfg)
-        outputs[name], labels, _ = predict_split(alone, data.splits["validation"])
-        figures[name] = {"validation": score_classification(outputs[name], labels)["accuracy"]}
-        if run.score_test:
-            figures[name]["test"] = score_split(alone, data.splits["test"])["accuracy"]
-    fitted = cfg.training.wide_weight is None
-    weight = blend_weight(outputs["gru"], outputs["linear"], labels) if fitted else cfg.training.wide_weight
-    set_blend_weight(run.model, weight)
-    figures.update(gru_weight=weight, gru_weight_fitted=fitted)
-    how = "fitted on the validation split by log loss" if fitted else "given (--wide-weight)"
-    return (f"output = {weight:.2f} × the GRU's probability + {1 - weight:.2f} × that of a linear "
-            f"model of word and hashed word-bigram counts ({cfg.model.wide_buckets:,} buckets; "
-            f"naive-Bayes-weighted logistic regression, C={cfg.training.wide_c:g}, fitted on the training "
-            f"reviews); the weight was {how}. Validation accuracy alone: "
-            f"GRU {figures['gru']['validation']:.4f}, linear {figures['linear']['validation']:.4f}", figures)
-
-
 def evaluate(run: Run) -> tuple[str, Figures]:
-    """Score validation, and test once (unless ``score_test=False``), with the evaluate modules."""
+    """Score validation, and test once (unless ``score_test=False``), with the evaluate modules.
+    Needs ``data`` and ``model``; adds ``metrics``, whose ``stages`` is the run's record list.
+    """
     clf = run.classifier
     validation = score_split(clf, run.data.splits["validation"])
     test = score_split(clf, run.data.splits["test"]) if run.score_test else None
@@ -293,15 +275,23 @@ def evaluate(run: Run) -> tuple[str, Figures]:
 
 
 def skip_save(run: Run) -> str | None:
+    """Why nothing is saved: no output folder was given."""
     return None if run.output_dir is not None else "no output folder"
 
 
 def save(run: Run) -> tuple[str, Figures]:
-    """Write the model folder atomically, with its card and training curves."""
+    """Write the model folder atomically, with its card and training curves.  Needs ``metrics``
+    and ``output_dir``; adds ``saved``.
+    """
     def report(folder: Path) -> None:
         training_curves_png(run.history, str(folder / CURVES_NAME))
         write_card(folder, run.config, run.metrics, run.repo_id or "USER/REPO")
+        if run.tensorboard:
+            shutil.copytree(run.tensorboard_dir, folder / TENSORBOARD_DIR)
 
     run.saved = run.classifier.save(run.output_dir, overwrite=run.overwrite, metrics=run.metrics,
                                     extra=report)
-    return f"written to {run.saved.name}/", {}
+    if run.tensorboard:
+        shutil.rmtree(run.tensorboard_dir, ignore_errors=True)
+    logs = f", TensorBoard logs in {TENSORBOARD_DIR}/" if run.tensorboard else ""
+    return f"written to {run.saved.name}/{logs}", {}

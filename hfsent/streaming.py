@@ -40,6 +40,7 @@ from hfsent.data import (
     load_raw,
     usable_rows,
 )
+from hfsent.errors import InputError
 from hfsent.vocab import COUNT_CHUNK_ROWS, Vocabulary, count_tokens
 
 LENGTH_SAMPLE = 100_000
@@ -64,7 +65,7 @@ def _labels(table: pa.Table, names: Sequence[str] | None, column: str) -> pa.Tab
         try:
             out.append(_label_to_int(value, names))
         except ValueError:
-            raise ValueError(f"labels must be 0/1 or negative/positive; column {column!r} "
+            raise InputError(f"labels must be 0/1 or negative/positive; column {column!r} "
                              f"holds {value!r}") from None
     return table.set_column(table.schema.get_field_index("label"), "label", pa.array(out, pa.int64()))
 
@@ -73,12 +74,16 @@ def _ratings(table: pa.Table, low: float, high: float, column: str) -> pa.Table:
     values = table["label"].to_pylist()
     for value in values:
         if not is_rating(value, low, high):
-            raise ValueError(f"ratings must be numbers in [{low}, {high}]; column {column!r} holds {value!r}")
+            raise InputError(f"ratings must be numbers in [{low}, {high}]; column {column!r} holds {value!r}")
     return table.set_column(table.schema.get_field_index("label"), "label", pa.array(values, pa.float32()))
 
 
 def normalize_stream(ds: IterableDataset, config: Config) -> IterableDataset:
-    """Lazy ``text`` / ``label`` columns, as :func:`hfsent.data.normalize` makes eagerly."""
+    """Lazy ``text`` / ``label`` columns, as :func:`hfsent.data.normalize` makes eagerly.
+
+    Example:
+        >>> stream = normalize_stream(load_raw("reviews.csv", streaming=True)["train"], config)
+    """
     model = config.model
     fallbacks = ("rating", "stars", "score") if model.task == "rating" else _LABEL_FALLBACKS
     original = ds.features
@@ -101,9 +106,18 @@ def _in_slice(table: pa.Table, salt: str, fraction: float, inside: bool) -> list
 
 
 def carve_by_hash(ds: IterableDataset, fraction: float, salt: str) -> tuple[IterableDataset, IterableDataset]:
-    """``(rest, held_out)``: held out are the rows whose salted text hash falls below ``fraction``."""
+    """``(rest, held_out)``: held out are the rows whose salted text hash falls below ``fraction``.
+
+    Args:
+        ds: a stream with a ``text`` column.
+        fraction: in (0, 1); the held-out share is about this.
+        salt: another salt carves another split (the seed goes into it).
+
+    Example:
+        >>> train, validation = carve_by_hash(stream, 0.1, "validation-42")
+    """
     if not 0 < fraction < 1:
-        raise ValueError(f"a streamed split is carved by a fraction in (0, 1), got {fraction}")
+        raise InputError(f"a streamed split is carved by a fraction in (0, 1), got {fraction}")
     kwargs = {"salt": salt, "fraction": fraction}
     ds = ds.with_format("arrow")
     return (ds.filter(_in_slice, batched=True, fn_kwargs={**kwargs, "inside": False}),
@@ -111,7 +125,12 @@ def carve_by_hash(ds: IterableDataset, fraction: float, salt: str) -> tuple[Iter
 
 
 def load_stream_splits(config: Config) -> IterableDatasetDict:
-    """``train`` / ``validation`` / ``test`` streams with columns ``text`` and ``label``."""
+    """``train`` / ``validation`` / ``test`` streams with columns ``text`` and ``label``.
+
+    Example:
+        >>> load_stream_splits(preset("default", dataset="USER/huge-reviews", streaming=True))["train"]
+        IterableDataset({features: ['text', 'label'], num_shards: 64})
+    """
     data, seed = config.data, config.training.seed
     raw = load_raw(data.dataset, streaming=True)
     train = normalize_stream(raw["train"], config)
@@ -129,7 +148,11 @@ def load_stream_splits(config: Config) -> IterableDatasetDict:
 
 def scan_vocabulary(tokens: IterableDataset, config: Config) -> tuple[Vocabulary, int, np.ndarray]:
     """One pass over the training tokens: the vocabulary, the number of rows and the
-    lengths of the first ``LENGTH_SAMPLE`` rows (for the bucket boundaries)."""
+    lengths of the first ``LENGTH_SAMPLE`` rows (for the bucket boundaries).
+
+    Example:
+        >>> vocab, rows, lengths = scan_vocabulary(tokenize_dataset(train_stream), config)
+    """
     counts: Counter[str] = Counter()
     rows, lengths = 0, []
     for chunk in tokens.with_format("arrow").iter(batch_size=COUNT_CHUNK_ROWS):

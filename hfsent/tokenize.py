@@ -24,12 +24,25 @@ _PIPELINES: dict[str, object] = {}
 
 
 def clean(text: str) -> str:
-    """Replace HTML line breaks with spaces."""
+    """Replace HTML line breaks with spaces.
+
+    Example:
+        >>> clean("Great.<br /><br />Loved it")
+        'Great.  Loved it'
+    """
     return _BREAK.sub(" ", text)
 
 
 def load_spacy(name: str = "blank:en"):
-    """``spacy.blank(lang)`` for ``blank:<lang>``, else ``spacy.load(name)``; cached per process."""
+    """``spacy.blank(lang)`` for ``blank:<lang>``, else ``spacy.load(name)``; cached per process.
+
+    Args:
+        name: ``"blank:en"`` (a rule-based tokenizer, no model download) or an installed pipeline.
+
+    Example:
+        >>> load_spacy("blank:en").tokenizer("It's great")
+        It's great
+    """
     if name not in _PIPELINES:
         import spacy
 
@@ -41,7 +54,18 @@ def load_spacy(name: str = "blank:en"):
 
 
 def tokenize(texts: Iterable[str], spacy_model: str = "blank:en", lowercase: bool = True) -> list[list[str]]:
-    """Token strings for each text, in order."""
+    """Token strings for each text, in order: spaCy's tokenizer after :func:`clean`, whitespace
+    tokens dropped.
+
+    Args:
+        texts: the texts.
+        spacy_model: see :func:`load_spacy`.
+        lowercase: lowercase every token.
+
+    Example:
+        >>> tokenize(["It's GREAT!<br />"])
+        [['it', "'s", 'great', '!']]
+    """
     tokenizer = load_spacy(spacy_model).tokenizer
     return [
         [tok.lower_ if lowercase else tok.text for tok in doc if not tok.is_space]
@@ -73,6 +97,18 @@ def tokenize_dataset(
     ``num_proc`` is: to time ``num_proc``, also pass a fresh ``cache_file_name``.  A streamed
     ``IterableDataset`` is tokenized lazily, in this process, on every pass over it: there
     is no cache and no ``num_proc`` for streams.
+
+    Args:
+        ds: a split with a ``text`` column.
+        spacy_model, lowercase: see :func:`tokenize`.
+        num_proc: processes for ``Dataset.map`` (default: the CPU count, at most one per
+            2,000 rows).
+        load_from_cache_file, cache_file_name: passed to ``Dataset.map``.
+
+    Example:
+        >>> tokens = tokenize_dataset(load_splits(config)["train"], num_proc=2)
+        >>> tokens.column_names
+        ['label', 'tokens']
     """
     kwargs = {"fn_kwargs": {"spacy_model": spacy_model, "lowercase": lowercase}}
     if isinstance(ds, IterableDataset):

@@ -1,6 +1,7 @@
 """Training as a list of named stages: data -> build -> embeddings -> fit -> wide -> evaluate -> save.
 
-Each :class:`Stage` is one function of :mod:`hfsent.stages` with one contract: it takes the
+Each :class:`Stage` is one function of :mod:`hfsent.stages` (the wide stage: :mod:`hfsent.blend`)
+with one contract: it takes the
 :class:`~hfsent.stages.Run` so far, adds to it, and returns a summary and its figures.  A
 stage that does not apply to a run (word2vec turned off, the wide branch on the rating
 task, no output folder) says why, and is recorded as skipped.  Every stage leaves a record
@@ -23,8 +24,10 @@ from pathlib import Path
 
 import keras
 
-from hfsent import stages
+from hfsent import blend, stages
 from hfsent.config import Config
+from hfsent.errors import InputError
+from hfsent.locate import check_output_folder
 from hfsent.predict import SentimentClassifier
 from hfsent.stages import PreparedData, Run, prepare_data
 
@@ -44,6 +47,11 @@ class Stage:
         name: the record's name, e.g. ``"fit"``.
         run: adds to the :class:`~hfsent.stages.Run` and returns ``(summary, figures)``.
         skip: returns why the stage does not apply to a run, or ``None`` to run it.
+
+    Example:
+        >>> def count(run):
+        ...     return f"{run.model.count_params():,} parameters", {}
+        >>> train(config, stages=(*STAGES[:2], Stage("count", count), *STAGES[2:]))
     """
 
     name: str
@@ -56,7 +64,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("build", stages.build),
     Stage("embeddings", stages.init_embeddings, stages.skip_embeddings),
     Stage("fit", stages.fit),
-    Stage("wide", stages.add_wide_branch, stages.skip_wide),
+    Stage("wide", blend.add_wide_branch, blend.skip_wide),
     Stage("evaluate", stages.evaluate),
     Stage("save", stages.save, stages.skip_save),
 )
@@ -64,7 +72,13 @@ STAGES: tuple[Stage, ...] = (
 
 @dataclass
 class TrainResult:
-    """What :func:`train` returns: the classifier, ``metrics.json``'s content and the folder."""
+    """What :func:`train` returns: the classifier, ``metrics.json``'s content and the folder.
+
+    Example:
+        >>> result = train(config, "runs/m")
+        >>> result.stage("fit")["figures"]
+        {'epochs_trained': 3, 'best_epoch': 2}
+    """
 
     classifier: SentimentClassifier
     metrics: dict
@@ -86,6 +100,7 @@ def train(
     repo_id: str | None = None,
     resume: bool = False,
     stages: Sequence[Stage] = STAGES,
+    report_to: str = "none",
 ) -> TrainResult:
     """Run the stages, and (with ``output_dir``) save the model folder.
 
@@ -104,6 +119,8 @@ def train(
             usual); without it a stale backup is discarded.  The backup is deleted when
             the fit finishes.
         stages: the stages to run, :data:`STAGES` by default.
+        report_to: ``"tensorboard"`` writes Keras' TensorBoard logs of the fit into the model
+            folder's ``runs/`` (needs ``output_dir`` and the ``tensorboard`` package).
 
     Returns:
         A :class:`TrainResult`.
@@ -113,12 +130,15 @@ def train(
         >>> result.metrics["test"]["accuracy"], result.stage("wide")["figures"]["gru_weight"]
         (0.91, 0.37)
     """
-    out = Path(output_dir) if output_dir is not None else None
-    if out is not None and out.exists() and any(out.iterdir()) and not overwrite:
-        # Checked up front so that a long training run does not end in this error.
-        raise FileExistsError(f"{out} exists and is not empty; pass --overwrite to replace it")
+    # Checked up front so that a long training run does not end in this error.
+    out = check_output_folder(output_dir, overwrite) if output_dir is not None else None
+    if report_to not in ("none", "tensorboard"):
+        raise InputError(f"report_to must be 'none' or 'tensorboard', got {report_to!r}")
+    if report_to == "tensorboard" and out is None:
+        raise InputError("--report-to tensorboard writes into the model folder: give an output folder")
     keras.utils.set_random_seed(config.training.seed)
-    run = Run(config, out, overwrite, resume, score_test, repo_id, list(callbacks or []), verbose)
+    run = Run(config, out, overwrite, resume, score_test, repo_id, list(callbacks or []), verbose,
+              tensorboard=report_to == "tensorboard")
     for stage in stages:
         start = time.perf_counter()
         reason = stage.skip(run)

@@ -17,18 +17,30 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from datasets import Dataset, IterableDataset
 
+from hfsent.errors import InputError
+from hfsent.locate import VOCAB_NAME
+
 PAD, UNK = "[PAD]", "[UNK]"
 PAD_ID, UNK_ID = 0, 1
-VOCAB_NAME = "vocab.txt"
 COUNT_CHUNK_ROWS = 10_000
 
 
 class Vocabulary:
+    """Tokens by id: ``[PAD]`` = 0, ``[UNK]`` = 1, then the words.
+
+    Args:
+        tokens: the tokens in id order, starting with ``[PAD]`` and ``[UNK]``; no duplicates.
+
+    Example:
+        >>> vocab = Vocabulary.build(tokens["train"], min_freq=2, max_size=30000)
+        >>> vocab.encode(["a", "wonderful", "zyzzyva"])
+        [5, 412, 1]
+    """
     def __init__(self, tokens: Sequence[str]):
         if list(tokens[:2]) != [PAD, UNK]:
-            raise ValueError(f"a vocabulary starts with {PAD}, {UNK}; got {list(tokens[:2])}")
+            raise InputError(f"a vocabulary starts with {PAD}, {UNK}; got {list(tokens[:2])}")
         if len(set(tokens)) != len(tokens):
-            raise ValueError("vocabulary has duplicate tokens")
+            raise InputError("vocabulary has duplicate tokens")
         self.tokens = list(tokens)
         self.index = {t: i for i, t in enumerate(self.tokens)}
         self._values = pa.array(self.tokens, pa.string())
@@ -83,7 +95,7 @@ class Vocabulary:
         path = Path(folder) / VOCAB_NAME
         bad = [t for t in self.tokens if "\n" in t or "\r" in t]
         if bad:
-            raise ValueError(f"tokens with line breaks cannot be saved: {bad[:5]}")
+            raise InputError(f"tokens with line breaks cannot be saved: {bad[:5]}")
         tmp = path.with_suffix(".tmp")
         tmp.write_text("\n".join(self.tokens) + "\n", encoding="utf-8")
         os.replace(tmp, path)
@@ -97,7 +109,12 @@ class Vocabulary:
 
 
 def count_tokens(lists: pa.ListArray | pa.ChunkedArray) -> dict[str, int]:
-    """Occurrences of each token in a column of token lists (an Arrow kernel, no Python loop)."""
+    """Occurrences of each token in a column of token lists (an Arrow kernel, no Python loop).
+
+    Example:
+        >>> count_tokens(pa.array([["a", "b"], ["a"]]))
+        {'a': 2, 'b': 1}
+    """
     counts = pc.value_counts(pc.list_flatten(lists).cast(pa.string()))
     return dict(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist()))
 

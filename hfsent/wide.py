@@ -17,7 +17,7 @@ layers, so the saved model still loads with plain ``keras.saving.load_model``::
 
 and the model's output is ``w * GRU + (1 - w) * linear``, a frozen ``Dense`` over the two
 probabilities, set by :func:`set_blend_weight` (training fits ``w`` on the validation
-split: see :func:`hfsent.stages.blend_weight`).  This module holds the layers and the
+split: see :func:`hfsent.blend.blend_weight`).  This module holds the layers and the
 linear fit; blending and scoring live with training and metrics.
 
 Limits: sentiment (binary) only; bigrams that hash to one of the ``B`` buckets share a
@@ -55,7 +55,18 @@ def _masked_sum(weights: keras.KerasTensor, real: keras.KerasTensor, name: str) 
 
 
 def wide_probability(inputs: keras.KerasTensor, vocab_size: int, num_bins: int) -> keras.KerasTensor:
-    """The frozen linear branch on ``inputs`` (right-padded ids), as a probability."""
+    """The frozen linear branch on ``inputs`` (right-padded ids), as a probability.
+
+    Args:
+        inputs: the model's ``input_ids`` tensor.
+        vocab_size: rows of the word weights (``len(vocab)``).
+        num_bins: hash buckets for the bigrams.
+
+    Example:
+        >>> inputs = keras.Input((None,), dtype="int32")
+        >>> keras.Model(inputs, wide_probability(inputs, 30000, 1 << 20)).output_shape
+        (None, 1)
+    """
     ids = layers.Reshape((-1, 1), name="wide_ids")(inputs)
     # One padding id at the end, so that a one-token review still has a (masked) pair and
     # Cropping1D never crops a sequence to nothing.
@@ -79,7 +90,13 @@ def wide_probability(inputs: keras.KerasTensor, vocab_size: int, num_bins: int) 
 def with_wide_branch(model: keras.Model, vocab_size: int, num_bins: int) -> keras.Model:
     """``model`` (ids -> probability) with the wide branch beside it, outputs averaged
     (equal weights until :func:`set_blend_weight`).  The GRU layers are shared, not copied;
-    the wide weights are random until :func:`fit_wide_branch` sets them."""
+    the wide weights are random until :func:`fit_wide_branch` sets them.
+
+    Example:
+        >>> blended = with_wide_branch(build_model(ModelConfig(), len(vocab)), len(vocab), 1 << 20)
+        >>> has_wide_branch(blended)
+        True
+    """
     wide = wide_probability(model.input, vocab_size, num_bins)
     both = layers.Concatenate(name="wide_and_deep_inputs")([model.output, wide])
     outputs = layers.Dense(1, use_bias=False, trainable=False, name="wide_and_deep")(both)
@@ -89,29 +106,52 @@ def with_wide_branch(model: keras.Model, vocab_size: int, num_bins: int) -> kera
 
 
 def set_blend_weight(model: keras.Model, gru_weight: float) -> None:
-    """Make the output ``gru_weight * GRU + (1 - gru_weight) * linear``."""
+    """Make the output ``gru_weight * GRU + (1 - gru_weight) * linear``.
+
+    Example:
+        >>> set_blend_weight(blended, 0.37)
+    """
     model.get_layer("wide_and_deep").set_weights([np.array([[gru_weight], [1 - gru_weight]], np.float32)])
 
 
 def has_wide_branch(model: keras.Model) -> bool:
-    """Whether ``model`` was built by :func:`with_wide_branch`."""
+    """Whether ``model`` was built by :func:`with_wide_branch`.
+
+    Example:
+        >>> has_wide_branch(build_model(ModelConfig(), 100))
+        False
+    """
     return any(layer.name == "wide_output" for layer in model.layers)
 
 
 def deep_part(model: keras.Model) -> keras.Model:
-    """The GRU alone (its own probability), sharing the weights of ``model``."""
+    """The GRU alone (its own probability), sharing the weights of ``model``.
+
+    Example:
+        >>> gru_only = SentimentClassifier(deep_part(clf.model), clf.vocab, clf.config)
+    """
     return keras.Model(model.input, model.get_layer("output").output, name="gru_part")
 
 
 def wide_part(model: keras.Model) -> keras.Model:
-    """The linear branch alone (its own probability), sharing the weights of ``model``."""
+    """The linear branch alone (its own probability), sharing the weights of ``model``.
+
+    Example:
+        >>> linear_only = SentimentClassifier(wide_part(clf.model), clf.vocab, clf.config)
+    """
     return keras.Model(model.input, model.get_layer("wide_output").output, name="wide_part")
 
 
 def bigram_buckets(values: np.ndarray, splits: np.ndarray, vocab_size: int, num_bins: int
                    ) -> tuple[np.ndarray, np.ndarray]:
     """Hash bucket of every bigram of the flat ids (``values`` cut at ``splits``), and the
-    review each belongs to; the same hash as the model's ``wide_hash`` layer."""
+    review each belongs to; the same hash as the model's ``wide_hash`` layer.
+
+    Example:
+        >>> buckets, rows = bigram_buckets(np.array([3, 4, 5]), np.array([0, 2, 3]), 10, 1 << 20)
+        >>> rows  # one bigram, (3, 4), in review 0; review 1 has one token
+        array([0])
+    """
     values = values.astype(np.int64)
     second = np.ones(len(values), dtype=bool)
     # The first token of a review makes no bigram with the previous review's last token;
@@ -126,7 +166,13 @@ def bigram_buckets(values: np.ndarray, splits: np.ndarray, vocab_size: int, num_
 
 def count_matrix(ds: Dataset, vocab_size: int, num_bins: int, max_length: int
                  ) -> tuple[sp.csr_matrix, np.ndarray]:
-    """Reviews x (words, bigram buckets) token counts of ``ds``'s first ``max_length`` ids, and labels."""
+    """Reviews x (words, bigram buckets) token counts of ``ds``'s first ``max_length`` ids, and labels.
+
+    Example:
+        >>> x, y = count_matrix(encoded["train"], len(vocab), 1 << 20, 600)
+        >>> x.shape
+        (22500, 1078576)
+    """
     values, splits, labels = flat_ids(ds.with_format("arrow")[:])
     review = np.repeat(np.arange(len(splits) - 1), np.diff(splits))
     keep = np.arange(len(values)) - splits[review] < max_length  # position within its review

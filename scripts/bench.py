@@ -19,6 +19,7 @@ import benchmarks
 
 from hfsent.config import preset
 from hfsent.data import load_raw, load_splits, normalize
+from hfsent.saved_config import to_saved
 from hfsent.train import prepare_data, train
 
 NOTES = Path(__file__).resolve().parents[1] / "docs" / "benchmark-notes.md"
@@ -136,7 +137,7 @@ def main(argv: list[str] | None = None) -> None:
         f"({(time.perf_counter() - started) / 60:.0f} minutes). The notes at the end are hand-written "
         "(`docs/benchmark-notes.md`).", "",
         "Machine: " + ", ".join(f"{k} {v}" for k, v in machine.items()), "",
-        "Default config (as saved with a model): `" + json.dumps(config.to_saved()) + "`", "",
+        "Default config (as saved with a model): `" + json.dumps(to_saved(config)) + "`", "",
     ]
     body = [f"## {title}\n\n{content}\n" for title, content in sections]
     body.append(f"## GPU\n\n{gpu_section(machine)}\n")

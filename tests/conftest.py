@@ -32,7 +32,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from hfsent.config import CONFIG_NAME, Config, preset  # noqa: E402
+from hfsent.config import Config, preset  # noqa: E402
+from hfsent.saved_config import CONFIG_NAME  # noqa: E402
 
 POSITIVE = ["great", "wonderful", "excellent", "loved", "brilliant", "superb"]
 NEGATIVE = ["awful", "terrible", "boring", "hated", "dreadful", "worst"]

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from hfsent.artifacts import UnsafeModelError, atomic_folder
-from hfsent.config import CONFIG_NAME
 from hfsent.predict import SentimentClassifier
+from hfsent.saved_config import CONFIG_NAME
 
 
 def test_a_lambda_layer_is_refused_and_never_runs(lambda_folder):

@@ -1,4 +1,5 @@
-"""Configs by component: flags, presets, what is saved, checks on load, the previous format."""
+"""Configs by component (hfsent.config), their flags (hfsent.cli), and what a model folder saves of
+them, checked on load, the previous format included (hfsent.saved_config)."""
 
 import argparse
 import dataclasses
@@ -9,17 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hfsent.config import (
-    COMPONENTS,
-    CONFIG_NAME,
-    FORMAT_VERSION,
-    Config,
-    add_config_arguments,
-    config_from_args,
-    preset,
-    public_source,
-)
+from hfsent.cli import add_config_arguments, config_from_args
+from hfsent.config import COMPONENTS, Config, preset
 from hfsent.predict import SentimentClassifier
+from hfsent.saved_config import CONFIG_NAME, FORMAT_VERSION, from_saved, public_source, to_json, to_saved
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -68,19 +62,19 @@ def test_saved_config_has_no_runtime_settings_and_no_local_path(tmp_path):
     local = tmp_path / "reviews.csv"
     local.write_text("text,label\n")
     cfg = Config().replace(dataset=f"train={local},test={tmp_path / 'test.csv'}", num_proc=2, streaming=True)
-    saved = cfg.to_saved()
+    saved = to_saved(cfg)
     assert set(saved) == {"format_version", "data", "preprocessing", "model", "training"}
     assert saved["data"]["dataset"] == "train=reviews.csv,test=test.csv"
     assert str(tmp_path) not in json.dumps(saved)
     assert "num_proc" not in json.dumps(saved) and "strategy" not in json.dumps(saved)
-    assert Config.from_saved(saved).data.dataset == "train=reviews.csv,test=test.csv"
+    assert from_saved(saved).data.dataset == "train=reviews.csv,test=test.csv"
     assert public_source(Config().replace(dataset=str(local), dataset_id="me/reviews").data) == "me/reviews"
     assert public_source(Config().data) == "stanfordnlp/imdb"
 
 
 def test_round_trip_keeps_every_saved_component():
     cfg = preset("best", dataset="stanfordnlp/imdb").replace(vocab_size=123, label_names=["bad", "good"])
-    back = Config.from_saved(json.loads(cfg.to_json()))
+    back = from_saved(json.loads(to_json(cfg)))
     for part in ("data", "preprocessing", "model", "training"):
         assert getattr(back, part) == getattr(cfg, part)
     assert back.runtime == Config().runtime
@@ -93,20 +87,20 @@ def test_round_trip_keeps_every_saved_component():
     ("training", "epochs", 2.5, r"training.epochs must be int, got float"),
 ])
 def test_wrong_types_on_load_name_the_field(part, field, value, message):
-    saved = Config().to_saved()
+    saved = to_saved(Config())
     saved[part][field] = value
     with pytest.raises(ValueError, match=message):
-        Config.from_saved(saved)
+        from_saved(saved)
 
 
 def test_unknown_keys_and_versions_are_refused():
-    saved = Config().to_saved()
+    saved = to_saved(Config())
     with pytest.raises(ValueError, match=r"unknown hfsent config keys in 'model': \['surprise'\]"):
-        Config.from_saved({**saved, "model": {**saved["model"], "surprise": 1}})
+        from_saved({**saved, "model": {**saved["model"], "surprise": 1}})
     with pytest.raises(ValueError, match=r"unknown hfsent config keys: \['runtime'\]"):
-        Config.from_saved({**saved, "runtime": {}})
+        from_saved({**saved, "runtime": {}})
     with pytest.raises(ValueError, match=f"version=99; this hfsent reads versions 3 and {FORMAT_VERSION}"):
-        Config.from_saved({**saved, "format_version": 99})
+        from_saved({**saved, "format_version": 99})
 
 
 def test_a_folder_saved_by_format_version_3_still_loads_and_predicts_the_same(tmp_path):
@@ -128,4 +122,4 @@ def test_a_folder_saved_by_format_version_3_still_loads_and_predicts_the_same(tm
 def test_a_version_3_config_with_a_wrong_type_is_refused_too(tmp_path):
     flat = json.loads((FIXTURES / "format_v3" / CONFIG_NAME).read_text())
     with pytest.raises(ValueError, match="preprocessing.max_length must be int"):
-        Config.from_saved({**flat, "max_length": "600"})
+        from_saved({**flat, "max_length": "600"})

@@ -77,3 +77,9 @@ def test_ratings_stay_numbers_and_outside_the_scale_are_refused(tmp_path):
     df.to_csv(tmp_path / "r.csv", index=False)
     with pytest.raises(ValueError, match=r"ratings must be numbers in \[1.0, 10.0\].*11"):
         load_splits(cfg)
+
+
+def test_a_training_split_of_one_class_is_refused_naming_it(tmp_path):
+    make_reviews(20).assign(label=1).to_csv(tmp_path / "x.csv", index=False)
+    with pytest.raises(ValueError, match="holds one class only, 'positive'"):
+        load_splits(tiny_config(tmp_path / "x.csv"))

@@ -1,9 +1,6 @@
 """SentimentClassifier: text in, the training-time preprocessing, labels and scores out."""
 
-import json
-import subprocess
-import sys
-from pathlib import Path
+import re
 
 import numpy as np
 import pytest
@@ -11,7 +8,6 @@ import pytest
 from hfsent.predict import SentimentClassifier, read_lines
 from tests.conftest import NEGATION_PROBES
 
-REPO = Path(__file__).resolve().parents[1]
 PROBES = list(NEGATION_PROBES)
 
 
@@ -81,20 +77,23 @@ def test_read_lines_names_the_source_and_the_bad_byte():
         read_lines("caf\xe9".encode("latin-1"), "in.txt")
 
 
-def test_predict_script_reads_arguments_and_stdin(trained):
-    cmd = [sys.executable, str(REPO / "scripts" / "predict.py"), "--model", str(trained.output_dir)]
-    out = subprocess.run([*cmd, PROBES[0], PROBES[1]], capture_output=True, text=True, check=True)
-    rows = [json.loads(line) for line in out.stdout.splitlines()]
-    assert [r["label"] for r in rows] == ["positive", "negative"]
-    out = subprocess.run(cmd, input=PROBES[2] + "\n", capture_output=True, text=True, check=True)
-    assert json.loads(out.stdout)["text"] == PROBES[2]
+@pytest.mark.parametrize("value, path", [
+    ("USER/imdb-gru", False), ("tester/card", False), ("./m", True), ("~/m", True), ("/abs/m", True),
+    ("a/b/c", True), ("runs/hfsent", True), ("C:\\models\\m", True)])
+def test_what_looks_like_a_path_is_never_sent_to_the_hub(value, path):
+    from hfsent.locate import looks_like_path
+
+    assert looks_like_path(value) is path
+    if path:
+        with pytest.raises(FileNotFoundError, match="no model folder at " + re.escape(value)):
+            SentimentClassifier.from_pretrained(value)
 
 
-def test_predict_script_on_a_file_that_is_not_utf8(trained, tmp_path):
-    bad = tmp_path / "latin1.txt"
-    bad.write_bytes("the film was great\ncaf\xe9 awful\n".encode("latin-1"))
-    out = subprocess.run([sys.executable, str(REPO / "scripts" / "predict.py"), "--model",
-                          str(trained.output_dir), "--input-file", str(bad)], capture_output=True, text=True)
-    assert out.returncode == 2
-    assert f"{bad} is not valid UTF-8: byte 0xe9 at offset 22" in out.stderr
-    assert "Traceback" not in out.stderr
+def test_any_iterable_of_texts_and_no_silent_batch_size(trained):
+    clf = trained.classifier
+    expected = clf.predict_proba(PROBES)
+    np.testing.assert_array_equal(clf.predict_proba(text for text in PROBES), expected)
+    assert [r["label"] for r in clf.predict(iter(PROBES))] == list(NEGATION_PROBES.values())
+    for bad in (0, -1):
+        with pytest.raises(ValueError, match=f"batch_size must be a whole number ≥ 1, got {bad}"):
+            clf.predict(PROBES, batch_size=bad)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hfsent.config import CONFIG_NAME, FORMAT_VERSION
+from hfsent.saved_config import CONFIG_NAME, FORMAT_VERSION
 from hfsent.train import STAGES, Stage, train
 from tests.conftest import NEGATION_PROBES, TINY_FLAGS, make_negated_reviews, tiny_config
 
@@ -101,15 +101,17 @@ def test_the_script_refuses_a_non_empty_output_dir_before_any_work(hub_layout_di
     out = subprocess.run([sys.executable, str(REPO / "scripts" / "train.py"), "--dataset",
                           str(hub_layout_dir), "--output-dir", str(tmp_path), *TINY_FLAGS],
                          capture_output=True, text=True)
-    assert out.returncode != 0
-    assert "--overwrite" in out.stderr and "Tokenizing" not in out.stderr
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines()[-1] == \
+        f"hfsent: error: {tmp_path} exists and is not empty; pass --overwrite to replace it"
+    assert "Tokenizing" not in out.stderr and "Traceback" not in out.stderr
     assert (tmp_path / "notes.txt").read_text() == "mine"
 
 
 KILL_IN_EPOCH_3 = """
 import os, signal, sys, keras
-sys.path.insert(0, sys.argv[3])
-from scripts.train import main
+import hfsent.train
+from hfsent.cli import main
 
 class KillMidEpoch(keras.callbacks.Callback):
     def on_epoch_begin(self, epoch, logs=None):
@@ -118,17 +120,16 @@ class KillMidEpoch(keras.callbacks.Callback):
         if self.epoch == 2 and batch == 1:
             os.kill(os.getpid(), signal.SIGKILL)
 
-import scripts.train as script
-original = script.train
-script.train = lambda *a, **k: original(*a, **{**k, "callbacks": [KillMidEpoch()]})
-main(["--dataset", sys.argv[1], "--output-dir", sys.argv[2], *sys.argv[4:]])
+original = hfsent.train.train
+hfsent.train.train = lambda *a, **k: original(*a, **{**k, "callbacks": [KillMidEpoch()]})
+sys.exit(main(["train", "--dataset", sys.argv[1], "--output-dir", sys.argv[2], *sys.argv[3:]]))
 """
 
 
 def test_kill_9_mid_epoch_then_resume_from_the_last_completed_epoch(negation_dir, tmp_path):
     out = tmp_path / "model"
-    killed = subprocess.run([sys.executable, "-c", KILL_IN_EPOCH_3, str(negation_dir), str(out), str(REPO),
-                             *TINY_FLAGS], capture_output=True, text=True)
+    killed = subprocess.run([sys.executable, "-c", KILL_IN_EPOCH_3, str(negation_dir), str(out), *TINY_FLAGS],
+                            capture_output=True, text=True)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
     assert not out.exists(), "no half-written model folder"
     assert (tmp_path / ".model.backup").is_dir()

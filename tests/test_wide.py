@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
+from hfsent.blend import blend_weight
 from hfsent.config import preset
 from hfsent.model import build_model
-from hfsent.stages import blend_weight
 from hfsent.train import prepare_data, train
 from hfsent.wide import (
     bigram_buckets,

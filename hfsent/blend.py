@@ -1,0 +1,74 @@
+"""The wide stage: the linear half beside the GRU, and the weight that blends them.
+
+:mod:`hfsent.wide` holds the frozen Keras layers of the linear half and its scikit-learn
+fit.  This stage adds them to the trained GRU, fits the GRU's weight in the blend on the
+validation split (:func:`blend_weight`, by log loss), and scores each half alone, so that
+the record shows what the blend adds to either.  Test is scored only when the run scores
+it, once, for the record; nothing here chooses on it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hfsent.metrics import predict_split, score_classification, score_split
+from hfsent.predict import SentimentClassifier
+from hfsent.stages import Figures, Run
+from hfsent.wide import deep_part, fit_wide_branch, set_blend_weight, wide_part, with_wide_branch
+
+
+def skip_wide(run: Run) -> str | None:
+    """Why the wide branch does not run: turned off, the rating task, or streamed data."""
+    if not run.config.model.wide_ngrams:
+        return "off (--no-wide-ngrams)"
+    if run.config.model.task != "sentiment":
+        return "the wide branch is a classifier; this is the rating task"
+    return "it needs cached (not streamed) data" if run.config.runtime.streaming else None
+
+
+def blend_weight(gru: np.ndarray, linear: np.ndarray, labels: np.ndarray) -> float:
+    """The GRU's weight in [0, 1] that minimises the log loss of ``w * gru + (1 - w) * linear``
+    (convex in ``w``, so the bounded search finds its minimum), rounded to 0.01.
+
+    Example:
+        >>> blend_weight(np.array([0.9, 0.1]), np.array([0.5, 0.5]), np.array([1, 0]))
+        1.0
+    """
+    from scipy.optimize import minimize_scalar
+
+    gru, linear = (np.clip(np.asarray(p, np.float64).reshape(-1), 1e-7, 1 - 1e-7) for p in (gru, linear))
+    labels = np.asarray(labels).reshape(-1)
+
+    def log_loss(w: float) -> float:
+        p = w * gru + (1 - w) * linear
+        return -float(np.mean(np.where(labels == 1, np.log(p), np.log1p(-p))))
+
+    return round(float(minimize_scalar(log_loss, bounds=(0.0, 1.0), method="bounded").x), 2)
+
+
+def add_wide_branch(run: Run) -> tuple[str, Figures]:
+    """Fit the linear half on train, set the blend weight (given, or fitted on validation by
+    :func:`blend_weight`), and score each half alone, for the record of what the blend adds
+    to either.  Needs ``data`` and ``model``; replaces ``model`` with the blend.
+    """
+    cfg, data = run.config, run.data
+    run.model = with_wide_branch(run.model, len(data.vocab), cfg.model.wide_buckets)
+    figures = fit_wide_branch(run.model, data.splits["train"], cfg.training.wide_c,
+                              cfg.preprocessing.max_length)
+    outputs = {}
+    for name, part in (("gru", deep_part(run.model)), ("linear", wide_part(run.model))):
+        alone = SentimentClassifier(part, data.vocab, cfg)
+        outputs[name], labels, _ = predict_split(alone, data.splits["validation"])
+        figures[name] = {"validation": score_classification(outputs[name], labels)["accuracy"]}
+        if run.score_test:
+            figures[name]["test"] = score_split(alone, data.splits["test"])["accuracy"]
+    fitted = cfg.training.wide_weight is None
+    weight = blend_weight(outputs["gru"], outputs["linear"], labels) if fitted else cfg.training.wide_weight
+    set_blend_weight(run.model, weight)
+    figures.update(gru_weight=weight, gru_weight_fitted=fitted)
+    how = "fitted on the validation split by log loss" if fitted else "given (--wide-weight)"
+    return (f"output = {weight:.2f} × the GRU's probability + {1 - weight:.2f} × that of a linear "
+            f"model of word and hashed word-bigram counts ({cfg.model.wide_buckets:,} buckets; "
+            f"naive-Bayes-weighted logistic regression, C={cfg.training.wide_c:g}, fitted on the training "
+            f"reviews); the weight was {how}. Validation accuracy alone: "
+            f"GRU {figures['gru']['validation']:.4f}, linear {figures['linear']['validation']:.4f}", figures)

@@ -1,0 +1,148 @@
+"""``hfsent_config.json``: what a model folder keeps of its :class:`~hfsent.config.Config`,
+and how it is read back, checked field by field.
+
+A folder keeps the preprocessing, model and training components, and the data component
+as a record with the source reduced to a Hub id or a file name (:func:`public_source`), so
+no local path leaves the machine.  Runtime settings are never written.
+``FORMAT_VERSION`` changes whenever that layout or a field's meaning changes; on load every
+key and every value's type is checked against the dataclasses, naming the field, before
+anything uses it.  Version 3 (hfsent 0.1: one flat dict) still loads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+from hfsent.config import COMPONENTS, FIELD_OWNER, Config, DataConfig, RuntimeConfig
+from hfsent.errors import InputError, MissingError
+
+FORMAT_VERSION = 4
+CONFIG_NAME = "hfsent_config.json"
+SAVED = ("data", "preprocessing", "model", "training")
+
+
+def to_saved(config: Config) -> dict[str, Any]:
+    """What a model folder keeps of ``config``: no runtime settings, and no local path.
+
+    Example:
+        >>> to_saved(preset("default", dataset="/data/reviews.csv"))["data"]["dataset"]
+        'reviews.csv'
+    """
+    saved = {part: dataclasses.asdict(getattr(config, part)) for part in SAVED}
+    saved["data"]["dataset"] = public_source(config.data)
+    del saved["data"]["dataset_id"]
+    return {"format_version": FORMAT_VERSION, **saved}
+
+
+def to_json(config: Config) -> str:
+    """:func:`to_saved` as the text of ``hfsent_config.json``."""
+    return json.dumps(to_saved(config), indent=2, sort_keys=True) + "\n"
+
+
+def from_saved(data: dict[str, Any]) -> Config:
+    """The inverse of :func:`to_saved`, checked: the format version, every key and every type.
+
+    Example:
+        >>> from_saved(to_saved(config)).model == config.model
+        True
+    """
+    version = data.get("format_version") if isinstance(data, dict) else None
+    if version == 3:
+        return _from_version_3(data)
+    if version != FORMAT_VERSION:
+        raise InputError(f"hfsent config has format_version={version!r}; this hfsent reads versions 3 and "
+                         f"{FORMAT_VERSION}. Upgrade hfsent or retrain the model.")
+    unknown = sorted(set(data) - {"format_version", *SAVED})
+    if unknown:
+        raise InputError(f"unknown hfsent config keys: {unknown}")
+    return Config(**{part: _component(COMPONENTS[part], data.get(part, {}), part) for part in SAVED})
+
+
+def load_config(folder: str | Path) -> Config:
+    """The checked config of a model folder (its ``hfsent_config.json``).
+
+    Example:
+        >>> load_config("runs/imdb-gru").preprocessing.max_length
+        600
+    """
+    path = Path(folder) / CONFIG_NAME
+    if not path.is_file():
+        raise MissingError(f"{path} not found: not an hfsent model folder")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise InputError(f"{CONFIG_NAME} is not valid JSON ({type(err).__name__})") from None
+    return from_saved(data)
+
+
+def public_source(data: DataConfig) -> str:
+    """``dataset_id`` if given; else a Hub id as is, or each local path reduced to its file name.
+
+    Example:
+        >>> public_source(DataConfig(dataset="train=/data/a.csv,test=/data/b.csv"))
+        'train=a.csv,test=b.csv'
+    """
+    if data.dataset_id:
+        return data.dataset_id
+    parts = []
+    for part in data.dataset.split(","):
+        split, eq, path = part.strip().rpartition("=")
+        local = os.path.isabs(path) or os.path.exists(path) or path.startswith((".", "~"))
+        parts.append(split + eq + (Path(path).name if local else path))
+    return ",".join(parts)
+
+
+def _component(cls: type, values: Any, where: str) -> Any:
+    if not isinstance(values, dict):
+        raise InputError(f"{CONFIG_NAME}: {where!r} must be an object")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - names)
+    if unknown:
+        raise InputError(f"unknown hfsent config keys in {where!r}: {unknown}")
+    for name, value in values.items():
+        if not _has_type(value, hints[name]):
+            raise InputError(f"{CONFIG_NAME}: {where}.{name} must be {_type_name(hints[name])}, "
+                             f"got {type(value).__name__}")
+    return cls(**values)
+
+
+def _has_type(value: Any, hint: Any) -> bool:
+    union = typing.get_origin(hint) in (typing.Union, types.UnionType)
+    options = typing.get_args(hint) if union else (hint,)
+    for option in options:
+        if option is type(None) and value is None:
+            return True
+        if typing.get_origin(option) is list:
+            return isinstance(value, list) and all(isinstance(v, str) for v in value)
+        if option is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return True
+        if option in (int, str, bool) and type(value) is option:
+            return True
+    return False
+
+
+def _type_name(hint: Any) -> str:
+    return str(hint).replace("typing.", "").replace("<class '", "").replace("'>", "")
+
+
+def _from_version_3(flat: dict[str, Any]) -> Config:
+    """A folder saved by format version 3: one flat dict, with settings that hfsent has since
+    dropped (self-training, language-model pretraining) or no longer saves (runtime)."""
+    dropped = {"format_version", "pretrain_lm", "lm_epochs", "lm_vocab_size", "self_training",
+               "pseudo_label_confidence", "self_training_epochs", "self_training_lr",
+               *(f.name for f in dataclasses.fields(RuntimeConfig))}
+    unknown = sorted(set(flat) - dropped - set(FIELD_OWNER))
+    if unknown:
+        raise InputError(f"unknown hfsent config keys: {unknown}")
+    by_part: dict[str, dict] = {part: {} for part in SAVED}
+    for name, value in flat.items():
+        if name not in dropped:
+            by_part[FIELD_OWNER[name]][name] = value
+    return Config(**{part: _component(COMPONENTS[part], by_part[part], part) for part in SAVED})
