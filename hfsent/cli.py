@@ -4,15 +4,14 @@ Each subcommand is a thin argparse layer over the library.  A user error (any
 :class:`~hfsent.errors.UserError`, a bad flag or value, an unreadable input file) prints one
 line, ``hfsent: error: ...``, on stderr and exits with status 2; ``--debug`` (or
 ``HFSENT_DEBUG=1``) shows its traceback.  Any other exception is a bug and keeps its
-traceback.  ``train`` has one flag per config field (:func:`add_config_arguments`), checked
-before any work starts.
+traceback.  ``train`` has one flag per config field (:mod:`hfsent.flags`), checked before
+any work starts.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import json
 import logging
 import os
@@ -22,8 +21,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from hfsent import __version__
-from hfsent.config import COMPONENTS, DEFAULT_OUTPUT_DIR, DERIVED, FIELD_OWNER, PRESETS, Config, preset
+from hfsent.config import DEFAULT_OUTPUT_DIR, PRESETS
 from hfsent.errors import InputError, MissingError, UserError
+from hfsent.flags import add_config_arguments, config_from_args
 from hfsent.locate import check_model_folder, check_output_folder, local_model
 
 # The library (and TensorFlow under it) is imported inside each command, so that --help,
@@ -37,53 +37,6 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> typing.NoReturn:
         self.exit(2, f"hfsent: error: {message} (see '{self.prog} --help')\n")
-
-
-def add_config_arguments(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -> None:
-    """One ``--flag-name`` per field, grouped by component; unspecified flags stay ``None``
-    (the preset wins).  A boolean field gets ``--name`` and ``--no-name``.
-
-    Example:
-        >>> parser = argparse.ArgumentParser()
-        >>> add_config_arguments(parser)
-        >>> parser.parse_args(["--gru-units", "32", "--no-wide-ngrams"]).gru_units
-        32
-    """
-    for part, cls in COMPONENTS.items():
-        group = parser.add_argument_group(f"{part} settings (hfsent.config.{cls.__name__})")
-        hints = typing.get_type_hints(cls)
-        for f in dataclasses.fields(cls):
-            if f.name in skip or f.name in DERIVED:
-                continue
-            flag = "--" + f.name.replace("_", "-")
-            default = f.default if f.default is not dataclasses.MISSING else None
-            help_text = f"{f.metadata.get('help', '')} (default: {default})"
-            if hints[f.name] is bool:
-                group.add_argument(flag, action="store_true", default=None, help=help_text)
-                group.add_argument("--no-" + flag[2:], dest=f.name, action="store_false", default=None,
-                                   help=f"turn off {flag}")
-            else:
-                options = typing.get_args(hints[f.name]) or (hints[f.name],)
-                kind = next(t for t in options if t is not type(None))
-                group.add_argument(flag, type=kind, default=None, help=help_text)
-
-
-def config_from_args(args: argparse.Namespace) -> Config:
-    """The ``--preset`` (default ``"default"``) overridden by every flag that was given; a
-    value out of range is an :class:`~hfsent.errors.InputError` that names its flag.
-
-    Example:
-        >>> config_from_args(parser.parse_args(["--gru-units", "32"])).model.gru_units
-        32
-    """
-    names = set(FIELD_OWNER) - DERIVED
-    try:
-        return preset(getattr(args, "preset", None) or "default",
-                      **{n: getattr(args, n) for n in names if hasattr(args, n)})
-    except InputError as err:
-        name = str(err).split(" ", 1)[0]
-        raise InputError("--" + name.replace("_", "-") + str(err)[len(name):] if name in FIELD_OWNER
-                         else str(err)) from None
 
 
 def _positive_int(text: str) -> int:

@@ -26,40 +26,22 @@ from pathlib import Path
 
 import keras
 import numpy as np
-import pyarrow.compute as pc
-from datasets import DatasetDict, IterableDatasetDict
 
 from hfsent.artifacts import TENSORBOARD_DIR
-from hfsent.batching import bucket_boundaries, make_dataset
+from hfsent.batching import make_dataset
 from hfsent.card import CURVES_NAME, write_card
 from hfsent.config import Config
-from hfsent.data import load_splits
 from hfsent.distribute import get_strategy
-from hfsent.errors import InputError, MissingError
+from hfsent.errors import MissingError
 from hfsent.explain import training_curves_png
 from hfsent.metrics import score_split
 from hfsent.model import build_model, compile_model, describe
 from hfsent.predict import SentimentClassifier
+from hfsent.prepare import PreparedData, prepare_data
 from hfsent.pretrain import pretrained_embeddings
-from hfsent.streaming import load_stream_splits, scan_vocabulary
-from hfsent.tokenize import tokenize_dataset
-from hfsent.vocab import Vocabulary
 
 log = logging.getLogger(__name__)
 Figures = dict
-
-
-@dataclass
-class PreparedData:
-    """The encoded splits (``label`` + ``input_ids``), their tokens, the train-only vocabulary
-    and the bucket boundaries of the training lengths (see :func:`prepare_data`).
-    """
-
-    splits: DatasetDict | IterableDatasetDict
-    tokens: DatasetDict | IterableDatasetDict
-    vocab: Vocabulary
-    boundaries: list[int]
-    train_rows: int
 
 
 @dataclass
@@ -103,46 +85,9 @@ class Run:
         return -(-self.data.train_rows // self.config.training.batch_size)  # about: buckets add remainders
 
 
-def _cached_tokens(config: Config) -> tuple[DatasetDict, Vocabulary, int, dict[str, np.ndarray]]:
-    pre = config.preprocessing
-    tokens = DatasetDict({name: tokenize_dataset(ds, pre.spacy_model, pre.lowercase, config.runtime.num_proc)
-                          for name, ds in load_splits(config).items()})
-    lengths = {name: pc.list_value_length(ds.with_format("arrow")[:]["tokens"]).to_numpy()
-               for name, ds in tokens.items()}
-    vocab = Vocabulary.build(tokens["train"], pre.min_freq, pre.max_vocab_size)
-    return tokens, vocab, len(tokens["train"]), lengths
-
-
-def _streamed_tokens(config: Config) -> tuple[IterableDatasetDict, Vocabulary, int, dict[str, np.ndarray]]:
-    pre = config.preprocessing
-    tokens = IterableDatasetDict({name: tokenize_dataset(ds, pre.spacy_model, pre.lowercase)
-                                  for name, ds in load_stream_splits(config).items()})
-    vocab, rows, lengths = scan_vocabulary(tokens["train"], config)
-    return tokens, vocab, rows, {"train": lengths}  # the other streams are read only when scored
-
-
-def prepare_data(config: Config) -> PreparedData:
-    """Splits, tokens, the train-only vocabulary and bucket boundaries: cached Arrow datasets,
-    or lazy streams with ``runtime.streaming`` (see :mod:`hfsent.streaming`).
-
-    Example:
-        >>> data = prepare_data(preset("default", dataset="stanfordnlp/imdb"))
-        >>> data.splits["train"].column_names
-        ['label', 'input_ids']
-    """
-    tokens, vocab, rows, lengths = (_streamed_tokens if config.runtime.streaming else _cached_tokens)(config)
-    for name, split_lengths in lengths.items():
-        if int(split_lengths.max(initial=0)) == 0:
-            raise InputError(f"the {name} split tokenizes to nothing: every review has zero tokens")
-    encoded = type(tokens)({name: vocab.encode_dataset(ds) for name, ds in tokens.items()})
-    max_length = config.preprocessing.max_length
-    boundaries = bucket_boundaries(np.minimum(lengths["train"], max_length), config.training.num_buckets)
-    return PreparedData(encoded, tokens, vocab, boundaries, rows)
-
-
 def prepare(run: Run) -> tuple[str, Figures]:
-    """Load, tokenize and encode the splits (:func:`prepare_data`); fix ``vocab_size`` in the
-    run's config.  Needs ``config``; adds ``data``.
+    """Load, tokenize and encode the splits (:func:`hfsent.prepare.prepare_data`); fix
+    ``vocab_size`` in the run's config.  Needs ``config``; adds ``data``.
     """
     run.data = data = prepare_data(run.config)
     run.config = run.config.replace(vocab_size=len(data.vocab))

@@ -29,7 +29,8 @@ from hfsent.config import Config
 from hfsent.errors import InputError
 from hfsent.locate import check_output_folder
 from hfsent.predict import SentimentClassifier
-from hfsent.stages import PreparedData, Run, prepare_data
+from hfsent.prepare import PreparedData, prepare_data
+from hfsent.stages import Run
 
 __all__ = ["STAGES", "PreparedData", "Stage", "TrainResult", "prepare_data", "train"]
 log = logging.getLogger(__name__)

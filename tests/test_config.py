@@ -1,4 +1,4 @@
-"""Configs by component (hfsent.config), their flags (hfsent.cli), and what a model folder saves of
+"""Configs by component (hfsent.config), their flags (hfsent.flags), and what a model folder saves of
 them, checked on load, the previous format included (hfsent.saved_config)."""
 
 import argparse
@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hfsent.cli import add_config_arguments, config_from_args
 from hfsent.config import COMPONENTS, Config, preset
+from hfsent.flags import add_config_arguments, config_from_args
 from hfsent.predict import SentimentClassifier
 from hfsent.saved_config import CONFIG_NAME, FORMAT_VERSION, from_saved, public_source, to_json, to_saved
 

@@ -1,0 +1,62 @@
+"""The command line's surface over :mod:`hfsent.config`: one ``--flag`` per config field.
+
+Flags are grouped by component in ``--help``; a flag that is not given stays ``None``, so
+the preset's value wins.  A value out of range is refused by the config's own checks, with
+the flag's name in the message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import typing
+
+from hfsent.config import COMPONENTS, DERIVED, FIELD_OWNER, Config, preset
+from hfsent.errors import InputError
+
+
+def add_config_arguments(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -> None:
+    """One ``--flag-name`` per field, grouped by component; unspecified flags stay ``None``
+    (the preset wins).  A boolean field gets ``--name`` and ``--no-name``.
+
+    Example:
+        >>> parser = argparse.ArgumentParser()
+        >>> add_config_arguments(parser)
+        >>> parser.parse_args(["--gru-units", "32", "--no-wide-ngrams"]).gru_units
+        32
+    """
+    for part, cls in COMPONENTS.items():
+        group = parser.add_argument_group(f"{part} settings (hfsent.config.{cls.__name__})")
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            if f.name in skip or f.name in DERIVED:
+                continue
+            flag = "--" + f.name.replace("_", "-")
+            default = f.default if f.default is not dataclasses.MISSING else None
+            help_text = f"{f.metadata.get('help', '')} (default: {default})"
+            if hints[f.name] is bool:
+                group.add_argument(flag, action="store_true", default=None, help=help_text)
+                group.add_argument("--no-" + flag[2:], dest=f.name, action="store_false", default=None,
+                                   help=f"turn off {flag}")
+            else:
+                options = typing.get_args(hints[f.name]) or (hints[f.name],)
+                kind = next(t for t in options if t is not type(None))
+                group.add_argument(flag, type=kind, default=None, help=help_text)
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    """The ``--preset`` (default ``"default"``) overridden by every flag that was given; a
+    value out of range is an :class:`~hfsent.errors.InputError` that names its flag.
+
+    Example:
+        >>> config_from_args(parser.parse_args(["--gru-units", "32"])).model.gru_units
+        32
+    """
+    names = set(FIELD_OWNER) - DERIVED
+    try:
+        return preset(getattr(args, "preset", None) or "default",
+                      **{n: getattr(args, n) for n in names if hasattr(args, n)})
+    except InputError as err:
+        name = str(err).split(" ", 1)[0]
+        raise InputError("--" + name.replace("_", "-") + str(err)[len(name):] if name in FIELD_OWNER
+                         else str(err)) from None
