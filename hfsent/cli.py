@@ -78,10 +78,11 @@ def _texts(args: argparse.Namespace) -> Iterator[tuple[int, list[str]]]:
     with path.open("rb") as handle:
         chunk, first, offset = [], 1, 0
         for number, raw in enumerate(handle, start=1):
-            [line] = read_lines(raw, args.input_file, offset) or [None]
+            # One text per "\n"-ended line, whatever other line separators (form feed, U+2028)
+            # it holds; read_lines checks the UTF-8 and names the byte's offset in the file.
+            if read_lines(raw, args.input_file, offset):
+                chunk.append(raw.decode("utf-8").rstrip("\r\n"))
             offset += len(raw)
-            if line is not None:
-                chunk.append(line)
             if len(chunk) == PREDICT_CHUNK_LINES:
                 yield first, chunk
                 chunk, first = [], number + 1

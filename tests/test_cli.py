@@ -107,11 +107,12 @@ def test_debug_shows_the_traceback_and_a_bug_keeps_it(tmp_path):
 
 def test_predict_a_large_file_in_chunks_to_json_lines(trained, tmp_path):
     texts = PROBES + [f"{PROBES[i % 4]} {i}" for i in range(4, 2500)]  # three chunks of 1024 lines
+    texts[5] = "a form feed \x0c and a line separator \u2028 inside one review"  # still one line
     (tmp_path / "in.txt").write_text("\n".join(texts[:1000]) + "\n\n" + "\n".join(texts[1000:]) + "\n")
     run = hfsent("predict", "--model", str(trained.output_dir), "--input-file", str(tmp_path / "in.txt"),
                  "--output-file", str(tmp_path / "out.jsonl"))
     assert run.returncode == 0, run.stderr[-2000:]
-    rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    rows = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().split("\n")[:-1]]
     assert [r["text"] for r in rows] == texts
     assert [r["label"] for r in rows[:4]] == list(NEGATION_PROBES.values())
     assert "predicting" in run.stderr and "wrote 2500 predictions" in run.stderr
