@@ -208,6 +208,20 @@ def _head(ds: Dataset, n: int | None) -> Dataset:
     return ds if n is None or n >= len(ds) else ds.select(range(n))
 
 
+def normalize_split(ds: Dataset, config: Config) -> Dataset:
+    """One split read for ``config``'s task and columns: :func:`normalize` for sentiment,
+    :func:`normalize_ratings` for the rating task.
+
+    Example:
+        >>> normalize_split(load_raw("held_out.csv")["train"], clf.config).column_names
+        ['text', 'label']
+    """
+    data, model = config.data, config.model
+    if model.task == "rating":
+        return normalize_ratings(ds, data.text_column, data.label_column, model.rating_min, model.rating_max)
+    return normalize(ds, data.text_column, data.label_column)
+
+
 def load_splits(config: Config) -> DatasetDict:
     """``train`` / ``validation`` / ``test`` with columns ``text`` and ``label`` (0/1).
 
@@ -225,19 +239,12 @@ def load_splits(config: Config) -> DatasetDict:
     """
     data, model, seed = config.data, config.model, config.training.seed
     raw = load_raw(data.dataset)
-
-    def prepare(ds: Dataset) -> Dataset:
-        if model.task == "rating":
-            return normalize_ratings(ds, data.text_column, data.label_column, model.rating_min,
-                                     model.rating_max)
-        return normalize(ds, data.text_column, data.label_column)
-
-    train = prepare(raw["train"])
+    train = normalize_split(raw["train"], config)
     if model.task == "sentiment" and len(classes := train.unique("label")) < 2:
         raise InputError(f"the train split of {data.dataset} holds one class only, "
                          f"{LABEL_NAMES[classes[0]]!r}: a classifier needs reviews of both classes")
     if "test" in raw:
-        test = prepare(raw["test"])
+        test = normalize_split(raw["test"], config)
     else:
         log.warning("%s has no test split: carving %s of train as test", data.dataset, data.test_size)
         train, test = _carve(train, data.test_size, seed)

@@ -173,7 +173,7 @@ def score_dataset(
         >>> score_dataset(clf, "stanfordnlp/imdb", split="validation")["num_examples"]
         2500
     """
-    from hfsent.data import load_raw, load_splits, normalize, normalize_ratings
+    from hfsent.data import load_raw, load_splits, normalize_split
     from hfsent.streaming import load_stream_splits, normalize_stream
     from hfsent.tokenize import tokenize_dataset
 
@@ -186,13 +186,11 @@ def score_dataset(
         raise InputError(f"{dataset} has the splits {names}: choose one with --split")
     if split in names:
         raw = load_raw(dataset, streaming=streaming)[split]
-        d, m = cfg.data, cfg.model
         if streaming:
             rows = normalize_stream(raw, cfg)
             rows = rows.take(max_samples) if max_samples else rows
         else:
-            rows = (normalize_ratings(raw, d.text_column, d.label_column, m.rating_min, m.rating_max)
-                    if m.task == "rating" else normalize(raw, d.text_column, d.label_column))
+            rows = normalize_split(raw, cfg)
             rows = rows.select(range(min(max_samples, len(rows)))) if max_samples else rows
     elif split in ("validation", "test"):
         rows = (load_stream_splits(cfg) if streaming else load_splits(cfg))[split]
