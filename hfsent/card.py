@@ -4,7 +4,7 @@ The template is ``model_card.md`` at the top of the repository (packaged as
 ``hfsent/model_card_template.md``).  Metadata is built with huggingface_hub's
 ``ModelCardData`` / ``EvalResult``, so the Hub reads a valid ``model-index`` with the
 test-split results.  Scores come from ``metrics.json``, i.e. the same evaluate modules
-that ``scripts/score.py`` runs.
+that ``hfsent score`` runs.
 """
 
 from __future__ import annotations
