@@ -26,8 +26,8 @@ from pathlib import Path
 import keras
 
 from hfsent.config import Config
-from hfsent.errors import ExistsError, InputError
-from hfsent.locate import KERAS_FILES, check_model_folder
+from hfsent.errors import InputError
+from hfsent.locate import KERAS_FILES, check_model_folder, check_output_folder
 from hfsent.model import embedding_size
 from hfsent.saved_config import CONFIG_NAME, load_config, to_json
 from hfsent.vocab import VOCAB_NAME, Vocabulary
@@ -57,9 +57,7 @@ def atomic_folder(target: str | Path, fill: Callable[[Path], None], overwrite: b
         >>> atomic_folder("runs/m", lambda tmp: (tmp / "a.txt").write_text("hi"))
         PosixPath('runs/m')
     """
-    target = Path(target)
-    if target.exists() and any(target.iterdir()) and not overwrite:
-        raise ExistsError(f"{target} exists and is not empty; pass overwrite=True (--overwrite)")
+    target = check_output_folder(target, overwrite)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
