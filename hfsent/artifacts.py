@@ -9,27 +9,31 @@
     vocab.txt            one token per line; line number = id
     metrics.json         validation and test scores (when trained here)
 
-Folders are written atomically: everything goes to a hidden temporary sibling, which is
-renamed into place only once complete, so a crash never leaves a half-written folder
-that looks like a model.  Nothing is pickled.
+Folders are written atomically, under a lock, by :mod:`hfsent.folder`: a crash never leaves
+a half-written folder that looks like a model.  Nothing is pickled.
+
+Loading trusts nothing in the folder.  Each file must be a regular file of the folder
+(:func:`hfsent.locate.closed_file`).  The hfsent config is type- and range-checked, and its
+spaCy tokenizer is checked too.  ``config.json`` is screened (:func:`check_keras_config`)
+for classes, sizes and the output layer before Keras reads it, and errors name files and
+fields, never their content.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
 import keras
 
-from hfsent.config import Config
-from hfsent.errors import InputError
-from hfsent.locate import KERAS_FILES, check_model_folder, check_output_folder
+from hfsent.config import MAX_BUCKETS, MAX_UNITS, Config
+from hfsent.errors import InputError, UnsafeModelError
+from hfsent.folder import atomic_folder, write_json
+from hfsent.locate import KERAS_FILES, check_model_folder
 from hfsent.model import embedding_size
 from hfsent.saved_config import CONFIG_NAME, load_config, to_json
+from hfsent.tokenize import check_spacy_model
 from hfsent.vocab import VOCAB_NAME, Vocabulary
 
 METRICS_NAME = "metrics.json"
@@ -37,43 +41,6 @@ METRICS_NAME = "metrics.json"
 # Hub shows as the repo's training metrics.
 ARTIFACT_FILES = (*KERAS_FILES, CONFIG_NAME, VOCAB_NAME, METRICS_NAME, "README.md", "*.png")
 TENSORBOARD_DIR = "runs"
-
-
-def write_json(path: Path, data: dict) -> None:
-    """``data`` as indented JSON, written to a temporary name and renamed into place.
-
-    Example:
-        >>> write_json(Path("runs/m/metrics.json"), {"test": {"accuracy": 0.91}})
-    """
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def atomic_folder(target: str | Path, fill: Callable[[Path], None], overwrite: bool = False) -> Path:
-    """Call ``fill(tmp)`` on an empty temporary folder, then move it to ``target``.
-
-    Example:
-        >>> atomic_folder("runs/m", lambda tmp: (tmp / "a.txt").write_text("hi"))
-        PosixPath('runs/m')
-    """
-    target = check_output_folder(target, overwrite)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        fill(tmp)
-        if target.exists():
-            old = target.with_name(f".{target.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(target, old)
-            os.replace(tmp, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return target
 
 
 def check_consistent(model: keras.Model, vocab: Vocabulary, config: Config) -> None:
@@ -129,56 +96,85 @@ def save_artifacts(
     return atomic_folder(folder, fill, overwrite=overwrite)
 
 
-class UnsafeModelError(InputError):
-    """The Keras config asks for something an hfsent model never contains.
-
-    Example:
-        >>> try:
-        ...     SentimentClassifier.from_pretrained("stranger/lambda-model")
-        ... except UnsafeModelError as err:
-        ...     print(err)
-        config.json refers to keras.layers.Lambda: ... refused without running any of its code
-    """
-
-
 _FORBIDDEN_CLASSES = {"Lambda", "TFOpLambda", "function", "__lambda__"}
+_MODULELESS = {"__keras_tensor__"}  # the one kind of node Keras writes without a module
+_LIMITS = {"units": MAX_UNITS, "output_dim": MAX_UNITS, "num_bins": MAX_BUCKETS}
 
 
-def check_keras_config(config: dict, where: str = "config.json") -> None:
-    """Refuse any object that is not a built-in Keras class, and any Lambda.
+def check_keras_config(config: dict, vocab_lines: int, task: str, where: str = "config.json") -> None:
+    """Screen a parsed ``config.json`` before Keras deserializes anything, on top of Keras' own
+    ``safe_mode``.
 
-    Runs on the JSON before Keras deserializes anything, on top of Keras' own
-    ``safe_mode``: an hfsent model is built only from ``keras.*`` classes, so a custom
-    class or a Lambda in a downloaded config means someone else's code, and nothing of
-    it is imported or run.
+    * Classes: each object must be a built-in class of a ``keras`` module, registered (if at
+      all) under its own name, and not a Lambda.  A custom class, a ``registered_name``
+      pointing at some class registered in the process, or a Lambda means someone else's
+      code, and none of it is imported or run.
+    * Sizes: units and dimensions within :data:`~hfsent.config.MAX_UNITS`, hash buckets within
+      :data:`~hfsent.config.MAX_BUCKETS`, and each Embedding with as many rows as ``vocab.txt``
+      has lines (or as a Hashing layer has bins), so nothing huge is allocated.
+    * Output: a ``Rescaling`` output layer for the rating task, any other for sentiment.
 
     Args:
         config: the parsed ``config.json``.
+        vocab_lines: the lines of ``vocab.txt``.
+        task: the task that ``hfsent_config.json`` says.
         where: the file name for the error message.
 
     Example:
-        >>> check_keras_config(json.loads(Path("runs/m/config.json").read_text()))
+        >>> check_keras_config(json.loads(Path("runs/m/config.json").read_text()), 30000, "sentiment")
     """
-    stack = [config]
+    layers, stack = [], [config]
     while stack:
         node = stack.pop()
         if isinstance(node, dict):
-            name, module = node.get("class_name"), node.get("module")
-            if name is not None and (name in _FORBIDDEN_CLASSES or module is not None and not (
-                    module == "keras" or module.startswith("keras."))):
-                raise UnsafeModelError(
-                    f"{where} refers to {module or '?'}.{name}: hfsent models contain only built-in "
-                    "Keras layers, so this model is refused without running any of its code"
-                )
+            _check_class(node, where)
+            if node.get("module") == "keras.layers":
+                layers.append(node)
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
+    bins = {(lay.get("config") or {}).get("num_bins") for lay in layers if lay["class_name"] == "Hashing"}
+    for layer in layers:
+        settings, name = layer.get("config") or {}, layer["class_name"]
+        for key, most in _LIMITS.items():
+            value = settings.get(key)
+            if key in settings and not (type(value) is int and 1 <= value <= most):
+                raise UnsafeModelError(f"{where}: {name}.{key} must be a whole number in [1, {most}]")
+        if name == "Embedding" and settings.get("input_dim") not in {vocab_lines, *bins}:
+            raise UnsafeModelError(f"{where}: an Embedding has {settings.get('input_dim')} rows, but "
+                                   f"vocab.txt has {vocab_lines} lines; refused before allocating it")
+    _check_output(config, layers, task, where)
+
+
+def _check_class(node: dict, where: str) -> None:
+    name, module, registered = node.get("class_name"), node.get("module"), node.get("registered_name")
+    if name is None:
+        return
+    built_in = isinstance(module, str) and (module == "keras" or module.startswith("keras."))
+    if name in _FORBIDDEN_CLASSES or not (built_in or module is None and name in _MODULELESS) or \
+            registered not in (None, name):
+        alias = f" registered as {registered!r}" if registered not in (None, name) else ""
+        raise UnsafeModelError(
+            f"{where} refers to {module or '?'}.{name}{alias}: hfsent models contain only built-in "
+            "Keras layers, so this model is refused without running any of its code"
+        )
+
+
+def _check_output(config: dict, layers: list[dict], task: str, where: str) -> None:
+    outputs = (config.get("config") or {}).get("output_layers") or []
+    names = {outputs[0]} if outputs and isinstance(outputs[0], str) else {o[0] for o in outputs if o}
+    kinds = {lay["class_name"] for lay in layers if (lay.get("config") or {}).get("name") in names}
+    if len(kinds) != 1 or (next(iter(kinds)) == "Rescaling") != (task == "rating"):
+        raise InputError(f"{CONFIG_NAME} says task {task!r}, but the output layer of {where} is "
+                         f"{'/'.join(sorted(kinds)) or 'missing'}: the folder's files do not belong together")
 
 
 def load_artifacts(folder: str | Path, safe_mode: bool = True) -> tuple[keras.Model, Vocabulary, Config]:
     """Model, vocabulary and config from ``folder``, checked against each other.
 
-    The Keras config is screened by :func:`check_keras_config` before Keras reads it.
+    In this order, so that nothing untrusted is used unchecked: the files
+    (:func:`~hfsent.locate.check_model_folder`), ``hfsent_config.json`` and its spaCy
+    tokenizer, ``vocab.txt``, ``config.json`` (:func:`check_keras_config`); only then Keras.
 
     Args:
         folder: a model folder.
@@ -189,8 +185,13 @@ def load_artifacts(folder: str | Path, safe_mode: bool = True) -> tuple[keras.Mo
     """
     folder = check_model_folder(folder)
     config = load_config(folder)
-    check_keras_config(json.loads((folder / "config.json").read_text(encoding="utf-8")))
+    check_spacy_model(config.preprocessing.spacy_model)
     vocab = Vocabulary.load(folder)
+    try:
+        keras_config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise InputError(f"config.json is not valid JSON ({type(err).__name__})") from None
+    check_keras_config(keras_config, len(vocab), config.model.task)
     model = keras.saving.load_model(folder, compile=False, safe_mode=safe_mode)
     check_consistent(model, vocab, config)
     return model, vocab, config

@@ -24,6 +24,7 @@ from hfsent import __version__
 from hfsent.config import DEFAULT_OUTPUT_DIR, PRESETS
 from hfsent.errors import InputError, MissingError, UserError
 from hfsent.flags import add_config_arguments, config_from_args
+from hfsent.folder import locked
 from hfsent.locate import check_model_folder, check_output_folder, local_model
 
 # The library (and TensorFlow under it) is imported inside each command, so that --help,
@@ -50,18 +51,19 @@ def _train(args: argparse.Namespace) -> None:
     if args.push and not args.repo_id:
         raise InputError("--push needs --repo-id")
     config = config_from_args(args)  # every value checked before TensorFlow starts
-    check_output_folder(args.output_dir, args.overwrite)
+    with locked(args.output_dir):  # a second run on the folder fails here, at once
+        check_output_folder(args.output_dir, args.overwrite)
 
-    from hfsent import hub, train
+        from hfsent import hub, train
 
-    result = train.train(config, args.output_dir, overwrite=args.overwrite,
-                         repo_id=args.repo_id, resume=args.resume, report_to=args.report_to)
-    print(json.dumps({split: result.metrics[split] for split in ("validation", "test")}, indent=2))
-    print(f"saved to {result.output_dir}")
-    if args.push:
-        commit = hub.push_to_hub(result.output_dir, args.repo_id, private=args.private or None,
-                                 revision=args.revision)
-        print(f"pushed: {commit.commit_url}")
+        result = train.train(config, args.output_dir, overwrite=args.overwrite,
+                             repo_id=args.repo_id, resume=args.resume, report_to=args.report_to)
+        print(json.dumps({split: result.metrics[split] for split in ("validation", "test")}, indent=2))
+        print(f"saved to {result.output_dir}")
+        if args.push:
+            commit = hub.push_to_hub(result.output_dir, args.repo_id, private=args.private or None,
+                                     revision=args.revision)
+            print(f"pushed: {commit.commit_url}")
 
 
 def _texts(args: argparse.Namespace) -> Iterator[tuple[int, list[str]]]:

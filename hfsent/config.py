@@ -25,6 +25,10 @@ from typing import Any
 from hfsent.errors import InputError
 
 DEFAULT_OUTPUT_DIR = "runs/hfsent"  # training's default model folder (never taken for a Hub repo id)
+# Upper bounds on sizes, far above any useful model; a loaded config.json is screened against
+# them before Keras allocates anything (see hfsent.artifacts.check_keras_config).
+MAX_UNITS = 4096  # GRU units, embedding dimensions, Dense units
+MAX_BUCKETS = 1 << 24  # the wide branch's hash buckets
 
 
 def _help(text: str) -> dict:
@@ -108,6 +112,12 @@ class ModelConfig:
         if not 0 <= self.dropout < 1:
             raise InputError(f"dropout must be in [0, 1), got {self.dropout}")
         _positive(self, "embedding_dim", "gru_units", "wide_buckets")
+        for name, most in (("embedding_dim", MAX_UNITS), ("gru_units", MAX_UNITS), ("wide_buckets", MAX_BUCKETS)):
+            if getattr(self, name) > most:
+                raise InputError(f"{name} must be at most {most}, got {getattr(self, name)}")
+        if self.task == "sentiment" and (len(self.label_names) != 2 or len(set(self.label_names)) != 2):
+            raise InputError(f"label_names must hold 2 distinct names, one per class, got "
+                             f"{len(self.label_names)} ({len(set(self.label_names))} distinct)")
         if not self.rating_min < self.rating_max:
             raise InputError(f"rating_min must be below rating_max, got {self.rating_min}, {self.rating_max}")
 

@@ -29,3 +29,16 @@ class MissingError(UserError, FileNotFoundError):
 
 class ExistsError(UserError, FileExistsError):
     """An output that already exists and would be overwritten."""
+
+
+class UnsafeModelError(InputError):
+    """A model folder holds something an hfsent model never does: a symlink or other non-regular
+    file, a non-Keras class or a Lambda, sizes out of range.  Refused before any of it is used.
+
+    Example:
+        >>> try:
+        ...     SentimentClassifier.from_pretrained("stranger/lambda-model")
+        ... except UnsafeModelError as err:
+        ...     print(err)
+        config.json refers to keras.layers.Lambda: ... refused without running any of its code
+    """

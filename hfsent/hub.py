@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from huggingface_hub.errors import (
 from hfsent.artifacts import ARTIFACT_FILES, METRICS_NAME, TENSORBOARD_DIR
 from hfsent.card import CARD_NAME, build_card
 from hfsent.errors import UserError
+from hfsent.locate import check_model_folder, closed_file
 from hfsent.saved_config import load_config
 
 try:  # the HTTP client under huggingface_hub: httpx2 from 2.x, httpx before
@@ -53,11 +55,18 @@ class HubError(UserError, RuntimeError):
 
 
 def _pushed_paths(folder: Path) -> list[Path]:
-    """The artifact files of ``folder``, and the TensorBoard logs under its ``runs/``."""
-    paths = {p for pattern in ARTIFACT_FILES for p in folder.glob(pattern) if p.is_file()}
+    """The artifact files of ``folder``, and the TensorBoard logs under its ``runs/``; every one a
+    regular file of the folder (:func:`~hfsent.locate.closed_file`), or the push is refused."""
+    names = {p.name for pattern in ARTIFACT_FILES for p in folder.glob(pattern)}
     logs = folder / TENSORBOARD_DIR
-    paths |= {p for p in logs.rglob("*") if p.is_file()} if logs.is_dir() else set()
-    return sorted(paths)
+    if logs.is_symlink():
+        names.add(TENSORBOARD_DIR)  # refused below, by name
+    elif logs.is_dir():
+        for root, dirs, files in os.walk(logs):  # os.walk lists a symlinked folder, never enters it
+            here = Path(root).relative_to(folder)
+            names |= {(here / n).as_posix() for n in files}
+            names |= {(here / n).as_posix() for n in dirs if (Path(root) / n).is_symlink()}
+    return [closed_file(folder, name) for name in sorted(names)]
 
 
 def push_to_hub(
@@ -89,13 +98,13 @@ def push_to_hub(
         >>> push_to_hub("runs/imdb-gru", "USER/imdb-gru").commit_url
         'https://huggingface.co/USER/imdb-gru/commit/...'
     """
-    folder = Path(folder)
+    folder = check_model_folder(folder)
+    operations = [CommitOperationAdd(path_in_repo=p.relative_to(folder).as_posix(), path_or_fileobj=str(p))
+                  for p in _pushed_paths(folder) if p.name != CARD_NAME]
     config = load_config(folder)
     metrics_path = folder / METRICS_NAME
     metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
     card = str(build_card(config, metrics, repo_id, folder)).encode("utf-8")
-    operations = [CommitOperationAdd(path_in_repo=p.relative_to(folder).as_posix(), path_or_fileobj=str(p))
-                  for p in _pushed_paths(folder) if p.name != CARD_NAME]
     operations.append(CommitOperationAdd(path_in_repo=CARD_NAME, path_or_fileobj=card))
     if commit_message is None:
         accuracy = (metrics.get("test") or {}).get("accuracy")

@@ -12,6 +12,7 @@ file instead of tokenizing again.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 from collections.abc import Iterable
@@ -19,8 +20,12 @@ from collections.abc import Iterable
 import pyarrow as pa
 from datasets import Dataset, IterableDataset
 
+from hfsent.errors import InputError
+
 _BREAK = re.compile(r"<\s*br\s*/?\s*>", re.IGNORECASE)
 _PIPELINES: dict[str, object] = {}
+_LANGUAGE = re.compile(r"[a-z]{2,3}")  # spaCy's codes: ISO 639-1 or 639-3, 'xx' for multi-language
+_PACKAGE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def clean(text: str) -> str:
@@ -33,8 +38,38 @@ def clean(text: str) -> str:
     return _BREAK.sub(" ", text)
 
 
+def check_spacy_model(name: str) -> str:
+    """``name`` if it is ``blank:<lang>`` for a language spaCy ships, or an installed spaCy
+    pipeline package as spaCy's own registry lists it (``spacy.util.get_installed_models``);
+    else an :class:`~hfsent.errors.InputError`.
+
+    ``spacy.load`` also takes a path, whose config it reads, and imports any installed module
+    of that name; a model folder's config must not make it do either, so those are refused.
+
+    Example:
+        >>> check_spacy_model("blank:en"), check_spacy_model("en_core_web_sm")
+        ('blank:en', 'en_core_web_sm')
+    """
+    import spacy.util
+
+    if name.startswith("blank:"):
+        lang = name.split(":", 1)[1]
+        if _LANGUAGE.fullmatch(lang) and (lang in spacy.util.registry.languages
+                                          or importlib.util.find_spec(f"spacy.lang.{lang}")):
+            return name
+        raise InputError(f"spacy_model {name[:40]!r}: spaCy has no language {lang[:20]!r} "
+                         "(blank:<lang> takes a code such as en, de or xx)")
+    installed = spacy.util.get_installed_models()
+    if _PACKAGE.fullmatch(name) and name in installed:
+        return name
+    raise InputError(f"spacy_model must be 'blank:<lang>' or an installed spaCy pipeline package "
+                     f"(installed: {sorted(installed) or 'none'}), got {name[:40]!r}; a path or any "
+                     "other module is never loaded")
+
+
 def load_spacy(name: str = "blank:en"):
-    """``spacy.blank(lang)`` for ``blank:<lang>``, else ``spacy.load(name)``; cached per process.
+    """``spacy.blank(lang)`` for ``blank:<lang>``, else ``spacy.load(name)`` for an installed
+    pipeline (both checked by :func:`check_spacy_model` first); cached per process.
 
     Args:
         name: ``"blank:en"`` (a rule-based tokenizer, no model download) or an installed pipeline.
@@ -46,6 +81,7 @@ def load_spacy(name: str = "blank:en"):
     if name not in _PIPELINES:
         import spacy
 
+        check_spacy_model(name)
         if name.startswith("blank:"):
             _PIPELINES[name] = spacy.blank(name.split(":", 1)[1])
         else:

@@ -16,6 +16,7 @@ entry in :data:`STAGES`, not another branch in :func:`train`.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -27,6 +28,7 @@ import keras
 from hfsent import blend, stages
 from hfsent.config import Config
 from hfsent.errors import InputError
+from hfsent.folder import locked
 from hfsent.locate import check_output_folder
 from hfsent.predict import SentimentClassifier
 from hfsent.prepare import PreparedData, prepare_data
@@ -108,7 +110,8 @@ def train(
     Args:
         config: every setting; ``config`` itself is left unchanged.
         output_dir: the model folder to write; refused up front if it is not empty, unless
-            ``overwrite``.  ``None`` trains without saving.
+            ``overwrite``, or if another run holds it (it stays locked for the whole run, see
+            :func:`hfsent.folder.locked`).  ``None`` trains without saving.
         callbacks: extra Keras callbacks for the fit.
         verbose: Keras' ``fit`` verbosity.
         score_test: ``False`` leaves the test split alone: use it when comparing settings,
@@ -131,20 +134,22 @@ def train(
         >>> result.metrics["test"]["accuracy"], result.stage("wide")["figures"]["gru_weight"]
         (0.91, 0.37)
     """
-    # Checked up front so that a long training run does not end in this error.
-    out = check_output_folder(output_dir, overwrite) if output_dir is not None else None
     if report_to not in ("none", "tensorboard"):
         raise InputError(f"report_to must be 'none' or 'tensorboard', got {report_to!r}")
-    if report_to == "tensorboard" and out is None:
+    if report_to == "tensorboard" and output_dir is None:
         raise InputError("--report-to tensorboard writes into the model folder: give an output folder")
-    keras.utils.set_random_seed(config.training.seed)
-    run = Run(config, out, overwrite, resume, score_test, repo_id, list(callbacks or []), verbose,
-              tensorboard=report_to == "tensorboard")
-    for stage in stages:
-        start = time.perf_counter()
-        reason = stage.skip(run)
-        summary, figures = (f"skipped: {reason}", {}) if reason else stage.run(run)
-        record = {"name": stage.name, "seconds": round(time.perf_counter() - start, 1), "summary": summary}
-        run.records.append({**record, **({"figures": figures} if figures else {})})
-        log.info("stage %s (%.1f s): %s", stage.name, record["seconds"], summary)
+    with locked(output_dir) if output_dir is not None else contextlib.nullcontext():
+        # Checked up front so that a long training run does not end in this error.
+        out = check_output_folder(output_dir, overwrite) if output_dir is not None else None
+        keras.utils.set_random_seed(config.training.seed)
+        run = Run(config, out, overwrite, resume, score_test, repo_id, list(callbacks or []), verbose,
+                  tensorboard=report_to == "tensorboard")
+        for stage in stages:
+            start = time.perf_counter()
+            reason = stage.skip(run)
+            summary, figures = (f"skipped: {reason}", {}) if reason else stage.run(run)
+            seconds = round(time.perf_counter() - start, 1)
+            record = {"name": stage.name, "seconds": seconds, "summary": summary}
+            run.records.append({**record, **({"figures": figures} if figures else {})})
+            log.info("stage %s (%.1f s): %s", stage.name, record["seconds"], summary)
     return TrainResult(run.classifier, run.metrics, run.history, run.saved)

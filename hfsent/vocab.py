@@ -23,6 +23,7 @@ from hfsent.locate import VOCAB_NAME
 PAD, UNK = "[PAD]", "[UNK]"
 PAD_ID, UNK_ID = 0, 1
 COUNT_CHUNK_ROWS = 10_000
+MAX_FILE_BYTES = 256 << 20  # a loaded vocab.txt; 30,000 words take about 250 KB
 
 
 class Vocabulary:
@@ -37,8 +38,9 @@ class Vocabulary:
         [5, 412, 1]
     """
     def __init__(self, tokens: Sequence[str]):
-        if list(tokens[:2]) != [PAD, UNK]:
-            raise InputError(f"a vocabulary starts with {PAD}, {UNK}; got {list(tokens[:2])}")
+        if list(tokens[:2]) != [PAD, UNK]:  # what it got is not quoted: it may be a stranger's file
+            raise InputError(f"a vocabulary starts with {PAD} and {UNK} (lines 1 and 2 of {VOCAB_NAME}); "
+                             "this one does not")
         if len(set(tokens)) != len(tokens):
             raise InputError("vocabulary has duplicate tokens")
         self.tokens = list(tokens)
@@ -103,8 +105,16 @@ class Vocabulary:
 
     @classmethod
     def load(cls, folder: str | Path) -> Vocabulary:
+        """``vocab.txt`` of ``folder``: UTF-8, at most :data:`MAX_FILE_BYTES`; errors say what is
+        wrong and where, never what the file holds."""
         path = Path(folder) / VOCAB_NAME
-        text = path.read_text(encoding="utf-8")
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise InputError(f"{VOCAB_NAME} is {path.stat().st_size:,} bytes; an hfsent vocabulary is at "
+                             f"most {MAX_FILE_BYTES:,}")
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise InputError(f"{VOCAB_NAME} is not valid UTF-8 (byte offset {err.start})") from None
         return cls(text[:-1].split("\n") if text.endswith("\n") else text.split("\n"))
 
 

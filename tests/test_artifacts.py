@@ -7,11 +7,36 @@ import subprocess
 import sys
 from pathlib import Path
 
+import keras
 import pytest
 
-from hfsent.artifacts import UnsafeModelError, atomic_folder
+import hfsent.artifacts
+from hfsent.errors import UnsafeModelError
+from hfsent.folder import atomic_folder
 from hfsent.predict import SentimentClassifier
 from hfsent.saved_config import CONFIG_NAME
+
+SECRET = "HF_TOKEN=hf_KnownFakeToken_outside_the_folder_42"
+
+
+def _copy(trained, tmp_path) -> Path:
+    folder = tmp_path / "model"
+    shutil.copytree(trained.output_dir, folder)
+    return folder
+
+
+def _edit_json(path: Path, edit) -> None:
+    data = json.loads(path.read_text())
+    edit(data)
+    path.write_text(json.dumps(data))
+
+
+@pytest.fixture
+def keras_never_loads(monkeypatch):
+    """Loading fails loudly if it gets as far as Keras: the check under test must come first."""
+    def reached(*args, **kwargs):
+        raise AssertionError("keras.saving.load_model was reached")
+    monkeypatch.setattr(hfsent.artifacts.keras.saving, "load_model", reached)
 
 
 def test_a_lambda_layer_is_refused_and_never_runs(lambda_folder):
@@ -59,7 +84,12 @@ def test_loading_checks_format_version_and_vocab_size(trained, tmp_path):
     folder = tmp_path / "m"
     shutil.copytree(trained.output_dir, folder)
     cfg = json.loads((folder / CONFIG_NAME).read_text())
+    vocab = len(trained.classifier.vocab)
     (folder / "vocab.txt").write_text("\n".join(trained.classifier.vocab.tokens[:-1]) + "\n")
+    with pytest.raises(ValueError, match=f"an Embedding has {vocab} rows, but vocab.txt has {vocab - 1} "):
+        SentimentClassifier.load(folder)
+    shutil.copy(trained.output_dir / "vocab.txt", folder / "vocab.txt")
+    _edit_json(folder / CONFIG_NAME, lambda c: c["preprocessing"].update(vocab_size=vocab + 1))
     with pytest.raises(ValueError, match="vocabulary does not match the model: vocab.txt has"):
         SentimentClassifier.load(folder)
     (folder / CONFIG_NAME).write_text(json.dumps({**cfg, "format_version": 999}))
@@ -103,3 +133,127 @@ def test_overwrite_replaces_a_folder_only_when_complete(tmp_path):
     atomic_folder(target, lambda f: (f / "b.txt").write_text("new"), overwrite=True)
     assert [p.name for p in target.iterdir()] == ["b.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+@pytest.mark.parametrize("name", ["vocab.txt", "model.weights.h5", "config.json", CONFIG_NAME])
+def test_a_symlink_out_of_the_folder_is_refused_by_name_and_never_read(trained, tmp_path, name):
+    folder = _copy(trained, tmp_path)
+    outside = tmp_path / "outside"
+    outside.write_bytes(SECRET.encode() if name == "vocab.txt" else (folder / name).read_bytes())
+    (folder / name).unlink()
+    (folder / name).symlink_to(outside)  # valid content for every file but vocab.txt
+    with pytest.raises(UnsafeModelError, match=f"{name} in .* is a symbolic link; a model folder") as err:
+        SentimentClassifier.load(folder)
+    assert "hf_KnownFake" not in str(err.value)
+
+
+def test_the_symlinked_secret_is_not_printed_by_the_command_line_either(trained, tmp_path):
+    folder = _copy(trained, tmp_path)
+    (tmp_path / "environ").write_text(f"{SECRET}\nHOME=/root\n")
+    (folder / "vocab.txt").unlink()
+    (folder / "vocab.txt").symlink_to(tmp_path / "environ")
+    out = subprocess.run([sys.executable, "-m", "hfsent", "predict", "--model", str(folder), "good"],
+                         capture_output=True, text=True)
+    assert out.returncode == 2 and "hf_KnownFake" not in out.stdout + out.stderr
+    assert out.stderr.strip().splitlines()[-1] == (
+        f"hfsent: error: vocab.txt in {folder} is a symbolic link; a model folder holds only regular "
+        "files, so it is refused without reading it")
+
+
+def test_a_pipe_instead_of_a_file_is_refused_without_blocking_on_it(trained, tmp_path):
+    folder = _copy(trained, tmp_path)
+    (folder / "vocab.txt").unlink()
+    os.mkfifo(folder / "vocab.txt")  # reading it would wait forever
+    with pytest.raises(UnsafeModelError, match="vocab.txt in .* is not a regular file"):
+        SentimentClassifier.load(folder)
+
+
+def test_errors_about_a_bad_vocabulary_never_quote_it(trained, tmp_path):
+    folder = _copy(trained, tmp_path)
+    (folder / "vocab.txt").write_text(f"{SECRET}\n" * len(trained.classifier.vocab))
+    with pytest.raises(ValueError, match=r"starts with \[PAD\] and \[UNK\] \(lines 1 and 2 of") as err:
+        SentimentClassifier.load(folder)
+    assert "hf_KnownFake" not in str(err.value)
+
+
+@pytest.mark.parametrize("spacy_model", ["pip", "../pipeline", "/tmp/pipeline", "blank:../../os", "blank:zz"])
+def test_a_spacy_model_that_is_a_path_or_a_module_is_never_loaded(trained, tmp_path, monkeypatch,
+                                                                   spacy_model):
+    import spacy.util
+
+    loads = []
+    for loader in ("load_model_from_package", "load_model_from_path", "get_lang_class"):
+        monkeypatch.setattr(spacy.util, loader, lambda *a, **k: loads.append(a))
+    folder = _copy(trained, tmp_path)
+    _edit_json(folder / CONFIG_NAME, lambda c: c["preprocessing"].update(spacy_model=spacy_model))
+    with pytest.raises(ValueError, match="spacy_model"):
+        SentimentClassifier.load(folder)
+    assert loads == []
+
+
+def test_a_registered_name_pointing_at_another_class_is_refused(trained, tmp_path):
+    # Any class registered in the process would do; Keras looks registered_name up first.
+    marker = tmp_path / "built.txt"
+
+    @keras.saving.register_keras_serializable(package="stranger")
+    class Payload(keras.layers.Layer):
+        def __init__(self, rate=0.0, seed=None, noise_shape=None, **kwargs):
+            super().__init__(**kwargs)
+            marker.write_text("built")
+
+        def call(self, x):
+            return x
+
+    folder = _copy(trained, tmp_path)
+    _edit_json(folder / "config.json", lambda c: next(
+        lay for lay in c["config"]["layers"] if lay["class_name"] == "Dropout").update(
+        registered_name="stranger>Payload"))
+    with pytest.raises(UnsafeModelError, match="keras.layers.Dropout registered as 'stranger>Payload'"):
+        SentimentClassifier.load(folder)
+    assert not marker.exists()
+    keras.saving.load_model(folder)  # the control: Keras alone builds the stranger's class
+    assert marker.exists()
+
+
+@pytest.mark.parametrize("layer, key, value, message", [
+    ("embedding", "input_dim", 5_000_000, "an Embedding has 5000000 rows, but vocab.txt has"),
+    ("forward_gru", "units", 10**6, r"GRU.units must be a whole number in \[1, 4096\]"),
+    ("output", "units", -1, r"Dense.units must be a whole number in \[1, 4096\]")])
+def test_sizes_are_screened_before_keras_allocates(trained, tmp_path, keras_never_loads, layer, key, value,
+                                                   message):
+    folder = _copy(trained, tmp_path)
+
+    def edit(config):
+        found = [n for n in _nodes(config) if n.get("config", {}).get("name") == layer]
+        found[0]["config"][key] = value
+
+    _edit_json(folder / "config.json", edit)
+    with pytest.raises(UnsafeModelError, match=message):
+        SentimentClassifier.load(folder)
+
+
+def _nodes(node):
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from _nodes(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _nodes(value)
+
+
+def test_one_label_name_or_a_swapped_task_is_refused_on_load(trained, rating_model, tmp_path,
+                                                             keras_never_loads):
+    folder = _copy(trained, tmp_path)
+    _edit_json(folder / CONFIG_NAME, lambda c: c["model"].update(label_names=["positive"]))
+    with pytest.raises(ValueError, match=r"label_names must hold 2 distinct names, one per class, got 1"):
+        SentimentClassifier.load(folder)
+    shutil.copy(trained.output_dir / CONFIG_NAME, folder / CONFIG_NAME)
+    _edit_json(folder / CONFIG_NAME, lambda c: c["model"].update(task="rating"))
+    with pytest.raises(ValueError, match="says task 'rating', but the output layer of config.json is Dense"):
+        SentimentClassifier.load(folder)
+    rating = tmp_path / "rating"
+    shutil.copytree(rating_model.output_dir, rating)
+    _edit_json(rating / CONFIG_NAME, lambda c: c["model"].update(task="sentiment"))
+    with pytest.raises(ValueError, match="says task 'sentiment', but the output layer of .* is Rescaling"):
+        SentimentClassifier.load(rating)

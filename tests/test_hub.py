@@ -15,7 +15,7 @@ import pytest
 from huggingface_hub import HfApi, ModelCard
 
 import hfsent.hub
-from hfsent.artifacts import UnsafeModelError
+from hfsent.errors import UnsafeModelError
 from hfsent.hub import HubError, push_to_hub
 from hfsent.predict import SentimentClassifier
 from hfsent.saved_config import CONFIG_NAME, FORMAT_VERSION
@@ -145,7 +145,7 @@ def test_a_repo_from_the_future_or_with_a_mismatched_vocabulary_is_refused(train
         HfApi().upload_folder(folder_path=str(folder), repo_id=repo)
     with pytest.raises(ValueError, match=f"format_version={FORMAT_VERSION + 1}"):
         pull("stranger/future", cache_dir=tmp_path / "cache")
-    with pytest.raises(ValueError, match="vocabulary does not match the model"):
+    with pytest.raises(ValueError, match="an Embedding has .* rows, but vocab.txt has .* lines"):
         pull("stranger/mismatch", cache_dir=tmp_path / "cache")
 
 
@@ -155,6 +155,34 @@ def test_a_lambda_model_from_the_hub_is_refused_and_never_runs(lambda_folder, tm
     with pytest.raises(UnsafeModelError, match="refused without running any of its code"):
         pull("stranger/lambda", cache_dir=tmp_path)
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("name", ["curves.png", "runs"])
+def test_push_refuses_a_symlink_out_of_the_folder_and_uploads_nothing(trained, hub, tmp_path, name):
+    folder = tmp_path / "model"
+    shutil.copytree(trained.output_dir, folder)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_text(SECRET)
+    (folder / name).symlink_to(outside / "secret.txt" if name.endswith(".png") else outside)
+    repo = f"tester/symlink-{name.split('.')[0]}"
+    with pytest.raises(UnsafeModelError, match=f"{name} in .* is a symbolic link; a model folder holds only"):
+        push_to_hub(folder, repo)
+    assert repo not in hub.state.repos
+    assert not any(SECRET.encode() in blob for blob in hub.state.lfs.values())
+
+
+def test_the_hub_cache_links_are_followed_only_into_the_repos_blobs(trained, tmp_path):
+    push_to_hub(trained.output_dir, "tester/cache-links")
+    pull("tester/cache-links", cache_dir=tmp_path)  # huggingface_hub's own symlinks are accepted
+    snapshot = next(tmp_path.glob("models--tester--cache-links/snapshots/*"))
+    assert (snapshot / "vocab.txt").is_symlink()
+    (tmp_path / "environ").write_text(SECRET)
+    (snapshot / "vocab.txt").unlink()
+    (snapshot / "vocab.txt").symlink_to(tmp_path / "environ")
+    with pytest.raises(UnsafeModelError, match="vocab.txt in .* is a symbolic link") as err:
+        SentimentClassifier.load(snapshot)
+    assert SECRET not in str(err.value)
 
 
 def test_401_and_403_on_push_say_how_to_log_in_and_never_carry_the_token(trained, hub):
