@@ -24,6 +24,11 @@ CARD_NAME = "README.md"
 CURVES_NAME = "training_curves.png"
 METRIC_NAMES = {"accuracy": "Accuracy", "f1": "F1", "precision": "Precision", "recall": "Recall",
                 "roc_auc": "ROC AUC"}
+# Reviews shown in the Hub widget and listed in the Space; the widget's outputs are the model's
+# own predictions for them at save time (metrics.json's "widget").
+WIDGET_EXAMPLES = ("A moving, beautifully acted film. I loved every minute of it.",
+                   "Dull, predictable and far too long; I would not watch it again.",
+                   "Not bad at all: the plot is thin, but the cast makes it work.")
 RATING_METRIC_NAMES = {"r2": "R²", "mse": "MSE", "mae": "MAE", "r2_rounded": "R² (rounded to whole stars)",
                        "mae_rounded": "MAE (rounded to whole stars)"}
 
@@ -44,8 +49,9 @@ def dataset_id_of(config: Config) -> str | None:
 def build_card(
     config: Config, metrics: dict, repo_id: str = "USER/REPO", folder: Path | None = None
 ) -> ModelCard:
-    """The card of a model: metadata with a ``model-index`` of the test scores, the results
-    table, usage snippets for ``repo_id``, and one line per training stage from
+    """The card of a model: metadata with a ``model-index`` of the test scores and the widget's
+    examples with their recorded outputs (``metrics["widget"]``, see :func:`widget_outputs`), the
+    results table, usage snippets for ``repo_id``, and one line per training stage from
     ``metrics["stages"]``.
 
     Example:
@@ -67,11 +73,13 @@ def build_card(
         for key in names if key in test
     ]
     model_name = repo_id.split("/")[-1]
+    widget = [{"text": w["text"], "output": [{"label": o["label"], "score": round(o["score"], 4)}
+                                             for o in w["output"]]} for w in metrics.get("widget", [])]
     card_data = ModelCardData(
         language="en", license="apache-2.0", library_name="keras", pipeline_tag="text-classification",
         tags=["sentiment-analysis", "keras", "gru", "hfsent", "text-classification"],
         datasets=[dataset_id] if dataset_id else None, metrics=list(names),
-        model_name=model_name, eval_results=eval_results or None,
+        model_name=model_name, eval_results=eval_results or None, widget=widget or None,
     )
     rows = [(split, metrics[split]) for split in ("validation", "test") if metrics.get(split)]
     has_curves = folder is not None and (folder / CURVES_NAME).is_file()
@@ -87,6 +95,20 @@ def build_card(
         num_train=counts.get("train", "?"), num_validation=counts.get("validation", "?"),
         num_test=counts.get("test", "?"),
     )
+
+
+def widget_outputs(clf, texts=WIDGET_EXAMPLES) -> list[dict]:
+    """``[{"text", "output"}]`` for the widget: ``clf``'s ranked labels for each of ``texts``
+    (:meth:`~hfsent.predict.SentimentClassifier.ranked`); none for a rating model, whose output
+    is no class.
+
+    Example:
+        >>> widget_outputs(clf)[0]
+        {'text': 'A moving, ...', 'output': [{'label': 'positive', 'score': 0.97}, ...]}
+    """
+    if clf.config.model.task != "sentiment":
+        return []
+    return [{"text": text, "output": output} for text, output in zip(texts, clf.ranked(list(texts)))]
 
 
 def write_card(folder: str | Path, config: Config, metrics: dict, repo_id: str = "USER/REPO") -> Path:

@@ -168,13 +168,6 @@ def trace_html(trace: Trace, path: str) -> None:
     Example:
         >>> trace_html(sentiment_trace(clf, "not bad at all"), "trace.html")
     """
-    import html
-
-    spans = []
-    for token, score in zip(trace.tokens, trace.scores):
-        r, g, b = (int(255 * c) for c in _color(score))
-        spans.append(f'<span style="background:rgb({r},{g},{b})" title="P(positive)={score:.3f}">'
-                     f"{html.escape(token)}</span>")
     label = "positive" if trace.final >= 0.5 else "negative"
     page = (
         "<!doctype html><html><head><meta charset='utf-8'><title>hfsent sentiment trace</title>"
@@ -183,10 +176,29 @@ def trace_html(trace: Trace, path: str) -> None:
         f"<h1>Final P(positive) = {trace.final:.3f} ({label})</h1>"
         "<p>Each word is colored by the model's prediction after reading up to it "
         "(red = negative, green = positive); hover for the value.</p>"
-        f"<p>{' '.join(spans)}</p></body></html>\n"
+        f"<p>{trace_spans(trace)}</p></body></html>\n"
     )
     with open(path, "w", encoding="utf-8") as f:
         f.write(page)
+
+
+def trace_spans(trace: Trace) -> str:
+    """The words of ``trace`` as HTML spans, each with the background color of the prediction
+    after it (red = negative, green = positive) and its value as a tooltip.  The HTML page and
+    the Space (:mod:`hfsent.space`) both show these.
+
+    Example:
+        >>> trace_spans(sentiment_trace(clf, "great"))
+        '<span class="hfsent-word" style="background:rgb(26,152,80);padding:1px 3px" title=...>great</span>'
+    """
+    import html
+
+    spans = []
+    for token, score in zip(trace.tokens, trace.scores):
+        r, g, b = (int(255 * c) for c in _color(score))
+        spans.append(f'<span class="hfsent-word" style="background:rgb({r},{g},{b});padding:1px 3px" '
+                     f'title="P(positive)={score:.3f}">{html.escape(token)}</span>')
+    return " ".join(spans)
 
 
 def training_curves_png(history: dict, path: str) -> None:

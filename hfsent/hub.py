@@ -24,6 +24,7 @@ from huggingface_hub.errors import (
     RevisionNotFoundError,
 )
 
+from hfsent import __version__
 from hfsent.artifacts import ARTIFACT_FILES, METRICS_NAME, TENSORBOARD_DIR
 from hfsent.card import CARD_NAME, build_card
 from hfsent.errors import UserError
@@ -77,6 +78,7 @@ def push_to_hub(
     revision: str | None = None,
     commit_message: str | None = None,
     token: str | None = None,
+    serving: bool = True,
 ) -> CommitInfo:
     """Upload a model folder to ``repo_id`` in ONE commit.
 
@@ -90,6 +92,8 @@ def push_to_hub(
         revision: a branch, created from ``main`` if missing.
         commit_message: default "Upload hfsent model (test accuracy ...)".
         token: default ``HF_TOKEN`` or the saved login.
+        serving: also upload ``handler.py`` and ``requirements.txt``, the custom handler that
+            Inference Endpoints runs (:mod:`hfsent.serving`).  Loading never downloads them.
 
     Returns:
         The commit; ``.commit_url`` is its address.
@@ -106,20 +110,59 @@ def push_to_hub(
     metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
     card = str(build_card(config, metrics, repo_id, folder)).encode("utf-8")
     operations.append(CommitOperationAdd(path_in_repo=CARD_NAME, path_or_fileobj=card))
+    if serving:
+        operations += [CommitOperationAdd(path_in_repo=name, path_or_fileobj=text.encode("utf-8"))
+                       for name, text in serving_files().items()]
     if commit_message is None:
         accuracy = (metrics.get("test") or {}).get("accuracy")
         commit_message = "Upload hfsent model" + (f" (test accuracy {accuracy:.4f})" if accuracy else "")
+    return _commit(repo_id, operations, commit_message, token, private=private, revision=revision)
 
+
+def push_space(folder: str | Path, space_id: str, *, private: bool | None = None,
+               token: str | None = None) -> CommitInfo:
+    """Upload a Space folder (written by :func:`hfsent.space.write_space`) to the Gradio Space
+    ``space_id`` in one commit, creating the Space if needed.  Every file must be a regular file
+    of the folder (:func:`~hfsent.locate.closed_file`).
+
+    Example:
+        >>> push_space("runs/imdb-gru-space", "USER/imdb-gru-demo").commit_url
+        'https://huggingface.co/spaces/USER/imdb-gru-demo/commit/...'
+    """
+    folder = Path(folder)
+    names = sorted(Path(root, n).relative_to(folder).as_posix() for root, dirs, files in os.walk(folder)
+                   for n in (*files, *(d for d in dirs if Path(root, d).is_symlink())))
+    operations = [CommitOperationAdd(path_in_repo=name, path_or_fileobj=str(closed_file(folder, name)))
+                  for name in names]
+    return _commit(space_id, operations, "Upload hfsent demo", token, private=private,
+                   repo_type="space", space_sdk="gradio")
+
+
+def serving_files() -> dict[str, str]:
+    """What Inference Endpoints needs beside the model: ``handler.py``, which exposes
+    :class:`hfsent.serving.EndpointHandler`, and a ``requirements.txt`` that installs this hfsent.
+    """
+    return {"handler.py": (f'"""Inference Endpoints handler of this hfsent model (hfsent {__version__}); '
+                           'see hfsent.serving."""\n\nfrom hfsent.serving import EndpointHandler\n\n'
+                           '__all__ = ["EndpointHandler"]\n'),
+            "requirements.txt": f"hfsent=={__version__}\n"}
+
+
+def _commit(repo_id: str, operations: list[CommitOperationAdd], message: str, token: str | None, *,
+            private: bool | None, revision: str | None = None, repo_type: str = "model",
+            space_sdk: str | None = None) -> CommitInfo:
+    """Create the repo if needed and make one commit, retrying the whole on a 5xx or a dropped
+    connection; every failure becomes a :class:`HubError` that says what to do."""
     api = HfApi(token=token)
     for attempt, wait in enumerate((*RETRY_WAITS, None)):
         try:
-            api.create_repo(repo_id, private=private, exist_ok=True)
+            api.create_repo(repo_id, private=private, exist_ok=True, repo_type=repo_type, space_sdk=space_sdk)
             if revision not in (None, constants.DEFAULT_REVISION):
-                api.create_branch(repo_id, branch=revision, exist_ok=True)
+                api.create_branch(repo_id, branch=revision, exist_ok=True, repo_type=repo_type)
             # One commit: the Hub applies it whole or not at all, so a failure leaves the
             # remote repo as it was.  Uploads of single files are retried by the client.
-            return api.create_commit(repo_id, operations, commit_message=commit_message,
-                                     revision=revision)
+            return api.create_commit(repo_id, operations, commit_message=message, revision=revision,
+                                     repo_type=repo_type)
         except HfHubHTTPError as err:
             status = err.response.status_code if err.response is not None else None
             if status in (401, 403):

@@ -83,6 +83,7 @@ def closed_file(folder: str | Path, name: str) -> Path:
 
 def _cache_blob(folder: Path, path: Path) -> bool:
     """Whether ``path`` is a Hub cache symlink: ``snapshots/REV/...`` -> a file in ``blobs/``."""
+    folder = folder.absolute()  # "." has no parent names to check
     blobs = folder.parent.parent / "blobs"
     if folder.parent.name != "snapshots" or blobs.is_symlink() or not blobs.is_dir():
         return False

@@ -135,6 +135,27 @@ class SentimentClassifier:
                         "probability_positive": float(p)})
         return out
 
+    def ranked(self, texts: Sequence[str], top_k: int | None = None,
+               batch_size: int | None = None) -> list[list[dict]]:
+        """Per text, every label with its probability, highest first: a ``transformers``
+        text-classification pipeline's output with ``top_k=None``, or its first ``top_k``.
+        A rating model gives ``[{"label": "rating", "score": stars}]``, as a regression head does.
+
+        Example:
+            >>> clf.ranked(["A moving film."])
+            [[{'label': 'positive', 'score': 0.97}, {'label': 'negative', 'score': 0.03}]]
+        """
+        if top_k is not None and (type(top_k) is not int or top_k < 1):
+            raise InputError(f"top_k must be a whole number ≥ 1, got {top_k!r}")
+        if self.config.model.task == "rating":
+            return [[{"label": "rating", "score": r["rating"]}] for r in self.predict(texts, batch_size)]
+        negative, positive = self.config.model.label_names
+        out = []
+        for p in self.predict_proba(texts, batch_size):
+            pairs = sorted([(float(p), positive), (float(1 - p), negative)], reverse=True)
+            out.append([{"label": label, "score": score} for score, label in pairs][:top_k])
+        return out
+
 
 def read_lines(data: bytes, source: str, offset: int = 0) -> list[str]:
     """Non-blank lines of UTF-8 ``data``; a clear error names ``source`` and the bad byte (at

@@ -29,7 +29,7 @@ import numpy as np
 
 from hfsent.artifacts import TENSORBOARD_DIR
 from hfsent.batching import make_dataset
-from hfsent.card import CURVES_NAME, write_card
+from hfsent.card import CURVES_NAME, widget_outputs, write_card
 from hfsent.config import Config
 from hfsent.distribute import get_strategy
 from hfsent.errors import MissingError
@@ -225,7 +225,8 @@ def skip_save(run: Run) -> str | None:
 
 
 def save(run: Run) -> tuple[str, Figures]:
-    """Write the model folder atomically, with its card and training curves.  Needs ``metrics``
+    """Write the model folder atomically, with its card (its widget showing the model's own
+    predictions, recorded in ``metrics["widget"]``) and training curves.  Needs ``metrics``
     and ``output_dir``; adds ``saved``.
     """
     def report(folder: Path) -> None:
@@ -234,6 +235,7 @@ def save(run: Run) -> tuple[str, Figures]:
         if run.tensorboard:
             shutil.copytree(run.tensorboard_dir, folder / TENSORBOARD_DIR)
 
+    run.metrics["widget"] = widget_outputs(run.classifier)
     run.saved = run.classifier.save(run.output_dir, overwrite=run.overwrite, metrics=run.metrics,
                                     extra=report)
     if run.tensorboard:

@@ -32,9 +32,24 @@ def git_oid(content: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(content) + content).hexdigest()
 
 
+def _widget_problems(entry) -> list[str]:
+    """What the Hub's schema says against one text-classification widget example: a ``text``
+    string, an optional ``example_title`` string, and an optional ``output`` list of
+    ``{label: str, score: number}``."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("text"), str):
+        return ["needs a text string"]
+    problems = [] if isinstance(entry.get("example_title", ""), str) else ["example_title must be a string"]
+    output = entry.get("output", [])
+    if not isinstance(output, list) or not all(
+            isinstance(o, dict) and set(o) == {"label", "score"} and isinstance(o["label"], str)
+            and isinstance(o["score"], (int, float)) and not isinstance(o["score"], bool) for o in output):
+        problems.append("output must be a list of {label: string, score: number}")
+    return problems
+
+
 class Repo:
-    def __init__(self, repo_id: str, private: bool):
-        self.repo_id, self.private = repo_id, private
+    def __init__(self, repo_id: str, private: bool, sdk: str | None = None):
+        self.repo_id, self.private, self.sdk = repo_id, private, sdk
         self.commits: dict[str, dict] = {}
         self.branches: dict[str, str] = {}
         initial = {".gitattributes": {"content": b"*.h5 filter=lfs diff=lfs merge=lfs -text\n", "lfs": False}}
@@ -132,6 +147,7 @@ class Handler(BaseHTTPRequestHandler):
         self._dispatch("PUT")
 
     def _repo(self, repo: str, head: bool = False) -> Repo | None:
+        """A repo by its key: ``USER/NAME`` for a model, ``spaces/USER/NAME`` for a Space."""
         if repo not in self.state.repos:
             self._error(404, "RepoNotFound", f"Repository {repo} not found", head)
             return None
@@ -151,11 +167,15 @@ class Handler(BaseHTTPRequestHandler):
     def create_repo(self, head, body, query):
         data = json.loads(body)
         repo_id = f"{data.get('organization') or 'tester'}/{data['name']}"
+        if data.get("type") == "space":
+            if not data.get("sdk"):
+                return self._error(400, "BadRequest", "a Space needs an sdk")
+            repo_id = f"spaces/{repo_id}"
         if repo_id in self.state.repos:
             # the Hub's 409 names the existing repo, which create_repo(exist_ok=True) returns
             return self._send(409, {"error": "You already created this model repo",
                                     "url": f"{self.base}/{repo_id}"})
-        self.state.repos[repo_id] = Repo(repo_id, data.get("visibility") == "private")
+        self.state.repos[repo_id] = Repo(repo_id, data.get("visibility") == "private", data.get("sdk"))
         self._send(200, {"url": f"{self.base}/{repo_id}", "name": repo_id})
 
     def create_branch(self, head, body, query, repo, branch):
@@ -274,6 +294,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(400, {"errors": [{"message": f"invalid YAML: {err}"}]})
         errors = [{"message": "model-index entries need a name"}
                   for entry in meta.get("model-index", []) if "name" not in entry]
+        errors += [{"message": f"widget[{i}]: {problem}"} for i, entry in enumerate(meta.get("widget", []))
+                   for problem in _widget_problems(entry)]
         self._send(400 if errors else 200, {"errors": errors, "warnings": []})
 
     def whoami(self, head, body, query):
@@ -292,6 +314,10 @@ ROUTES = [
     ("POST", rf"/{_REPO}\.git/info/lfs/objects/batch", Handler.lfs_batch),
     ("PUT", r"/lfs-upload/(?P<oid>[0-9a-f]{64})", Handler.lfs_upload),
     ("POST", rf"/api/models/{_REPO}/commit/{_REV}", Handler.commit),
+    # Spaces: the same handlers, the repo keyed as spaces/USER/NAME
+    ("POST", rf"/api/(?P<repo>spaces/[^/]+/[^/]+)/preupload/{_REV}", Handler.preupload),
+    ("POST", r"/(?P<repo>spaces/[^/]+/[^/]+)\.git/info/lfs/objects/batch", Handler.lfs_batch),
+    ("POST", rf"/api/(?P<repo>spaces/[^/]+/[^/]+)/commit/{_REV}", Handler.commit),
     ("GET", rf"/api/models/{_REPO}/revision/{_REV}", Handler.revision_info),
     ("GET", rf"/api/models/{_REPO}", Handler.revision_info),
     ("GET", rf"/api/models/{_REPO}/tree/{_REV}(?P<subpath>/.*)?", Handler.tree),

@@ -2,9 +2,10 @@
 
 import json
 
+import pytest
 from huggingface_hub import ModelCard
 
-from hfsent.card import build_card
+from hfsent.card import WIDGET_EXAMPLES, build_card
 from hfsent.hub import push_to_hub
 
 
@@ -43,3 +44,16 @@ def test_the_card_names_no_local_path(trained, tmp_path):
     assert str(tmp_path) not in card and "`reviews.csv`" in card
     hub_card = str(build_card(cfg.replace(dataset_id="stanfordnlp/imdb"), trained.metrics, "me/model"))
     assert "datasets:\n- stanfordnlp/imdb" in hub_card
+
+
+def test_the_widget_shows_the_models_own_predictions_and_passes_the_yaml_check(trained):
+    push_to_hub(trained.output_dir, "tester/card-widget")
+    card = ModelCard.load("tester/card-widget")
+    widget = card.data.to_dict()["widget"]
+    assert [w["text"] for w in widget] == list(WIDGET_EXAMPLES)
+    for example, ranked in zip(widget, trained.classifier.ranked(list(WIDGET_EXAMPLES))):
+        assert example["output"] == [{"label": r["label"], "score": round(r["score"], 4)} for r in ranked]
+    card.validate()  # the Hub's YAML check (on the local Hub), widget and output included
+    card.data.widget = [{"text": "x", "output": [{"label": "positive", "probability": 0.9}]}]
+    with pytest.raises(ValueError, match=r"widget\[0\]: output must be a list of"):
+        card.validate()

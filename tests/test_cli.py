@@ -99,7 +99,7 @@ def test_debug_shows_the_traceback_and_a_bug_keeps_it(tmp_path):
     debug = hfsent("predict", "--debug", "--model", "./nope", "x")
     assert debug.returncode == 1 and "Traceback" in debug.stderr and "MissingError" in debug.stderr
     assert "Traceback" in hfsent("predict", "--model", "./nope", "x", env={"HFSENT_DEBUG": "1"}).stderr
-    code = ("import sys, hfsent.cli as cli; cli._push = lambda args: 1 / 0; "
+    code = ("import sys, hfsent.cli as cli, hfsent.commands as commands; commands.push = lambda args: 1 / 0; "
             "sys.exit(cli.main(['push', '--model', 'm', '--repo-id', 'a/b']))")
     bug = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert bug.returncode == 1 and "ZeroDivisionError" in bug.stderr and "Traceback" in bug.stderr

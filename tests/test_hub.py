@@ -172,11 +172,13 @@ def test_push_refuses_a_symlink_out_of_the_folder_and_uploads_nothing(trained, h
     assert not any(SECRET.encode() in blob for blob in hub.state.lfs.values())
 
 
-def test_the_hub_cache_links_are_followed_only_into_the_repos_blobs(trained, tmp_path):
+def test_the_hub_cache_links_are_followed_only_into_the_repos_blobs(trained, tmp_path, monkeypatch):
     push_to_hub(trained.output_dir, "tester/cache-links")
     pull("tester/cache-links", cache_dir=tmp_path)  # huggingface_hub's own symlinks are accepted
     snapshot = next(tmp_path.glob("models--tester--cache-links/snapshots/*"))
     assert (snapshot / "vocab.txt").is_symlink()
+    monkeypatch.chdir(snapshot)
+    SentimentClassifier.load(".")  # as an Endpoint loads its repo: a relative path
     (tmp_path / "environ").write_text(SECRET)
     (snapshot / "vocab.txt").unlink()
     (snapshot / "vocab.txt").symlink_to(tmp_path / "environ")

@@ -1,0 +1,163 @@
+"""What each ``hfsent`` subcommand does, given its parsed arguments (the parser is :mod:`hfsent.cli`).
+
+Each is a thin layer over the library.  It checks what it can before TensorFlow starts: flags, a
+model folder, the output folder and its lock.  The library, and TensorFlow under it, is
+imported inside each command, so that ``--help``, ``--version`` and a bad flag answer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from hfsent.errors import InputError, MissingError
+from hfsent.flags import config_from_args
+from hfsent.folder import locked
+from hfsent.locate import check_model_folder, check_output_folder, local_model
+
+PREDICT_CHUNK_LINES = 1024
+
+
+def train(args: argparse.Namespace) -> None:
+    if args.push and not args.repo_id:
+        raise InputError("--push needs --repo-id")
+    config = config_from_args(args)  # every value checked before TensorFlow starts
+    with locked(args.output_dir):  # a second run on the folder fails here, at once
+        check_output_folder(args.output_dir, args.overwrite)
+
+        from hfsent import hub, train
+
+        result = train.train(config, args.output_dir, overwrite=args.overwrite,
+                             repo_id=args.repo_id, resume=args.resume, report_to=args.report_to)
+        print(json.dumps({split: result.metrics[split] for split in ("validation", "test")}, indent=2))
+        print(f"saved to {result.output_dir}")
+        if args.push:
+            commit = hub.push_to_hub(result.output_dir, args.repo_id, private=args.private or None,
+                                     revision=args.revision)
+            print(f"pushed: {commit.commit_url}")
+
+
+def _texts(args: argparse.Namespace) -> Iterator[tuple[int, list[str]]]:
+    """``(first line number, texts)`` chunks from the arguments, ``--input-file`` or stdin."""
+    from hfsent.predict import read_lines
+
+    if args.input_file is None:
+        texts = args.texts or read_lines(sys.stdin.buffer.read(), "standard input")
+        yield 1, texts
+        return
+    path = Path(args.input_file)
+    if not path.is_file():
+        raise MissingError(f"cannot read --input-file {path}: no such file")
+    with path.open("rb") as handle:
+        chunk, first, offset = [], 1, 0
+        for number, raw in enumerate(handle, start=1):
+            # One text per "\n"-ended line, whatever other line separators (form feed, U+2028)
+            # it holds; read_lines checks the UTF-8 and names the byte's offset in the file.
+            if read_lines(raw, args.input_file, offset):
+                chunk.append(raw.decode("utf-8").rstrip("\r\n"))
+            offset += len(raw)
+            if len(chunk) == PREDICT_CHUNK_LINES:
+                yield first, chunk
+                chunk, first = [], number + 1
+        if chunk:
+            yield first, chunk
+
+
+def predict(args: argparse.Namespace) -> None:
+    local_model(args.model)  # a wrong folder is reported before TensorFlow starts
+    total_lines = None
+    if args.input_file is None:  # arguments or stdin: known before the model loads
+        chunks = list(_texts(args))
+        if not chunks[0][1]:
+            raise InputError("no texts given, as arguments, --input-file or on stdin")
+    else:
+        total_lines = sum(len(texts) for _, texts in _texts(args))  # a first pass checks the UTF-8
+        chunks = _texts(args)
+
+    from tqdm.auto import tqdm
+
+    from hfsent.predict import SentimentClassifier
+
+    clf = SentimentClassifier.from_pretrained(args.model, revision=args.revision)
+    total, to_file = 0, args.output_file is not None
+    with contextlib.ExitStack() as stack:
+        out = stack.enter_context(open(args.output_file, "w", encoding="utf-8")) if to_file else sys.stdout
+        progress = tqdm(desc="predicting", unit=" texts", total=total_lines, disable=not to_file,
+                        file=sys.stderr)
+        bar = stack.enter_context(progress)
+        for first, texts in chunks:
+            try:
+                results = clf.predict(texts, args.batch_size)
+            except InputError as err:
+                where = f"{args.input_file}, the chunk from line {first}: " if args.input_file else ""
+                raise InputError(where + str(err)) from None
+            for text, result in zip(texts, results):
+                out.write(json.dumps({"text": text, **result}, ensure_ascii=False) + "\n")
+            total += len(texts)
+            bar.update(len(texts))
+    if not total:
+        raise InputError(f"no texts in {args.input_file}")
+    if to_file:
+        print(f"wrote {total} predictions to {args.output_file}", file=sys.stderr)
+
+
+def score(args: argparse.Namespace) -> None:
+    local_model(args.model)
+    from hfsent.metrics import score_dataset
+    from hfsent.predict import SentimentClassifier
+
+    clf = SentimentClassifier.from_pretrained(args.model, revision=args.revision)
+    scores = score_dataset(clf, args.dataset, args.split, args.text_column, args.label_column,
+                           args.max_samples, tuple(args.metric), args.streaming)
+    split = scores.pop("split")
+    print(f"{args.model} on {args.dataset} [{split}], {scores['num_examples']} reviews")
+    for name, value in scores.items():
+        if name != "num_examples":
+            print(f"  {name:<12} {value:.4f}")
+    result = {"model": args.model, "revision": args.revision, "dataset": args.dataset, "split": split,
+              "scores": scores}
+    Path(args.output).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {args.output}")
+
+
+def explain(args: argparse.Namespace) -> None:
+    local_model(args.model)
+    from hfsent.explain import sentiment_trace, trace_html, trace_png
+    from hfsent.predict import SentimentClassifier
+
+    clf = SentimentClassifier.from_pretrained(args.model, revision=args.revision)
+    trace = sentiment_trace(clf, args.text)
+    trace_png(trace, f"{args.output_prefix}.png")
+    trace_html(trace, f"{args.output_prefix}.html")
+    print(f"P(positive) = {trace.final:.4f} over {len(trace.tokens)} tokens; "
+          f"wrote {args.output_prefix}.png and {args.output_prefix}.html")
+
+
+def push(args: argparse.Namespace) -> None:
+    check_model_folder(args.model)
+    from hfsent import hub
+    from hfsent.artifacts import load_artifacts
+
+    load_artifacts(args.model)  # a folder that would not load is not pushed
+    commit = hub.push_to_hub(args.model, args.repo_id, private=args.private or None, revision=args.revision,
+                             commit_message=args.commit_message, serving=args.serving)
+    print(f"pushed: {commit.commit_url}")
+
+
+def space(args: argparse.Namespace) -> None:
+    if args.push and not args.space_id:
+        raise InputError("--push needs --space-id")
+    local_model(args.model)
+    check_output_folder(args.output_dir, args.overwrite)
+    from hfsent import hub
+    from hfsent.space import write_space
+
+    folder = write_space(args.model, args.output_dir, overwrite=args.overwrite)
+    print(f"wrote the Space to {folder}; try it with: cd {folder} && python app.py")
+    if args.push:
+        commit = hub.push_space(folder, args.space_id, private=args.private or None)
+        print(f"pushed: {commit.commit_url}")

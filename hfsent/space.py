@@ -1,0 +1,167 @@
+"""A Gradio demo of a model, as a Hugging Face Space (``hfsent space``).
+
+:func:`write_space` writes a folder that Spaces runs as it is::
+
+    app.py            a few lines: build_demo(MODEL, EXAMPLES), then launch
+    requirements.txt  hfsent[demo] at this version
+    README.md         the Space's card: sdk: gradio, the model linked under models:
+    model/            the model's files, only when MODEL is a local folder
+
+:func:`build_demo` is the app.  It has a text box, the label scores (``gr.Label``), and the
+sentiment after every word, colored as ``hfsent explain`` draws it
+(:func:`hfsent.explain.trace_spans`), with example reviews.  :func:`hfsent.hub.push_space`
+uploads the folder in one commit.  Gradio is the optional extra ``hfsent[demo]``, imported only
+here, and only when a demo is built or written.
+
+Limits: sentiment models only, since the per-word trace is a class probability.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+from hfsent import __version__
+from hfsent.card import WIDGET_EXAMPLES
+from hfsent.errors import InputError, MissingError
+from hfsent.explain import sentiment_trace, trace_spans
+from hfsent.folder import atomic_folder
+from hfsent.locate import MODEL_FILES, closed_file, local_model
+from hfsent.predict import SentimentClassifier
+
+MODEL_DIR = "model"
+APP = '''"""A Gradio demo of {name}, written by `hfsent space` (hfsent {version}).
+
+Spaces runs it as it is; locally: pip install -r requirements.txt && python app.py
+"""
+
+from pathlib import Path
+
+from hfsent.space import build_demo
+
+MODEL = {model}
+TITLE = {name!r}
+EXAMPLES = {examples}
+
+demo = build_demo(MODEL, EXAMPLES, TITLE)
+
+if __name__ == "__main__":
+    demo.launch()
+'''
+
+
+def _gradio_version() -> str:
+    try:
+        return importlib.metadata.version("gradio")
+    except importlib.metadata.PackageNotFoundError:
+        raise MissingError("the demo needs Gradio: pip install 'hfsent[demo]'") from None
+
+
+def analyse(clf: SentimentClassifier, text: str) -> tuple[dict[str, float], str]:
+    """What the demo shows for ``text``: each label's probability, and the words as HTML spans
+    colored by the prediction after each of them.
+
+    Example:
+        >>> scores, html = analyse(clf, "not bad at all")
+        >>> scores
+        {'negative': 0.12, 'positive': 0.88}
+    """
+    trace = sentiment_trace(clf, text)
+    negative, positive = clf.config.model.label_names
+    scores = {negative: 1.0 - trace.final, positive: trace.final}
+    legend = ("<p><small>Each word is colored by the prediction after reading up to it (red = "
+              f"{negative}, green = {positive}); hover for the value.</small></p>")
+    return scores, f'<div class="hfsent-trace" style="line-height:2">{trace_spans(trace)}</div>{legend}'
+
+
+def build_demo(model: str, examples: Sequence[str] = WIDGET_EXAMPLES, title: str | None = None):
+    """The Gradio app of ``model`` (a Hub repo id or a model folder, loaded with hfsent).
+
+    Args:
+        model: what :meth:`SentimentClassifier.from_pretrained` takes.
+        examples: reviews listed under the text box.
+        title: default: the model's name.
+
+    Returns:
+        A ``gr.Blocks``; ``.launch()`` serves it.
+
+    Example:
+        >>> build_demo("USER/imdb-gru").launch()
+    """
+    _gradio_version()
+    import gradio as gr
+
+    clf = SentimentClassifier.from_pretrained(model)
+    if clf.config.model.task != "sentiment":
+        raise InputError("the demo shows sentiment models; this one predicts ratings")
+    name = title or Path(str(model).rstrip("/")).name
+
+    def run(text: str):
+        if not text or not text.strip():
+            raise gr.Error("Type a review first.")
+        try:
+            return analyse(clf, text)
+        except InputError as err:  # e.g. a text that tokenizes to nothing
+            raise gr.Error(str(err)) from None
+
+    with gr.Blocks(title=f"{name} · hfsent") as demo:
+        gr.Markdown(f"# {name}\nA GRU sentiment classifier trained with "
+                    "[hfsent](https://pypi.org/project/hfsent/). Type a review, or pick an example.")
+        text = gr.Textbox(label="Review", lines=4, elem_id="review")
+        button = gr.Button("Predict", variant="primary", elem_id="predict")
+        label = gr.Label(label="Prediction", elem_id="prediction")
+        trace = gr.HTML(label="Sentiment after each word", elem_id="trace")
+        gr.Examples(list(examples), inputs=text)
+        button.click(run, inputs=text, outputs=[label, trace])
+        text.submit(run, inputs=text, outputs=[label, trace])
+    return demo
+
+
+def write_space(model: str, output_dir: str | Path, examples: Sequence[str] = WIDGET_EXAMPLES,
+                overwrite: bool = False) -> Path:
+    """Write the Space folder of ``model`` (see the module docstring), atomically.
+
+    The model is loaded first, so a folder or repo that would not load, or a rating model, is
+    refused before anything is written.
+
+    Args:
+        model: a Hub repo id (the app downloads it), or a model folder (copied into ``model/``).
+        output_dir: the Space folder; refused if it is not empty, unless ``overwrite``.
+        examples: reviews listed in the app.
+
+    Example:
+        >>> write_space("USER/imdb-gru", "runs/imdb-gru-space")
+        PosixPath('runs/imdb-gru-space')
+    """
+    gradio = _gradio_version()
+    clf = SentimentClassifier.from_pretrained(model)
+    if clf.config.model.task != "sentiment":
+        raise InputError("hfsent space demos sentiment models; this one predicts ratings")
+    local = local_model(str(model))
+    name = Path(str(model).rstrip("/")).name if local else model
+    source = 'str(Path(__file__).with_name("model"))' if local else repr(model)
+    models = "" if local else f"models:\n- {model}\n"
+    readme = (f"---\ntitle: {Path(name).name} sentiment demo\nemoji: 🎬\ncolorFrom: red\ncolorTo: green\n"
+              f"sdk: gradio\nsdk_version: {gradio}\napp_file: app.py\npinned: false\n"
+              f"license: apache-2.0\n{models}tags:\n- hfsent\n- sentiment-analysis\n---\n\n"
+              f"# {name}\n\nA demo of " + (f"[{model}](https://huggingface.co/{model})" if not local else
+                                           "the model in `model/`") +
+              ", a GRU sentiment classifier trained with hfsent. It shows the probability of each "
+              "label and the sentiment after every word. Written by `hfsent space`.\n")
+
+    def fill(tmp: Path) -> None:
+        listed = json.dumps(list(examples), indent=4, ensure_ascii=False)  # also a Python literal
+        app = APP.format(name=name, version=__version__, model=source, examples=listed)
+        (tmp / "app.py").write_text(app, encoding="utf-8")
+        (tmp / "requirements.txt").write_text(f"hfsent[demo]=={__version__}\n", encoding="utf-8")
+        (tmp / "README.md").write_text(readme, encoding="utf-8")
+        if local:
+            (tmp / MODEL_DIR).mkdir()
+            for file in (*MODEL_FILES, "metrics.json"):
+                if (local / file).exists():
+                    shutil.copyfile(closed_file(local, file), tmp / MODEL_DIR / file)
+
+    return atomic_folder(output_dir, fill, overwrite=overwrite)
