@@ -47,12 +47,13 @@ def dataset_id_of(config: Config) -> str | None:
 
 
 def build_card(
-    config: Config, metrics: dict, repo_id: str = "USER/REPO", folder: Path | None = None
+    config: Config, metrics: dict, repo_id: str = "USER/REPO", folder: Path | None = None,
+    serving: bool = False,
 ) -> ModelCard:
     """The card of a model: metadata with a ``model-index`` of the test scores and the widget's
     examples with their recorded outputs (``metrics["widget"]``, see :func:`widget_outputs`), the
     results table, usage snippets for ``repo_id``, and one line per training stage from
-    ``metrics["stages"]``.
+    ``metrics["stages"]``.  ``serving`` adds how to deploy the repo's Endpoint handler.
 
     Example:
         >>> card = build_card(clf.config, json.loads(Path("runs/m/metrics.json").read_text()), "USER/m")
@@ -93,7 +94,7 @@ def build_card(
                          f"{config.model.rating_max:g}." if rating
                          else "It outputs the probability that a review is positive."),
         num_train=counts.get("train", "?"), num_validation=counts.get("validation", "?"),
-        num_test=counts.get("test", "?"),
+        num_test=counts.get("test", "?"), serving=serving,
     )
 
 

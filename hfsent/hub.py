@@ -108,7 +108,7 @@ def push_to_hub(
     config = load_config(folder)
     metrics_path = folder / METRICS_NAME
     metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
-    card = str(build_card(config, metrics, repo_id, folder)).encode("utf-8")
+    card = str(build_card(config, metrics, repo_id, folder, serving)).encode("utf-8")
     operations.append(CommitOperationAdd(path_in_repo=CARD_NAME, path_or_fileobj=card))
     if serving:
         operations += [CommitOperationAdd(path_in_repo=name, path_or_fileobj=text.encode("utf-8"))

@@ -38,6 +38,7 @@ def _handler_class(repo: Path):
 
 def test_the_pushed_handler_answers_like_a_text_classification_pipeline(endpoint_repo, trained):
     assert (endpoint_repo / "requirements.txt").read_text() == f"hfsent=={__version__}\n"
+    assert "with its custom handler (`handler.py`" in (endpoint_repo / "README.md").read_text()
     handler = _handler_class(endpoint_repo)(str(endpoint_repo))
     answer = handler({"inputs": REVIEWS})
     expected = trained.classifier.predict(REVIEWS)
