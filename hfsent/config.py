@@ -50,6 +50,7 @@ class DataConfig:
     label_column: str = field(default="label", metadata=_help("label column; 'sentiment' is found automatically for the Kaggle CSV"))
     validation_size: float = field(default=0.1, metadata=_help("fraction (or count if >= 1) of train held out, stratified"))
     test_size: float = field(default=0.2, metadata=_help("fraction (or count) of train carved as test when the source has no test split"))
+    group_column: str | None = field(default=None, metadata=_help("column of a group id (movie, product, user): validation and a carved test never share a group; without it, reviews with the same normalized text stay together"))
     max_train_samples: int | None = field(default=None, metadata=_help("truncate train (after the validation split) for quick runs"))
     max_eval_samples: int | None = field(default=None, metadata=_help("truncate validation and test for quick runs"))
     unlabeled_split: str = field(default="unsupervised", metadata=_help("split of unlabelled reviews that word2vec also reads, if the source has it"))

@@ -9,9 +9,9 @@ Three kinds of source are accepted (``DataConfig.dataset``):
   ``sentiment`` = positive/negative) is recognised without flags.
 
 Labels become 0 (negative) / 1 (positive); for the rating task they stay numbers.  The
-validation split is always carved from train (seeded; stratified for 0/1 labels), so
-model selection never sees test.  A source without a
-``test`` split gets one carved from train the same way, of ``test_size`` rows.  Rows with a
+validation split is always carved from train by :mod:`hfsent.split` (by group, stratified,
+seeded), so model selection never sees test.  A source without a ``test`` split gets one
+carved from train the same way, of ``test_size`` rows.  Rows with a
 missing or blank text or a missing label are dropped with a warning that counts them.
 """
 
@@ -26,6 +26,7 @@ from datasets import ClassLabel, Dataset, DatasetDict, IterableDataset, Iterable
 
 from hfsent.config import Config
 from hfsent.errors import InputError, MissingError
+from hfsent.split import GROUP, carve
 
 log = logging.getLogger(__name__)
 
@@ -105,15 +106,18 @@ def _is_label(value: object, names: Sequence[str] | None) -> bool:
 
 
 def _select(ds: Dataset | IterableDataset, text_column: str, label_column: str,
-            label_fallbacks: Sequence[str], columns: Sequence[str] | None = None
-            ) -> tuple[Dataset | IterableDataset, str]:
-    """Keep the text and label columns as ``text`` / ``label``; the original label name too.
-    ``columns`` names the columns of a stream whose schema ``datasets`` does not know yet."""
+            label_fallbacks: Sequence[str], columns: Sequence[str] | None = None,
+            group_column: str | None = None) -> tuple[Dataset | IterableDataset, str]:
+    """Keep the text and label columns as ``text`` / ``label`` (and ``group_column``, where the
+    split has it, as ``group``); the original label name too.  ``columns`` names the columns of
+    a stream whose schema ``datasets`` does not know yet."""
     columns = columns or ds.column_names
     text_col = _pick_column(columns, text_column, _TEXT_FALLBACKS, "text")
     label_col = _pick_column(columns, label_column, label_fallbacks, "label")
-    ds = ds.select_columns([text_col, label_col])
-    renames = {c: n for c, n in ((text_col, "text"), (label_col, "label")) if c != n}
+    group = [group_column] if group_column and group_column in columns else []
+    ds = ds.select_columns([text_col, label_col, *group])
+    pairs = ((text_col, "text"), (label_col, "label"), *((g, GROUP) for g in group))
+    renames = {c: n for c, n in pairs if c != n}
     return (ds.rename_columns(renames) if renames else ds), label_col
 
 
@@ -140,29 +144,33 @@ def _drop_empty(ds: Dataset) -> Dataset:
     return ds
 
 
-def normalize(ds: Dataset, text_column: str = "text", label_column: str = "label") -> Dataset:
+def normalize(ds: Dataset, text_column: str = "text", label_column: str = "label",
+              group_column: str | None = None) -> Dataset:
     """Rename to ``text`` / ``label``, map labels to 0/1 and drop unusable rows.
 
     Args:
         ds: one split as loaded; labels 0/1, booleans, positive/negative, pos/neg or a ClassLabel.
         text_column, label_column: the columns to use (well-known names are found otherwise).
+        group_column: kept as ``group`` (strings) where the split has it; see :mod:`hfsent.split`.
 
     Example:
         >>> normalize(load_raw("IMDB Dataset.csv")["train"]).features["label"].names
         ['negative', 'positive']
     """
     original = ds.features
-    ds, label_col = _select(ds, text_column, label_column, _LABEL_FALLBACKS)
+    ds, label_col = _select(ds, text_column, label_column, _LABEL_FALLBACKS, group_column=group_column)
     # ClassLabel ints are only meaningful through their names (["pos", "neg"] would invert).
     names = original[label_col].names if isinstance(original[label_col], ClassLabel) else None
     ds = _drop_empty(ds)
+    if GROUP in ds.column_names:
+        ds = ds.cast_column(GROUP, datasets.Value("string"))
     bad = sorted(repr(v) for v in ds.unique("label") if not _is_label(v, names))
     if bad:
         raise InputError(
             f"labels must be 0/1 or negative/positive; column {label_col!r} also holds {', '.join(bad[:10])}"
         )
-    features = datasets.Features({"text": datasets.Value("string"),
-                                  "label": ClassLabel(names=LABEL_NAMES)})
+    features = datasets.Features({"text": datasets.Value("string"), "label": ClassLabel(names=LABEL_NAMES),
+                                  **({GROUP: datasets.Value("string")} if GROUP in ds.column_names else {})})
     return ds.map(
         lambda b: {"label": [_label_to_int(v, names) for v in b["label"]]},
         batched=True,
@@ -181,27 +189,22 @@ def is_rating(value: object, low: float, high: float) -> bool:
     return not isinstance(value, bool) and isinstance(value, (int, float)) and low <= value <= high
 
 
-def normalize_ratings(ds: Dataset, text_column: str, label_column: str, low: float, high: float) -> Dataset:
+def normalize_ratings(ds: Dataset, text_column: str, label_column: str, low: float, high: float,
+                      group_column: str | None = None) -> Dataset:
     """Like :func:`normalize` for the rating task: ``label`` becomes a float in [low, high].
 
     Example:
         >>> normalize_ratings(raw["train"], "text", "rating", 1, 10)["label"][:3]
         [9.0, 2.0, 10.0]
     """
-    ds, label_col = _select(ds, text_column, label_column, ("rating", "stars", "score"))
+    ds, label_col = _select(ds, text_column, label_column, ("rating", "stars", "score"),
+                            group_column=group_column)
     ds = _drop_empty(ds)
     bad = sorted(repr(v) for v in ds.unique("label") if not is_rating(v, low, high))
     if bad:
         raise InputError(f"ratings must be numbers in [{low}, {high}]; column {label_col!r} holds {bad[:10]}")
-    return ds.cast_column("label", datasets.Value("float32"))
-
-
-def _carve(ds: Dataset, size: float, seed: int) -> tuple[Dataset, Dataset]:
-    size = int(size) if size >= 1 else size
-    # Ratings are floats: no ClassLabel to stratify on, so their split is plainly random.
-    stratify = "label" if isinstance(ds.features["label"], ClassLabel) else None
-    parts = ds.train_test_split(test_size=size, stratify_by_column=stratify, seed=seed)
-    return parts["train"], parts["test"]
+    ds = ds.cast_column("label", datasets.Value("float32"))
+    return ds.cast_column(GROUP, datasets.Value("string")) if GROUP in ds.column_names else ds
 
 
 def _head(ds: Dataset, n: int | None) -> Dataset:
@@ -218,15 +221,18 @@ def normalize_split(ds: Dataset, config: Config) -> Dataset:
     """
     data, model = config.data, config.model
     if model.task == "rating":
-        return normalize_ratings(ds, data.text_column, data.label_column, model.rating_min, model.rating_max)
-    return normalize(ds, data.text_column, data.label_column)
+        return normalize_ratings(ds, data.text_column, data.label_column, model.rating_min, model.rating_max,
+                                 data.group_column)
+    return normalize(ds, data.text_column, data.label_column, data.group_column)
 
 
 def load_splits(config: Config) -> DatasetDict:
     """``train`` / ``validation`` / ``test`` with columns ``text`` and ``label`` (0/1).
 
-    ``max_train_samples`` / ``max_eval_samples`` take the first rows after the seeded
-    shuffle that the stratified split performs, so a quick run still sees both classes.
+    Validation, and a test split the source lacks, are carved by :func:`hfsent.split.carve`:
+    no group (``data.group_column``, else the normalized text) on both sides, stratified by
+    label, seeded.  ``max_train_samples`` / ``max_eval_samples`` take the first rows of that
+    seeded order, so a quick run still sees every class.
 
     Args:
         config: the data component says what to load and carve; ``model.task`` how to read
@@ -240,6 +246,9 @@ def load_splits(config: Config) -> DatasetDict:
     data, model, seed = config.data, config.model, config.training.seed
     raw = load_raw(data.dataset)
     train = normalize_split(raw["train"], config)
+    if data.group_column and GROUP not in train.column_names:
+        raise MissingError(f"no group column {data.group_column!r} in the train split of {data.dataset}; "
+                           f"columns found: {raw['train'].column_names}")
     if model.task == "sentiment" and len(classes := train.unique("label")) < 2:
         raise InputError(f"the train split of {data.dataset} holds one class only, "
                          f"{LABEL_NAMES[classes[0]]!r}: a classifier needs reviews of both classes")
@@ -247,15 +256,15 @@ def load_splits(config: Config) -> DatasetDict:
         test = normalize_split(raw["test"], config)
     else:
         log.warning("%s has no test split: carving %s of train as test", data.dataset, data.test_size)
-        train, test = _carve(train, data.test_size, seed)
-    train, validation = _carve(train, data.validation_size, seed)
+        train, test = carve(train, data.test_size, seed)
+    train, validation = carve(train, data.validation_size, seed)
     if data.max_eval_samples is not None:
         test = test.shuffle(seed=seed)
-    return DatasetDict(
-        train=_head(train, data.max_train_samples),
-        validation=_head(validation, data.max_eval_samples),
-        test=_head(test, data.max_eval_samples),
-    )
+    splits = {"train": _head(train, data.max_train_samples),
+              "validation": _head(validation, data.max_eval_samples),
+              "test": _head(test, data.max_eval_samples)}
+    return DatasetDict({name: ds.remove_columns([c for c in (GROUP,) if c in ds.column_names])
+                        for name, ds in splits.items()})
 
 
 def load_unlabeled(config: Config) -> Dataset | IterableDataset | None:

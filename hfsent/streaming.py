@@ -6,10 +6,11 @@ cache is written, so disk and memory stay flat however large the corpus.  The pr
 
 * tokenization is lazy and runs in the training process on every pass (one to count the
   vocabulary, then one per epoch and per evaluation); ``num_proc`` does not apply;
-* validation (and test, for a source without one) is carved by a hash of the review
-  text, not by a shuffle, so a row's split never depends on order, epoch or process, and
-  duplicated reviews land on the same side.  Sizes are fractions and come out approximate;
-  the carve is not stratified;
+* validation (and test, for a source without one) is carved by a hash of the row's group
+  (``DataConfig.group_column``, else its normalized text, as :mod:`hfsent.split` groups), not
+  by a shuffle: a row's split never depends on order, epoch or process, no group is on both
+  sides, and duplicated reviews land on the same side.  Sizes are fractions and come out
+  approximate; the carve is not stratified;
 * training order comes from ``datasets``' shuffle: a new shard order every epoch and a
   bounded buffer of ``RuntimeConfig.shuffle_buffer`` rows.  A source sorted by label (IMDB's
   train files are) needs a buffer near its size, or many shards, to mix the classes;
@@ -41,6 +42,7 @@ from hfsent.data import (
     usable_rows,
 )
 from hfsent.errors import InputError
+from hfsent.split import GROUP, normalized
 from hfsent.vocab import COUNT_CHUNK_ROWS, Vocabulary, count_tokens
 
 LENGTH_SAMPLE = 100_000
@@ -87,41 +89,54 @@ def normalize_stream(ds: IterableDataset, config: Config) -> IterableDataset:
     model = config.model
     fallbacks = ("rating", "stars", "score") if model.task == "rating" else _LABEL_FALLBACKS
     original = ds.features
-    ds, label_col = _select(ds, config.data.text_column, config.data.label_column, fallbacks, _columns(ds))
+    group, columns = config.data.group_column, _columns(ds)
+    ds, label_col = _select(ds, config.data.text_column, config.data.label_column, fallbacks, columns,
+                            group_column=group)
+    grouped = {GROUP: datasets.Value("string")} if group and group in columns else {}
     ds = ds.with_format("arrow").filter(_usable, batched=True)
     if model.task == "rating":
-        features = datasets.Features({"text": datasets.Value("string"), "label": datasets.Value("float32")})
+        features = datasets.Features({"text": datasets.Value("string"), "label": datasets.Value("float32"),
+                                      **grouped})
         kwargs = {"low": model.rating_min, "high": model.rating_max, "column": label_col}
         return ds.map(_ratings, batched=True, fn_kwargs=kwargs, features=features)
     label_feature = original[label_col] if original else None
     names = label_feature.names if isinstance(label_feature, ClassLabel) else None
-    features = datasets.Features({"text": datasets.Value("string"), "label": ClassLabel(names=LABEL_NAMES)})
+    features = datasets.Features({"text": datasets.Value("string"), "label": ClassLabel(names=LABEL_NAMES),
+                                  **grouped})
     return ds.map(_labels, batched=True, fn_kwargs={"names": names, "column": label_col},
                   features=features)
 
 
-def _in_slice(table: pa.Table, salt: str, fraction: float, inside: bool) -> list[bool]:
-    return [(zlib.crc32(f"{salt}\0{t}".encode()) / 2**32 < fraction) == inside
-            for t in table["text"].to_pylist()]
+def _keep(table: pa.Table, slices: Sequence[tuple[str, float, bool]]) -> list[bool]:
+    """Rows whose salted group hash is below (``True``) or not below each slice's fraction."""
+    keys = (table[GROUP].cast(pa.string()).to_pylist() if GROUP in table.column_names
+            else [normalized(t) for t in table["text"].to_pylist()])
+    return [all((zlib.crc32(f"{salt}\0{key}".encode()) / 2**32 < fraction) == inside
+                for salt, fraction, inside in slices) for key in keys]
 
 
-def carve_by_hash(ds: IterableDataset, fraction: float, salt: str) -> tuple[IterableDataset, IterableDataset]:
-    """``(rest, held_out)``: held out are the rows whose salted text hash falls below ``fraction``.
+def carve_by_hash(ds: IterableDataset, slices: Sequence[tuple[str, float]]) -> list[IterableDataset]:
+    """``[rest, held_out_1, held_out_2, ...]``: each slice ``(salt, fraction)`` holds out the rows
+    whose salted group hash (the ``group`` column, else the normalized text: see
+    :mod:`hfsent.split`) falls below its fraction, and that an earlier slice did not take.
+
+    Each result is one filter over ``ds``: ``datasets`` cannot stack filters on a stream.
 
     Args:
         ds: a stream with a ``text`` column.
-        fraction: in (0, 1); the held-out share is about this.
-        salt: another salt carves another split (the seed goes into it).
+        slices: ``(salt, fraction)`` pairs; a fraction in (0, 1) is about the share of what the
+            earlier slices left; another salt (the seed goes into it) carves another split.
 
     Example:
-        >>> train, validation = carve_by_hash(stream, 0.1, "validation-42")
+        >>> train, test, validation = carve_by_hash(stream, [("test-42", 0.2), ("validation-42", 0.1)])
     """
-    if not 0 < fraction < 1:
-        raise InputError(f"a streamed split is carved by a fraction in (0, 1), got {fraction}")
-    kwargs = {"salt": salt, "fraction": fraction}
+    for _, fraction in slices:
+        if not 0 < fraction < 1:
+            raise InputError(f"a streamed split is carved by a fraction in (0, 1), got {fraction}")
     ds = ds.with_format("arrow")
-    return (ds.filter(_in_slice, batched=True, fn_kwargs={**kwargs, "inside": False}),
-            ds.filter(_in_slice, batched=True, fn_kwargs={**kwargs, "inside": True}))
+    outside = [(salt, fraction, False) for salt, fraction in slices]
+    parts = [outside] + [outside[:i] + [(salt, fraction, True)] for i, (salt, fraction) in enumerate(slices)]
+    return [ds.filter(_keep, batched=True, fn_kwargs={"slices": part}) for part in parts]
 
 
 def load_stream_splits(config: Config) -> IterableDatasetDict:
@@ -136,12 +151,15 @@ def load_stream_splits(config: Config) -> IterableDatasetDict:
     train = normalize_stream(raw["train"], config)
     if "test" in raw:
         test = normalize_stream(raw["test"], config)
+        train, validation = carve_by_hash(train, [(f"validation-{seed}", data.validation_size)])
     else:
-        train, test = carve_by_hash(train, data.test_size, f"test-{seed}")
-    train, validation = carve_by_hash(train, data.validation_size, f"validation-{seed}")
+        train, test, validation = carve_by_hash(train, [(f"test-{seed}", data.test_size),
+                                                        (f"validation-{seed}", data.validation_size)])
     splits = {"train": train, "validation": validation, "test": test}
     limits = {"train": data.max_train_samples, "validation": data.max_eval_samples,
               "test": data.max_eval_samples}
+    splits = {name: ds.remove_columns(GROUP) if GROUP in (ds.column_names or ()) else ds
+              for name, ds in splits.items()}
     return IterableDatasetDict({name: ds.take(limits[name]) if limits[name] is not None else ds
                                 for name, ds in splits.items()})
 

@@ -99,7 +99,7 @@ def test_unknown_keys_and_versions_are_refused():
         from_saved({**saved, "model": {**saved["model"], "surprise": 1}})
     with pytest.raises(ValueError, match=r"unknown hfsent config keys: \['runtime'\]"):
         from_saved({**saved, "runtime": {}})
-    with pytest.raises(ValueError, match=f"version=99; this hfsent reads versions 3 and {FORMAT_VERSION}"):
+    with pytest.raises(ValueError, match=f"version=99; this hfsent reads versions 3 to {FORMAT_VERSION}"):
         from_saved({**saved, "format_version": 99})
 
 
@@ -123,3 +123,10 @@ def test_a_version_3_config_with_a_wrong_type_is_refused_too(tmp_path):
     flat = json.loads((FIXTURES / "format_v3" / CONFIG_NAME).read_text())
     with pytest.raises(ValueError, match="preprocessing.max_length must be int"):
         from_saved({**flat, "max_length": "600"})
+
+
+def test_a_version_4_config_without_a_group_column_still_loads():
+    saved = to_saved(Config().replace(group_column="movie_id"))
+    assert saved["format_version"] == FORMAT_VERSION == 5 and saved["data"]["group_column"] == "movie_id"
+    del saved["data"]["group_column"]
+    assert from_saved({**saved, "format_version": 4}).data.group_column is None

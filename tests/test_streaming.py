@@ -27,16 +27,16 @@ def _texts(ds) -> list[str]:
 def test_hash_carve_is_a_partition_that_ignores_order(hub_layout_dir):
     config = tiny_config(hub_layout_dir, streaming=True)
     stream = normalize_stream(load_raw(str(hub_layout_dir), streaming=True)["train"], config)
-    rest, held = carve_by_hash(stream, 0.25, "validation-42")
+    rest, held = carve_by_hash(stream, [("validation-42", 0.25)])
     rest_texts, held_texts = _texts(rest), _texts(held)
     assert sorted(rest_texts + held_texts) == sorted(_texts(stream))
     assert not set(rest_texts) & set(held_texts)
     assert 5 <= len(held_texts) <= 35  # about a quarter of 80
     # the same rows are held out whatever order the stream comes in
-    _, held_shuffled = carve_by_hash(stream.shuffle(seed=3, buffer_size=100), 0.25, "validation-42")
+    _, held_shuffled = carve_by_hash(stream.shuffle(seed=3, buffer_size=100), [("validation-42", 0.25)])
     assert sorted(_texts(held_shuffled)) == sorted(held_texts)
     with pytest.raises(ValueError, match="fraction"):
-        carve_by_hash(stream, 100, "validation-42")
+        carve_by_hash(stream, [("validation-42", 100)])
 
 
 def test_stream_is_normalized_like_the_cached_data(kaggle_csv):
