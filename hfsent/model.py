@@ -35,13 +35,16 @@ def build_model(config: ModelConfig, vocab_size: int, trainable_embeddings: bool
         (None, 1)
     """
     inputs = keras.Input(shape=(None,), dtype="int32", name="input_ids")
+    # The mask is also passed by hand to the GRU and the pooling: Keras' main branch after 3.15
+    # stops propagating masks through RNN and Bidirectional, and the mean would then count padding.
+    mask = keras.ops.not_equal(inputs, 0)
     x = layers.Embedding(vocab_size, config.embedding_dim, mask_zero=True, name="embedding",
                          trainable=trainable_embeddings)(inputs)
     x = layers.Dropout(config.dropout, name="embedding_dropout")(x)
     gru = layers.GRU(config.gru_units, return_sequences=config.pooling == "mean", name="gru")
-    x = layers.Bidirectional(gru, name="bidirectional_gru")(x) if config.bidirectional else gru(x)
+    x = (layers.Bidirectional(gru, name="bidirectional_gru") if config.bidirectional else gru)(x, mask=mask)
     if config.pooling == "mean":
-        x = layers.GlobalAveragePooling1D(name="mean_pool")(x)
+        x = layers.GlobalAveragePooling1D(name="mean_pool")(x, mask=mask)
     x = layers.Dropout(config.dropout, name="head_dropout")(x)
     if config.task == "rating":
         # The Dense layer learns a target in [-1, 1]; a fixed Rescaling maps it onto the

@@ -1,18 +1,27 @@
 """The network: built-in layers only, masks that ignore padding, the rating head."""
 
+import keras
 import numpy as np
+import pytest
 
 from hfsent.config import ModelConfig, TrainingConfig
 from hfsent.model import build_model, compile_model, describe
 
 
-def test_padding_does_not_change_the_output():
-    # The mask must reach the pooling: many extra zeros after a review leave its output alone.
+@pytest.mark.parametrize("propagated", [True, False])
+def test_padding_does_not_change_the_output(monkeypatch, propagated):
+    # The mask must reach the GRU and the pooling: many extra zeros after a review leave its output
+    # alone, also where RNN and Bidirectional stop propagating masks (Keras' main branch after 3.15).
+    if not propagated:
+        for layer in (keras.layers.RNN, keras.layers.Bidirectional):
+            monkeypatch.setattr(layer, "compute_mask", lambda self, inputs, mask=None: None)
     for pooling in ("mean", "last"):
-        model = build_model(ModelConfig(embedding_dim=8, gru_units=8, pooling=pooling, dropout=0.0), 50)
-        ids = np.array([[5, 9, 3, 7]], dtype=np.int32)
-        padded = np.concatenate([ids, np.zeros((1, 200), np.int32)], axis=1)
-        np.testing.assert_allclose(model.predict_on_batch(padded), model.predict_on_batch(ids), rtol=1e-5)
+        for bidirectional in (True, False):
+            model = build_model(ModelConfig(embedding_dim=8, gru_units=8, pooling=pooling, dropout=0.0,
+                                            bidirectional=bidirectional), 50)
+            ids = np.array([[5, 9, 3, 7]], dtype=np.int32)
+            padded = np.concatenate([ids, np.zeros((1, 200), np.int32)], axis=1)
+            np.testing.assert_allclose(model.predict_on_batch(padded), model.predict_on_batch(ids), rtol=1e-5)
 
 
 def test_the_rating_head_outputs_the_scale_midpoint_at_zero():
