@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hfsent.metrics import predict_split, score_classification, score_split
+from hfsent.metrics import predict_split, score_split
 from hfsent.predict import SentimentClassifier
 from hfsent.stages import Figures, Run
 from hfsent.wide import deep_part, fit_wide_branch, set_blend_weight, wide_part, with_wide_branch
@@ -36,14 +36,25 @@ def blend_weight(gru: np.ndarray, linear: np.ndarray, labels: np.ndarray) -> flo
     """
     from scipy.optimize import minimize_scalar
 
-    gru, linear = (np.clip(np.asarray(p, np.float64).reshape(-1), 1e-7, 1 - 1e-7) for p in (gru, linear))
     labels = np.asarray(labels).reshape(-1)
+    gru, linear = (_of_true_class(np.asarray(p, np.float64), labels) for p in (gru, linear))
 
-    def log_loss(w: float) -> float:
-        p = w * gru + (1 - w) * linear
-        return -float(np.mean(np.where(labels == 1, np.log(p), np.log1p(-p))))
+    def log_loss(w: float) -> float:  # the true class's probability under the blend
+        return -float(np.mean(np.log(np.clip(w * gru + (1 - w) * linear, 1e-7, 1.0))))
 
     return round(float(minimize_scalar(log_loss, bounds=(0.0, 1.0), method="bounded").x), 2)
+
+
+def _of_true_class(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Each row's probability of its label: P(positive) or 1 - P(positive), or a row's entry."""
+    if probs.ndim == 1:
+        return np.where(labels == 1, probs, 1 - probs)
+    return probs[np.arange(len(labels)), labels]
+
+
+def _accuracy(probs: np.ndarray, labels: np.ndarray) -> float:
+    predicted = (probs >= 0.5).astype(int) if probs.ndim == 1 else probs.argmax(axis=1)
+    return float((predicted == labels).mean())
 
 
 def add_wide_branch(run: Run) -> tuple[str, Figures]:
@@ -59,7 +70,7 @@ def add_wide_branch(run: Run) -> tuple[str, Figures]:
     for name, part in (("gru", deep_part(run.model)), ("linear", wide_part(run.model))):
         alone = SentimentClassifier(part, data.vocab, cfg)
         outputs[name], labels, _ = predict_split(alone, data.splits["validation"])
-        figures[name] = {"validation": score_classification(outputs[name], labels)["accuracy"]}
+        figures[name] = {"validation": _accuracy(outputs[name], labels)}
         if run.score_test:
             figures[name]["test"] = score_split(alone, data.splits["test"])["accuracy"]
     fitted = cfg.training.wide_weight is None
@@ -67,8 +78,10 @@ def add_wide_branch(run: Run) -> tuple[str, Figures]:
     set_blend_weight(run.model, weight)
     figures.update(gru_weight=weight, gru_weight_fitted=fitted)
     how = "fitted on the validation split by log loss" if fitted else "given (--wide-weight)"
+    linear = ("naive-Bayes-weighted logistic regression" if len(cfg.model.classes) == 2
+              else "multinomial logistic regression")
     return (f"output = {weight:.2f} × the GRU's probability + {1 - weight:.2f} × that of a linear "
             f"model of word and hashed word-bigram counts ({cfg.model.wide_buckets:,} buckets; "
-            f"naive-Bayes-weighted logistic regression, C={cfg.training.wide_c:g}, fitted on the training "
+            f"{linear}, C={cfg.training.wide_c:g}, fitted on the training "
             f"reviews); the weight was {how}. Validation accuracy alone: "
             f"GRU {figures['gru']['validation']:.4f}, linear {figures['linear']['validation']:.4f}", figures)

@@ -29,6 +29,8 @@ METRIC_NAMES = {"accuracy": "Accuracy", "f1": "F1", "precision": "Precision", "r
 WIDGET_EXAMPLES = ("A moving, beautifully acted film. I loved every minute of it.",
                    "Dull, predictable and far too long; I would not watch it again.",
                    "Not bad at all: the plot is thin, but the cast makes it work.")
+MULTICLASS_METRIC_NAMES = {"accuracy": "Accuracy", "macro_f1": "Macro F1", "roc_auc": "ROC AUC (one-vs-rest)",
+                           "mae": "MAE (classes)"}
 RATING_METRIC_NAMES = {"r2": "R²", "mse": "MSE", "mae": "MAE", "r2_rounded": "R² (rounded to whole stars)",
                        "mae_rounded": "MAE (rounded to whole stars)"}
 
@@ -64,14 +66,15 @@ def build_card(
     dataset_name = dataset_id or Path(public_source(config.data).split(",")[0].split("=")[-1]).name
     test = metrics.get("test") or {}
     rating = config.model.task == "rating"
-    names = RATING_METRIC_NAMES if rating else METRIC_NAMES
+    classes = [] if rating else config.model.classes
+    names = RATING_METRIC_NAMES if rating else MULTICLASS_METRIC_NAMES if len(classes) > 2 else METRIC_NAMES
     eval_results = [
         EvalResult(task_type="text-classification",
                    task_name="Rating regression" if rating else "Sentiment classification",
                    dataset_type=dataset_id or dataset_name, dataset_name=dataset_name,
                    dataset_split="test", metric_type=key, metric_name=names[key],
                    metric_value=round(float(test[key]), 4))
-        for key in names if key in test
+        for key in names if key in test and test[key] == test[key]  # not a nan ROC AUC
     ]
     model_name = repo_id.split("/")[-1]
     widget = [{"text": w["text"], "output": [{"label": o["label"], "score": round(o["score"], 4)}
@@ -90,12 +93,28 @@ def build_card(
         dataset_name=dataset_name, config=to_saved(config), architecture=describe(config.model),
         score_rows=rows, metric_keys=[k for k in names if rows and k in rows[0][1]],
         curves=CURVES_NAME if has_curves else None, stages=metrics.get("stages", []),
-        output_sentence=(f"It outputs a star rating, clipped to {config.model.rating_min:g}–"
-                         f"{config.model.rating_max:g}." if rating
-                         else "It outputs the probability that a review is positive."),
+        output_sentence=_output_sentence(config),
+        classes=list(_class_counts(metrics, classes).items()),
+        per_class=list((test.get("per_class") or {}).items()),
         num_train=counts.get("train", "?"), num_validation=counts.get("validation", "?"),
         num_test=counts.get("test", "?"), serving=serving,
     )
+
+
+def _output_sentence(config: Config) -> str:
+    model = config.model
+    if model.task == "rating":
+        return f"It outputs a star rating, clipped to {model.rating_min:g}–{model.rating_max:g}."
+    if len(model.classes) > 2:
+        return f"It outputs the probability of each of its {len(model.classes)} classes (a softmax)."
+    return f"It outputs the probability of `{model.classes[1]}` (against `{model.classes[0]}`)."
+
+
+def _class_counts(metrics: dict, classes: list[str]) -> dict:
+    """The training examples of each class, from the data stage's record."""
+    record = next((r for r in metrics.get("stages", []) if r.get("name") == "data"), {})
+    counts = (record.get("figures") or {}).get("classes") or {}
+    return {name: counts.get(name, "?") for name in classes}
 
 
 def widget_outputs(clf, texts=WIDGET_EXAMPLES) -> list[dict]:

@@ -116,8 +116,13 @@ def score(args: argparse.Namespace) -> None:
     split = scores.pop("split")
     print(f"{args.model} on {args.dataset} [{split}], {scores['num_examples']} reviews")
     for name, value in scores.items():
-        if name != "num_examples":
+        if isinstance(value, float):
             print(f"  {name:<12} {value:.4f}")
+    if "per_class" in scores:  # more than two classes: one row each, and the confusion matrix in the file
+        print(f"  {'class':<20} {'precision':>9} {'recall':>9} {'f1':>9} {'reviews':>8}")
+        for name, row in scores["per_class"].items():
+            print(f"  {name[:20]:<20} {row['precision']:>9.4f} {row['recall']:>9.4f} {row['f1']:>9.4f} "
+                  f"{row['support']:>8}")
     result = {"model": args.model, "revision": args.revision, "dataset": args.dataset, "split": split,
               "scores": scores}
     Path(args.output).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
@@ -126,14 +131,15 @@ def score(args: argparse.Namespace) -> None:
 
 def explain(args: argparse.Namespace) -> None:
     local_model(args.model)
-    from hfsent.explain import sentiment_trace, trace_html, trace_png
+    from hfsent.draw import trace_html, trace_png
+    from hfsent.explain import sentiment_trace
     from hfsent.predict import SentimentClassifier
 
     clf = SentimentClassifier.from_pretrained(args.model, revision=args.revision)
     trace = sentiment_trace(clf, args.text)
     trace_png(trace, f"{args.output_prefix}.png")
     trace_html(trace, f"{args.output_prefix}.html")
-    print(f"P(positive) = {trace.final:.4f} over {len(trace.tokens)} tokens; "
+    print(f"{trace.describe()} over {len(trace.tokens)} tokens; "
           f"wrote {args.output_prefix}.png and {args.output_prefix}.html")
 
 

@@ -29,6 +29,7 @@ DEFAULT_OUTPUT_DIR = "runs/hfsent"  # training's default model folder (never tak
 # them before Keras allocates anything (see hfsent.artifacts.check_keras_config).
 MAX_UNITS = 4096  # GRU units, embedding dimensions, Dense units
 MAX_BUCKETS = 1 << 24  # the wide branch's hash buckets
+MAX_LENGTH = 600  # the longest default max_length: IMDB's reviews, 99th percentile ~1,100 tokens
 
 
 def _help(text: str) -> dict:
@@ -75,7 +76,7 @@ class PreprocessingConfig:
     lowercase: bool = True
     min_freq: int = field(default=2, metadata=_help("drop words seen fewer times in train"))
     max_vocab_size: int = field(default=30000, metadata=_help("largest vocabulary, PAD and UNK included"))
-    max_length: int = field(default=600, metadata=_help("reviews are truncated to this many tokens"))
+    max_length: int | None = field(default=None, metadata=_help(f"texts are truncated to this many tokens; default: the training split's 99th percentile, at most {MAX_LENGTH}"))
     vocab_size: int | None = None  # filled in by training
 
     def __post_init__(self) -> None:
@@ -89,8 +90,8 @@ class ModelConfig:
     """The network: what it predicts and its sizes (saved).
 
     Example:
-        >>> ModelConfig(task="rating", gru_units=32).label_names
-        ['negative', 'positive']
+        >>> ModelConfig(label_names=["negative", "neutral", "positive"]).classes
+        ['negative', 'neutral', 'positive']
     """
 
     task: str = field(default="sentiment", metadata=_help("'sentiment' (0/1 labels) or 'rating' (regression on --label-column, e.g. rating)"))
@@ -103,7 +104,7 @@ class ModelConfig:
     dropout: float = 0.4
     wide_ngrams: bool = field(default=True, metadata=_help("blend the GRU with a linear model of word and hashed-bigram counts (NB-weighted logistic regression, fitted by scikit-learn; sentiment only)"))
     wide_buckets: int = field(default=1 << 20, metadata=_help("hash buckets for the wide branch's word bigrams"))
-    label_names: list[str] = field(default_factory=lambda: ["negative", "positive"])
+    label_names: list[str] | None = field(default=None, metadata=_help("class names in id order, e.g. 'very negative,negative,neutral,positive,very positive'; default: read from the training data (hfsent.labels)"))
 
     def __post_init__(self) -> None:
         if self.task not in ("sentiment", "rating"):
@@ -116,9 +117,17 @@ class ModelConfig:
         for name, most in (("embedding_dim", MAX_UNITS), ("gru_units", MAX_UNITS), ("wide_buckets", MAX_BUCKETS)):
             if getattr(self, name) > most:
                 raise InputError(f"{name} must be at most {most}, got {getattr(self, name)}")
-        if self.task == "sentiment" and (len(self.label_names) != 2 or len(set(self.label_names)) != 2):
-            raise InputError(f"label_names must hold 2 distinct names, one per class, got "
-                             f"{len(self.label_names)} ({len(set(self.label_names))} distinct)")
+        names = self.label_names
+        if self.task == "sentiment" and names is not None and not (
+                2 <= len(names) <= 100 and len(set(names)) == len(names)):
+            raise InputError(f"label_names must hold 2 to 100 distinct names, one per class, got "
+                             f"{len(names)} ({len(set(names))} distinct)")
+
+    @property
+    def classes(self) -> list[str]:
+        """The class names in id order: ``label_names``, or ``negative``, ``positive`` before
+        training has read them from the data."""
+        return list(self.label_names or ("negative", "positive"))
         if not self.rating_min < self.rating_max:
             raise InputError(f"rating_min must be below rating_max, got {self.rating_min}, {self.rating_max}")
 
@@ -183,7 +192,7 @@ COMPONENTS: dict[str, type] = {"data": DataConfig, "preprocessing": Preprocessin
                                "model": ModelConfig, "training": TrainingConfig, "runtime": RuntimeConfig}
 FIELD_OWNER = {f.name: part for part, cls in COMPONENTS.items() for f in dataclasses.fields(cls)}
 assert len(FIELD_OWNER) == sum(len(dataclasses.fields(c)) for c in COMPONENTS.values()), "field names must be unique"
-DERIVED = {"vocab_size", "label_names"}  # set by training, not by flags
+DERIVED = {"vocab_size"}  # set by training, not by flags
 
 
 @dataclass

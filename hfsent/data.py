@@ -8,7 +8,8 @@ Three kinds of source are accepted (``DataConfig.dataset``):
   ``train=train.csv,test=test.csv``.  The Kaggle "IMDB Dataset.csv" (columns ``review``,
   ``sentiment`` = positive/negative) is recognised without flags.
 
-Labels become 0 (negative) / 1 (positive); for the rating task they stay numbers.  The
+Labels become class ids, the classes read from the training split by :mod:`hfsent.labels`
+(binary data: 0 = negative, 1 = positive, as always); for the rating task they stay numbers.  The
 validation split is always carved from train by :mod:`hfsent.split` (by group, stratified,
 seeded), so model selection never sees test.  A source without a ``test`` split gets one
 carved from train the same way, of ``test_size`` rows.  Rows with a
@@ -26,13 +27,12 @@ from datasets import ClassLabel, Dataset, DatasetDict, IterableDataset, Iterable
 
 from hfsent.config import Config
 from hfsent.errors import InputError, MissingError
+from hfsent.labels import BINARY, class_names, encoder
 from hfsent.split import GROUP, carve
 
 log = logging.getLogger(__name__)
 
-LABEL_NAMES = ["negative", "positive"]
-_STRING_LABELS = {"negative": 0, "neg": 0, "0": 0, "positive": 1, "pos": 1, "1": 1}
-_TEXT_FALLBACKS = ("text", "review", "sentence", "content")
+_TEXT_FALLBACKS = ("text", "review", "sentence", "content", "tweet")
 _LABEL_FALLBACKS = ("label", "sentiment", "labels")
 _FILE_BUILDERS = {".csv": "csv", ".parquet": "parquet"}
 
@@ -84,27 +84,6 @@ def _pick_column(columns: Sequence[str], wanted: str, fallbacks: Sequence[str], 
     raise InputError(f"no {role} column {wanted!r} in the data; columns found: {list(columns)}")
 
 
-def _label_to_int(value: object, names: Sequence[str] | None = None) -> int:
-    """0/1 for a usable label; ``ValueError`` otherwise.  ``names`` are ClassLabel names."""
-    if names is not None and isinstance(value, int) and 0 <= value < len(names):
-        value = names[value]
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, (int, float)) and value in (0, 1):
-        return int(value)
-    if isinstance(value, str) and value.strip().lower() in _STRING_LABELS:
-        return _STRING_LABELS[value.strip().lower()]
-    raise InputError(value)
-
-
-def _is_label(value: object, names: Sequence[str] | None) -> bool:
-    try:
-        _label_to_int(value, names)
-    except ValueError:
-        return False
-    return True
-
-
 def _select(ds: Dataset | IterableDataset, text_column: str, label_column: str,
             label_fallbacks: Sequence[str], columns: Sequence[str] | None = None,
             group_column: str | None = None) -> tuple[Dataset | IterableDataset, str]:
@@ -145,13 +124,18 @@ def _drop_empty(ds: Dataset) -> Dataset:
 
 
 def normalize(ds: Dataset, text_column: str = "text", label_column: str = "label",
-              group_column: str | None = None) -> Dataset:
-    """Rename to ``text`` / ``label``, map labels to 0/1 and drop unusable rows.
+              group_column: str | None = None, label_names: Sequence[str] | None = None,
+              split: str | None = None) -> Dataset:
+    """Rename to ``text`` / ``label``, map labels to class ids and drop unusable rows.
 
     Args:
-        ds: one split as loaded; labels 0/1, booleans, positive/negative, pos/neg or a ClassLabel.
+        ds: one split as loaded.
         text_column, label_column: the columns to use (well-known names are found otherwise).
         group_column: kept as ``group`` (strings) where the split has it; see :mod:`hfsent.split`.
+        label_names: the classes, in id order (``--label-names``, or a trained model's).
+        split: ``None`` reads the classes from ``ds`` itself (the training split; ``label_names``
+            then only fixes them, see :mod:`hfsent.labels`); a split's name encodes ``ds`` with
+            ``label_names`` and names that split in the error for a label outside them.
 
     Example:
         >>> normalize(load_raw("IMDB Dataset.csv")["train"]).features["label"].names
@@ -160,23 +144,17 @@ def normalize(ds: Dataset, text_column: str = "text", label_column: str = "label
     original = ds.features
     ds, label_col = _select(ds, text_column, label_column, _LABEL_FALLBACKS, group_column=group_column)
     # ClassLabel ints are only meaningful through their names (["pos", "neg"] would invert).
-    names = original[label_col].names if isinstance(original[label_col], ClassLabel) else None
+    classlabel = original[label_col].names if isinstance(original[label_col], ClassLabel) else None
     ds = _drop_empty(ds)
     if GROUP in ds.column_names:
         ds = ds.cast_column(GROUP, datasets.Value("string"))
-    bad = sorted(repr(v) for v in ds.unique("label") if not _is_label(v, names))
-    if bad:
-        raise InputError(
-            f"labels must be 0/1 or negative/positive; column {label_col!r} also holds {', '.join(bad[:10])}"
-        )
-    features = datasets.Features({"text": datasets.Value("string"), "label": ClassLabel(names=LABEL_NAMES),
+    names = (class_names(ds.unique("label"), label_col, label_names, classlabel) if split is None
+             else list(label_names or BINARY))
+    encode = encoder(names, label_col, split or "train", classlabel)
+    features = datasets.Features({"text": datasets.Value("string"), "label": ClassLabel(names=names),
                                   **({GROUP: datasets.Value("string")} if GROUP in ds.column_names else {})})
-    return ds.map(
-        lambda b: {"label": [_label_to_int(v, names) for v in b["label"]]},
-        batched=True,
-        features=features,
-        desc="Normalizing labels",
-    )
+    return ds.map(lambda b: {"label": [encode(v) for v in b["label"]]}, batched=True, features=features,
+                  desc="Normalizing labels")
 
 
 def is_rating(value: object, low: float, high: float) -> bool:
@@ -211,9 +189,10 @@ def _head(ds: Dataset, n: int | None) -> Dataset:
     return ds if n is None or n >= len(ds) else ds.select(range(n))
 
 
-def normalize_split(ds: Dataset, config: Config) -> Dataset:
-    """One split read for ``config``'s task and columns: :func:`normalize` for sentiment,
-    :func:`normalize_ratings` for the rating task.
+def normalize_split(ds: Dataset, config: Config, split: str | None = None) -> Dataset:
+    """One split read for ``config``'s task, columns and classes: :func:`normalize` for
+    sentiment, :func:`normalize_ratings` for the rating task.  ``split=None`` reads the classes
+    from ``ds`` (training); a split's name encodes it with ``config.model.label_names``.
 
     Example:
         >>> normalize_split(load_raw("held_out.csv")["train"], clf.config).column_names
@@ -223,7 +202,7 @@ def normalize_split(ds: Dataset, config: Config) -> Dataset:
     if model.task == "rating":
         return normalize_ratings(ds, data.text_column, data.label_column, model.rating_min, model.rating_max,
                                  data.group_column)
-    return normalize(ds, data.text_column, data.label_column, data.group_column)
+    return normalize(ds, data.text_column, data.label_column, data.group_column, model.label_names, split)
 
 
 def load_splits(config: Config) -> DatasetDict:
@@ -249,11 +228,10 @@ def load_splits(config: Config) -> DatasetDict:
     if data.group_column and GROUP not in train.column_names:
         raise MissingError(f"no group column {data.group_column!r} in the train split of {data.dataset}; "
                            f"columns found: {raw['train'].column_names}")
-    if model.task == "sentiment" and len(classes := train.unique("label")) < 2:
-        raise InputError(f"the train split of {data.dataset} holds one class only, "
-                         f"{LABEL_NAMES[classes[0]]!r}: a classifier needs reviews of both classes")
+    if model.task == "sentiment":  # the classes come from train; every other split is read with them
+        config = config.replace(label_names=train.features["label"].names)
     if "test" in raw:
-        test = normalize_split(raw["test"], config)
+        test = normalize_split(raw["test"], config, "test")
     else:
         log.warning("%s has no test split: carving %s of train as test", data.dataset, data.test_size)
         train, test = carve(train, data.test_size, seed)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from hfsent.errors import InputError
 from hfsent.predict import SentimentClassifier
 from hfsent.tokenize import tokenize
 
@@ -89,142 +90,60 @@ def layer_outputs(clf: SentimentClassifier, texts: list[str]) -> list[LayerOutpu
 
 @dataclass
 class Trace:
-    """The model's output after each prefix of one review (see :func:`sentiment_trace`)."""
+    """The model's class probabilities after each prefix of one text (see :func:`sentiment_trace`).
+
+    ``scores`` is the curve that the pictures draw: P(``classes[1]``) after each prefix for a
+    binary model (P(positive)), the probability of the class predicted at that prefix otherwise.
+    """
     tokens: list[str]
-    scores: np.ndarray  # (T,): positive probability after each prefix
-    final: float  # == scores[-1] == predict_proba([text])[0]
+    probabilities: np.ndarray  # (T, classes): each class's probability after each prefix
+    classes: list[str]
+
+    @property
+    def binary(self) -> bool:
+        return len(self.classes) == 2
+
+    @property
+    def predicted(self) -> np.ndarray:
+        """(T,): the class id predicted after each prefix."""
+        return self.probabilities.argmax(axis=1)
+
+    @property
+    def scores(self) -> np.ndarray:
+        rows = np.arange(len(self.tokens))
+        return self.probabilities[:, 1] if self.binary else self.probabilities[rows, self.predicted]
+
+    @property
+    def final(self) -> float:
+        """P(positive) of the whole text for a binary model, else the predicted class's probability."""
+        return float(self.scores[-1])
+
+    @property
+    def label(self) -> str:
+        return self.classes[int(self.predicted[-1])]
+
+    def describe(self) -> str:
+        """The final prediction in words, e.g. ``P(positive) = 0.912`` or ``neutral (P = 0.640)``."""
+        return (f"P({self.classes[1]}) = {self.final:.3f} ({self.label})" if self.binary
+                else f"{self.label} (P = {self.final:.3f})")
 
 
 def sentiment_trace(clf: SentimentClassifier, text: str) -> Trace:
-    """Positive-class probability after each token of ``text`` (see the module docstring).
+    """Each class's probability after each token of ``text`` (see the module docstring).
 
     Args:
-        clf: a sentiment classifier.
-        text: one review, truncated to ``max_length`` tokens like every prediction.
+        clf: a classifier (binary or of more classes; not a rating model).
+        text: one text, truncated to ``max_length`` tokens like every prediction.
 
     Example:
         >>> trace = sentiment_trace(clf, "not bad at all")
         >>> trace.tokens, trace.final == clf.predict_proba(["not bad at all"])[0]
         (['not', 'bad', 'at', 'all'], True)
     """
+    if clf.config.model.task == "rating":
+        raise InputError("the trace shows class probabilities; this model predicts ratings")
     [seq] = clf.encode([text])
     [tokens] = _tokens(clf, [text])
-    prefixes = [seq[: t + 1] for t in range(len(seq))]
-    scores = clf.predict_ids(prefixes)
-    return Trace(tokens, scores, float(scores[-1]))
-
-
-def _color(score: float) -> tuple[float, float, float]:
-    """Red (negative) through white to green (positive)."""
-    import matplotlib
-
-    return matplotlib.colormaps["RdYlGn"](float(score))[:3]
-
-
-def trace_png(trace: Trace, path: str, chars_per_line: int = 100) -> None:
-    """Words colored by the running sentiment, the curve below, the final score in the title.
-
-    Args:
-        trace: from :func:`sentiment_trace`.
-        path: the PNG to write.
-        chars_per_line: where the words wrap.
-
-    Example:
-        >>> trace_png(sentiment_trace(clf, "not bad at all"), "trace.png")
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    # Flow the words like text: each takes its length in characters, lines wrap at the width.
-    places, line, col = [], 0, 0
-    for token in trace.tokens:
-        if col and col + len(token) > chars_per_line:
-            line, col = line + 1, 0
-        places.append((line, col))
-        col += len(token) + 2
-    lines = line + 1
-    fig, (ax_text, ax_curve) = plt.subplots(
-        2, 1, figsize=(12, 0.4 * lines + 3.2), gridspec_kw={"height_ratios": [max(lines, 2), 3]})
-    ax_text.axis("off")
-    for (row, col), token, score in zip(places, trace.tokens, trace.scores):
-        ax_text.text(col / chars_per_line, 1 - (row + 0.5) / max(lines, 2), token, fontsize=9,
-                     family="monospace", ha="left", va="center",
-                     bbox={"facecolor": _color(score), "edgecolor": "none", "boxstyle": "round,pad=0.2"})
-    label = "positive" if trace.final >= 0.5 else "negative"
-    ax_text.set_title(f"Running sentiment: final P(positive) = {trace.final:.3f} ({label})")
-    ax_curve.plot(np.arange(1, len(trace.scores) + 1), trace.scores, color="black", lw=1)
-    ax_curve.axhline(0.5, color="grey", ls="--", lw=0.8)
-    ax_curve.set(ylim=(0, 1), xlabel="token", ylabel="P(positive) after token")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-
-
-def trace_html(trace: Trace, path: str) -> None:
-    """A standalone HTML page: each word on a background colored by the running sentiment.
-
-    Example:
-        >>> trace_html(sentiment_trace(clf, "not bad at all"), "trace.html")
-    """
-    label = "positive" if trace.final >= 0.5 else "negative"
-    page = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>hfsent sentiment trace</title>"
-        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:2}"
-        "span{padding:2px 3px;margin:1px;border-radius:3px}</style></head><body>"
-        f"<h1>Final P(positive) = {trace.final:.3f} ({label})</h1>"
-        "<p>Each word is colored by the model's prediction after reading up to it "
-        "(red = negative, green = positive); hover for the value.</p>"
-        f"<p>{trace_spans(trace)}</p></body></html>\n"
-    )
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(page)
-
-
-def trace_spans(trace: Trace) -> str:
-    """The words of ``trace`` as HTML spans, each with the background color of the prediction
-    after it (red = negative, green = positive) and its value as a tooltip.  The HTML page and
-    the Space (:mod:`hfsent.space`) both show these.
-
-    Example:
-        >>> trace_spans(sentiment_trace(clf, "great"))
-        '<span class="hfsent-word" style="background:rgb(26,152,80);padding:1px 3px" title=...>great</span>'
-    """
-    import html
-
-    spans = []
-    for token, score in zip(trace.tokens, trace.scores):
-        r, g, b = (int(255 * c) for c in _color(score))
-        spans.append(f'<span class="hfsent-word" style="background:rgb({r},{g},{b});padding:1px 3px" '
-                     f'title="P(positive)={score:.3f}">{html.escape(token)}</span>')
-    return " ".join(spans)
-
-
-def training_curves_png(history: dict, path: str) -> None:
-    """Loss and accuracy (mean absolute error for ratings) per epoch, train and validation.
-
-    Args:
-        history: Keras' ``History.history`` (``metrics["history"]``).
-        path: the PNG to write.
-
-    Example:
-        >>> training_curves_png(result.history, "training_curves.png")
-    """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
-    second = "accuracy" if "accuracy" in history else "mean_absolute_error"
-    for ax, metric in zip(axes, ("loss", second)):
-        for prefix, style in (("", "-o"), ("val_", "--o")):
-            values = history.get(prefix + metric)
-            if values:
-                ax.plot(range(1, len(values) + 1), values, style, label=(prefix or "train_") + metric)
-        ax.set(xlabel="epoch", title=metric)
-        ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    probs = clf.predict_ids([seq[: t + 1] for t in range(len(seq))])
+    probs = np.stack([1 - probs, probs], axis=1) if probs.ndim == 1 else probs
+    return Trace(tokens, probs, clf.config.model.classes)

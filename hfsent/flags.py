@@ -41,7 +41,13 @@ def add_config_arguments(parser: argparse.ArgumentParser, skip: tuple[str, ...] 
             else:
                 options = typing.get_args(hints[f.name]) or (hints[f.name],)
                 kind = next(t for t in options if t is not type(None))
+                kind = _comma_list if typing.get_origin(kind) is list else kind
                 group.add_argument(flag, type=kind, default=None, help=help_text)
+
+
+def _comma_list(text: str) -> list[str]:
+    """``--label-names a,b,c``: the names, stripped, in order."""
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 def config_from_args(args: argparse.Namespace) -> Config:

@@ -17,12 +17,14 @@ from datasets import Dataset, IterableDataset
 
 from hfsent.batching import flat_ids
 from hfsent.errors import InputError, MissingError
+from hfsent.labels import is_number
 
 if TYPE_CHECKING:
     from hfsent.predict import SentimentClassifier
 
 MODULES_DIR = Path(__file__).parent / "metric_modules"
 CLASSIFICATION = "sentiment_classification"
+MULTICLASS = "text_classification"
 REGRESSION = "rating_regression"
 SCORE_CHUNK_ROWS = 8192
 
@@ -78,6 +80,26 @@ def score_classification(
     return results
 
 
+def score_classes(probabilities, labels, names: list[str]) -> dict:
+    """Scores of more than two classes: accuracy, macro F1, one-vs-rest macro ROC AUC, the
+    confusion matrix (rows: true class), per-class precision / recall / F1 / support under
+    ``per_class``, and, for classes that are numbers (stars), the mean absolute error in classes.
+
+    Example:
+        >>> score_classes([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]], [0, 1], ["1", "2", "3"])["mae"]
+        0.5
+    """
+    probabilities = np.asarray(probabilities, dtype=np.float64)
+    labels = np.asarray(labels, dtype=np.int64).reshape(-1)
+    ordered = all(is_number(n) for n in names)
+    raw = load_metric(MULTICLASS).compute(predictions=probabilities, references=labels, ordered=ordered)
+    support = np.bincount(labels, minlength=len(names)).tolist()
+    per_class = {name: {"precision": raw["precision"][i], "recall": raw["recall"][i], "f1": raw["f1"][i],
+                        "support": support[i]} for i, name in enumerate(names)}
+    scores = {k: v for k, v in raw.items() if k not in ("precision", "recall", "f1")}
+    return {**scores, "per_class": per_class}
+
+
 def score_regression(predictions, targets, round_predictions: bool = False) -> dict[str, float]:
     """MSE, MAE and R^2 of rating predictions.
 
@@ -115,7 +137,7 @@ def predict_split(classifier: SentimentClassifier, ds: Dataset | IterableDataset
         offset += len(keep)
     if not outputs:
         raise InputError("nothing to predict: the split has no review with a token")
-    return np.concatenate(outputs).reshape(-1), np.concatenate(labels), np.concatenate(rows)
+    return np.concatenate(outputs), np.concatenate(labels), np.concatenate(rows)
 
 
 def score_split(classifier: SentimentClassifier, ds: Dataset | IterableDataset,
@@ -130,6 +152,8 @@ def score_split(classifier: SentimentClassifier, ds: Dataset | IterableDataset,
     outputs, labels, _ = predict_split(classifier, ds)
     if classifier.config.model.task == "rating":
         scores = score_ratings(classifier.clip_ratings(outputs), labels)
+    elif outputs.ndim == 2:
+        scores = score_classes(outputs, labels, classifier.config.model.classes)
     else:
         scores = score_classification(outputs, labels, extra_metrics=extra_metrics)
     return {**scores, "num_examples": len(labels)}
@@ -190,7 +214,7 @@ def score_dataset(
             rows = normalize_stream(raw, cfg)
             rows = rows.take(max_samples) if max_samples else rows
         else:
-            rows = normalize_split(raw, cfg)
+            rows = normalize_split(raw, cfg, split)
             rows = rows.select(range(min(max_samples, len(rows)))) if max_samples else rows
     elif split in ("validation", "test"):
         rows = (load_stream_splits(cfg) if streaming else load_splits(cfg))[split]

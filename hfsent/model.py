@@ -1,4 +1,5 @@
-"""The network: Embedding(mask_zero) -> GRU -> Dense(1, sigmoid), or a rating head.
+"""The network: Embedding(mask_zero) -> GRU -> Dense(1, sigmoid), Dense(N, softmax) for N > 2
+classes, or a rating head.
 
 Only built-in Keras layers are used, so a saved model loads with plain
 ``keras.saving.load_model`` and ``safe_mode`` on, without importing hfsent.
@@ -52,6 +53,8 @@ def build_model(config: ModelConfig, vocab_size: int, trainable_embeddings: bool
         half = (config.rating_max - config.rating_min) / 2
         x = layers.Dense(1, name="output")(x)
         outputs = layers.Rescaling(scale=half, offset=config.rating_min + half, name="to_rating")(x)
+    elif len(config.classes) > 2:
+        outputs = layers.Dense(len(config.classes), activation="softmax", name="output")(x)
     else:
         outputs = layers.Dense(1, activation="sigmoid", name="output")(x)
     return keras.Model(inputs, outputs, name="hfsent_gru")
@@ -60,7 +63,8 @@ def build_model(config: ModelConfig, vocab_size: int, trainable_embeddings: bool
 def compile_model(model: keras.Model, training: TrainingConfig, task: str = "sentiment",
                   steps_per_epoch: int | None = None) -> keras.Model:
     """Adam at ``training.learning_rate``, multiplied by ``training.lr_decay`` after each epoch
-    of ``steps_per_epoch`` steps; binary cross-entropy, or MSE for the rating task.
+    of ``steps_per_epoch`` steps; binary cross-entropy, sparse categorical cross-entropy for a
+    head of more than two classes, or MSE for the rating task.
 
     Example:
         >>> compile_model(model, TrainingConfig(lr_decay=1.0)).optimizer.name
@@ -73,10 +77,12 @@ def compile_model(model: keras.Model, training: TrainingConfig, task: str = "sen
         learning_rate = keras.optimizers.schedules.ExponentialDecay(
             training.learning_rate, decay_steps=steps_per_epoch, decay_rate=training.lr_decay, staircase=True)
     rating = task == "rating"
+    loss = ("mean_squared_error" if rating else "sparse_categorical_crossentropy"
+            if model.output_shape[-1] > 1 else "binary_crossentropy")
     model.compile(
         # clipnorm keeps early GRU updates from exploding on long reviews
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=1.0),
-        loss="mean_squared_error" if rating else "binary_crossentropy",
+        loss=loss,
         metrics=["mean_absolute_error"] if rating else ["accuracy"],
     )
     return model
@@ -99,6 +105,8 @@ def describe(config: ModelConfig) -> str:
         >>> describe(ModelConfig())
         'Embedding(128, mask_zero) → bidirectional GRU(64) → mean pooling → Dense(1, sigmoid)'
     """
-    head = "Dense(1) → Rescaling to the rating scale" if config.task == "rating" else "Dense(1, sigmoid)"
+    classes = len(config.classes)
+    head = ("Dense(1) → Rescaling to the rating scale" if config.task == "rating"
+            else f"Dense({classes}, softmax)" if classes > 2 else "Dense(1, sigmoid)")
     gru = ("bidirectional " if config.bidirectional else "") + f"GRU({config.gru_units})"
     return f"Embedding({config.embedding_dim}, mask_zero) → {gru} → {config.pooling} pooling → {head}"

@@ -100,39 +100,61 @@ class SentimentClassifier:
 
     def predict_ids(self, sequences: Sequence[Sequence[int]], batch_size: int | None = None) -> np.ndarray:
         """The model's output for each id sequence, in input order: the positive-class
-        probability, or the unclipped rating for the rating task."""
+        probability (binary), a row of class probabilities (more classes), or the unclipped
+        rating for the rating task."""
         if batch_size is not None and batch_size < 1:
             raise InputError(f"batch_size must be a whole number ≥ 1, got {batch_size}")
-        probs = np.empty(len(sequences), dtype=np.float32)
+        width = int(self.model.output_shape[-1])
+        probs = np.empty((len(sequences), width), dtype=np.float32)
         batch_size = batch_size or self.config.training.batch_size * 4
         for positions, padded in ordered_batches(sequences, batch_size):
-            probs[positions] = np.asarray(self.model.predict_on_batch(padded)).reshape(-1)
-        return probs
+            probs[positions] = np.asarray(self.model.predict_on_batch(padded)).reshape(len(positions), width)
+        return probs.reshape(-1) if width == 1 else probs
 
     def predict_proba(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
-        """:meth:`predict_ids` of :meth:`encode`: one number per text."""
+        """:meth:`predict_ids` of :meth:`encode`: one number per text, or a row of class
+        probabilities for a model of more than two classes."""
         return self.predict_ids(self.encode(texts), batch_size)
+
+    def class_probabilities(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
+        """``(texts, classes)``: the probability of each class (``config.model.classes``), binary too.
+
+        Example:
+            >>> clf.class_probabilities(["A moving film."])
+            array([[0.03, 0.97]], dtype=float32)
+        """
+        if self.config.model.task == "rating":
+            raise InputError("a rating model has no classes; use predict")
+        probs = self.predict_proba(texts, batch_size)
+        return np.stack([1 - probs, probs], axis=1) if probs.ndim == 1 else probs
 
     def clip_ratings(self, ratings: np.ndarray) -> np.ndarray:
         """Ratings clipped to the model's scale (``rating_min`` to ``rating_max``)."""
         return np.clip(ratings, self.config.model.rating_min, self.config.model.rating_max)
 
-    def predict(self, texts: Sequence[str], batch_size: int | None = None) -> list[dict]:
-        """One ``{"label", "score", "probability_positive"}`` dict per text.
+    def predict(self, texts: Sequence[str], batch_size: int | None = None,
+                top_k: int | None = None) -> list[dict] | list[list[dict]]:
+        """One ``{"label", "score", "scores"}`` dict per text.
 
         ``score`` is the probability of the predicted label, as in a ``transformers``
-        text-classification pipeline; ``probability_positive`` is always class 1's.
-        For the rating task: ``{"rating", "rating_rounded"}``, clipped to the rating scale.
+        text-classification pipeline, and ``scores`` maps every class to its probability.  A
+        binary model also gives ``probability_positive``, class 1's.  With ``top_k``, each text
+        gets its ``top_k`` most probable ``{"label", "score"}`` instead, as a pipeline does (see
+        :meth:`ranked`).  For the rating task: ``{"rating", "rating_rounded"}``, clipped to the
+        rating scale.
         """
+        if top_k is not None:
+            return self.ranked(texts, top_k, batch_size)
         if self.config.model.task == "rating":
             ratings = self.clip_ratings(self.predict_proba(texts, batch_size))
             return [{"rating": float(r), "rating_rounded": int(np.rint(r))} for r in ratings]
-        names = self.config.model.label_names
+        names = self.config.model.classes
         out = []
-        for p in self.predict_proba(texts, batch_size):
-            label = int(p >= 0.5)
-            out.append({"label": names[label], "score": float(p if label else 1 - p),
-                        "probability_positive": float(p)})
+        for row in self.class_probabilities(texts, batch_size):
+            best = int(np.argmax(row))
+            result = {"label": names[best], "score": float(row[best]),
+                      "scores": {name: float(p) for name, p in zip(names, row)}}
+            out.append({**result, "probability_positive": float(row[1])} if len(names) == 2 else result)
         return out
 
     def ranked(self, texts: Sequence[str], top_k: int | None = None,
@@ -149,11 +171,11 @@ class SentimentClassifier:
             raise InputError(f"top_k must be a whole number ≥ 1, got {top_k!r}")
         if self.config.model.task == "rating":
             return [[{"label": "rating", "score": r["rating"]}] for r in self.predict(texts, batch_size)]
-        negative, positive = self.config.model.label_names
+        names = self.config.model.classes
         out = []
-        for p in self.predict_proba(texts, batch_size):
-            pairs = sorted([(float(p), positive), (float(1 - p), negative)], reverse=True)
-            out.append([{"label": label, "score": score} for score, label in pairs][:top_k])
+        for row in self.class_probabilities(texts, batch_size):
+            order = np.argsort(-row, kind="stable")[:top_k]
+            out.append([{"label": names[i], "score": float(row[i])} for i in order])
         return out
 
 

@@ -14,7 +14,7 @@ import pyarrow.compute as pc
 from datasets import DatasetDict, IterableDatasetDict
 
 from hfsent.batching import bucket_boundaries
-from hfsent.config import Config
+from hfsent.config import MAX_LENGTH, Config
 from hfsent.data import load_splits
 from hfsent.errors import InputError
 from hfsent.streaming import load_stream_splits, scan_vocabulary
@@ -33,6 +33,19 @@ class PreparedData:
     vocab: Vocabulary
     boundaries: list[int]
     train_rows: int
+    max_length: int  # the config's, or read from the training lengths (see default_max_length)
+
+
+def default_max_length(lengths: np.ndarray) -> int:
+    """The 99th percentile of the training texts' token counts, at most
+    :data:`~hfsent.config.MAX_LENGTH`: short texts are not padded to a length they never reach,
+    and long reviews keep the cut that served IMDB.
+
+    Example:
+        >>> default_max_length(np.array([5] * 98 + [40, 2000]))
+        60
+    """
+    return int(min(MAX_LENGTH, max(1, np.ceil(np.percentile(lengths, 99)))))
 
 
 def _cached_tokens(config: Config) -> tuple[DatasetDict, Vocabulary, int, dict[str, np.ndarray]]:
@@ -67,6 +80,6 @@ def prepare_data(config: Config) -> PreparedData:
         if int(split_lengths.max(initial=0)) == 0:
             raise InputError(f"the {name} split tokenizes to nothing: every review has zero tokens")
     encoded = type(tokens)({name: vocab.encode_dataset(ds) for name, ds in tokens.items()})
-    max_length = config.preprocessing.max_length
+    max_length = config.preprocessing.max_length or default_max_length(lengths["train"])
     boundaries = bucket_boundaries(np.minimum(lengths["train"], max_length), config.training.num_buckets)
-    return PreparedData(encoded, tokens, vocab, boundaries, rows)
+    return PreparedData(encoded, tokens, vocab, boundaries, rows, max_length)

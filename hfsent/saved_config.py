@@ -38,6 +38,10 @@ def to_saved(config: Config) -> dict[str, Any]:
     saved = {part: dataclasses.asdict(getattr(config, part)) for part in SAVED}
     saved["data"]["dataset"] = public_source(config.data)
     del saved["data"]["dataset_id"]
+    names = config.model.label_names
+    if names is not None:  # as transformers writes them: ids as strings in id2label
+        saved["model"]["id2label"] = {str(i): name for i, name in enumerate(names)}
+        saved["model"]["label2id"] = {name: i for i, name in enumerate(names)}
     return {"format_version": FORMAT_VERSION, **saved}
 
 
@@ -62,7 +66,20 @@ def from_saved(data: dict[str, Any]) -> Config:
     unknown = sorted(set(data) - {"format_version", *SAVED})
     if unknown:
         raise InputError(f"unknown hfsent config keys: {unknown}")
+    data = {**data, "model": _check_label_maps(dict(data.get("model") or {}))}
     return Config(**{part: _component(COMPONENTS[part], data.get(part, {}), part) for part in SAVED})
+
+
+def _check_label_maps(model: dict) -> dict:
+    """``model`` without ``id2label`` / ``label2id``, once they agree with ``label_names``."""
+    id2label, label2id = model.pop("id2label", None), model.pop("label2id", None)
+    names = model.get("label_names")
+    if id2label is not None or label2id is not None:
+        expected = ({str(i): n for i, n in enumerate(names)}, {n: i for i, n in enumerate(names)}) \
+            if isinstance(names, list) else None
+        if expected != (id2label, label2id):
+            raise InputError(f"{CONFIG_NAME}: model.id2label and model.label2id must match model.label_names")
+    return model
 
 
 def load_config(folder: str | Path) -> Config:
@@ -120,8 +137,8 @@ def _has_type(value: Any, hint: Any) -> bool:
     for option in options:
         if option is type(None) and value is None:
             return True
-        if typing.get_origin(option) is list:
-            return isinstance(value, list) and all(isinstance(v, str) for v in value)
+        if typing.get_origin(option) is list and isinstance(value, list):
+            return all(isinstance(v, str) for v in value)
         if option is float and isinstance(value, (int, float)) and not isinstance(value, bool):
             return True
         if option in (int, str, bool) and type(value) is option:

@@ -9,15 +9,16 @@
 
 :func:`build_demo` is the app.  It has a text box, the label scores (``gr.Label``), and the
 sentiment after every word, colored as ``hfsent explain`` draws it
-(:func:`hfsent.explain.trace_spans`), with example reviews.  :func:`hfsent.hub.push_space`
+(:func:`hfsent.draw.trace_spans`), with example reviews.  :func:`hfsent.hub.push_space`
 uploads the folder in one commit.  Gradio is the optional extra ``hfsent[demo]``, imported only
 here, and only when a demo is built or written.
 
-Limits: sentiment models only, since the per-word trace is a class probability.
+Limits: classifiers only (two classes or more), since the per-word trace is of class probabilities.
 """
 
 from __future__ import annotations
 
+import html
 import importlib.metadata
 import json
 import shutil
@@ -26,8 +27,10 @@ from pathlib import Path
 
 from hfsent import __version__
 from hfsent.card import WIDGET_EXAMPLES
+from hfsent.draw import legend as colors
+from hfsent.draw import trace_spans
 from hfsent.errors import InputError, MissingError
-from hfsent.explain import sentiment_trace, trace_spans
+from hfsent.explain import sentiment_trace
 from hfsent.folder import atomic_folder
 from hfsent.locate import MODEL_FILES, closed_file, local_model
 from hfsent.predict import SentimentClassifier
@@ -70,10 +73,9 @@ def analyse(clf: SentimentClassifier, text: str) -> tuple[dict[str, float], str]
         {'negative': 0.12, 'positive': 0.88}
     """
     trace = sentiment_trace(clf, text)
-    negative, positive = clf.config.model.label_names
-    scores = {negative: 1.0 - trace.final, positive: trace.final}
-    legend = ("<p><small>Each word is colored by the prediction after reading up to it (red = "
-              f"{negative}, green = {positive}); hover for the value.</small></p>")
+    scores = {name: float(p) for name, p in zip(trace.classes, trace.probabilities[-1])}
+    legend = ("<p><small>Each word is colored by the prediction after reading up to it "
+              f"({html.escape(colors(trace))}); hover for the value.</small></p>")
     return scores, f'<div class="hfsent-trace" style="line-height:2">{trace_spans(trace)}</div>{legend}'
 
 
@@ -96,7 +98,7 @@ def build_demo(model: str, examples: Sequence[str] = WIDGET_EXAMPLES, title: str
 
     clf = SentimentClassifier.from_pretrained(model)
     if clf.config.model.task != "sentiment":
-        raise InputError("the demo shows sentiment models; this one predicts ratings")
+        raise InputError("the demo shows classifiers; this model predicts ratings")
     name = title or Path(str(model).rstrip("/")).name
 
     def run(text: str):
@@ -139,7 +141,7 @@ def write_space(model: str, output_dir: str | Path, examples: Sequence[str] = WI
     gradio = _gradio_version()
     clf = SentimentClassifier.from_pretrained(model)
     if clf.config.model.task != "sentiment":
-        raise InputError("hfsent space demos sentiment models; this one predicts ratings")
+        raise InputError("hfsent space demos classifiers; this model predicts ratings")
     local = local_model(str(model))
     name = Path(str(model).rstrip("/")).name if local else model
     source = 'str(Path(__file__).with_name("model"))' if local else repr(model)

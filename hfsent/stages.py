@@ -30,10 +30,10 @@ import numpy as np
 from hfsent.artifacts import TENSORBOARD_DIR
 from hfsent.batching import make_dataset
 from hfsent.card import CURVES_NAME, widget_outputs, write_card
-from hfsent.config import Config
+from hfsent.config import MAX_LENGTH, Config
 from hfsent.distribute import get_strategy
+from hfsent.draw import training_curves_png
 from hfsent.errors import MissingError
-from hfsent.explain import training_curves_png
 from hfsent.metrics import score_split
 from hfsent.model import build_model, compile_model, describe
 from hfsent.predict import SentimentClassifier
@@ -87,14 +87,29 @@ class Run:
 
 def prepare(run: Run) -> tuple[str, Figures]:
     """Load, tokenize and encode the splits (:func:`hfsent.prepare.prepare_data`); fix
-    ``vocab_size`` in the run's config.  Needs ``config``; adds ``data``.
+    ``vocab_size`` and the classes (``label_names``, read from train) in the run's config.
+    Needs ``config``; adds ``data``.
     """
     run.data = data = prepare_data(run.config)
-    run.config = run.config.replace(vocab_size=len(data.vocab))
+    features = data.splits["train"].features  # None for a stream, read as binary or --label-names
+    classes = {} if run.config.model.task == "rating" else {
+        "label_names": list(features["label"].names if features else run.config.model.classes)}
+    chosen = run.config.preprocessing.max_length is None
+    run.config = run.config.replace(vocab_size=len(data.vocab), max_length=data.max_length, **classes)
     log.info("vocabulary: %d tokens; bucket boundaries: %s", len(data.vocab), data.boundaries)
-    return (f"{data.train_rows:,} training reviews; a vocabulary of {len(data.vocab):,} tokens from them; "
-            f"{len(data.boundaries) + 1} length buckets",
-            {"train_reviews": data.train_rows, "vocab_size": len(data.vocab), "boundaries": data.boundaries})
+    figures = {"train_reviews": data.train_rows, "vocab_size": len(data.vocab), "boundaries": data.boundaries}
+    summary = (f"{data.train_rows:,} training reviews; a vocabulary of {len(data.vocab):,} tokens from them; "
+               f"{len(data.boundaries) + 1} length buckets; truncated to {data.max_length} tokens"
+               + (f" (the training lengths' 99th percentile, at most {MAX_LENGTH})" if chosen else ""))
+    figures["max_length"] = data.max_length
+    log.info("max_length: %d%s", data.max_length, " (from the training lengths)" if chosen else "")
+    train = data.splits["train"]
+    if classes and not run.config.runtime.streaming:  # a stream is not counted ahead
+        names = classes["label_names"]
+        counts = np.bincount(np.asarray(train["label"]), minlength=len(names)).tolist()
+        figures["classes"] = dict(zip(names, counts))
+        summary += "; classes " + ", ".join(f"{n} ({c:,})" for n, c in figures["classes"].items())
+    return summary, figures
 
 
 def build(run: Run) -> tuple[str, Figures]:

@@ -16,7 +16,8 @@ cache is written, so disk and memory stay flat however large the corpus.  The pr
   train files are) needs a buffer near its size, or many shards, to mix the classes;
 * bucket boundaries come from the first ``LENGTH_SAMPLE`` training reviews;
 * rows with an empty text or a missing label are dropped without a count, and a bad label
-  stops the pass that meets it.
+  stops the pass that meets it.  Classes are not counted ahead: labels must be binary, or
+  among ``--label-names``.
 """
 
 from __future__ import annotations
@@ -34,14 +35,13 @@ from datasets import ClassLabel, IterableDataset, IterableDatasetDict
 from hfsent.config import Config
 from hfsent.data import (
     _LABEL_FALLBACKS,
-    LABEL_NAMES,
-    _label_to_int,
     _select,
     is_rating,
     load_raw,
     usable_rows,
 )
 from hfsent.errors import InputError
+from hfsent.labels import encoder
 from hfsent.split import GROUP, normalized
 from hfsent.vocab import COUNT_CHUNK_ROWS, Vocabulary, count_tokens
 
@@ -61,14 +61,16 @@ def _usable(table: pa.Table) -> list[bool]:
     return usable_rows(table.select(["text", "label"]).to_pydict())
 
 
-def _labels(table: pa.Table, names: Sequence[str] | None, column: str) -> pa.Table:
+def _labels(table: pa.Table, names: Sequence[str] | None, classes: Sequence[str], column: str) -> pa.Table:
+    encode = encoder(classes, column, classlabel=names)
     out = []
     for value in table["label"].to_pylist():
         try:
-            out.append(_label_to_int(value, names))
+            out.append(encode(value))
         except ValueError:
-            raise InputError(f"labels must be 0/1 or negative/positive; column {column!r} "
-                             f"holds {value!r}") from None
+            raise InputError(f"a stream's classes are not counted ahead: its labels must be binary (0/1, "
+                             f"negative/positive) or among --label-names; column {column!r} holds "
+                             f"{value!r}") from None
     return table.set_column(table.schema.get_field_index("label"), "label", pa.array(out, pa.int64()))
 
 
@@ -101,9 +103,10 @@ def normalize_stream(ds: IterableDataset, config: Config) -> IterableDataset:
         return ds.map(_ratings, batched=True, fn_kwargs=kwargs, features=features)
     label_feature = original[label_col] if original else None
     names = label_feature.names if isinstance(label_feature, ClassLabel) else None
-    features = datasets.Features({"text": datasets.Value("string"), "label": ClassLabel(names=LABEL_NAMES),
+    classes = model.classes  # --label-names, or binary
+    features = datasets.Features({"text": datasets.Value("string"), "label": ClassLabel(names=classes),
                                   **grouped})
-    return ds.map(_labels, batched=True, fn_kwargs={"names": names, "column": label_col},
+    return ds.map(_labels, batched=True, fn_kwargs={"names": names, "classes": classes, "column": label_col},
                   features=features)
 
 

@@ -20,7 +20,11 @@ probabilities, set by :func:`set_blend_weight` (training fits ``w`` on the valid
 split: see :func:`hfsent.blend.blend_weight`).  This module holds the layers and the
 linear fit; blending and scoring live with training and metrics.
 
-Limits: sentiment (binary) only; bigrams that hash to one of the ``B`` buckets share a
+For more than two classes the linear model is a multinomial logistic regression on the
+counts (the naive-Bayes ratio is a two-class quantity), one weight per feature and class, under a
+softmax; the blend mixes the two rows of class probabilities with the same two weights.
+
+Limits: bigrams that hash to one of the ``B`` buckets share a
 weight; the branch is fitted once, after the GRU, and never fine-tuned with it.  A random
 validation split shares movies with train, so it overrates the GRU and the fitted ``w``
 errs towards it; ``w`` is one number fitted on the split that also stops training, so the
@@ -54,13 +58,16 @@ def _masked_sum(weights: keras.KerasTensor, real: keras.KerasTensor, name: str) 
     return layers.Dot(axes=1, name=name)([weights, real])
 
 
-def wide_probability(inputs: keras.KerasTensor, vocab_size: int, num_bins: int) -> keras.KerasTensor:
-    """The frozen linear branch on ``inputs`` (right-padded ids), as a probability.
+def wide_probability(inputs: keras.KerasTensor, vocab_size: int, num_bins: int,
+                     classes: int = 2) -> keras.KerasTensor:
+    """The frozen linear branch on ``inputs`` (right-padded ids), as a probability (binary), or
+    a row of class probabilities (softmax over ``classes`` logits).
 
     Args:
         inputs: the model's ``input_ids`` tensor.
         vocab_size: rows of the word weights (``len(vocab)``).
         num_bins: hash buckets for the bigrams.
+        classes: the number of classes; 2 keeps one logit and a sigmoid.
 
     Example:
         >>> inputs = keras.Input((None,), dtype="int32")
@@ -79,12 +86,14 @@ def wide_probability(inputs: keras.KerasTensor, vocab_size: int, num_bins: int) 
         layers.Rescaling(float(vocab_size), dtype="float64", name="wide_left_scaled")(left),
         layers.Rescaling(1.0, dtype="float64", name="wide_right_float")(right)])
     buckets = layers.Reshape((-1,), name="wide_buckets")(layers.Hashing(num_bins, name="wide_hash")(key))
-    word_sum = _masked_sum(layers.Embedding(vocab_size, 1, trainable=False, name="wide_words")(inputs),
+    width = 1 if classes == 2 else classes  # one logit per class, or one for binary
+    word_sum = _masked_sum(layers.Embedding(vocab_size, width, trainable=False, name="wide_words")(inputs),
                            _real(ids, "wide_real"), "wide_word_sum")
-    bigram_sum = _masked_sum(layers.Embedding(num_bins, 1, trainable=False, name="wide_bigrams")(buckets),
+    bigram_sum = _masked_sum(layers.Embedding(num_bins, width, trainable=False, name="wide_bigrams")(buckets),
                              _real(right, "wide_real_right"), "wide_bigram_sum")
-    logit = layers.Reshape((1,), name="wide_logit")(layers.Add(name="wide_sum")([word_sum, bigram_sum]))
-    return layers.Dense(1, activation="sigmoid", trainable=False, name="wide_output")(logit)
+    logit = layers.Reshape((width,), name="wide_logit")(layers.Add(name="wide_sum")([word_sum, bigram_sum]))
+    return layers.Dense(width, activation="sigmoid" if width == 1 else "softmax", trainable=False,
+                        name="wide_output")(logit)
 
 
 def with_wide_branch(model: keras.Model, vocab_size: int, num_bins: int) -> keras.Model:
@@ -97,9 +106,17 @@ def with_wide_branch(model: keras.Model, vocab_size: int, num_bins: int) -> kera
         >>> has_wide_branch(blended)
         True
     """
-    wide = wide_probability(model.input, vocab_size, num_bins)
-    both = layers.Concatenate(name="wide_and_deep_inputs")([model.output, wide])
-    outputs = layers.Dense(1, use_bias=False, trainable=False, name="wide_and_deep")(both)
+    width = int(model.output_shape[-1])
+    wide = wide_probability(model.input, vocab_size, num_bins, classes=2 if width == 1 else width)
+    if width == 1:
+        both = layers.Concatenate(name="wide_and_deep_inputs")([model.output, wide])
+        outputs = layers.Dense(1, use_bias=False, trainable=False, name="wide_and_deep")(both)
+    else:  # (classes, 2): each class's two probabilities, mixed by the same two weights
+        columns = [layers.Reshape((width, 1), name=f"{name}_column")(t)
+                   for name, t in (("gru", model.output), ("wide", wide))]
+        pairs = layers.Concatenate(name="wide_and_deep_inputs")(columns)
+        mixed = layers.Dense(1, use_bias=False, trainable=False, name="wide_and_deep")(pairs)
+        outputs = layers.Reshape((width,), name="wide_and_deep_classes")(mixed)
     combined = keras.Model(model.input, outputs, name=model.name)
     set_blend_weight(combined, 0.5)
     return combined
@@ -190,7 +207,7 @@ def count_matrix(ds: Dataset, vocab_size: int, num_bins: int, max_length: int
 
 def fit_wide_branch(model: keras.Model, train: Dataset, c: float, max_length: int) -> dict:
     """Fit the NB-weighted logistic regression on ``train`` and write it into ``model``'s
-    wide layers.
+    wide layers; for more than two classes, a multinomial logistic regression on the counts.
 
     Args:
         model: a model from :func:`with_wide_branch`; its GRU layers are not touched.
@@ -212,6 +229,9 @@ def fit_wide_branch(model: keras.Model, train: Dataset, c: float, max_length: in
     vocab_size = int(model.get_layer("wide_words").input_dim)
     num_bins = int(model.get_layer("wide_bigrams").input_dim)
     x, y = count_matrix(train, vocab_size, num_bins, max_length)
+    width = int(model.get_layer("wide_output").units)
+    if width > 1:
+        return _fit_multinomial(model, x, y, c, vocab_size, start)
     present = x.copy()
     present.data[:] = 1
     # Naive-Bayes log-count ratio with add-one smoothing, from presence (not counts).
@@ -230,3 +250,26 @@ def fit_wide_branch(model: keras.Model, train: Dataset, c: float, max_length: in
     log.info("wide branch: %d words and bigram buckets seen, fitted in %.1f s",
              summary["features"], seconds)
     return summary
+
+
+def _fit_multinomial(model: keras.Model, x: sp.csr_matrix, y: np.ndarray, c: float, vocab_size: int,
+                     start: float) -> dict:
+    """One weight per feature and class (scikit-learn's multinomial logistic regression), into
+    the wide layers; the softmax of ``wide_output`` takes the logits as they are."""
+    from sklearn.linear_model import LogisticRegression
+
+    classes = int(model.get_layer("wide_output").units)
+    fitted = LogisticRegression(C=c, max_iter=3000).fit(x, y)
+    weights = np.zeros((x.shape[1], classes), np.float32)
+    weights[:, fitted.classes_] = fitted.coef_.T  # a class absent from train keeps zero weights
+    weights[0] = 0.0
+    bias = np.full(classes, -1e4, np.float32)
+    bias[fitted.classes_] = fitted.intercept_
+    model.get_layer("wide_words").set_weights([weights[:vocab_size]])
+    model.get_layer("wide_bigrams").set_weights([weights[vocab_size:]])
+    model.get_layer("wide_output").set_weights([np.eye(classes, dtype=np.float32), bias])
+    seen = int((np.asarray(x.sum(axis=0)).ravel() > 0).sum())
+    seconds = round(time.perf_counter() - start, 1)
+    log.info("wide branch: %d words and bigram buckets seen, %d classes, fitted in %.1f s", seen, classes,
+             seconds)
+    return {"features": seen, "seconds": seconds}

@@ -3,7 +3,8 @@
 ``python scripts/bench.py --dataset ../shared/data/imdb`` (about 25-35 minutes on 2 cores;
 ``--tune`` adds a validation sweep).  Every table in the file comes from this run; the
 hand-written reasoning and the history of earlier runs live in ``docs/benchmark-notes.md``,
-which is copied in at the end, so a rerun never deletes them.  The GPU section says what
+which is copied in at the end, so a rerun never deletes them; so is the multi-class section that
+``scripts/bench_classes.py`` writes.  The GPU section says what
 this machine has, as TensorFlow sees it.
 """
 
@@ -57,6 +58,14 @@ def accuracy_row(name: str, result, seconds: float) -> dict:
     row.update({"epochs (best)": f"{fit['epochs_trained']} ({fit['best_epoch']})",
                 "fit seconds": result.stage("fit")["seconds"], "total seconds": seconds})
     return row
+
+
+def kept_multiclass_section(path: Path) -> str:
+    """The section that ``scripts/bench_classes.py`` wrote into ``path``, kept as it is."""
+    from bench_classes import BEGIN, END
+
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    return text[text.index(BEGIN):text.index(END) + len(END)] + "\n" if BEGIN in text and END in text else ""
 
 
 def gpu_section(machine: dict) -> str:
@@ -140,6 +149,7 @@ def main(argv: list[str] | None = None) -> None:
         "Default config (as saved with a model): `" + json.dumps(to_saved(config)) + "`", "",
     ]
     body = [f"## {title}\n\n{content}\n" for title, content in sections]
+    body.append(kept_multiclass_section(Path(args.output)))
     body.append(f"## GPU\n\n{gpu_section(machine)}\n")
     notes = NOTES.read_text(encoding="utf-8") if NOTES.is_file() else ""
     Path(args.output).write_text("\n".join(header + body) + "\n" + notes, encoding="utf-8")

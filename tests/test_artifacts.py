@@ -246,7 +246,11 @@ def test_one_label_name_or_a_swapped_task_is_refused_on_load(trained, rating_mod
                                                              keras_never_loads):
     folder = _copy(trained, tmp_path)
     _edit_json(folder / CONFIG_NAME, lambda c: c["model"].update(label_names=["positive"]))
-    with pytest.raises(ValueError, match=r"label_names must hold 2 distinct names, one per class, got 1"):
+    with pytest.raises(ValueError, match=r"model.id2label and model.label2id must match model.label_names"):
+        SentimentClassifier.load(folder)
+    _edit_json(folder / CONFIG_NAME, lambda c: c["model"].update(id2label={"0": "positive"},
+                                                                 label2id={"positive": 0}))
+    with pytest.raises(ValueError, match=r"label_names must hold 2 to 100 distinct names, one per class"):
         SentimentClassifier.load(folder)
     shutil.copy(trained.output_dir / CONFIG_NAME, folder / CONFIG_NAME)
     _edit_json(folder / CONFIG_NAME, lambda c: c["model"].update(task="rating"))

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from huggingface_hub import HfApi, ModelCard
 
-from tests.conftest import NEGATION_PROBES, TINY_FLAGS, make_reviews
+from tests.conftest import NEGATION_PROBES, TINY_FLAGS
 
 PROBES = list(NEGATION_PROBES)
 
@@ -71,11 +71,12 @@ def test_bad_data_is_one_line(tmp_path):
     pd.DataFrame({"text": ["good", "bad"], "stars": [1, 0]}).to_csv(tmp_path / "nolabel.csv", index=False)
     run = hfsent("train", "--dataset", str(tmp_path / "nolabel.csv"), "--output-dir", str(tmp_path / "m"))
     assert user_error(run) == "no label column 'label' in the data; columns found: ['text', 'stars']"
-    df = make_reviews(20).astype({"label": str})
-    df.loc[3, "label"] = "maybe"
-    df.to_csv(tmp_path / "odd.csv", index=False)
-    run = hfsent("train", "--dataset", str(tmp_path / "odd.csv"), "--output-dir", str(tmp_path / "m"))
-    assert user_error(run) == "labels must be 0/1 or negative/positive; column 'label' also holds 'maybe'"
+    pd.DataFrame({"text": [f"text {i}" for i in range(150)], "id": range(150)}).to_csv(tmp_path / "odd.csv",
+                                                                                     index=False)
+    run = hfsent("train", "--dataset", str(tmp_path / "odd.csv"), "--label-column", "id", "--output-dir",
+                 str(tmp_path / "m"))
+    assert user_error(run) == ("column 'id' holds 150 distinct labels, more than 100: is this the right "
+                               "column? see --label-column")
     run = hfsent("train", "--dataset", "nobody/no-such-data", "--output-dir", str(tmp_path / "m"))
     assert "no dataset 'nobody/no-such-data'" in user_error(run)
 

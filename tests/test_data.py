@@ -46,12 +46,14 @@ def test_missing_text_or_label_column_lists_the_columns(tmp_path):
         load_splits(tiny_config(tmp_path / "y.csv"))
 
 
-@pytest.mark.parametrize("labels, shown", [([0, 1, 2], "2"), (["positive", "neutral", "negative"], "neutral"),
-                                           ([0.0, 1.0, 0.5], "0.5")])
-def test_labels_outside_0_1_or_positive_negative_are_named(tmp_path, labels, shown):
-    pd.DataFrame({"text": ["a", "b", "c"], "label": labels}).to_csv(tmp_path / "x.csv", index=False)
-    with pytest.raises(ValueError, match=f"labels must be 0/1 or negative/positive.*{shown}"):
-        load_splits(tiny_config(tmp_path / "x.csv"))
+@pytest.mark.parametrize("labels, names", [
+    ([0, 1, 2], ["0", "1", "2"]), ([0.0, 1.0, 0.5], ["0", "0.5", "1"]),
+    (["positive", "neutral", "negative"], ["negative", "neutral", "positive"])])
+def test_labels_beyond_binary_are_classes_in_the_documented_order(tmp_path, labels, names):
+    pd.DataFrame({"text": [f"text {i}" for i in range(30)], "label": labels * 10}).to_csv(tmp_path / "x.csv",
+                                                                                      index=False)
+    splits = load_splits(tiny_config(tmp_path / "x.csv", validation_size=3, test_size=3))
+    assert all(split.features["label"].names == names for split in splits.values())
 
 
 def test_nan_and_empty_rows_are_skipped_and_counted(tmp_path, caplog):

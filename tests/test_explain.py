@@ -3,7 +3,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hfsent.explain import layer_outputs, sentiment_trace, trace_html, trace_png
+from hfsent.draw import trace_html, trace_png
+from hfsent.explain import layer_outputs, sentiment_trace
 from hfsent.predict import SentimentClassifier
 
 REPO = Path(__file__).resolve().parents[1]

@@ -20,9 +20,12 @@ def test_outputs_are_a_pipelines_label_and_score(trained):
     results = trained.classifier.predict(PROBES)
     assert [r["label"] for r in results] == list(NEGATION_PROBES.values())
     for r in results:
-        assert set(r) == {"label", "score", "probability_positive"}
+        assert set(r) == {"label", "score", "probability_positive", "scores"}  # the binary keys, and scores
         expected = r["probability_positive"] if r["label"] == "positive" else 1 - r["probability_positive"]
         assert r["score"] == pytest.approx(expected) and r["score"] >= 0.5
+        assert r["scores"] == pytest.approx({"negative": 1 - r["probability_positive"],
+                                             "positive": r["probability_positive"]})
+    assert trained.classifier.predict(PROBES[:1], top_k=1) == trained.classifier.ranked(PROBES[:1], top_k=1)
 
 
 def test_prediction_does_not_depend_on_batch_company(trained):

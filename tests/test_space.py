@@ -144,7 +144,7 @@ def test_a_hub_model_is_linked_and_the_space_pushed_in_one_commit(trained, hub, 
 
 def test_a_rating_model_or_a_missing_space_id_is_refused(rating_model, tmp_path):
     pytest.importorskip("gradio")
-    with pytest.raises(ValueError, match="demos sentiment models; this one predicts ratings"):
+    with pytest.raises(ValueError, match="demos classifiers; this model predicts ratings"):
         write_space(str(rating_model.output_dir), tmp_path / "space")
     out = subprocess.run([sys.executable, "-m", "hfsent", "space", "--model", "x/y", "--output-dir",
                           str(tmp_path / "s"), "--push"], capture_output=True, text=True)
