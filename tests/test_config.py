@@ -33,7 +33,7 @@ def test_replace_routes_flat_names_and_leaves_the_original():
     changed = base.replace(max_length=200, gru_units=7, num_proc=3)
     got = changed.preprocessing.max_length, changed.model.gru_units, changed.runtime.num_proc
     assert got == (200, 7, 3)
-    assert base.preprocessing.max_length == 600 and base.model.gru_units == 64
+    assert base.preprocessing.max_length is None and base.model.gru_units == 64  # None: read from the data
     with pytest.raises(ValueError, match=r"unknown hfsent settings: \['gru_size'\]"):
         base.replace(gru_size=3)
 
@@ -81,7 +81,7 @@ def test_round_trip_keeps_every_saved_component():
 
 
 @pytest.mark.parametrize("part, field, value, message", [
-    ("preprocessing", "max_length", "600", r"preprocessing.max_length must be int, got str"),
+    ("preprocessing", "max_length", "600", r"preprocessing.max_length must be int \| None, got str"),
     ("preprocessing", "lowercase", "false", r"preprocessing.lowercase must be bool, got str"),
     ("model", "label_names", "negative", r"model.label_names must be list\[str\] \| None, got str"),
     ("training", "epochs", 2.5, r"training.epochs must be int, got float"),
