@@ -22,6 +22,7 @@ from hfsent.saved_config import public_source, to_saved
 TEMPLATE = Path(__file__).with_name("model_card_template.md")
 CARD_NAME = "README.md"
 CURVES_NAME = "training_curves.png"
+CONFUSION_NAME = "confusion_matrix.png"
 METRIC_NAMES = {"accuracy": "Accuracy", "f1": "F1", "precision": "Precision", "recall": "Recall",
                 "roc_auc": "ROC AUC"}
 # Reviews shown in the Hub widget and listed in the Space; the widget's outputs are the model's
@@ -92,7 +93,9 @@ def build_card(
         card_data, template_path=str(TEMPLATE), model_name=model_name, repo_id=repo_id,
         dataset_name=dataset_name, config=to_saved(config), architecture=describe(config.model),
         score_rows=rows, metric_keys=[k for k in names if rows and k in rows[0][1]],
-        curves=CURVES_NAME if has_curves else None, stages=metrics.get("stages", []),
+        curves=CURVES_NAME if has_curves else None,
+        confusion=CONFUSION_NAME if folder is not None and (folder / CONFUSION_NAME).is_file() else None,
+        stages=metrics.get("stages", []),
         output_sentence=_output_sentence(config),
         classes=list(_class_counts(metrics, classes).items()),
         per_class=list((test.get("per_class") or {}).items()),

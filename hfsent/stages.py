@@ -29,10 +29,10 @@ import numpy as np
 
 from hfsent.artifacts import TENSORBOARD_DIR
 from hfsent.batching import make_dataset
-from hfsent.card import CURVES_NAME, widget_outputs, write_card
+from hfsent.card import CONFUSION_NAME, CURVES_NAME, widget_outputs, write_card
 from hfsent.config import MAX_LENGTH, Config
 from hfsent.distribute import get_strategy
-from hfsent.draw import training_curves_png
+from hfsent.draw import confusion_png, training_curves_png
 from hfsent.errors import MissingError
 from hfsent.metrics import score_split
 from hfsent.model import build_model, compile_model, describe
@@ -241,11 +241,15 @@ def skip_save(run: Run) -> str | None:
 
 def save(run: Run) -> tuple[str, Figures]:
     """Write the model folder atomically, with its card (its widget showing the model's own
-    predictions, recorded in ``metrics["widget"]``) and training curves.  Needs ``metrics``
+    predictions, recorded in ``metrics["widget"]``), training curves and, for more than two classes,
+    the test confusion matrix.  Needs ``metrics``
     and ``output_dir``; adds ``saved``.
     """
     def report(folder: Path) -> None:
         training_curves_png(run.history, str(folder / CURVES_NAME))
+        test = run.metrics.get("test") or {}
+        if "confusion_matrix" in test:  # more than two classes
+            confusion_png(test["confusion_matrix"], run.config.model.classes, str(folder / CONFUSION_NAME))
         write_card(folder, run.config, run.metrics, run.repo_id or "USER/REPO")
         if run.tensorboard:
             shutil.copytree(run.tensorboard_dir, folder / TENSORBOARD_DIR)
