@@ -59,15 +59,21 @@ def _pushed_paths(folder: Path) -> list[Path]:
     """The artifact files of ``folder``, and the TensorBoard logs under its ``runs/``; every one a
     regular file of the folder (:func:`~hfsent.locate.closed_file`), or the push is refused."""
     names = {p.name for pattern in ARTIFACT_FILES for p in folder.glob(pattern)}
-    logs = folder / TENSORBOARD_DIR
-    if logs.is_symlink():
-        names.add(TENSORBOARD_DIR)  # refused below, by name
-    elif logs.is_dir():
-        for root, dirs, files in os.walk(logs):  # os.walk lists a symlinked folder, never enters it
-            here = Path(root).relative_to(folder)
-            names |= {(here / n).as_posix() for n in files}
-            names |= {(here / n).as_posix() for n in dirs if (Path(root) / n).is_symlink()}
+    names |= _tree(folder, TENSORBOARD_DIR)
     return [closed_file(folder, name) for name in sorted(names)]
+
+
+def _tree(folder: Path, under: str) -> set[str]:
+    """Every file below ``folder / under``, relative to ``folder``, and every symlinked folder there
+    (or ``under`` itself, if it is one), for :func:`~hfsent.locate.closed_file` to refuse by name."""
+    top = folder / under
+    if top.is_symlink():
+        return {Path(under).as_posix()}
+    names = set()
+    for root, dirs, files in os.walk(top):  # os.walk lists a symlinked folder, never enters it
+        here = Path(root).relative_to(folder)
+        names |= {(here / n).as_posix() for n in (*files, *(d for d in dirs if Path(root, d).is_symlink()))}
+    return names
 
 
 def push_to_hub(
@@ -130,10 +136,8 @@ def push_space(folder: str | Path, space_id: str, *, private: bool | None = None
         'https://huggingface.co/spaces/USER/imdb-gru-demo/commit/...'
     """
     folder = Path(folder)
-    names = sorted(Path(root, n).relative_to(folder).as_posix() for root, dirs, files in os.walk(folder)
-                   for n in (*files, *(d for d in dirs if Path(root, d).is_symlink())))
     operations = [CommitOperationAdd(path_in_repo=name, path_or_fileobj=str(closed_file(folder, name)))
-                  for name in names]
+                  for name in sorted(_tree(folder, "."))]
     return _commit(space_id, operations, "Upload hfsent demo", token, private=private,
                    repo_type="space", space_sdk="gradio")
 
