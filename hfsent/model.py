@@ -11,7 +11,8 @@ Dropout is applied outside the GRU for the same reason.
 
 ``pooling="last"`` feeds the classifier the GRU's final state (for a bidirectional GRU,
 both directions' final states); ``pooling="mean"`` averages the GRU states over the real
-tokens, the mask excluding padding.
+tokens, the mask excluding padding; ``pooling="concat"`` puts the masked maximum beside that
+mean.
 """
 
 from __future__ import annotations
@@ -41,11 +42,17 @@ def build_model(config: ModelConfig, vocab_size: int, trainable_embeddings: bool
     mask = keras.ops.not_equal(inputs, 0)
     x = layers.Embedding(vocab_size, config.embedding_dim, mask_zero=True, name="embedding",
                          trainable=trainable_embeddings)(inputs)
+    if config.word_dropout:  # whole words: one draw per token, shared by its dimensions
+        x = layers.Dropout(config.word_dropout, noise_shape=(None, None, 1), name="word_dropout")(x)
     x = layers.Dropout(config.dropout, name="embedding_dropout")(x)
-    gru = layers.GRU(config.gru_units, return_sequences=config.pooling == "mean", name="gru")
+    # The GRU's own input dropout is applied before Keras' cuDNN call, so it keeps the kernel.
+    gru = layers.GRU(config.gru_units, return_sequences=config.pooling != "last",
+                     dropout=config.gru_dropout, name="gru")
     x = (layers.Bidirectional(gru, name="bidirectional_gru") if config.bidirectional else gru)(x, mask=mask)
-    if config.pooling == "mean":
-        x = layers.GlobalAveragePooling1D(name="mean_pool")(x, mask=mask)
+    if config.pooling != "last":
+        mean = layers.GlobalAveragePooling1D(name="mean_pool")(x, mask=mask)
+        x = mean if config.pooling == "mean" else layers.Concatenate(name="concat_pool")(
+            [mean, _masked_max(x, inputs)])
     x = layers.Dropout(config.dropout, name="head_dropout")(x)
     if config.task == "rating":
         # The Dense layer learns a target in [-1, 1]; a fixed Rescaling maps it onto the
@@ -58,6 +65,16 @@ def build_model(config: ModelConfig, vocab_size: int, trainable_embeddings: bool
     else:
         outputs = layers.Dense(1, activation="sigmoid", name="output")(x)
     return keras.Model(inputs, outputs, name="hfsent_gru")
+
+
+def _masked_max(states, ids):
+    """The largest state over the real tokens.  ``GlobalMaxPooling1D`` ignores masks, so the
+    padding is pushed out of the max by a penalty made of built-in layers: ``Discretization``
+    maps an id to 0 for padding and 1 for a word, ``Rescaling`` maps that to -1e4 and 0."""
+    is_word = layers.Discretization(bin_boundaries=[0.5], output_mode="int", name="is_word")(
+        layers.Reshape((-1, 1), name="ids_as_column")(ids))
+    penalty = layers.Rescaling(1e4, offset=-1e4, name="padding_penalty")(is_word)
+    return layers.GlobalMaxPooling1D(name="max_pool")(layers.Add(name="penalised")([states, penalty]))
 
 
 def compile_model(model: keras.Model, training: TrainingConfig, task: str = "sentiment",
@@ -79,9 +96,11 @@ def compile_model(model: keras.Model, training: TrainingConfig, task: str = "sen
     rating = task == "rating"
     loss = ("mean_squared_error" if rating else "sparse_categorical_crossentropy"
             if model.output_shape[-1] > 1 else "binary_crossentropy")
+    # clipnorm keeps early GRU updates from exploding on long reviews
+    optimizer = (keras.optimizers.AdamW(learning_rate, weight_decay=training.weight_decay, clipnorm=1.0)
+                 if training.weight_decay else keras.optimizers.Adam(learning_rate, clipnorm=1.0))
     model.compile(
-        # clipnorm keeps early GRU updates from exploding on long reviews
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=1.0),
+        optimizer=optimizer,
         loss=loss,
         metrics=["mean_absolute_error"] if rating else ["accuracy"],
     )
@@ -109,4 +128,8 @@ def describe(config: ModelConfig) -> str:
     head = ("Dense(1) → Rescaling to the rating scale" if config.task == "rating"
             else f"Dense({classes}, softmax)" if classes > 2 else "Dense(1, sigmoid)")
     gru = ("bidirectional " if config.bidirectional else "") + f"GRU({config.gru_units})"
-    return f"Embedding({config.embedding_dim}, mask_zero) → {gru} → {config.pooling} pooling → {head}"
+    pooling = "masked mean and max" if config.pooling == "concat" else config.pooling
+    drops = [f"{what} {rate:g}" for what, rate in (("word dropout", config.word_dropout),
+                                                   ("GRU input dropout", config.gru_dropout)) if rate]
+    return (f"Embedding({config.embedding_dim}, mask_zero) → {gru} → {pooling} pooling → {head}"
+            + (f" ({', '.join(drops)})" if drops else ""))

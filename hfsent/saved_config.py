@@ -6,8 +6,8 @@ as a record with the source reduced to a Hub id or a file name (:func:`public_so
 no local path leaves the machine.  Runtime settings are never written.
 ``FORMAT_VERSION`` changes whenever that layout or a field's meaning changes; on load every
 key and every value's type is checked against the dataclasses, naming the field, before
-anything uses it.  Version 4 (without ``data.group_column``) and version 3 (hfsent 0.1: one
-flat dict) still load.
+anything uses it.  Versions 4 and 5 (without the fields added since, which take their
+defaults) and version 3 (hfsent 0.1: one flat dict) still load.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ from typing import Any
 from hfsent.config import COMPONENTS, FIELD_OWNER, Config, DataConfig, RuntimeConfig
 from hfsent.errors import InputError, MissingError
 
-FORMAT_VERSION = 5  # 5: data.group_column; 4 is read the same way
+FORMAT_VERSION = 6  # 6: model.word_dropout/gru_dropout, training.weight_decay; 5: data.group_column
+READ_THE_SAME = (4, 5, FORMAT_VERSION)  # fields they lack take their defaults
 CONFIG_NAME = "hfsent_config.json"
 SAVED = ("data", "preprocessing", "model", "training")
 
@@ -60,7 +61,7 @@ def from_saved(data: dict[str, Any]) -> Config:
     version = data.get("format_version") if isinstance(data, dict) else None
     if version == 3:
         return _from_version_3(data)
-    if version not in (4, FORMAT_VERSION):
+    if version not in READ_THE_SAME:
         raise InputError(f"hfsent config has format_version={version!r}; this hfsent reads versions 3 to "
                          f"{FORMAT_VERSION}. Upgrade hfsent or retrain the model.")
     unknown = sorted(set(data) - {"format_version", *SAVED})

@@ -146,6 +146,28 @@ def inference(classifier: SentimentClassifier, texts: list[str], n_single: int =
             "reviews": len(texts), "seconds": seconds, "reviews_per_s": len(texts) / seconds}
 
 
+def with_movie_ids(imdb: str, movies: str, folder: str) -> str:
+    """A copy of the IMDB folder ``imdb`` under ``folder`` whose train and test splits carry a
+    ``movie_id`` column, joined by row from ``movies`` (the layout of ``imdb-movies``: a
+    ``train.parquet`` and a ``test.parquet`` with one ``movie_id`` per row of each split).
+    Returns the ``--dataset`` value of ``train=…,test=…,unsupervised=…`` parquet files."""
+    import pyarrow.parquet as pq
+
+    from hfsent.data import load_raw
+
+    raw, parts = load_raw(imdb), []
+    for split in raw:
+        ds = raw[split]
+        if split in ("train", "test"):
+            ids = pq.read_table(f"{movies}/{split}.parquet")["movie_id"].to_pylist()
+            if len(ids) != len(ds):
+                raise SystemExit(f"{movies}/{split}.parquet has {len(ids)} rows, {split} has {len(ds)}")
+            ds = ds.add_column("movie_id", ids)
+        ds.to_parquet(f"{folder}/{split}.parquet")
+        parts.append(f"{split}={folder}/{split}.parquet")
+    return ",".join(parts)
+
+
 def tfidf_baseline(train: Dataset, test: Dataset) -> dict:
     """TF-IDF (1-2-grams) + logistic regression: the reference a GRU has to beat."""
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -164,18 +186,19 @@ def tfidf_baseline(train: Dataset, test: Dataset) -> dict:
     return {**score_classification(probs, test["label"][:]), "seconds": seconds}
 
 
-def validation_sweep(base: Config, grid: list[dict]) -> list[dict]:
-    """Train each variant of ``base`` and report validation scores only (test is not touched)."""
+def sweep(base: Config, grid: list[dict], score_test: bool = True) -> list[tuple[dict, object, float]]:
+    """Train each variant of ``base``: ``(overrides, result, seconds)`` per variant.  The
+    choice between them is made on validation; test, when scored, is scored once each and
+    reported beside it, never used to choose."""
     from hfsent.train import train
 
-    rows = []
+    runs = []
     for overrides in grid:
         start = time.perf_counter()
-        result = train(base.replace(**overrides), None, verbose=0, score_test=False)
-        rows.append({"overrides": overrides, **result.metrics["validation"],
-                     "best_epoch": result.stage("fit")["figures"]["best_epoch"],
-                     "seconds": time.perf_counter() - start})
-    return rows
+        result = train(base.replace(**overrides), None, verbose=0, score_test=score_test)
+        runs.append((overrides, result, time.perf_counter() - start))
+        print(f"sweep {overrides}: validation {result.metrics['validation']['accuracy']:.4f}", flush=True)
+    return runs
 
 
 _RSS_PROBE = """
