@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow.compute as pc
-from datasets import DatasetDict, IterableDatasetDict
+from datasets import ClassLabel, Dataset, DatasetDict, IterableDataset, IterableDatasetDict
 
 from hfsent.batching import bucket_boundaries
 from hfsent.config import MAX_LENGTH, Config
@@ -34,6 +34,7 @@ class PreparedData:
     boundaries: list[int]
     train_rows: int
     max_length: int  # the config's, or read from the training lengths (see default_max_length)
+    classes: dict[str, int] | None  # training rows per class name, in id order; None for ratings
 
 
 def default_max_length(lengths: np.ndarray) -> int:
@@ -48,22 +49,37 @@ def default_max_length(lengths: np.ndarray) -> int:
     return int(min(MAX_LENGTH, max(1, np.ceil(np.percentile(lengths, 99)))))
 
 
-def _cached_tokens(config: Config) -> tuple[DatasetDict, Vocabulary, int, dict[str, np.ndarray]]:
+def _class_names(train: Dataset | IterableDataset) -> list[str] | None:
+    label = train.features["label"]
+    return label.names if isinstance(label, ClassLabel) else None  # a float for ratings
+
+
+# Both return the tokens, the vocabulary, the training rows, the lengths of each split read
+# (a sample for a stream) and the training rows per class (None for ratings).
+
+def _cached_tokens(config: Config) -> tuple[DatasetDict, Vocabulary, int, dict[str, np.ndarray], dict | None]:
     pre = config.preprocessing
     tokens = DatasetDict({name: tokenize_dataset(ds, pre.spacy_model, pre.lowercase, config.runtime.num_proc)
                           for name, ds in load_splits(config).items()})
     lengths = {name: pc.list_value_length(ds.with_format("arrow")[:]["tokens"]).to_numpy()
                for name, ds in tokens.items()}
     vocab = Vocabulary.build(tokens["train"], pre.min_freq, pre.max_vocab_size)
-    return tokens, vocab, len(tokens["train"]), lengths
+    names = _class_names(tokens["train"])
+    counts = np.bincount(np.asarray(tokens["train"]["label"]), minlength=len(names)) if names else None
+    classes = dict(zip(names, counts.tolist())) if names else None
+    return tokens, vocab, len(tokens["train"]), lengths, classes
 
 
-def _streamed_tokens(config: Config) -> tuple[IterableDatasetDict, Vocabulary, int, dict[str, np.ndarray]]:
+def _streamed_tokens(config: Config) -> tuple[IterableDatasetDict, Vocabulary, int, dict[str, np.ndarray],
+                                              dict | None]:
     pre = config.preprocessing
+    splits = load_stream_splits(config)
+    names = _class_names(splits["train"])  # tokenizing a stream drops its features
     tokens = IterableDatasetDict({name: tokenize_dataset(ds, pre.spacy_model, pre.lowercase)
-                                  for name, ds in load_stream_splits(config).items()})
-    vocab, rows, lengths = scan_vocabulary(tokens["train"], config)
-    return tokens, vocab, rows, {"train": lengths}  # the other streams are read only when scored
+                                  for name, ds in splits.items()})
+    vocab, rows, lengths, per_class = scan_vocabulary(tokens["train"], config)
+    classes = {n: per_class[i] for i, n in enumerate(names)} if names else None
+    return tokens, vocab, rows, {"train": lengths}, classes  # the other streams are read when scored
 
 
 def prepare_data(config: Config) -> PreparedData:
@@ -75,11 +91,12 @@ def prepare_data(config: Config) -> PreparedData:
         >>> data.splits["train"].column_names
         ['label', 'input_ids']
     """
-    tokens, vocab, rows, lengths = (_streamed_tokens if config.runtime.streaming else _cached_tokens)(config)
+    read = _streamed_tokens if config.runtime.streaming else _cached_tokens
+    tokens, vocab, rows, lengths, classes = read(config)
     for name, split_lengths in lengths.items():
         if int(split_lengths.max(initial=0)) == 0:
             raise InputError(f"the {name} split tokenizes to nothing: every review has zero tokens")
     encoded = type(tokens)({name: vocab.encode_dataset(ds) for name, ds in tokens.items()})
     max_length = config.preprocessing.max_length or default_max_length(lengths["train"])
     boundaries = bucket_boundaries(np.minimum(lengths["train"], max_length), config.training.num_buckets)
-    return PreparedData(encoded, tokens, vocab, boundaries, rows, max_length)
+    return PreparedData(encoded, tokens, vocab, boundaries, rows, max_length, classes)

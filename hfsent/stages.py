@@ -91,9 +91,7 @@ def prepare(run: Run) -> tuple[str, Figures]:
     Needs ``config``; adds ``data``.
     """
     run.data = data = prepare_data(run.config)
-    features = data.splits["train"].features  # None for a stream, read as binary or --label-names
-    classes = {} if run.config.model.task == "rating" else {
-        "label_names": list(features["label"].names if features else run.config.model.classes)}
+    classes = {"label_names": list(data.classes)} if data.classes else {}
     chosen = run.config.preprocessing.max_length is None
     run.config = run.config.replace(vocab_size=len(data.vocab), max_length=data.max_length, **classes)
     log.info("vocabulary: %d tokens; bucket boundaries: %s", len(data.vocab), data.boundaries)
@@ -103,12 +101,9 @@ def prepare(run: Run) -> tuple[str, Figures]:
                + (f" (the training lengths' 99th percentile, at most {MAX_LENGTH})" if chosen else ""))
     figures["max_length"] = data.max_length
     log.info("max_length: %d%s", data.max_length, " (from the training lengths)" if chosen else "")
-    train = data.splits["train"]
-    if classes and not run.config.runtime.streaming:  # a stream is not counted ahead
-        names = classes["label_names"]
-        counts = np.bincount(np.asarray(train["label"]), minlength=len(names)).tolist()
-        figures["classes"] = dict(zip(names, counts))
-        summary += "; classes " + ", ".join(f"{n} ({c:,})" for n, c in figures["classes"].items())
+    if data.classes:
+        figures["classes"] = data.classes
+        summary += "; classes " + ", ".join(f"{n} ({c:,})" for n, c in data.classes.items())
     return summary, figures
 
 

@@ -16,8 +16,11 @@ cache is written, so disk and memory stay flat however large the corpus.  The pr
   train files are) needs a buffer near its size, or many shards, to mix the classes;
 * bucket boundaries come from the first ``LENGTH_SAMPLE`` training reviews;
 * rows with an empty text or a missing label are dropped without a count, and a bad label
-  stops the pass that meets it.  Classes are not counted ahead: labels must be binary, or
-  among ``--label-names``.
+  stops the pass that meets it;
+* the classes follow :mod:`hfsent.labels`' rules.  ``--label-names`` or a ``ClassLabel``
+  column names them without reading anything; otherwise one pass over the training split's
+  label column alone finds the distinct values before training starts (for Parquet only that
+  column is read; a CSV is parsed whole).  A test label outside them stops the pass that meets it.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from hfsent.data import (
     usable_rows,
 )
 from hfsent.errors import InputError
-from hfsent.labels import encoder
+from hfsent.labels import MAX_CLASSES, class_names, encoder
 from hfsent.split import GROUP, normalized
 from hfsent.vocab import COUNT_CHUNK_ROWS, Vocabulary, count_tokens
 
@@ -61,17 +64,22 @@ def _usable(table: pa.Table) -> list[bool]:
     return usable_rows(table.select(["text", "label"]).to_pydict())
 
 
-def _labels(table: pa.Table, names: Sequence[str] | None, classes: Sequence[str], column: str) -> pa.Table:
-    encode = encoder(classes, column, classlabel=names)
-    out = []
-    for value in table["label"].to_pylist():
-        try:
-            out.append(encode(value))
-        except ValueError:
-            raise InputError(f"a stream's classes are not counted ahead: its labels must be binary (0/1, "
-                             f"negative/positive) or among --label-names; column {column!r} holds "
-                             f"{value!r}") from None
+def _labels(table: pa.Table, names: Sequence[str] | None, classes: Sequence[str], column: str,
+            split: str) -> pa.Table:
+    encode = encoder(classes, column, split, classlabel=names)
+    out = [encode(value) for value in table["label"].to_pylist()]
     return table.set_column(table.schema.get_field_index("label"), "label", pa.array(out, pa.int64()))
+
+
+def _distinct(ds: IterableDataset, column: str) -> set:
+    """The distinct values of one column, in one pass that reads only that column, stopping
+    once there are more than :data:`~hfsent.labels.MAX_CLASSES` (``class_names`` refuses them)."""
+    seen: set = set()
+    for chunk in ds.select_columns([column]).with_format("arrow").iter(batch_size=COUNT_CHUNK_ROWS):
+        seen.update(pc.unique(chunk[column]).to_pylist())
+        if len(seen) > MAX_CLASSES:
+            break
+    return seen
 
 
 def _ratings(table: pa.Table, low: float, high: float, column: str) -> pa.Table:
@@ -82,11 +90,17 @@ def _ratings(table: pa.Table, low: float, high: float, column: str) -> pa.Table:
     return table.set_column(table.schema.get_field_index("label"), "label", pa.array(values, pa.float32()))
 
 
-def normalize_stream(ds: IterableDataset, config: Config) -> IterableDataset:
+def normalize_stream(ds: IterableDataset, config: Config, split: str | None = None) -> IterableDataset:
     """Lazy ``text`` / ``label`` columns, as :func:`hfsent.data.normalize` makes eagerly.
+
+    ``split=None`` is the training split: its classes are found as the module docstring says
+    and become the ``label`` column's ``ClassLabel`` names.  Another split is encoded with
+    ``config.model.label_names`` and named in the error for a label outside them.
 
     Example:
         >>> stream = normalize_stream(load_raw("reviews.csv", streaming=True)["train"], config)
+        >>> stream.features["label"].names
+        ['negative', 'neutral', 'positive']
     """
     model = config.model
     fallbacks = ("rating", "stars", "score") if model.task == "rating" else _LABEL_FALLBACKS
@@ -103,11 +117,15 @@ def normalize_stream(ds: IterableDataset, config: Config) -> IterableDataset:
         return ds.map(_ratings, batched=True, fn_kwargs=kwargs, features=features)
     label_feature = original[label_col] if original else None
     names = label_feature.names if isinstance(label_feature, ClassLabel) else None
-    classes = model.classes  # --label-names, or binary
+    if split is not None or model.label_names:
+        classes = model.classes
+    else:
+        values = range(len(names)) if names else _distinct(ds, "label")
+        classes = class_names(values, label_col, classlabel=names)
     features = datasets.Features({"text": datasets.Value("string"), "label": ClassLabel(names=classes),
                                   **grouped})
-    return ds.map(_labels, batched=True, fn_kwargs={"names": names, "classes": classes, "column": label_col},
-                  features=features)
+    kwargs = {"names": names, "classes": classes, "column": label_col, "split": split or "train"}
+    return ds.map(_labels, batched=True, fn_kwargs=kwargs, features=features)
 
 
 def _keep(table: pa.Table, slices: Sequence[tuple[str, float, bool]]) -> list[bool]:
@@ -153,7 +171,9 @@ def load_stream_splits(config: Config) -> IterableDatasetDict:
     raw = load_raw(data.dataset, streaming=True)
     train = normalize_stream(raw["train"], config)
     if "test" in raw:
-        test = normalize_stream(raw["test"], config)
+        if config.model.task != "rating":
+            config = config.replace(label_names=train.features["label"].names)
+        test = normalize_stream(raw["test"], config, "test")
         train, validation = carve_by_hash(train, [(f"validation-{seed}", data.validation_size)])
     else:
         train, test, validation = carve_by_hash(train, [(f"test-{seed}", data.test_size),
@@ -167,20 +187,24 @@ def load_stream_splits(config: Config) -> IterableDatasetDict:
                                 for name, ds in splits.items()})
 
 
-def scan_vocabulary(tokens: IterableDataset, config: Config) -> tuple[Vocabulary, int, np.ndarray]:
-    """One pass over the training tokens: the vocabulary, the number of rows and the
-    lengths of the first ``LENGTH_SAMPLE`` rows (for the bucket boundaries).
+def scan_vocabulary(tokens: IterableDataset, config: Config) -> tuple[Vocabulary, int, np.ndarray, Counter]:
+    """One pass over the training tokens: the vocabulary, the number of rows, the lengths of
+    the first ``LENGTH_SAMPLE`` rows (for the bucket boundaries) and the rows of each class id
+    (empty for the rating task).
 
     Example:
-        >>> vocab, rows, lengths = scan_vocabulary(tokenize_dataset(train_stream), config)
+        >>> vocab, rows, lengths, per_class = scan_vocabulary(tokenize_dataset(train_stream), config)
     """
     counts: Counter[str] = Counter()
+    per_class: Counter[int] = Counter()
     rows, lengths = 0, []
     for chunk in tokens.with_format("arrow").iter(batch_size=COUNT_CHUNK_ROWS):
         counts.update(count_tokens(chunk["tokens"]))
+        if config.model.task != "rating":
+            per_class.update(chunk["label"].to_pylist())
         if rows < LENGTH_SAMPLE:
             lengths.append(pc.list_value_length(chunk["tokens"]).to_numpy(zero_copy_only=False))
         rows += chunk.num_rows
     vocab = Vocabulary.from_counts(counts, config.preprocessing.min_freq, config.preprocessing.max_vocab_size)
     sample = np.concatenate(lengths)[:LENGTH_SAMPLE] if lengths else np.zeros(0, np.int64)
-    return vocab, rows, sample
+    return vocab, rows, sample, per_class

@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.movies:
         grouped = {"dataset": benchmarks.with_movie_ids(args.dataset, args.movies, joined.name),
                    "group_column": "movie_id", "dataset_id": "stanfordnlp/imdb"}
-    config = preset("default", dataset=args.dataset, **grouped)
+    config = preset("default", **{"dataset": args.dataset, **grouped})
     carving = "by movie" if grouped else "at random"
 
     raw = load_raw(args.dataset)

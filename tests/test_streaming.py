@@ -47,21 +47,49 @@ def test_stream_is_normalized_like_the_cached_data(kaggle_csv):
     assert _rows(stream) == eager.to_list()
 
 
-def test_bad_label_in_a_stream_names_it(tmp_path):
-    path = tmp_path / "bad.csv"
-    path.write_text("text,label\ngood film,1\nodd film,maybe\n")
-    stream = normalize_stream(load_raw(str(path), streaming=True)["train"], tiny_config(path))
-    with pytest.raises(ValueError, match="'maybe'"):
-        _rows(stream)
+def test_a_streamed_split_finds_its_classes_in_one_pass_as_the_cached_data_does(tmp_path):
+    from tests.test_classes import WORDS, make_classes
+
+    make_classes(150, list(WORDS), seed=1).to_parquet(tmp_path / "train.parquet")
+    make_classes(50, list(WORDS), seed=2).to_parquet(tmp_path / "test.parquet")
+    data = f"train={tmp_path / 'train.parquet'},test={tmp_path / 'test.parquet'}"
+    streamed = prepare_data(tiny_config(data, streaming=True))
+    cached = prepare_data(tiny_config(data))
+    assert list(streamed.classes) == list(cached.classes) == list(WORDS)  # the scale's order
+    assert sum(streamed.classes.values()) == streamed.train_rows
+    # the same texts get the same class ids both ways (the vocabularies differ: validation is
+    # carved by hash in a stream)
+    def labels(split):
+        return {tuple(r["tokens"]): r["label"] for r in _rows(split)}
+    assert labels(streamed.tokens["test"]) == labels(cached.tokens["test"])
+    assert len(set(labels(streamed.tokens["test"]).values())) == 5
+
+
+def test_labels_a_stream_cannot_take_are_named(tmp_path):
+    (tmp_path / "train.csv").write_text("text,label\ngood film,good\nodd film,odd\nbad film,bad\n")
+    (tmp_path / "test.csv").write_text("text,label\ngood film,good\nodd film,maybe\n")
+    config = tiny_config(f"train={tmp_path / 'train.csv'},test={tmp_path / 'test.csv'}", streaming=True)
+    splits = load_stream_splits(config)
+    with pytest.raises(ValueError, match="the test split's column 'label' holds a label that the training "
+                                         "split does not: 'maybe'"):
+        _rows(splits["test"])
+    (tmp_path / "many.csv").write_text("text,label\n" + "".join(f"film {i},{i}\n" for i in range(150)))
+    with pytest.raises(ValueError, match="150 distinct labels|more than 100"):
+        load_stream_splits(tiny_config(str(tmp_path / "many.csv"), streaming=True))
+    # with --label-names nothing is read ahead, and a label outside them stops the pass
+    named = tiny_config(str(tmp_path / "train.csv"), streaming=True, label_names=["good", "bad"])
+    with pytest.raises(ValueError, match="'odd'"):
+        _rows(normalize_stream(load_raw(str(tmp_path / "train.csv"), streaming=True)["train"], named))
 
 
 def test_one_pass_vocabulary_equals_the_cached_one(hub_layout_dir):
     config = tiny_config(hub_layout_dir, streaming=True)
     train_stream = load_stream_splits(config)["train"]
     tokens = tokenize_dataset(train_stream, config.preprocessing.spacy_model, config.preprocessing.lowercase)
-    vocab, rows, lengths = scan_vocabulary(tokens, config)
+    vocab, rows, lengths, per_class = scan_vocabulary(tokens, config)
     rows_list = _rows(tokens)
     assert rows == len(rows_list) and list(lengths) == [len(r["tokens"]) for r in rows_list]
+    assert dict(per_class) == {c: sum(r["label"] == c for r in rows_list) for c in (0, 1)}
     from datasets import Dataset
 
     pre = config.preprocessing
