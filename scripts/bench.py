@@ -128,10 +128,10 @@ def main(argv: list[str] | None = None) -> None:
     runs = [("default", "default", grouped), ("best", "best", grouped)]
     if grouped:  # what the old protocol promised, for the same default
         runs.append(("default, validation carved at random", "default", {"dataset": grouped["dataset"]}))
-    for name, preset_name, data in runs:
+    for name, preset_name, carve in runs:
         start = time.perf_counter()
         with tempfile.TemporaryDirectory() as tmp:
-            results[name] = train(preset(preset_name, **{"dataset": args.dataset, **data}),
+            results[name] = train(preset(preset_name, **{"dataset": args.dataset, **carve}),
                                   Path(tmp) / "model", verbose=2)
         seconds = time.perf_counter() - start
         accuracy_rows.append(accuracy_row(f"hfsent --preset {name}", results[name], seconds))

@@ -125,8 +125,13 @@ def test_a_version_3_config_with_a_wrong_type_is_refused_too(tmp_path):
         from_saved({**flat, "max_length": "600"})
 
 
-def test_a_version_4_config_without_a_group_column_still_loads():
-    saved = to_saved(Config().replace(group_column="movie_id"))
-    assert saved["format_version"] == FORMAT_VERSION == 5 and saved["data"]["group_column"] == "movie_id"
+def test_older_configs_without_the_newer_fields_still_load_with_their_defaults():
+    saved = to_saved(Config().replace(group_column="movie_id", word_dropout=0.1, weight_decay=0.01))
+    assert saved["format_version"] == FORMAT_VERSION == 6 and saved["data"]["group_column"] == "movie_id"
+    for part, name in (("model", "word_dropout"), ("model", "gru_dropout"), ("training", "weight_decay")):
+        del saved[part][name]
+    v5 = from_saved({**saved, "format_version": 5})
+    assert (v5.model.word_dropout, v5.model.gru_dropout, v5.training.weight_decay) == (0, 0, 0)
+    assert v5.data.group_column == "movie_id"
     del saved["data"]["group_column"]
     assert from_saved({**saved, "format_version": 4}).data.group_column is None
