@@ -116,10 +116,11 @@ def main(argv: list[str] | None = None) -> None:
     data = prepare_data(config)
     texts = load_splits(config)  # the same splits prepare_data encoded, as raw text
     train_split = data.splits["train"]
+    measured = config.replace(max_length=data.max_length)  # the length training chose from the data
     sections.append((f"Padding efficiency (real tokens / tokens computed, {len(train_split)} train reviews)",
-                     table(benchmarks.padding_efficiency(train_split, config, data.boundaries))))
+                     table(benchmarks.padding_efficiency(train_split, measured, data.boundaries))))
     subset = train_split.select(range(min(args.throughput_samples, len(train_split))))
-    rows = benchmarks.throughput(subset, config, data.boundaries)
+    rows = benchmarks.throughput(subset, measured, data.boundaries)
     ratio = rows[1]["real_tokens_per_s"] / rows[0]["real_tokens_per_s"]
     sections.append((f"Training throughput (same model, {len(subset)} reviews)",
                      table(rows) + f"\n\nhfsent / notebook real-token throughput: **{ratio:.1f}×**"))
