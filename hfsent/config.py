@@ -155,11 +155,13 @@ class TrainingConfig:
     pretrain_embeddings: bool = field(default=True, metadata=_help("initialise the Embedding with word2vec trained on train + the unlabelled split"))
     freeze_embeddings: bool = field(default=False, metadata=_help("keep the Embedding fixed during training (useful with --pretrain-embeddings)"))
     word2vec_epochs: int = 3
+    word2vec_min_count: int = field(default=3, metadata=_help("word2vec ignores words seen fewer times in its corpus"))
     wide_c: float = field(default=0.1, metadata=_help("inverse L2 strength of the wide branch's logistic regression"))
     wide_weight: float | None = field(default=None, metadata=_help("weight of the GRU's probability in the blend, the linear half getting the rest (default: fitted on the validation split by log loss)"))
 
     def __post_init__(self) -> None:
-        _positive(self, "batch_size", "epochs", "learning_rate", "patience", "num_buckets", "word2vec_epochs", "wide_c")
+        _positive(self, "batch_size", "epochs", "learning_rate", "patience", "num_buckets", "word2vec_epochs",
+                  "word2vec_min_count", "wide_c")
         if self.weight_decay < 0:
             raise InputError(f"weight_decay must be at least 0, got {self.weight_decay}")
         if not 0 < self.lr_decay <= 1:

@@ -49,7 +49,7 @@ class TokenCorpus:
 
 def word2vec_matrix(
     corpus: Sequence[Dataset | IterableDataset], vocab: Vocabulary, dim: int, epochs: int = 5, seed: int = 0,
-    workers: int | None = None,
+    workers: int | None = None, min_count: int = 3,
 ) -> np.ndarray:
     """A ``(len(vocab), dim)`` float32 matrix with word2vec vectors for the vocabulary.
 
@@ -57,7 +57,7 @@ def word2vec_matrix(
         corpus: splits with a ``tokens`` column (train and unlabelled text, never validation or test).
         vocab: row ``i`` is ``vocab.tokens[i]``; words word2vec did not keep get small random rows.
         dim: the Embedding's width.
-        epochs, seed, workers: gensim's.
+        epochs, seed, workers, min_count: gensim's.
 
     Example:
         >>> word2vec_matrix([tokens["train"]], vocab, 128, epochs=3).shape
@@ -66,7 +66,7 @@ def word2vec_matrix(
     from gensim.models import Word2Vec
 
     model = Word2Vec(
-        sentences=TokenCorpus(corpus), vector_size=dim, window=5, min_count=3, sg=1, negative=5,
+        sentences=TokenCorpus(corpus), vector_size=dim, window=5, min_count=min_count, sg=1, negative=5,
         sample=1e-4, epochs=epochs, seed=seed, workers=workers or os.cpu_count() or 1,
     )
     rng = np.random.default_rng(seed)
@@ -88,8 +88,8 @@ def pretrained_embeddings(config: Config, vocab: Vocabulary, train_tokens: Datas
 
     Args:
         config: the run's config (``data.unlabeled_split``, the tokenizer, ``embedding_dim``,
-            ``word2vec_epochs``, ``seed``; streamed too with ``runtime.streaming``, where
-            each of gensim's passes tokenizes anew).
+            ``word2vec_epochs``, ``word2vec_min_count``, ``seed``; streamed too with
+            ``runtime.streaming``, where each of gensim's passes tokenizes anew).
         vocab: the training vocabulary; row ``i`` of the result is ``vocab.tokens[i]``.
         train_tokens: the training split's ``tokens`` column.
 
@@ -112,6 +112,7 @@ def pretrained_embeddings(config: Config, vocab: Vocabulary, train_tokens: Datas
     else:
         log.warning("%s has no %r split: word2vec sees the training reviews only",
                     config.data.dataset, config.data.unlabeled_split)
-    matrix = word2vec_matrix(corpus, vocab, config.model.embedding_dim, config.training.word2vec_epochs,
-                             config.training.seed)
+    t = config.training
+    matrix = word2vec_matrix(corpus, vocab, config.model.embedding_dim, t.word2vec_epochs, t.seed,
+                             min_count=t.word2vec_min_count)
     return matrix, config.data.unlabeled_split if unlabeled is not None else None

@@ -7,9 +7,9 @@ from train by movie (``--group-column movie_id``), as test holds other movies; t
 also trained once on a validation split carved at random, to show what that split promised.
 Every table in the file comes from this run; the
 hand-written reasoning and the history of earlier runs live in ``docs/benchmark-notes.md``,
-which is copied in at the end, so a rerun never deletes them; so is the multi-class section that
-``scripts/bench_classes.py`` writes.  The GPU section says what
-this machine has, as TensorFlow sees it.
+which is copied in at the end, so a rerun never deletes them; so are the multi-class and
+short-text sections that ``scripts/bench_classes.py`` and ``scripts/bench_short.py`` write.
+The GPU section says what this machine has, as TensorFlow sees it.
 """
 
 import argparse
@@ -66,12 +66,16 @@ def accuracy_row(name: str, result, seconds: float) -> dict:
     return row
 
 
-def kept_multiclass_section(path: Path) -> str:
-    """The section that ``scripts/bench_classes.py`` wrote into ``path``, kept as it is."""
-    from bench_classes import BEGIN, END
+def kept_sections(path: Path) -> str:
+    """The sections that ``scripts/bench_classes.py`` and ``scripts/bench_short.py`` wrote into
+    ``path``, between their markers, kept as they are."""
+    import bench_classes
+    import bench_short
 
     text = path.read_text(encoding="utf-8") if path.is_file() else ""
-    return text[text.index(BEGIN):text.index(END) + len(END)] + "\n" if BEGIN in text and END in text else ""
+    kept = [text[text.index(m.BEGIN):text.index(m.END) + len(m.END)] + "\n"
+            for m in (bench_classes, bench_short) if m.BEGIN in text and m.END in text]
+    return "\n".join(kept)
 
 
 def gpu_section(machine: dict) -> str:
@@ -168,7 +172,7 @@ def main(argv: list[str] | None = None) -> None:
         "Default config (as saved with a model): `" + json.dumps(to_saved(config)) + "`", "",
     ]
     body = [f"## {title}\n\n{content}\n" for title, content in sections]
-    body.append(kept_multiclass_section(Path(args.output)))
+    body.append(kept_sections(Path(args.output)))
     body.append(f"## GPU\n\n{gpu_section(machine)}\n")
     notes = NOTES.read_text(encoding="utf-8") if NOTES.is_file() else ""
     Path(args.output).write_text("\n".join(header + body) + "\n" + notes, encoding="utf-8")
