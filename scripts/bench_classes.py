@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
+from benchmarks import write_section
 from datasets import ClassLabel, Dataset, load_dataset
 
 from hfsent.config import preset
@@ -121,13 +122,7 @@ def main() -> None:
     section = "\n".join([BEGIN, "## Multi-class (IMDB star ratings, test carved by movie)", "", intro, "",
                          *lines, END])
     path = Path(args.output)
-    text = path.read_text(encoding="utf-8") if path.is_file() else ""
-    if BEGIN in text:
-        text = text[:text.index(BEGIN)] + section + text[text.index(END) + len(END):]
-    else:
-        text = (text.replace("\n## GPU", "\n" + section + "\n\n## GPU", 1) if "\n## GPU" in text
-                else text + section)
-    path.write_text(text, encoding="utf-8")
+    write_section(path, BEGIN, END, section)
     print(f"wrote the multi-class section of {path}")
 
 

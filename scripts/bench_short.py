@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 from bench_classes import tfidf_cv
+from benchmarks import write_section
 from datasets import load_dataset
 
 from hfsent.config import preset
@@ -105,13 +106,7 @@ def main() -> None:
     section = "\n".join([BEGIN, "## Short texts (first sentences of IMDB reviews)", "", intro, "", *sweep, "",
                          *scored, END])
     path = Path(args.output)
-    text = path.read_text(encoding="utf-8") if path.is_file() else ""
-    if BEGIN in text:
-        text = text[:text.index(BEGIN)] + section + text[text.index(END) + len(END):]
-    else:
-        text = (text.replace("\n## GPU", "\n" + section + "\n\n## GPU", 1) if "\n## GPU" in text
-                else text + section)
-    path.write_text(text, encoding="utf-8")
+    write_section(path, BEGIN, END, section)
     print(f"wrote the short-text section of {path}")
 
 

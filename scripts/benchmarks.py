@@ -12,6 +12,7 @@ import os
 import platform
 import tempfile
 import time
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -144,6 +145,18 @@ def inference(classifier: SentimentClassifier, texts: list[str], n_single: int =
     return {"p50_ms": 1000 * float(np.percentile(latencies, 50)),
             "p95_ms": 1000 * float(np.percentile(latencies, 95)),
             "reviews": len(texts), "seconds": seconds, "reviews_per_s": len(texts) / seconds}
+
+
+def write_section(path: Path, begin: str, end: str, section: str) -> None:
+    """Put ``section`` (which starts with ``begin`` and ends with ``end``) into the file at
+    ``path`` in place of the one between those markers, else before its GPU section."""
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    if begin in text:
+        text = text[:text.index(begin)] + section + text[text.index(end) + len(end):]
+    else:
+        text = (text.replace("\n## GPU", "\n" + section + "\n\n## GPU", 1) if "\n## GPU" in text
+                else text + section)
+    path.write_text(text, encoding="utf-8")
 
 
 def with_movie_ids(imdb: str, movies: str, folder: str) -> str:
