@@ -11,9 +11,9 @@ point); test is the first sentence of every IMDB test review (other movies).
 
 Each row of the sweep changes one setting of the defaults that were tuned on whole IMDB reviews
 (``IMDB_DEFAULTS``), and is scored on validation only.  Test is scored once for those defaults,
-once for the package's defaults (which adapt to short and small data: see
-``hfsent.adapt``), and once for TF-IDF (1-2-grams) + logistic regression, its C chosen by 3-fold
-CV on train grouped by movie.
+once for the package's defaults (whose ``max_length`` follows the data: see
+``hfsent.prepare.default_max_length``), and once for TF-IDF (1-2-grams) + logistic regression,
+its C chosen by 3-fold CV on train grouped by movie.
 """
 
 import argparse
