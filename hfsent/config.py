@@ -100,10 +100,8 @@ class ModelConfig:
     embedding_dim: int = 128
     gru_units: int = 64
     bidirectional: bool = True
-    pooling: str = field(default="mean", metadata=_help("'last' (final GRU state), 'mean' (masked mean of GRU states) or 'concat' (masked mean and max side by side)"))
+    pooling: str = field(default="concat", metadata=_help("'concat' (masked mean and max of the GRU states side by side), 'mean' (masked mean) or 'last' (final GRU state)"))
     dropout: float = 0.4
-    word_dropout: float = field(default=0.0, metadata=_help("drop whole words (their embedding vectors) with this probability in training"))
-    gru_dropout: float = field(default=0.0, metadata=_help("the GRU's input dropout (one mask per review, cuDNN-compatible)"))
     wide_ngrams: bool = field(default=True, metadata=_help("blend the GRU with a linear model of word and hashed-bigram counts (NB-weighted logistic regression, fitted by scikit-learn; sentiment only)"))
     wide_buckets: int = field(default=1 << 20, metadata=_help("hash buckets for the wide branch's word bigrams"))
     label_names: list[str] | None = field(default=None, metadata=_help("class names in id order, e.g. 'very negative,negative,neutral,positive,very positive'; default: read from the training data (hfsent.labels)"))
@@ -113,9 +111,8 @@ class ModelConfig:
             raise InputError(f"task must be 'sentiment' or 'rating', got {self.task!r}")
         if self.pooling not in ("last", "mean", "concat"):
             raise InputError(f"pooling must be 'last', 'mean' or 'concat', got {self.pooling!r}")
-        for name in ("dropout", "word_dropout", "gru_dropout"):
-            if not 0 <= getattr(self, name) < 1:
-                raise InputError(f"{name} must be in [0, 1), got {getattr(self, name)}")
+        if not 0 <= self.dropout < 1:
+            raise InputError(f"dropout must be in [0, 1), got {self.dropout}")
         if not self.rating_min < self.rating_max:
             raise InputError(f"rating_min must be below rating_max, got {self.rating_min}, {self.rating_max}")
         _positive(self, "embedding_dim", "gru_units", "wide_buckets")
@@ -148,7 +145,6 @@ class TrainingConfig:
     epochs: int = 8
     learning_rate: float = 3e-3
     lr_decay: float = field(default=0.3, metadata=_help("multiply the learning rate by this after every epoch"))
-    weight_decay: float = field(default=0.0, metadata=_help("decoupled weight decay (AdamW instead of Adam)"))
     patience: int = field(default=1, metadata=_help("early-stopping patience on validation loss"))
     num_buckets: int = field(default=10, metadata=_help("length buckets for batching"))
     seed: int = 42
@@ -162,8 +158,6 @@ class TrainingConfig:
     def __post_init__(self) -> None:
         _positive(self, "batch_size", "epochs", "learning_rate", "patience", "num_buckets", "word2vec_epochs",
                   "word2vec_min_count", "wide_c")
-        if self.weight_decay < 0:
-            raise InputError(f"weight_decay must be at least 0, got {self.weight_decay}")
         if not 0 < self.lr_decay <= 1:
             raise InputError(f"lr_decay must be in (0, 1], got {self.lr_decay}")
         if self.wide_weight is not None and not 0 <= self.wide_weight <= 1:

@@ -23,7 +23,7 @@ from typing import Any
 from hfsent.config import COMPONENTS, FIELD_OWNER, Config, DataConfig, RuntimeConfig
 from hfsent.errors import InputError, MissingError
 
-# 6: model.word_dropout/gru_dropout, training.weight_decay/word2vec_min_count; 5: data.group_column
+# 6: pooling 'concat' (the new default), training.word2vec_min_count; 5: data.group_column
 FORMAT_VERSION = 6
 READ_THE_SAME = (4, 5, FORMAT_VERSION)  # fields they lack take their defaults
 CONFIG_NAME = "hfsent_config.json"

@@ -200,8 +200,7 @@ def fit(run: Run) -> tuple[str, Figures]:
     epochs, best = len(losses), int(np.argmin(losses)) + 1 if losses else None
     t = cfg.training
     decay = f" (×{t.lr_decay:g} after each epoch)" if t.lr_decay != 1 else ""
-    optimizer = f"AdamW (weight decay {t.weight_decay:g})" if t.weight_decay else "Adam"
-    return (f"{optimizer}, learning rate {t.learning_rate:g}{decay}, batch size {t.batch_size}, "
+    return (f"Adam, learning rate {t.learning_rate:g}{decay}, batch size {t.batch_size}, "
             f"up to {t.epochs} epochs with early stopping on validation loss (patience {t.patience}): "
             f"{epochs} ran, the best (restored) was epoch {best}; seed {t.seed}",
             {"epochs_trained": epochs, "best_epoch": best})

@@ -42,8 +42,8 @@ def test_only_built_in_layers_and_a_readable_description():
     model = build_model(ModelConfig(embedding_dim=4, gru_units=4), 10, trainable_embeddings=False)
     assert all(type(layer).__module__.startswith("keras.") for layer in model.layers)
     assert not model.get_layer("embedding").trainable
-    assert describe(ModelConfig()) == ("Embedding(128, mask_zero) → bidirectional GRU(64) → mean pooling → "
-                                       "Dense(1, sigmoid)")
+    assert describe(ModelConfig()) == ("Embedding(128, mask_zero) → bidirectional GRU(64) → masked mean and "
+                                       "max pooling → Dense(1, sigmoid)")
 
 
 def test_concat_pooling_takes_the_max_over_the_real_tokens_only():
@@ -56,14 +56,3 @@ def test_concat_pooling_takes_the_max_over_the_real_tokens_only():
     assert (states[0, :4].max(axis=0) < 0).any(), "a negative max: padding's zeros would have won"
     assert model.get_layer("concat_pool").output.shape[-1] == 4 * 8  # mean and max, both directions
 
-
-def test_word_dropout_drops_whole_words_and_the_optimizer_takes_weight_decay():
-    config = ModelConfig(embedding_dim=16, gru_units=4, word_dropout=0.5, gru_dropout=0.25)
-    model = build_model(config, 10)
-    out = np.asarray(model.get_layer("word_dropout")(np.ones((4, 50, 16), np.float32), training=True))
-    per_word = out.reshape(-1, 16)
-    assert {tuple(np.unique(row)) for row in per_word} == {(0.0,), (2.0,)}  # all or nothing per word
-    assert model.get_layer("bidirectional_gru").forward_layer.dropout == 0.25
-    compiled = compile_model(model, TrainingConfig(weight_decay=0.05, lr_decay=1.0))
-    assert isinstance(compiled.optimizer, keras.optimizers.AdamW) and compiled.optimizer.weight_decay == 0.05
-    assert describe(config).endswith("(word dropout 0.5, GRU input dropout 0.25)")
