@@ -138,6 +138,8 @@ def check_keras_config(config: dict, vocab_lines: int, task: str, where: str = "
         settings, name = layer.get("config") or {}, layer["class_name"]
         for key, most in _LIMITS.items():
             value = settings.get(key)
+            if name == "Discretization" and key == "num_bins" and value is None:
+                continue  # it has bin_boundaries instead (concat pooling's padding penalty)
             if key in settings and not (type(value) is int and 1 <= value <= most):
                 raise UnsafeModelError(f"{where}: {name}.{key} must be a whole number in [1, {most}]")
         if name == "Embedding" and settings.get("input_dim") not in {vocab_lines, *bins}:
