@@ -27,7 +27,8 @@ def test_padding_does_not_change_the_output(monkeypatch, propagated):
 def test_the_rating_head_outputs_the_scale_midpoint_at_zero():
     config = ModelConfig(task="rating", embedding_dim=4, gru_units=4, rating_min=1, rating_max=5)
     model = build_model(config, 10)
-    model.get_layer("output").set_weights([np.zeros((8, 1), np.float32), np.zeros(1, np.float32)])
+    kernel = model.get_layer("output").kernel
+    model.get_layer("output").set_weights([np.zeros(kernel.shape, np.float32), np.zeros(1, np.float32)])
     assert model.predict_on_batch(np.array([[2, 3]], np.int32))[0, 0] == 3.0
 
 
