@@ -21,8 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow.parquet as pq
-from benchmarks import write_section
+from benchmarks import movie_ids, write_section
 from datasets import ClassLabel, Dataset, load_dataset
 
 from hfsent.config import preset
@@ -39,7 +38,7 @@ CS = (1.0, 4.0, 16.0)
 def reviews_with_movies(imdb: str, ratings: str, movies: str) -> pd.DataFrame:
     """text, rating and movie_id of every train review (the movie joined by text)."""
     train = load_dataset(imdb, split="train")
-    movie_of = dict(zip(train["text"], pq.read_table(f"{movies}/train.parquet")["movie_id"].to_pylist()))
+    movie_of = dict(zip(train["text"], movie_ids(movies, "train", len(train))))
     files = sorted(Path(ratings).glob("*.parquet"))
     df = pd.concat([pd.read_parquet(f, columns=["text", "rating"]) for f in files], ignore_index=True)
     df["movie_id"] = df["text"].map(movie_of)

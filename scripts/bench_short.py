@@ -22,9 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import pyarrow.parquet as pq
 from bench_classes import tfidf_cv
-from benchmarks import write_section
+from benchmarks import movie_ids, write_section
 from datasets import load_dataset
 
 from hfsent.config import preset
@@ -53,7 +52,7 @@ def short_reviews(imdb: str, movies: str, train_size: int, folder: Path) -> tupl
     frames = {}
     for split in ("train", "test"):
         ds = load_dataset(imdb, split=split)
-        ds = ds.add_column("movie_id", pq.read_table(f"{movies}/{split}.parquet")["movie_id"].to_pylist())
+        ds = ds.add_column("movie_id", movie_ids(movies, split, len(ds)))
         df = ds.to_pandas()
         df["text"] = df["text"].map(first_sentence)
         df = df[df["text"].str.split().str.len() >= 3]

@@ -159,23 +159,29 @@ def write_section(path: Path, begin: str, end: str, section: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
+def movie_ids(movies: str, split: str, rows: int) -> list[str]:
+    """The movie id of each row of IMDB's ``split`` (``train`` or ``test``), in row order, from the
+    folder ``movies`` (the layout of ``imdb-movies``); ``rows`` is the split's length, checked."""
+    import pyarrow.parquet as pq
+
+    ids = pq.read_table(f"{movies}/{split}.parquet")["movie_id"].to_pylist()
+    if len(ids) != rows:
+        raise SystemExit(f"{movies}/{split}.parquet has {len(ids)} rows, {split} has {rows}")
+    return ids
+
+
 def with_movie_ids(imdb: str, movies: str, folder: str) -> str:
     """A copy of the IMDB folder ``imdb`` under ``folder`` whose train and test splits carry a
     ``movie_id`` column, joined by row from ``movies`` (the layout of ``imdb-movies``: a
     ``train.parquet`` and a ``test.parquet`` with one ``movie_id`` per row of each split).
     Returns the ``--dataset`` value of ``train=…,test=…,unsupervised=…`` parquet files."""
-    import pyarrow.parquet as pq
-
     from hfsent.data import load_raw
 
     raw, parts = load_raw(imdb), []
     for split in raw:
         ds = raw[split]
         if split in ("train", "test"):
-            ids = pq.read_table(f"{movies}/{split}.parquet")["movie_id"].to_pylist()
-            if len(ids) != len(ds):
-                raise SystemExit(f"{movies}/{split}.parquet has {len(ids)} rows, {split} has {len(ds)}")
-            ds = ds.add_column("movie_id", ids)
+            ds = ds.add_column("movie_id", movie_ids(movies, split, len(ds)))
         ds.to_parquet(f"{folder}/{split}.parquet")
         parts.append(f"{split}={folder}/{split}.parquet")
     return ",".join(parts)
@@ -199,16 +205,16 @@ def tfidf_baseline(train: Dataset, test: Dataset) -> dict:
     return {**score_classification(probs, test["label"][:]), "seconds": seconds}
 
 
-def sweep(base: Config, grid: list[dict], score_test: bool = True) -> list[tuple[dict, object, float]]:
+def sweep(base: Config, grid: list[dict]) -> list[tuple[dict, object, float]]:
     """Train each variant of ``base``: ``(overrides, result, seconds)`` per variant.  The
-    choice between them is made on validation; test, when scored, is scored once each and
-    reported beside it, never used to choose."""
+    choice between them is made on validation; test is scored once each and reported beside
+    it, never used to choose."""
     from hfsent.train import train
 
     runs = []
     for overrides in grid:
         start = time.perf_counter()
-        result = train(base.replace(**overrides), None, verbose=0, score_test=score_test)
+        result = train(base.replace(**overrides), None, verbose=0)
         runs.append((overrides, result, time.perf_counter() - start))
         print(f"sweep {overrides}: validation {result.metrics['validation']['accuracy']:.4f}", flush=True)
     return runs
