@@ -19,8 +19,9 @@ cache is written, so disk and memory stay flat however large the corpus.  The pr
   stops the pass that meets it;
 * the classes follow :mod:`hfsent.labels`' rules.  ``--label-names`` or a ``ClassLabel``
   column names them without reading anything; otherwise one pass over the training split's
-  label column alone finds the distinct values before training starts (for Parquet only that
-  column is read; a CSV is parsed whole).  A test label outside them stops the pass that meets it.
+  text and label columns (nothing is tokenized; rows with an empty text are skipped, as
+  training skips them) finds the distinct labels before training starts.  A test label outside
+  them stops the pass that meets it.
 """
 
 from __future__ import annotations
@@ -72,8 +73,9 @@ def _labels(table: pa.Table, names: Sequence[str] | None, classes: Sequence[str]
 
 
 def _distinct(ds: IterableDataset, column: str) -> set:
-    """The distinct values of one column, in one pass that reads only that column, stopping
-    once there are more than :data:`~hfsent.labels.MAX_CLASSES` (``class_names`` refuses them)."""
+    """The distinct values of one column of ``ds``, in one pass that yields only that column
+    (the filters before it still read what they need), stopping once there are more than
+    :data:`~hfsent.labels.MAX_CLASSES` (``class_names`` refuses them)."""
     seen: set = set()
     for chunk in ds.select_columns([column]).with_format("arrow").iter(batch_size=COUNT_CHUNK_ROWS):
         seen.update(pc.unique(chunk[column]).to_pylist())
