@@ -52,7 +52,8 @@ def test_flags_map_onto_the_components():
 
 
 @pytest.mark.parametrize("field, value", [("max_length", 0), ("batch_size", 0), ("epochs", -1),
-                                          ("validation_size", 0), ("dropout", 1.0), ("wide_weight", 1.5)])
+                                          ("validation_size", 0), ("dropout", 1.0), ("wide_weight", 1.5),
+                                          ("rating_min", 10.0), ("word2vec_min_count", 0)])
 def test_out_of_range_values_are_refused_by_name(field, value):
     with pytest.raises(ValueError, match=field):
         Config().replace(**{field: value})
