@@ -63,7 +63,7 @@ def add_wide_branch(run: Run) -> tuple[str, Figures]:
     to either.  Needs ``data`` and ``model``; replaces ``model`` with the blend.
     """
     cfg, data = run.config, run.data
-    run.model = with_wide_branch(run.model, len(data.vocab), cfg.model.wide_buckets)
+    run.model = with_wide_branch(run.model, len(data.vocab), cfg.model.wide_buckets, cfg.model.wide_trigrams)
     figures = fit_wide_branch(run.model, data.splits["train"], cfg.training.wide_c,
                               cfg.preprocessing.max_length)
     outputs = {}
@@ -81,7 +81,8 @@ def add_wide_branch(run: Run) -> tuple[str, Figures]:
     linear = ("naive-Bayes-weighted logistic regression" if len(cfg.model.classes) == 2
               else "multinomial logistic regression")
     return (f"output = {weight:.2f} × the GRU's probability + {1 - weight:.2f} × that of a linear "
-            f"model of word and hashed word-bigram counts ({cfg.model.wide_buckets:,} buckets; "
+            f"model of word and hashed word-{'bigram and trigram' if cfg.model.wide_trigrams else 'bigram'} "
+            f"counts ({cfg.model.wide_buckets:,} buckets{' each' if cfg.model.wide_trigrams else ''}; "
             f"{linear}, C={cfg.training.wide_c:g}, fitted on the training "
             f"reviews); the weight was {how}. Validation accuracy alone: "
             f"GRU {figures['gru']['validation']:.4f}, linear {figures['linear']['validation']:.4f}", figures)

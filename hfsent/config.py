@@ -103,7 +103,8 @@ class ModelConfig:
     pooling: str = field(default="concat", metadata=_help("'concat' (masked mean and max of the GRU states side by side), 'mean' (masked mean) or 'last' (final GRU state)"))
     dropout: float = 0.4
     wide_ngrams: bool = field(default=True, metadata=_help("blend the GRU with a linear model of word and hashed-bigram counts (NB-weighted logistic regression, fitted by scikit-learn; sentiment only)"))
-    wide_buckets: int = field(default=1 << 20, metadata=_help("hash buckets for the wide branch's word bigrams"))
+    wide_buckets: int = field(default=1 << 20, metadata=_help("hash buckets for the wide branch's word bigrams (and as many for its trigrams)"))
+    wide_trigrams: bool = field(default=False, metadata=_help("count hashed word trigrams in the wide branch too (a vocabulary of at most 200,000)"))
     label_names: list[str] | None = field(default=None, metadata=_help("class names in id order, e.g. 'very negative,negative,neutral,positive,very positive'; default: read from the training data (hfsent.labels)"))
 
     def __post_init__(self) -> None:
@@ -144,7 +145,9 @@ class TrainingConfig:
     batch_size: int = 128
     epochs: int = 8
     learning_rate: float = 3e-3
-    lr_decay: float = field(default=0.3, metadata=_help("multiply the learning rate by this after every epoch"))
+    lr_decay: float = field(default=0.3, metadata=_help("multiply the learning rate by this after every epoch (the 'exponential' schedule)"))
+    lr_schedule: str = field(default="exponential", metadata=_help("'exponential' (times lr_decay after every epoch) or 'one-cycle' (warm-up over the first tenth of the epochs, then cosine decay to 0)"))
+    ema_momentum: float = field(default=0.0, metadata=_help("keep an exponential moving average of the weights with this momentum (e.g. 0.99), validate and finish with it; 0: off"))
     patience: int = field(default=1, metadata=_help("early-stopping patience on validation loss"))
     num_buckets: int = field(default=10, metadata=_help("length buckets for batching"))
     seed: int = 42
@@ -158,6 +161,10 @@ class TrainingConfig:
     def __post_init__(self) -> None:
         _positive(self, "batch_size", "epochs", "learning_rate", "patience", "num_buckets", "word2vec_epochs",
                   "word2vec_min_count", "wide_c")
+        if self.lr_schedule not in ("exponential", "one-cycle"):
+            raise InputError(f"lr_schedule must be 'exponential' or 'one-cycle', got {self.lr_schedule!r}")
+        if not 0 <= self.ema_momentum < 1:
+            raise InputError(f"ema_momentum must be in [0, 1), got {self.ema_momentum}")
         if not 0 < self.lr_decay <= 1:
             raise InputError(f"lr_decay must be in (0, 1], got {self.lr_decay}")
         if self.wide_weight is not None and not 0 <= self.wide_weight <= 1:

@@ -6,7 +6,7 @@ as a record with the source reduced to a Hub id or a file name (:func:`public_so
 no local path leaves the machine.  Runtime settings are never written.
 ``FORMAT_VERSION`` changes whenever that layout or a field's meaning changes; on load every
 key and every value's type is checked against the dataclasses, naming the field, before
-anything uses it.  Versions 4 and 5 (without the fields added since, which take their
+anything uses it.  Versions 4 to 6 (without the fields added since, which take their
 defaults) and version 3 (hfsent 0.1: one flat dict) still load.
 """
 
@@ -23,9 +23,14 @@ from typing import Any
 from hfsent.config import COMPONENTS, FIELD_OWNER, Config, DataConfig, RuntimeConfig
 from hfsent.errors import InputError, MissingError
 
+# 7: model.wide_trigrams, training.lr_schedule and training.ema_momentum;
 # 6: pooling 'concat' (the new default), training.word2vec_min_count; 5: data.group_column
-FORMAT_VERSION = 6
-READ_THE_SAME = (4, 5, FORMAT_VERSION)  # fields they lack take their defaults
+FORMAT_VERSION = 7
+READ_THE_SAME = (4, 5, 6, FORMAT_VERSION)  # fields they lack take their defaults
+# What a folder written before a field existed meant by its absence, where that is not
+# the field's default today (a version-6 blend has no trigram table, whatever the default).
+BEFORE = {7: {"model": {"wide_trigrams": False},
+              "training": {"lr_schedule": "exponential", "ema_momentum": 0.0}}}
 CONFIG_NAME = "hfsent_config.json"
 SAVED = ("data", "preprocessing", "model", "training")
 
@@ -69,6 +74,9 @@ def from_saved(data: dict[str, Any]) -> Config:
     if unknown:
         raise InputError(f"unknown hfsent config keys: {unknown}")
     data = {**data, "model": _check_label_maps(dict(data.get("model") or {}))}
+    for added, meant in BEFORE.items():
+        if version < added:
+            data.update({part: {**values, **(data.get(part) or {})} for part, values in meant.items()})
     return Config(**{part: _component(COMPONENTS[part], data.get(part, {}), part) for part in SAVED})
 
 

@@ -1,4 +1,4 @@
-"""The wide branch: a linear model over word and word-bigram counts, averaged with the GRU.
+"""The wide branch: a linear model over word and word n-gram counts, averaged with the GRU.
 
 The GRU reads word order but memorises the training movies: on IMDB it loses about 1.5
 points of accuracy from validation (same movies) to test (other movies), where a linear
@@ -13,6 +13,7 @@ layers, so the saved model still loads with plain ``keras.saving.load_model``::
 
     ids -> Embedding(V, 1)                                          one weight per word
     ids -> id[t] * V + id[t+1] -> Hashing(B) -> Embedding(B, 1)    one weight per bigram bucket
+    (with ``trigrams``: (id[t] * V + id[t+1]) * V + id[t+2] -> Hashing(B) -> a table of its own)
     each summed over the real tokens (Dot with a 0/1 mask) -> + intercept -> sigmoid
 
 and the model's output is ``w * GRU + (1 - w) * linear``, a frozen ``Dense`` over the two
@@ -24,8 +25,10 @@ For more than two classes the linear model is a multinomial logistic regression 
 counts (the naive-Bayes ratio is a two-class quantity), one weight per feature and class, under a
 softmax; the blend mixes the two rows of class probabilities with the same two weights.
 
-Limits: bigrams that hash to one of the ``B`` buckets share a
-weight; the branch is fitted once, after the GRU, and never fine-tuned with it.  A random
+The counts behind the fit come from :mod:`hfsent.ngrams`, which hashes as these layers do.
+
+Limits: n-grams that hash to one of the ``B`` buckets share a weight (bigrams and trigrams
+have a table each); the branch is fitted once, after the GRU, and never fine-tuned with it.  A random
 validation split shares movies with train, so it overrates the GRU and the fitted ``w``
 errs towards it; ``w`` is one number fitted on the split that also stops training, so the
 validation score of the blend is slightly optimistic.
@@ -42,7 +45,8 @@ import scipy.sparse as sp
 from datasets import Dataset
 from keras import layers
 
-from hfsent.batching import flat_ids
+from hfsent.errors import InputError
+from hfsent.ngrams import MAX_TRIGRAM_VOCAB, count_matrix
 
 log = logging.getLogger(__name__)
 
@@ -58,46 +62,63 @@ def _masked_sum(weights: keras.KerasTensor, real: keras.KerasTensor, name: str) 
     return layers.Dot(axes=1, name=name)([weights, real])
 
 
+def _ngram_buckets(ids: keras.KerasTensor, vocab_size: int, num_bins: int, n: int, name: str
+                   ) -> tuple[keras.KerasTensor, keras.KerasTensor]:
+    """The hash bucket of the ``n``-gram that starts at every position of ``ids`` (batch, time,
+    1), and the ids it ends on (padding there: no n-gram, masked)."""
+    # n - 1 padding ids at the end, so that a short review still has a (masked) n-gram and
+    # Cropping1D never crops a sequence to nothing.
+    padded = layers.ZeroPadding1D((0, n - 1), name=f"{name}_pad")(ids)
+    shifted = [layers.Cropping1D((k, n - 1 - k), name=f"{name}_at_{k}")(padded) for k in range(n)]
+    # float64 holds ((id * V) + id) * V + id exactly (float32 would not above 2**24); Hashing
+    # casts it back to int64 before hashing, as hfsent.ngrams does.
+    key = layers.Rescaling(1.0, dtype="float64", name=f"{name}_key_0")(shifted[0])
+    for k in range(1, n):
+        key = layers.Add(dtype="float64", name=f"{name}_key_{k}")([
+            layers.Rescaling(float(vocab_size), dtype="float64", name=f"{name}_scaled_{k}")(key),
+            layers.Rescaling(1.0, dtype="float64", name=f"{name}_float_{k}")(shifted[k])])
+    hash_name = "wide_hash" if n == 2 else "wide_trigram_hash"
+    buckets = layers.Reshape((-1,), name=f"{name}_buckets")(layers.Hashing(num_bins, name=hash_name)(key))
+    return buckets, shifted[-1]
+
+
 def wide_probability(inputs: keras.KerasTensor, vocab_size: int, num_bins: int,
-                     classes: int = 2) -> keras.KerasTensor:
+                     classes: int = 2, trigrams: bool = False) -> keras.KerasTensor:
     """The frozen linear branch on ``inputs`` (right-padded ids), as a probability (binary), or
     a row of class probabilities (softmax over ``classes`` logits).
 
     Args:
         inputs: the model's ``input_ids`` tensor.
         vocab_size: rows of the word weights (``len(vocab)``).
-        num_bins: hash buckets for the bigrams.
+        num_bins: hash buckets for the bigrams (and as many again for the trigrams).
         classes: the number of classes; 2 keeps one logit and a sigmoid.
+        trigrams: add hashed word trigrams, in a table of their own.
 
     Example:
         >>> inputs = keras.Input((None,), dtype="int32")
         >>> keras.Model(inputs, wide_probability(inputs, 30000, 1 << 20)).output_shape
         (None, 1)
     """
+    if trigrams and vocab_size > MAX_TRIGRAM_VOCAB:
+        raise InputError(f"wide_trigrams needs a vocabulary of at most {MAX_TRIGRAM_VOCAB:,} ids (its hash "
+                         f"keys must stay exact in float64), got {vocab_size:,}")
     ids = layers.Reshape((-1, 1), name="wide_ids")(inputs)
-    # One padding id at the end, so that a one-token review still has a (masked) pair and
-    # Cropping1D never crops a sequence to nothing.
-    padded = layers.ZeroPadding1D((0, 1), name="wide_pad")(ids)
-    left = layers.Cropping1D((0, 1), name="wide_left")(padded)
-    right = layers.Cropping1D((1, 0), name="wide_right")(padded)
-    # float64 holds id * V + id exactly (float32 would not above 2**24); Hashing casts it
-    # back to int64 before hashing, as bigram_buckets does.
-    key = layers.Add(dtype="float64", name="wide_bigram_key")([
-        layers.Rescaling(float(vocab_size), dtype="float64", name="wide_left_scaled")(left),
-        layers.Rescaling(1.0, dtype="float64", name="wide_right_float")(right)])
-    buckets = layers.Reshape((-1,), name="wide_buckets")(layers.Hashing(num_bins, name="wide_hash")(key))
     width = 1 if classes == 2 else classes  # one logit per class, or one for binary
-    word_sum = _masked_sum(layers.Embedding(vocab_size, width, trainable=False, name="wide_words")(inputs),
-                           _real(ids, "wide_real"), "wide_word_sum")
-    bigram_sum = _masked_sum(layers.Embedding(num_bins, width, trainable=False, name="wide_bigrams")(buckets),
-                             _real(right, "wide_real_right"), "wide_bigram_sum")
-    logit = layers.Reshape((width,), name="wide_logit")(layers.Add(name="wide_sum")([word_sum, bigram_sum]))
+    sums = [_masked_sum(layers.Embedding(vocab_size, width, trainable=False, name="wide_words")(inputs),
+                        _real(ids, "wide_real"), "wide_word_sum")]
+    for n, table in ((2, "wide_bigrams"), (3, "wide_trigrams"))[:2 if trigrams else 1]:
+        name = "wide" if n == 2 else "wide_trigram"
+        buckets, last = _ngram_buckets(ids, vocab_size, num_bins, n, name)
+        sums.append(_masked_sum(layers.Embedding(num_bins, width, trainable=False, name=table)(buckets),
+                                _real(last, f"{name}_real_last"), f"{table}_sum"))
+    logit = layers.Reshape((width,), name="wide_logit")(layers.Add(name="wide_sum")(sums))
     return layers.Dense(width, activation="sigmoid" if width == 1 else "softmax", trainable=False,
                         name="wide_output")(logit)
 
 
-def with_wide_branch(model: keras.Model, vocab_size: int, num_bins: int) -> keras.Model:
-    """``model`` (ids -> probability) with the wide branch beside it, outputs averaged
+def with_wide_branch(model: keras.Model, vocab_size: int, num_bins: int, trigrams: bool = False
+                     ) -> keras.Model:
+    """``model`` (ids -> probability) with :func:`wide_probability` beside it, outputs averaged
     (equal weights until :func:`set_blend_weight`).  The GRU layers are shared, not copied;
     the wide weights are random until :func:`fit_wide_branch` sets them.
 
@@ -107,7 +128,8 @@ def with_wide_branch(model: keras.Model, vocab_size: int, num_bins: int) -> kera
         True
     """
     width = int(model.output_shape[-1])
-    wide = wide_probability(model.input, vocab_size, num_bins, classes=2 if width == 1 else width)
+    wide = wide_probability(model.input, vocab_size, num_bins, classes=2 if width == 1 else width,
+                            trigrams=trigrams)
     if width == 1:
         both = layers.Concatenate(name="wide_and_deep_inputs")([model.output, wide])
         outputs = layers.Dense(1, use_bias=False, trainable=False, name="wide_and_deep")(both)
@@ -141,6 +163,11 @@ def has_wide_branch(model: keras.Model) -> bool:
     return any(layer.name == "wide_output" for layer in model.layers)
 
 
+def has_trigrams(model: keras.Model) -> bool:
+    """Whether the wide branch of ``model`` counts hashed word trigrams too."""
+    return any(layer.name == "wide_trigrams" for layer in model.layers)
+
+
 def deep_part(model: keras.Model) -> keras.Model:
     """The GRU alone (its own probability), sharing the weights of ``model``.
 
@@ -157,52 +184,6 @@ def wide_part(model: keras.Model) -> keras.Model:
         >>> linear_only = SentimentClassifier(wide_part(clf.model), clf.vocab, clf.config)
     """
     return keras.Model(model.input, model.get_layer("wide_output").output, name="wide_part")
-
-
-def bigram_buckets(values: np.ndarray, splits: np.ndarray, vocab_size: int, num_bins: int
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Hash bucket of every bigram of the flat ids (``values`` cut at ``splits``), and the
-    review each belongs to; the same hash as the model's ``wide_hash`` layer.
-
-    Example:
-        >>> buckets, rows = bigram_buckets(np.array([3, 4, 5]), np.array([0, 2, 3]), 10, 1 << 20)
-        >>> rows  # one bigram, (3, 4), in review 0; review 1 has one token
-        array([0])
-    """
-    values = values.astype(np.int64)
-    second = np.ones(len(values), dtype=bool)
-    # The first token of a review makes no bigram with the previous review's last token;
-    # an empty review has no first token (its offset may equal len(values)).
-    second[splits[:-1][np.diff(splits) > 0]] = False
-    starts = np.flatnonzero(second)
-    keys = values[starts - 1] * vocab_size + values[starts]
-    buckets = np.asarray(layers.Hashing(num_bins)(keys)).reshape(-1) if len(keys) else np.zeros(0, np.int64)
-    rows = np.repeat(np.arange(len(splits) - 1), np.diff(splits))[starts]
-    return buckets, rows
-
-
-def count_matrix(ds: Dataset, vocab_size: int, num_bins: int, max_length: int
-                 ) -> tuple[sp.csr_matrix, np.ndarray]:
-    """Reviews x (words, bigram buckets) token counts of ``ds``'s first ``max_length`` ids, and labels.
-
-    Example:
-        >>> x, y = count_matrix(encoded["train"], len(vocab), 1 << 20, 600)
-        >>> x.shape
-        (22500, 1078576)
-    """
-    values, splits, labels = flat_ids(ds.with_format("arrow")[:])
-    review = np.repeat(np.arange(len(splits) - 1), np.diff(splits))
-    keep = np.arange(len(values)) - splits[review] < max_length  # position within its review
-    values, review = values[keep], review[keep]
-    lengths = np.minimum(np.diff(splits), max_length)
-    buckets, bigram_rows = bigram_buckets(values, np.concatenate([[0], np.cumsum(lengths)]),
-                                          vocab_size, num_bins)
-    rows = np.concatenate([review, bigram_rows])
-    cols = np.concatenate([values.astype(np.int64), vocab_size + buckets])
-    matrix = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)),
-                           shape=(len(lengths), vocab_size + num_bins))
-    matrix.sum_duplicates()
-    return matrix, labels
 
 
 def fit_wide_branch(model: keras.Model, train: Dataset, c: float, max_length: int) -> dict:
@@ -228,7 +209,7 @@ def fit_wide_branch(model: keras.Model, train: Dataset, c: float, max_length: in
     start = time.perf_counter()
     vocab_size = int(model.get_layer("wide_words").input_dim)
     num_bins = int(model.get_layer("wide_bigrams").input_dim)
-    x, y = count_matrix(train, vocab_size, num_bins, max_length)
+    x, y = count_matrix(train, vocab_size, num_bins, max_length, trigrams=has_trigrams(model))
     width = int(model.get_layer("wide_output").units)
     if width > 1:
         return _fit_multinomial(model, x, y, c, vocab_size, start)
@@ -241,15 +222,23 @@ def fit_wide_branch(model: keras.Model, train: Dataset, c: float, max_length: in
     fitted = LogisticRegression(C=c, max_iter=3000).fit(x @ sp.diags(ratio), y)
     weights = (fitted.coef_[0] * ratio).astype(np.float32)
     weights[0] = 0.0  # padding is masked anyway; keep its row inert
-    model.get_layer("wide_words").set_weights([weights[:vocab_size, None]])
-    model.get_layer("wide_bigrams").set_weights([weights[vocab_size:, None]])
+    _set_tables(model, weights[:, None], vocab_size, num_bins)
     model.get_layer("wide_output").set_weights([np.ones((1, 1), np.float32),
                                                  fitted.intercept_.astype(np.float32)])
     seconds = round(time.perf_counter() - start, 1)
     summary = {"features": int((pos + neg > 2).sum()), "seconds": seconds}
-    log.info("wide branch: %d words and bigram buckets seen, fitted in %.1f s",
+    log.info("wide branch: %d words and n-gram buckets seen, fitted in %.1f s",
              summary["features"], seconds)
     return summary
+
+
+def _set_tables(model: keras.Model, weights: np.ndarray, vocab_size: int, num_bins: int) -> None:
+    """Rows of ``weights`` (the columns of :func:`hfsent.ngrams.count_matrix`) into the word,
+    bigram and (if present) trigram tables."""
+    tables = ["wide_words", "wide_bigrams", *(["wide_trigrams"] if has_trigrams(model) else [])]
+    edges = [0, vocab_size, vocab_size + num_bins, vocab_size + 2 * num_bins][:len(tables) + 1]
+    for name, lo, hi in zip(tables, edges, edges[1:]):
+        model.get_layer(name).set_weights([weights[lo:hi]])
 
 
 def _fit_multinomial(model: keras.Model, x: sp.csr_matrix, y: np.ndarray, c: float, vocab_size: int,
@@ -265,11 +254,10 @@ def _fit_multinomial(model: keras.Model, x: sp.csr_matrix, y: np.ndarray, c: flo
     weights[0] = 0.0
     bias = np.full(classes, -1e4, np.float32)
     bias[fitted.classes_] = fitted.intercept_
-    model.get_layer("wide_words").set_weights([weights[:vocab_size]])
-    model.get_layer("wide_bigrams").set_weights([weights[vocab_size:]])
+    _set_tables(model, weights, vocab_size, int(model.get_layer("wide_bigrams").input_dim))
     model.get_layer("wide_output").set_weights([np.eye(classes, dtype=np.float32), bias])
     seen = int((np.asarray(x.sum(axis=0)).ravel() > 0).sum())
     seconds = round(time.perf_counter() - start, 1)
-    log.info("wide branch: %d words and bigram buckets seen, %d classes, fitted in %.1f s", seen, classes,
+    log.info("wide branch: %d words and n-gram buckets seen, %d classes, fitted in %.1f s", seen, classes,
              seconds)
     return {"features": seen, "seconds": seconds}
