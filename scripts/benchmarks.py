@@ -205,6 +205,46 @@ def tfidf_baseline(train: Dataset, test: Dataset) -> dict:
     return {**score_classification(probs, test["label"][:]), "seconds": seconds}
 
 
+def blend_means(result, data) -> list[dict]:
+    """The package's blend (a weighted mean of the two halves' probabilities) beside a logit
+    (geometric) mean of the same two halves, ``sigmoid(w * logit(gru) + (1 - w) * logit(linear))``:
+    each weight fitted on validation by log loss, test scored once each.  Two classes only."""
+    from scipy.optimize import minimize_scalar
+
+    from hfsent.metrics import predict_split
+    from hfsent.wide import deep_part, wide_part
+
+    clf = result.classifier
+    assert clf.vocab.tokens == data.vocab.tokens, "the splits must be encoded with the model's vocabulary"
+    probs, labels = {}, {}
+    for half, part in (("gru", deep_part(clf.model)), ("linear", wide_part(clf.model))):
+        alone = SentimentClassifier(part, clf.vocab, clf.config)
+        for split in ("validation", "test"):
+            out, labels[split], _ = predict_split(alone, data.splits[split])
+            probs[half, split] = np.clip(out.reshape(-1).astype(np.float64), 1e-7, 1 - 1e-7)
+
+    def mix(w: float, split: str, kind: str) -> np.ndarray:
+        gru, linear = probs["gru", split], probs["linear", split]
+        if kind == "probability":
+            return w * gru + (1 - w) * linear
+        logit = w * np.log(gru / (1 - gru)) + (1 - w) * np.log(linear / (1 - linear))
+        return 1 / (1 + np.exp(-logit))
+
+    def log_loss(w: float, split: str, kind: str) -> float:
+        p = np.clip(mix(w, split, kind), 1e-7, 1 - 1e-7)
+        return -float(np.mean(np.where(labels[split] == 1, np.log(p), np.log(1 - p))))
+
+    rows = []
+    for kind in ("probability", "logit"):
+        w = round(float(minimize_scalar(lambda v, k=kind: log_loss(v, "validation", k), bounds=(0, 1),
+                                        method="bounded").x), 2)
+        rows.append({"blend": f"{kind} mean", "GRU weight (fitted on validation)": f"{w:.2f}",
+                     "validation log loss": log_loss(w, "validation", kind),
+                     **{f"{split} accuracy": float(((mix(w, split, kind) >= 0.5) == labels[split]).mean())
+                        for split in ("validation", "test")}})
+    return rows
+
+
 def sweep(base: Config, grid: list[dict]) -> list[tuple[dict, object, float]]:
     """Train each variant of ``base``: ``(overrides, result, seconds)`` per variant.  The
     choice between them is made on validation; test is scored once each and reported beside
