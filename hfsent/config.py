@@ -74,13 +74,16 @@ class PreprocessingConfig:
 
     spacy_model: str = field(default="blank:en", metadata=_help("'blank:en' or the name of an installed spaCy pipeline"))
     lowercase: bool = True
-    min_freq: int = field(default=2, metadata=_help("drop words seen fewer times in train"))
+    min_freq: int = field(default=2, metadata=_help("drop words seen fewer times in train (in fewer reviews, with --vocab-by documents)"))
+    vocab_by: str = field(default="count", metadata=_help("rank words by 'count' (occurrences in train) or 'documents' (training reviews that hold them: a name repeated in a few reviews of one movie ranks low)"))
     max_vocab_size: int = field(default=30000, metadata=_help("largest vocabulary, PAD and UNK included"))
     max_length: int | None = field(default=None, metadata=_help(f"texts are truncated to this many tokens; default: the training split's 99th percentile, at most {MAX_LENGTH}"))
     vocab_size: int | None = None  # filled in by training
 
     def __post_init__(self) -> None:
         _positive(self, "min_freq", "max_length")
+        if self.vocab_by not in ("count", "documents"):
+            raise InputError(f"vocab_by must be 'count' or 'documents', got {self.vocab_by!r}")
         if self.max_vocab_size < 3:
             raise InputError(f"max_vocab_size must leave room for a word after [PAD] and [UNK], got {self.max_vocab_size}")
 

@@ -33,7 +33,7 @@ NOTES = Path(__file__).resolve().parents[1] / "docs" / "benchmark-notes.md"
 # twice.  Candidates that lost (word dropout, the GRU's input dropout, AdamW, mean pooling
 # alone, no word2vec) were measured by an earlier run of this script; their rows, and the
 # evidence behind each, are in docs/benchmark-notes.md.
-TUNE_GRID = [{"wide_trigrams": True}, {"lr_schedule": "one-cycle", "epochs": 2}, {"ema_momentum": 0.99}]
+TUNE_GRID = [{"wide_trigrams": True}, {"vocab_by": "documents"}, {"lr_schedule": "one-cycle", "epochs": 2}, {"ema_momentum": 0.99}]
 
 
 def fmt(value) -> str:
