@@ -1,7 +1,7 @@
 """The wide stage: the linear half beside the GRU, and the weight that blends them.
 
-:mod:`hfsent.wide` holds the frozen Keras layers of the linear half and its scikit-learn
-fit.  This stage adds them to the trained GRU, fits the GRU's weight in the blend on the
+:mod:`hfsent.wide` holds the frozen Keras layers of the linear half, :mod:`hfsent.linear`
+its scikit-learn fit.  This stage adds them to the trained GRU, fits the GRU's weight in the blend on the
 validation split (:func:`blend_weight`, by log loss), and scores each half alone, so that
 the record shows what the blend adds to either.  Test is scored only when the run scores
 it, once, for the record; nothing here chooses on it.
@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import numpy as np
 
+from hfsent.linear import fit_wide_branch
 from hfsent.metrics import predict_split, score_split
 from hfsent.predict import SentimentClassifier
 from hfsent.stages import Figures, Run
-from hfsent.wide import deep_part, fit_wide_branch, set_blend_weight, wide_part, with_wide_branch
+from hfsent.wide import deep_part, set_blend_weight, wide_part, with_wide_branch
 
 
 def skip_wide(run: Run) -> str | None:
-    """Why the wide branch does not run: turned off, the rating task, or streamed data."""
+    """Why the wide branch does not run: turned off, or streamed data."""
     if not run.config.model.wide_ngrams:
         return "off (--no-wide-ngrams)"
-    if run.config.model.task != "sentiment":
-        return "the wide branch is a classifier; this is the rating task"
     return "it needs cached (not streamed) data" if run.config.runtime.streaming else None
 
 
@@ -45,6 +44,20 @@ def blend_weight(gru: np.ndarray, linear: np.ndarray, labels: np.ndarray) -> flo
     return round(float(minimize_scalar(log_loss, bounds=(0.0, 1.0), method="bounded").x), 2)
 
 
+def rating_blend_weight(gru: np.ndarray, linear: np.ndarray, ratings: np.ndarray) -> float:
+    """The GRU's weight in [0, 1] that minimises the squared error of ``w * gru + (1 - w) *
+    linear`` (least squares in closed form, clipped), rounded to 0.01.
+
+    Example:
+        >>> rating_blend_weight(np.array([2.0, 8.0]), np.array([4.0, 6.0]), np.array([3.0, 7.0]))
+        0.5
+    """
+    gru, linear, ratings = (np.asarray(a, np.float64).reshape(-1) for a in (gru, linear, ratings))
+    gap = gru - linear
+    weight = float(gap @ (ratings - linear) / (gap @ gap)) if gap @ gap > 0 else 0.5
+    return round(min(max(weight, 0.0), 1.0), 2)
+
+
 def _of_true_class(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Each row's probability of its label: P(positive) or 1 - P(positive), or a row's entry."""
     if probs.ndim == 1:
@@ -63,26 +76,34 @@ def add_wide_branch(run: Run) -> tuple[str, Figures]:
     to either.  Needs ``data`` and ``model``; replaces ``model`` with the blend.
     """
     cfg, data = run.config, run.data
-    run.model = with_wide_branch(run.model, len(data.vocab), cfg.model.wide_buckets, cfg.model.wide_trigrams)
+    rating = cfg.model.task == "rating"
+    run.model = with_wide_branch(run.model, len(data.vocab), cfg.model.wide_buckets, cfg.model.wide_trigrams,
+                                 rating=rating)
     figures = fit_wide_branch(run.model, data.splits["train"], cfg.training.wide_c,
                               cfg.preprocessing.max_length)
-    outputs = {}
+    outputs, key = {}, "r2" if rating else "accuracy"
     for name, part in (("gru", deep_part(run.model)), ("linear", wide_part(run.model))):
         alone = SentimentClassifier(part, data.vocab, cfg)
         outputs[name], labels, _ = predict_split(alone, data.splits["validation"])
-        figures[name] = {"validation": _accuracy(outputs[name], labels)}
+        figures[name] = {"validation": score_split(alone, data.splits["validation"])[key] if rating
+                         else _accuracy(outputs[name], labels)}
         if run.score_test:
-            figures[name]["test"] = score_split(alone, data.splits["test"])["accuracy"]
+            figures[name]["test"] = score_split(alone, data.splits["test"])[key]
     fitted = cfg.training.wide_weight is None
-    weight = blend_weight(outputs["gru"], outputs["linear"], labels) if fitted else cfg.training.wide_weight
+    fit_weight = rating_blend_weight if rating else blend_weight
+    weight = fit_weight(outputs["gru"], outputs["linear"], labels) if fitted else cfg.training.wide_weight
     set_blend_weight(run.model, weight)
     figures.update(gru_weight=weight, gru_weight_fitted=fitted)
-    how = "fitted on the validation split by log loss" if fitted else "given (--wide-weight)"
-    linear = ("naive-Bayes-weighted logistic regression" if len(cfg.model.classes) == 2
+    how = (f"fitted on the validation split by {'squared error' if rating else 'log loss'}" if fitted
+           else "given (--wide-weight)")
+    linear = (f"ridge regression, alpha={1 / cfg.training.wide_c:g}" if rating
+              else "naive-Bayes-weighted logistic regression" if len(cfg.model.classes) == 2
               else "multinomial logistic regression")
-    return (f"output = {weight:.2f} × the GRU's probability + {1 - weight:.2f} × that of a linear "
+    c = "" if rating else f", C={cfg.training.wide_c:g}"
+    return (f"output = {weight:.2f} × the GRU's {'rating' if rating else 'probability'} + {1 - weight:.2f} "
+            f"× that of a linear "
             f"model of word and hashed word-{'bigram and trigram' if cfg.model.wide_trigrams else 'bigram'} "
             f"counts ({cfg.model.wide_buckets:,} buckets{' each' if cfg.model.wide_trigrams else ''}; "
-            f"{linear}, C={cfg.training.wide_c:g}, fitted on the training "
-            f"reviews); the weight was {how}. Validation accuracy alone: "
+            f"{linear}{c}, fitted on the training "
+            f"reviews); the weight was {how}. Validation {'R²' if rating else 'accuracy'} alone: "
             f"GRU {figures['gru']['validation']:.4f}, linear {figures['linear']['validation']:.4f}", figures)

@@ -105,7 +105,7 @@ class ModelConfig:
     bidirectional: bool = True
     pooling: str = field(default="concat", metadata=_help("'concat' (masked mean and max of the GRU states side by side), 'mean' (masked mean) or 'last' (final GRU state)"))
     dropout: float = 0.4
-    wide_ngrams: bool = field(default=True, metadata=_help("blend the GRU with a linear model of word and hashed-bigram counts (NB-weighted logistic regression, fitted by scikit-learn; sentiment only)"))
+    wide_ngrams: bool = field(default=True, metadata=_help("blend the GRU with a linear model of word and hashed-bigram counts (NB-weighted logistic regression, or ridge regression for ratings, fitted by scikit-learn)"))
     wide_buckets: int = field(default=1 << 20, metadata=_help("hash buckets for the wide branch's word bigrams (and as many for its trigrams)"))
     wide_trigrams: bool = field(default=False, metadata=_help("count hashed word trigrams in the wide branch too (a vocabulary of at most 200,000)"))
     label_names: list[str] | None = field(default=None, metadata=_help("class names in id order, e.g. 'very negative,negative,neutral,positive,very positive'; default: read from the training data (hfsent.labels)"))

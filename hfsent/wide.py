@@ -23,9 +23,12 @@ linear fit; blending and scoring live with training and metrics.
 
 For more than two classes the linear model is a multinomial logistic regression on the
 counts (the naive-Bayes ratio is a two-class quantity), one weight per feature and class, under a
-softmax; the blend mixes the two rows of class probabilities with the same two weights.
+softmax; the blend mixes the two rows of class probabilities with the same two weights.  For
+the rating task it is a ridge regression on the counts (scikit-learn's ``Ridge``), its output a
+rating with no activation, and the blend mixes the two ratings.
 
-The counts behind the fit come from :mod:`hfsent.ngrams`, which hashes as these layers do.
+The fit lives in :mod:`hfsent.linear`, on counts from :mod:`hfsent.ngrams`, which hashes as
+these layers do.
 
 Limits: n-grams that hash to one of the ``B`` buckets share a weight (bigrams and trigrams
 have a table each); the branch is fitted once, after the GRU, and never fine-tuned with it.  A random
@@ -36,19 +39,12 @@ validation score of the blend is slightly optimistic.
 
 from __future__ import annotations
 
-import logging
-import time
-
 import keras
 import numpy as np
-import scipy.sparse as sp
-from datasets import Dataset
 from keras import layers
 
 from hfsent.errors import InputError
-from hfsent.ngrams import MAX_TRIGRAM_VOCAB, count_matrix
-
-log = logging.getLogger(__name__)
+from hfsent.ngrams import MAX_TRIGRAM_VOCAB
 
 
 def _real(x: keras.KerasTensor, name: str) -> keras.KerasTensor:
@@ -83,9 +79,9 @@ def _ngram_buckets(ids: keras.KerasTensor, vocab_size: int, num_bins: int, n: in
 
 
 def wide_probability(inputs: keras.KerasTensor, vocab_size: int, num_bins: int,
-                     classes: int = 2, trigrams: bool = False) -> keras.KerasTensor:
-    """The frozen linear branch on ``inputs`` (right-padded ids), as a probability (binary), or
-    a row of class probabilities (softmax over ``classes`` logits).
+                     classes: int = 2, trigrams: bool = False, rating: bool = False) -> keras.KerasTensor:
+    """The frozen linear branch on ``inputs`` (right-padded ids), as a probability (binary), a
+    row of class probabilities (softmax over ``classes`` logits), or (``rating``) a rating.
 
     Args:
         inputs: the model's ``input_ids`` tensor.
@@ -93,6 +89,7 @@ def wide_probability(inputs: keras.KerasTensor, vocab_size: int, num_bins: int,
         num_bins: hash buckets for the bigrams (and as many again for the trigrams).
         classes: the number of classes; 2 keeps one logit and a sigmoid.
         trigrams: add hashed word trigrams, in a table of their own.
+        rating: a regression: the sum plus an intercept, with no activation.
 
     Example:
         >>> inputs = keras.Input((None,), dtype="int32")
@@ -112,15 +109,15 @@ def wide_probability(inputs: keras.KerasTensor, vocab_size: int, num_bins: int,
         sums.append(_masked_sum(layers.Embedding(num_bins, width, trainable=False, name=table)(buckets),
                                 _real(last, f"{name}_real_last"), f"{table}_sum"))
     logit = layers.Reshape((width,), name="wide_logit")(layers.Add(name="wide_sum")(sums))
-    return layers.Dense(width, activation="sigmoid" if width == 1 else "softmax", trainable=False,
-                        name="wide_output")(logit)
+    activation = None if rating else "sigmoid" if width == 1 else "softmax"
+    return layers.Dense(width, activation=activation, trainable=False, name="wide_output")(logit)
 
 
-def with_wide_branch(model: keras.Model, vocab_size: int, num_bins: int, trigrams: bool = False
-                     ) -> keras.Model:
+def with_wide_branch(model: keras.Model, vocab_size: int, num_bins: int, trigrams: bool = False,
+                     rating: bool = False) -> keras.Model:
     """``model`` (ids -> probability) with :func:`wide_probability` beside it, outputs averaged
     (equal weights until :func:`set_blend_weight`).  The GRU layers are shared, not copied;
-    the wide weights are random until :func:`fit_wide_branch` sets them.
+    the wide weights are random until :func:`hfsent.linear.fit_wide_branch` sets them.
 
     Example:
         >>> blended = with_wide_branch(build_model(ModelConfig(), len(vocab)), len(vocab), 1 << 20)
@@ -129,7 +126,7 @@ def with_wide_branch(model: keras.Model, vocab_size: int, num_bins: int, trigram
     """
     width = int(model.output_shape[-1])
     wide = wide_probability(model.input, vocab_size, num_bins, classes=2 if width == 1 else width,
-                            trigrams=trigrams)
+                            trigrams=trigrams, rating=rating)
     if width == 1:
         both = layers.Concatenate(name="wide_and_deep_inputs")([model.output, wide])
         outputs = layers.Dense(1, use_bias=False, trainable=False, name="wide_and_deep")(both)
@@ -145,7 +142,7 @@ def with_wide_branch(model: keras.Model, vocab_size: int, num_bins: int, trigram
 
 
 def set_blend_weight(model: keras.Model, gru_weight: float) -> None:
-    """Make the output ``gru_weight * GRU + (1 - gru_weight) * linear``.
+    """Make the output ``gru_weight * GRU + (1 - gru_weight) * linear`` (probabilities or ratings).
 
     Example:
         >>> set_blend_weight(blended, 0.37)
@@ -163,18 +160,25 @@ def has_wide_branch(model: keras.Model) -> bool:
     return any(layer.name == "wide_output" for layer in model.layers)
 
 
+def is_rating(model: keras.Model) -> bool:
+    """Whether the wide branch of ``model`` outputs a rating (no activation)."""
+    return model.get_layer("wide_output").get_config()["activation"] == "linear"
+
+
 def has_trigrams(model: keras.Model) -> bool:
     """Whether the wide branch of ``model`` counts hashed word trigrams too."""
     return any(layer.name == "wide_trigrams" for layer in model.layers)
 
 
 def deep_part(model: keras.Model) -> keras.Model:
-    """The GRU alone (its own probability), sharing the weights of ``model``.
+    """The GRU alone (its own probability, or rating), sharing the weights of ``model``.
 
     Example:
         >>> gru_only = SentimentClassifier(deep_part(clf.model), clf.vocab, clf.config)
     """
-    return keras.Model(model.input, model.get_layer("output").output, name="gru_part")
+    names = {layer.name for layer in model.layers}
+    last = "to_rating" if "to_rating" in names else "output"  # the rating head's scale layer
+    return keras.Model(model.input, model.get_layer(last).output, name="gru_part")
 
 
 def wide_part(model: keras.Model) -> keras.Model:
@@ -184,80 +188,3 @@ def wide_part(model: keras.Model) -> keras.Model:
         >>> linear_only = SentimentClassifier(wide_part(clf.model), clf.vocab, clf.config)
     """
     return keras.Model(model.input, model.get_layer("wide_output").output, name="wide_part")
-
-
-def fit_wide_branch(model: keras.Model, train: Dataset, c: float, max_length: int) -> dict:
-    """Fit the NB-weighted logistic regression on ``train`` and write it into ``model``'s
-    wide layers; for more than two classes, a multinomial logistic regression on the counts.
-
-    Args:
-        model: a model from :func:`with_wide_branch`; its GRU layers are not touched.
-        train: the encoded training split (``input_ids``, ``label`` 0/1).
-        c: inverse L2 strength of scikit-learn's ``LogisticRegression``.
-        max_length: only the first ``max_length`` ids of a review count, as in the GRU.
-
-    Returns:
-        ``{"features": words and buckets seen in train, "seconds": fit time}``.
-
-    Example:
-        >>> model = with_wide_branch(build_model(ModelConfig(), len(vocab)), len(vocab), 1 << 20)
-        >>> fit_wide_branch(model, encoded["train"], c=0.1, max_length=600)["features"]
-        412345
-    """
-    from sklearn.linear_model import LogisticRegression
-
-    start = time.perf_counter()
-    vocab_size = int(model.get_layer("wide_words").input_dim)
-    num_bins = int(model.get_layer("wide_bigrams").input_dim)
-    x, y = count_matrix(train, vocab_size, num_bins, max_length, trigrams=has_trigrams(model))
-    width = int(model.get_layer("wide_output").units)
-    if width > 1:
-        return _fit_multinomial(model, x, y, c, vocab_size, start)
-    present = x.copy()
-    present.data[:] = 1
-    # Naive-Bayes log-count ratio with add-one smoothing, from presence (not counts).
-    pos = 1 + np.asarray(present[y == 1].sum(axis=0)).ravel()
-    neg = 1 + np.asarray(present[y == 0].sum(axis=0)).ravel()
-    ratio = np.log(pos / pos.sum()) - np.log(neg / neg.sum())
-    fitted = LogisticRegression(C=c, max_iter=3000).fit(x @ sp.diags(ratio), y)
-    weights = (fitted.coef_[0] * ratio).astype(np.float32)
-    weights[0] = 0.0  # padding is masked anyway; keep its row inert
-    _set_tables(model, weights[:, None], vocab_size, num_bins)
-    model.get_layer("wide_output").set_weights([np.ones((1, 1), np.float32),
-                                                 fitted.intercept_.astype(np.float32)])
-    seconds = round(time.perf_counter() - start, 1)
-    summary = {"features": int((pos + neg > 2).sum()), "seconds": seconds}
-    log.info("wide branch: %d words and n-gram buckets seen, fitted in %.1f s",
-             summary["features"], seconds)
-    return summary
-
-
-def _set_tables(model: keras.Model, weights: np.ndarray, vocab_size: int, num_bins: int) -> None:
-    """Rows of ``weights`` (the columns of :func:`hfsent.ngrams.count_matrix`) into the word,
-    bigram and (if present) trigram tables."""
-    tables = ["wide_words", "wide_bigrams", *(["wide_trigrams"] if has_trigrams(model) else [])]
-    edges = [0, vocab_size, vocab_size + num_bins, vocab_size + 2 * num_bins][:len(tables) + 1]
-    for name, lo, hi in zip(tables, edges, edges[1:]):
-        model.get_layer(name).set_weights([weights[lo:hi]])
-
-
-def _fit_multinomial(model: keras.Model, x: sp.csr_matrix, y: np.ndarray, c: float, vocab_size: int,
-                     start: float) -> dict:
-    """One weight per feature and class (scikit-learn's multinomial logistic regression), into
-    the wide layers; the softmax of ``wide_output`` takes the logits as they are."""
-    from sklearn.linear_model import LogisticRegression
-
-    classes = int(model.get_layer("wide_output").units)
-    fitted = LogisticRegression(C=c, max_iter=3000).fit(x, y)
-    weights = np.zeros((x.shape[1], classes), np.float32)
-    weights[:, fitted.classes_] = fitted.coef_.T  # a class absent from train keeps zero weights
-    weights[0] = 0.0
-    bias = np.full(classes, -1e4, np.float32)
-    bias[fitted.classes_] = fitted.intercept_
-    _set_tables(model, weights, vocab_size, int(model.get_layer("wide_bigrams").input_dim))
-    model.get_layer("wide_output").set_weights([np.eye(classes, dtype=np.float32), bias])
-    seen = int((np.asarray(x.sum(axis=0)).ravel() > 0).sum())
-    seconds = round(time.perf_counter() - start, 1)
-    log.info("wide branch: %d words and n-gram buckets seen, %d classes, fitted in %.1f s", seen, classes,
-             seconds)
-    return {"features": seen, "seconds": seconds}

@@ -7,8 +7,9 @@ from train by movie (``--group-column movie_id``), as test holds other movies; t
 also trained once on a validation split carved at random, to show what that split promised.
 Every table in the file comes from this run; the
 hand-written reasoning and the history of earlier runs live in ``docs/benchmark-notes.md``,
-which is copied in at the end, so a rerun never deletes them; so are the multi-class and
-short-text sections that ``scripts/bench_classes.py`` and ``scripts/bench_short.py`` write.
+which is copied in at the end, so a rerun never deletes them; so are the multi-class,
+short-text and star-rating sections that ``scripts/bench_classes.py``, ``scripts/bench_short.py``
+and ``scripts/bench_ratings.py`` write.
 The GPU section says what this machine has, as TensorFlow sees it.
 """
 
@@ -33,7 +34,8 @@ NOTES = Path(__file__).resolve().parents[1] / "docs" / "benchmark-notes.md"
 # twice.  Candidates that lost (word dropout, the GRU's input dropout, AdamW, mean pooling
 # alone, no word2vec) were measured by an earlier run of this script; their rows, and the
 # evidence behind each, are in docs/benchmark-notes.md.
-TUNE_GRID = [{"wide_trigrams": True}, {"vocab_by": "documents"}, {"lr_schedule": "one-cycle", "epochs": 2}, {"ema_momentum": 0.99}]
+TUNE_GRID = [{"wide_trigrams": True}, {"vocab_by": "documents"}, {"lr_schedule": "one-cycle", "epochs": 2},
+             {"ema_momentum": 0.99}]
 
 
 def fmt(value) -> str:
@@ -68,14 +70,15 @@ def accuracy_row(name: str, result, seconds: float) -> dict:
 
 
 def kept_sections(path: Path) -> str:
-    """The sections that ``scripts/bench_classes.py`` and ``scripts/bench_short.py`` wrote into
-    ``path``, between their markers, kept as they are."""
+    """The sections that ``scripts/bench_classes.py``, ``scripts/bench_short.py`` and
+    ``scripts/bench_ratings.py`` wrote into ``path``, between their markers, kept as they are."""
     import bench_classes
+    import bench_ratings
     import bench_short
 
     text = path.read_text(encoding="utf-8") if path.is_file() else ""
     kept = [text[text.index(m.BEGIN):text.index(m.END) + len(m.END)] + "\n"
-            for m in (bench_classes, bench_short) if m.BEGIN in text and m.END in text]
+            for m in (bench_classes, bench_short, bench_ratings) if m.BEGIN in text and m.END in text]
     return "\n".join(kept)
 
 

@@ -162,11 +162,11 @@ def rating_data(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def rating_model(rating_data, tmp_path_factory):
-    """A rating regressor (the GRU alone: the rating task has no wide branch) on ``rating_data``."""
+    """A rating regressor on ``rating_data``: the GRU blended with its ridge linear half."""
     from hfsent.train import train
 
     cfg = tiny_config(rating_data, task="rating", label_column="rating", test_size=0.2, epochs=25,
-                      patience=25)
+                      patience=25, wide_ngrams=True, wide_buckets=256)
     return train(cfg, tmp_path_factory.mktemp("rating") / "model", verbose=0)
 
 

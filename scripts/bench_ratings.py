@@ -1,0 +1,67 @@
+"""Star ratings (1-10) on IMDB's rated train reviews, test carved by movie.
+
+``python scripts/bench_ratings.py --imdb ../shared/data/imdb --ratings ../shared/data/imdb-ratings
+--movies ../shared/data/imdb-movies`` (about 10 minutes on 2 cores) writes the "Star ratings"
+section of BENCHMARKS.md in place, between its markers; ``scripts/bench.py`` keeps that section
+when it rewrites the file.
+
+The ratings file holds IMDB's train split only; each review's movie comes from the movies file,
+joined by text (:func:`bench_classes.reviews_with_movies`).  hfsent carves test (20%) and then
+validation (10% of the rest) by movie (``--group-column movie_id``), so no movie is on two sides.
+One run of the rating default trains the GRU, fits the ridge linear half, and fits the blend
+weight on validation by squared error; the stage record gives each half alone, so the table
+shows the blend, the GRU alone and the ridge alone from that one run, test scored once each.
+"""
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from bench_classes import reviews_with_movies
+from benchmarks import write_section
+
+from hfsent.config import preset
+from hfsent.train import train
+
+BEGIN, END = "<!-- star-ratings: written by scripts/bench_ratings.py -->", "<!-- /star-ratings -->"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--imdb", required=True)
+    parser.add_argument("--ratings", required=True)
+    parser.add_argument("--movies", required=True)
+    parser.add_argument("--output", default="BENCHMARKS.md")
+    args = parser.parse_args()
+    df = reviews_with_movies(args.imdb, args.ratings, args.movies)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "ratings.parquet"
+        df[["text", "rating", "movie_id"]].to_parquet(path, index=False)
+        start = time.perf_counter()
+        result = train(preset("default", task="rating", label_column="rating", dataset=str(path),
+                              group_column="movie_id", dataset_id="stanfordnlp/imdb (star ratings)"),
+                       None, verbose=2)
+        seconds = time.perf_counter() - start
+    m, wide, n = result.metrics, result.stage("wide")["figures"], result.metrics["num_examples"]
+    val, test = m["validation"], m["test"]
+    rows = ["| model | validation R² (by movie) | test R² (by movie) | test MAE | test R², rounded stars |",
+            "|---|---|---|---|---|",
+            f"| hfsent rating default: GRU + ridge, GRU weight {wide['gru_weight']:.2f} (fitted on "
+            f"validation) | {val['r2']:.4f} | **{test['r2']:.4f}** | {test['mae']:.4f} | "
+            f"{test['r2_rounded']:.4f} |"]
+    rows += [f"| its {name} half alone | {wide[key]['validation']:.4f} | {wide[key]['test']:.4f} | | |"
+             for name, key in (("GRU", "gru"), ("ridge", "linear"))]
+    fit = result.stage("fit")["figures"]
+    intro = (f"Written by `python scripts/bench_ratings.py`: {n['train']:,} training reviews, "
+             f"{n['validation']:,} validation and {n['test']:,} test reviews, both carved by movie; "
+             f"{fit['epochs_trained']} epochs (the best, restored: epoch {fit['best_epoch']}); "
+             f"{seconds:.0f} s end to end. Predictions are clipped to 1-10.")
+    section = "\n".join([BEGIN, "## Star ratings (IMDB train ratings, test carved by movie)", "", intro, "",
+                         *rows, END])
+    write_section(Path(args.output), BEGIN, END, section)
+    print(f"wrote the star-ratings section of {args.output}")
+
+
+if __name__ == "__main__":
+    main()
