@@ -80,7 +80,7 @@ def add_wide_branch(run: Run) -> tuple[str, Figures]:
     run.model = with_wide_branch(run.model, len(data.vocab), cfg.model.wide_buckets, cfg.model.wide_trigrams,
                                  rating=rating)
     figures = fit_wide_branch(run.model, data.splits["train"], cfg.training.wide_c,
-                              cfg.preprocessing.max_length)
+                              cfg.preprocessing.max_length, cfg.training.wide_alpha)
     outputs, key = {}, "r2" if rating else "accuracy"
     for name, part in (("gru", deep_part(run.model)), ("linear", wide_part(run.model))):
         alone = SentimentClassifier(part, data.vocab, cfg)
@@ -96,7 +96,7 @@ def add_wide_branch(run: Run) -> tuple[str, Figures]:
     figures.update(gru_weight=weight, gru_weight_fitted=fitted)
     how = (f"fitted on the validation split by {'squared error' if rating else 'log loss'}" if fitted
            else "given (--wide-weight)")
-    linear = (f"ridge regression, alpha={1 / cfg.training.wide_c:g}" if rating
+    linear = (f"ridge regression, alpha={cfg.training.wide_alpha:g}" if rating
               else "naive-Bayes-weighted logistic regression" if len(cfg.model.classes) == 2
               else "multinomial logistic regression")
     c = "" if rating else f", C={cfg.training.wide_c:g}"

@@ -159,11 +159,12 @@ class TrainingConfig:
     word2vec_epochs: int = 3
     word2vec_min_count: int = field(default=3, metadata=_help("word2vec ignores words seen fewer times in its corpus"))
     wide_c: float = field(default=0.1, metadata=_help("inverse L2 strength of the wide branch's logistic regression"))
+    wide_alpha: float = field(default=100.0, metadata=_help("L2 strength of the wide branch's ridge regression (the rating task)"))
     wide_weight: float | None = field(default=None, metadata=_help("weight of the GRU's probability in the blend, the linear half getting the rest (default: fitted on the validation split by log loss)"))
 
     def __post_init__(self) -> None:
         _positive(self, "batch_size", "epochs", "learning_rate", "patience", "num_buckets", "word2vec_epochs",
-                  "word2vec_min_count", "wide_c")
+                  "word2vec_min_count", "wide_c", "wide_alpha")
         if self.lr_schedule not in ("exponential", "one-cycle"):
             raise InputError(f"lr_schedule must be 'exponential' or 'one-cycle', got {self.lr_schedule!r}")
         if not 0 <= self.ema_momentum < 1:

@@ -6,7 +6,8 @@ training split's counts (:func:`hfsent.ngrams.count_matrix`) and sets their weig
 * two classes: NBSVM-style logistic regression (Wang & Manning 2012), each count scaled by
   its naive-Bayes log-count ratio, fitted by ``LogisticRegression`` (L2, ``C``);
 * more classes: multinomial logistic regression on the counts;
-* ratings: ridge regression on the counts (``Ridge``, ``alpha = 1 / C``).
+* ratings: ridge regression on the counts (``Ridge``, ``alpha``; 100 won on IMDB's ratings,
+  validation carved by movie: R² 0.542, 0.551, 0.566, 0.580, 0.578 at 3, 10, 30, 100, 300).
 
 Limits: fitted once, after the GRU, and never fine-tuned with it; scikit-learn holds the
 whole count matrix of the training split in memory (about 1 GB for IMDB's 22,500 reviews).
@@ -28,16 +29,18 @@ from hfsent.wide import has_trigrams, is_rating
 log = logging.getLogger(__name__)
 
 
-def fit_wide_branch(model: keras.Model, train: Dataset, c: float, max_length: int) -> dict:
+def fit_wide_branch(model: keras.Model, train: Dataset, c: float, max_length: int, alpha: float = 100.0
+                    ) -> dict:
     """Fit the NB-weighted logistic regression on ``train`` and write it into ``model``'s
     wide layers; for more than two classes, a multinomial logistic regression on the counts;
-    for ratings, a ridge regression on the counts with ``alpha = 1 / c``.
+    for ratings, a ridge regression on the counts.
 
     Args:
         model: a model from :func:`with_wide_branch`; its GRU layers are not touched.
         train: the encoded training split (``input_ids``, ``label`` 0/1).
-        c: inverse L2 strength of scikit-learn's ``LogisticRegression`` (``Ridge``'s ``alpha`` is ``1 / c``).
+        c: inverse L2 strength of scikit-learn's ``LogisticRegression``.
         max_length: only the first ``max_length`` ids of a review count, as in the GRU.
+        alpha: L2 strength of the ridge regression (ratings only).
 
     Returns:
         ``{"features": words and buckets seen in train, "seconds": fit time}``.
@@ -55,7 +58,7 @@ def fit_wide_branch(model: keras.Model, train: Dataset, c: float, max_length: in
     x, y = count_matrix(train, vocab_size, num_bins, max_length, trigrams=has_trigrams(model))
     width = int(model.get_layer("wide_output").units)
     if is_rating(model):
-        return _fit_ridge(model, x, y, c, vocab_size, start)
+        return _fit_ridge(model, x, y, alpha, vocab_size, start)
     if width > 1:
         return _fit_multinomial(model, x, y, c, vocab_size, start)
     present = x.copy()
@@ -86,13 +89,13 @@ def _set_tables(model: keras.Model, weights: np.ndarray, vocab_size: int, num_bi
         model.get_layer(name).set_weights([weights[lo:hi]])
 
 
-def _fit_ridge(model: keras.Model, x: sp.csr_matrix, y: np.ndarray, c: float, vocab_size: int,
+def _fit_ridge(model: keras.Model, x: sp.csr_matrix, y: np.ndarray, alpha: float, vocab_size: int,
                start: float) -> dict:
     """Ridge regression of the ratings on the counts, into the wide layers; ``wide_output``
     adds the intercept and nothing else."""
     from sklearn.linear_model import Ridge
 
-    fitted = Ridge(alpha=1 / c, solver="sparse_cg").fit(x, np.asarray(y, np.float64))
+    fitted = Ridge(alpha=alpha, solver="sparse_cg").fit(x, np.asarray(y, np.float64))
     weights = fitted.coef_.astype(np.float32)
     weights[0] = 0.0
     _set_tables(model, weights[:, None], vocab_size, int(model.get_layer("wide_bigrams").input_dim))

@@ -166,7 +166,7 @@ def rating_model(rating_data, tmp_path_factory):
     from hfsent.train import train
 
     cfg = tiny_config(rating_data, task="rating", label_column="rating", test_size=0.2, epochs=25,
-                      patience=25, wide_ngrams=True, wide_buckets=256)
+                      patience=25, wide_ngrams=True, wide_buckets=256, wide_alpha=10.0)
     return train(cfg, tmp_path_factory.mktemp("rating") / "model", verbose=0)
 
 

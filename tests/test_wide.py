@@ -141,7 +141,7 @@ def test_the_rating_task_blends_the_gru_with_a_ridge_regression(rating_model):
     data = prepare_data(cfg.replace(wide_ngrams=True))
     buckets, max_length = cfg.model.wide_buckets, cfg.preprocessing.max_length
     x, y = count_matrix(data.splits["train"], len(data.vocab), buckets, max_length)
-    ridge = Ridge(alpha=1 / cfg.training.wide_c, solver="sparse_cg").fit(x, y)
+    ridge = Ridge(alpha=cfg.training.wide_alpha, solver="sparse_cg").fit(x, y)
     ids = data.splits["validation"]["input_ids"][:5]
     gru, linear = deep_part(model), wide_part(model)
     for row in ids:
