@@ -165,10 +165,17 @@ def _check_class(node: dict, where: str) -> None:
 def _check_output(config: dict, layers: list[dict], task: str, where: str) -> None:
     outputs = (config.get("config") or {}).get("output_layers") or []
     names = {outputs[0]} if outputs and isinstance(outputs[0], str) else {o[0] for o in outputs if o}
-    kinds = {lay["class_name"] for lay in layers if (lay.get("config") or {}).get("name") in names}
-    if len(kinds) != 1 or (next(iter(kinds)) == "Rescaling") != (task == "rating"):
-        raise InputError(f"{CONFIG_NAME} says task {task!r}, but the output layer of {where} is "
-                         f"{'/'.join(sorted(kinds)) or 'missing'}: the folder's files do not belong together")
+    by_name = {(lay.get("config") or {}).get("name"): lay for lay in layers}
+    kinds = {by_name[n]["class_name"] for n in names if n in by_name}
+    # A rating model ends in the Rescaling onto the scale, or in the blend of that rating with
+    # the linear half's, whose own output has no activation.
+    wide = (by_name.get("wide_output") or {}).get("config") or {}
+    rating = kinds == {"Rescaling"} or (names == {"wide_and_deep"} and wide.get("activation") == "linear")
+    if len(kinds) != 1 or rating != (task == "rating"):
+        output = "/".join(sorted(kinds)) or "missing"
+        raise InputError(f"{CONFIG_NAME} says task {task!r}, but the model of {where} predicts "
+                         f"{'ratings' if rating else 'classes'} (output layer {output}): the folder's files "
+                         "do not belong together")
 
 
 def load_artifacts(folder: str | Path, safe_mode: bool = True) -> tuple[keras.Model, Vocabulary, Config]:

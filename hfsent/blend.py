@@ -80,7 +80,8 @@ def add_wide_branch(run: Run) -> tuple[str, Figures]:
     run.model = with_wide_branch(run.model, len(data.vocab), cfg.model.wide_buckets, cfg.model.wide_trigrams,
                                  rating=rating)
     figures = fit_wide_branch(run.model, data.splits["train"], cfg.training.wide_c,
-                              cfg.preprocessing.max_length, cfg.training.wide_alpha)
+                              cfg.preprocessing.max_length, cfg.training.wide_alpha,
+                              cfg.preprocessing.head_tokens)
     outputs, key = {}, "r2" if rating else "accuracy"
     for name, part in (("gru", deep_part(run.model)), ("linear", wide_part(run.model))):
         alone = SentimentClassifier(part, data.vocab, cfg)

@@ -78,10 +78,21 @@ class PreprocessingConfig:
     vocab_by: str = field(default="count", metadata=_help("rank words by 'count' (occurrences in train) or 'documents' (training reviews that hold them: a name repeated in a few reviews of one movie ranks low)"))
     max_vocab_size: int = field(default=30000, metadata=_help("largest vocabulary, PAD and UNK included"))
     max_length: int | None = field(default=None, metadata=_help(f"texts are truncated to this many tokens; default: the training split's 99th percentile, at most {MAX_LENGTH}"))
+    truncation: str = field(default="head", metadata=_help("a review longer than max_length keeps its first max_length tokens ('head'), or its first quarter of them and the rest from its end ('head+tail')"))
     vocab_size: int | None = None  # filled in by training
+
+    @property
+    def head_tokens(self) -> int | None:
+        """Tokens kept from the start of a review longer than ``max_length`` (the rest of
+        ``max_length`` come from its end); ``None`` until ``max_length`` is known."""
+        if self.max_length is None:
+            return None
+        return self.max_length if self.truncation == "head" else self.max_length // 4
 
     def __post_init__(self) -> None:
         _positive(self, "min_freq", "max_length")
+        if self.truncation not in ("head", "head+tail"):
+            raise InputError(f"truncation must be 'head' or 'head+tail', got {self.truncation!r}")
         if self.vocab_by not in ("count", "documents"):
             raise InputError(f"vocab_by must be 'count' or 'documents', got {self.vocab_by!r}")
         if self.max_vocab_size < 3:

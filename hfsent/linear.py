@@ -29,8 +29,8 @@ from hfsent.wide import has_trigrams, is_rating
 log = logging.getLogger(__name__)
 
 
-def fit_wide_branch(model: keras.Model, train: Dataset, c: float, max_length: int, alpha: float = 100.0
-                    ) -> dict:
+def fit_wide_branch(model: keras.Model, train: Dataset, c: float, max_length: int, alpha: float = 100.0,
+                    head: int | None = None) -> dict:
     """Fit the NB-weighted logistic regression on ``train`` and write it into ``model``'s
     wide layers; for more than two classes, a multinomial logistic regression on the counts;
     for ratings, a ridge regression on the counts.
@@ -39,8 +39,9 @@ def fit_wide_branch(model: keras.Model, train: Dataset, c: float, max_length: in
         model: a model from :func:`with_wide_branch`; its GRU layers are not touched.
         train: the encoded training split (``input_ids``, ``label`` 0/1).
         c: inverse L2 strength of scikit-learn's ``LogisticRegression``.
-        max_length: only the first ``max_length`` ids of a review count, as in the GRU.
+        max_length: a review counts as the GRU reads it, cut to ``max_length`` ids.
         alpha: L2 strength of the ridge regression (ratings only).
+        head: of a longer review's ``max_length`` ids, how many from its start (default: all).
 
     Returns:
         ``{"features": words and buckets seen in train, "seconds": fit time}``.
@@ -55,7 +56,7 @@ def fit_wide_branch(model: keras.Model, train: Dataset, c: float, max_length: in
     start = time.perf_counter()
     vocab_size = int(model.get_layer("wide_words").input_dim)
     num_bins = int(model.get_layer("wide_bigrams").input_dim)
-    x, y = count_matrix(train, vocab_size, num_bins, max_length, trigrams=has_trigrams(model))
+    x, y = count_matrix(train, vocab_size, num_bins, max_length, trigrams=has_trigrams(model), head=head)
     width = int(model.get_layer("wide_output").units)
     if is_rating(model):
         return _fit_ridge(model, x, y, alpha, vocab_size, start)

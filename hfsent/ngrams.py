@@ -16,7 +16,7 @@ import scipy.sparse as sp
 from datasets import Dataset
 from keras import layers
 
-from hfsent.batching import flat_ids
+from hfsent.batching import flat_ids, truncate_flat
 
 MAX_TRIGRAM_VOCAB = 200_000  # 200_000 ** 3 < 2 ** 53: float64 keys stay exact
 
@@ -43,10 +43,10 @@ def ngram_buckets(values: np.ndarray, splits: np.ndarray, vocab_size: int, num_b
     return buckets, review[ends]
 
 
-def count_matrix(ds: Dataset, vocab_size: int, num_bins: int, max_length: int, trigrams: bool = False
-                 ) -> tuple[sp.csr_matrix, np.ndarray]:
-    """Reviews x (words, bigram buckets[, trigram buckets]) counts of ``ds``'s first
-    ``max_length`` ids, and the labels.
+def count_matrix(ds: Dataset, vocab_size: int, num_bins: int, max_length: int, trigrams: bool = False,
+                 head: int | None = None) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Reviews x (words, bigram buckets[, trigram buckets]) counts of ``ds``'s ids, each review
+    truncated as the GRU reads it (:func:`hfsent.batching.truncate`), and the labels.
 
     Example:
         >>> x, y = count_matrix(encoded["train"], len(vocab), 1 << 20, 600)
@@ -54,12 +54,9 @@ def count_matrix(ds: Dataset, vocab_size: int, num_bins: int, max_length: int, t
         (22500, 1078576)
     """
     values, splits, labels = flat_ids(ds.with_format("arrow")[:])
-    review = np.repeat(np.arange(len(splits) - 1), np.diff(splits))
-    keep = np.arange(len(values)) - splits[review] < max_length  # position within its review
-    values, review = values[keep], review[keep]
-    lengths = np.minimum(np.diff(splits), max_length)
-    cut = np.concatenate([[0], np.cumsum(lengths)])
-    rows, cols = [review], [values.astype(np.int64)]
+    values, cut = truncate_flat(values, splits, max_length, head)
+    lengths = np.diff(cut)
+    rows, cols = [np.repeat(np.arange(len(lengths)), lengths)], [values.astype(np.int64)]
     for table, n in enumerate((2, 3) if trigrams else (2,)):
         buckets, ngram_rows = ngram_buckets(values, cut, vocab_size, num_bins, n)
         rows.append(ngram_rows)

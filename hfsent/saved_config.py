@@ -23,13 +23,14 @@ from typing import Any
 from hfsent.config import COMPONENTS, FIELD_OWNER, Config, DataConfig, RuntimeConfig
 from hfsent.errors import InputError, MissingError
 
-# 7: preprocessing.vocab_by, model.wide_trigrams, training.lr_schedule, ema_momentum, wide_alpha;
+# 7: preprocessing.vocab_by and truncation, model.wide_trigrams,
+#    training.lr_schedule, ema_momentum and wide_alpha;
 # 6: pooling 'concat' (the new default), training.word2vec_min_count; 5: data.group_column
 FORMAT_VERSION = 7
 READ_THE_SAME = (4, 5, 6, FORMAT_VERSION)  # fields they lack take their defaults
 # What a folder written before a field existed meant by its absence, where that is not
 # the field's default today (a version-6 blend has no trigram table, whatever the default).
-BEFORE = {7: {"preprocessing": {"vocab_by": "count"}, "model": {"wide_trigrams": False},
+BEFORE = {7: {"preprocessing": {"vocab_by": "count", "truncation": "head"}, "model": {"wide_trigrams": False},
               "training": {"lr_schedule": "exponential", "ema_momentum": 0.0}}}  # wide_alpha: unused before 7
 CONFIG_NAME = "hfsent_config.json"
 SAVED = ("data", "preprocessing", "model", "training")

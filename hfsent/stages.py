@@ -169,11 +169,12 @@ def fit(run: Run) -> tuple[str, Figures]:
     Needs ``data`` and ``model``; adds the trained ``model`` and ``history``.
     """
     cfg, data = run.config, run.data
-    train_ds = make_dataset(data.splits["train"], cfg.training.batch_size, cfg.preprocessing.max_length,
+    pre = cfg.preprocessing
+    train_ds = make_dataset(data.splits["train"], cfg.training.batch_size, pre.max_length,
                             data.boundaries, shuffle=True, seed=cfg.training.seed,
-                            shuffle_buffer=cfg.runtime.shuffle_buffer)
-    val_ds = make_dataset(data.splits["validation"], cfg.training.batch_size * 4,
-                          cfg.preprocessing.max_length, data.boundaries)
+                            shuffle_buffer=cfg.runtime.shuffle_buffer, head=pre.head_tokens)
+    val_ds = make_dataset(data.splits["validation"], cfg.training.batch_size * 4, pre.max_length,
+                          data.boundaries, head=pre.head_tokens)
     with run.strategy.scope():
         compile_model(run.model, cfg.training, cfg.model.task, run.steps_per_epoch)
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=cfg.training.patience,

@@ -34,8 +34,8 @@ NOTES = Path(__file__).resolve().parents[1] / "docs" / "benchmark-notes.md"
 # twice.  Candidates that lost (word dropout, the GRU's input dropout, AdamW, mean pooling
 # alone, no word2vec) were measured by an earlier run of this script; their rows, and the
 # evidence behind each, are in docs/benchmark-notes.md.
-TUNE_GRID = [{"wide_trigrams": True}, {"vocab_by": "documents"}, {"lr_schedule": "one-cycle", "epochs": 2},
-             {"ema_momentum": 0.99}]
+TUNE_GRID = [{"wide_trigrams": True}, {"vocab_by": "documents"}, {"truncation": "head+tail"},
+             {"lr_schedule": "one-cycle", "epochs": 2}, {"ema_momentum": 0.99}]
 
 
 def fmt(value) -> str:
@@ -98,6 +98,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--output", default="BENCHMARKS.md")
     parser.add_argument("--throughput-samples", type=int, default=4000)
     parser.add_argument("--tune", action="store_true", help="also run the validation sweep (slow)")
+    parser.add_argument("--only-tune", metavar="JSON", help="train only these variants of the default (a "
+                        "JSON list of overrides, e.g. '[{\"truncation\": \"head+tail\"}]') on the same "
+                        "split, and print their rows instead of writing the file")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     sections, started, machine = [], time.perf_counter(), benchmarks.machine()
@@ -108,6 +111,10 @@ def main(argv: list[str] | None = None) -> None:
                    "group_column": "movie_id", "dataset_id": "stanfordnlp/imdb"}
     config = preset("default", **{"dataset": args.dataset, **grouped})
     carving = "by movie" if grouped else "at random"
+    if args.only_tune:
+        print(table([accuracy_row(json.dumps(overrides), tuned, seconds)
+                     for overrides, tuned, seconds in benchmarks.sweep(config, json.loads(args.only_tune))]))
+        return
 
     raw = load_raw(args.dataset)
     raw_train = normalize(raw["train"])
