@@ -85,50 +85,19 @@ def flat_ids(table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return values, offsets - offsets[0], labels
 
 
-def truncate(tokens: Sequence, max_length: int, head: int | None = None) -> Sequence:
-    """``tokens`` if they fit in ``max_length``; else their first ``head`` (default: all
-    ``max_length``) and their last ``max_length - head``.
-
-    Example:
-        >>> truncate(list("abcdefgh"), 4, head=1)
-        ['a', 'f', 'g', 'h']
-    """
-    head = max_length if head is None else head
-    return tokens if len(tokens) <= max_length else tokens[:head] + tokens[len(tokens) - (max_length - head):]
-
-
-def truncate_flat(values: np.ndarray, splits: np.ndarray, max_length: int, head: int | None = None
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`truncate` on every review of flat ids (``values`` cut at ``splits``), at once.
-
-    Example:
-        >>> truncate_flat(np.array([1, 2, 3, 4, 5, 6]), np.array([0, 5, 6]), 3, head=1)
-        (array([1, 4, 5, 6]), array([0, 3, 4]))
-    """
-    head = max_length if head is None else head
-    lengths = np.diff(splits)
-    review = np.repeat(np.arange(len(lengths)), lengths)
-    position = np.arange(len(values)) - splits[:-1][review]
-    # A review that fits keeps every position: its tail start, length - (max_length - head), is <= head.
-    keep = (position < head) | (position >= lengths[review] - (max_length - head))
-    kept = np.concatenate([[0], np.cumsum(np.minimum(lengths, max_length))])
-    return values[keep], kept.astype(splits.dtype)
-
-
-def _chunk_to_ragged(chunk, max_length: int, head: int | None = None) -> tuple[tf.RaggedTensor, np.ndarray]:
+def _chunk_to_ragged(chunk, max_length: int) -> tuple[tf.RaggedTensor, np.ndarray]:
     """Non-empty rows of an Arrow chunk as a truncated RaggedTensor, plus their labels."""
     values, splits, labels = flat_ids(chunk)
-    values, splits = truncate_flat(values, splits, max_length, head)
     ragged = tf.RaggedTensor.from_row_splits(values.astype(np.int32), splits.astype(np.int64))
     labels = labels.astype(np.float32)
     keep = np.flatnonzero(np.diff(splits) > 0)
     if len(keep) < len(labels):
         ragged, labels = tf.gather(ragged, keep), labels[keep]
-    return ragged, labels
+    return ragged[:, :max_length], labels
 
 
-def _in_memory(ds: Dataset, max_length: int, head: int | None, shuffle: bool, seed: int) -> tf.data.Dataset:
-    ragged, labels = _chunk_to_ragged(ds.with_format("arrow")[:], max_length, head)
+def _in_memory(ds: Dataset, max_length: int, shuffle: bool, seed: int) -> tf.data.Dataset:
+    ragged, labels = _chunk_to_ragged(ds.with_format("arrow")[:], max_length)
     data = tf.data.Dataset.from_tensor_slices((ragged, labels))
     return data.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True) if shuffle else data
 
@@ -139,8 +108,7 @@ def _generated(chunks) -> tf.data.Dataset:
     return tf.data.Dataset.from_generator(chunks, output_signature=spec).unbatch()
 
 
-def _streamed(ds: Dataset, max_length: int, head: int | None, shuffle: bool, seed: int, buffer: int
-              ) -> tf.data.Dataset:
+def _streamed(ds: Dataset, max_length: int, shuffle: bool, seed: int, buffer: int) -> tf.data.Dataset:
     """Chunks of rows read from the Arrow cache (memory-mapped), in a new random chunk order
     every epoch, then shuffled within a bounded buffer: memory stays flat as the corpus grows."""
     starts = np.arange(0, len(ds), STREAM_CHUNK_ROWS)
@@ -150,14 +118,14 @@ def _streamed(ds: Dataset, max_length: int, head: int | None, shuffle: bool, see
     def chunks():
         order = np.random.default_rng([seed, next(epochs)]).permutation(starts) if shuffle else starts
         for start in order:
-            yield _chunk_to_ragged(table[int(start):int(start) + STREAM_CHUNK_ROWS], max_length, head)
+            yield _chunk_to_ragged(table[int(start):int(start) + STREAM_CHUNK_ROWS], max_length)
 
     data = _generated(chunks)
     return data.shuffle(buffer, seed=seed, reshuffle_each_iteration=True) if shuffle else data
 
 
-def _from_iterable(ds: IterableDataset, max_length: int, head: int | None, shuffle: bool, seed: int,
-                   buffer: int) -> tf.data.Dataset:
+def _from_iterable(ds: IterableDataset, max_length: int, shuffle: bool, seed: int, buffer: int
+                   ) -> tf.data.Dataset:
     """Rows of a streamed ``IterableDataset``, read anew every epoch.  Shuffling is
     ``datasets``' own: a new shard order per epoch (``set_epoch``) and a ``buffer``-row buffer."""
     epochs = itertools.count()
@@ -170,7 +138,7 @@ def _from_iterable(ds: IterableDataset, max_length: int, head: int | None, shuff
             stream = stream.shuffle(seed=seed, buffer_size=buffer)
             stream.set_epoch(next(epochs))
         for chunk in stream.iter(batch_size=STREAM_CHUNK_ROWS):
-            yield _chunk_to_ragged(chunk, max_length, head)
+            yield _chunk_to_ragged(chunk, max_length)
 
     return _generated(chunks)
 
@@ -184,7 +152,6 @@ def make_dataset(
     seed: int = 0,
     in_memory: bool | None = None,
     shuffle_buffer: int = 20_000,
-    head: int | None = None,
 ) -> tf.data.Dataset:
     """Bucketed, right-padded ``(input_ids, label)`` batches from a Dataset with ``input_ids``.
 
@@ -200,8 +167,7 @@ def make_dataset(
     Args:
         ds: the encoded split (``input_ids`` and ``label``); rows without a token are dropped.
         batch_size: reviews per batch (a bucket's last batch may be smaller).
-        max_length: a longer review is cut to this many ids (:func:`truncate`).
-        head: how many of them come from its start, the rest from its end (default: all).
+        max_length: ids beyond this are cut off.
         boundaries: from :func:`bucket_boundaries` on the training lengths.
 
     Example:
@@ -209,12 +175,12 @@ def make_dataset(
         >>> ids, labels = next(iter(batches))  # ids: (128, width of this batch's longest review)
     """
     if isinstance(ds, IterableDataset):
-        data = _from_iterable(ds, max_length, head, shuffle, seed, shuffle_buffer)
+        data = _from_iterable(ds, max_length, shuffle, seed, shuffle_buffer)
     else:
         if in_memory is None:
             in_memory = int(lengths_of(ds).sum()) <= IN_MEMORY_MAX_TOKENS
-        data = (_in_memory(ds, max_length, head, shuffle, seed) if in_memory
-                else _streamed(ds, max_length, head, shuffle, seed, shuffle_buffer))
+        data = (_in_memory(ds, max_length, shuffle, seed) if in_memory
+                else _streamed(ds, max_length, shuffle, seed, shuffle_buffer))
     # Slices of a RaggedTensor arrive as rank-0-ragged specs, which padded_batch refuses;
     # inside map they are plain tensors, and an identity map turns the spec into a TensorSpec.
     data = data.map(lambda ids, label: (ids, label))

@@ -77,11 +77,9 @@ def add_wide_branch(run: Run) -> tuple[str, Figures]:
     """
     cfg, data = run.config, run.data
     rating = cfg.model.task == "rating"
-    run.model = with_wide_branch(run.model, len(data.vocab), cfg.model.wide_buckets, cfg.model.wide_trigrams,
-                                 rating=rating)
+    run.model = with_wide_branch(run.model, len(data.vocab), cfg.model.wide_buckets, rating=rating)
     figures = fit_wide_branch(run.model, data.splits["train"], cfg.training.wide_c,
-                              cfg.preprocessing.max_length, cfg.training.wide_alpha,
-                              cfg.preprocessing.head_tokens)
+                              cfg.preprocessing.max_length, cfg.training.wide_alpha)
     outputs, key = {}, "r2" if rating else "accuracy"
     for name, part in (("gru", deep_part(run.model)), ("linear", wide_part(run.model))):
         alone = SentimentClassifier(part, data.vocab, cfg)
@@ -103,8 +101,7 @@ def add_wide_branch(run: Run) -> tuple[str, Figures]:
     c = "" if rating else f", C={cfg.training.wide_c:g}"
     return (f"output = {weight:.2f} × the GRU's {'rating' if rating else 'probability'} + {1 - weight:.2f} "
             f"× that of a linear "
-            f"model of word and hashed word-{'bigram and trigram' if cfg.model.wide_trigrams else 'bigram'} "
-            f"counts ({cfg.model.wide_buckets:,} buckets{' each' if cfg.model.wide_trigrams else ''}; "
+            f"model of word and hashed word-bigram counts ({cfg.model.wide_buckets:,} buckets; "
             f"{linear}{c}, fitted on the training "
             f"reviews); the weight was {how}. Validation {'R²' if rating else 'accuracy'} alone: "
             f"GRU {figures['gru']['validation']:.4f}, linear {figures['linear']['validation']:.4f}", figures)

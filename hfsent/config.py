@@ -74,27 +74,13 @@ class PreprocessingConfig:
 
     spacy_model: str = field(default="blank:en", metadata=_help("'blank:en' or the name of an installed spaCy pipeline"))
     lowercase: bool = True
-    min_freq: int = field(default=2, metadata=_help("drop words seen fewer times in train (in fewer reviews, with --vocab-by documents)"))
-    vocab_by: str = field(default="count", metadata=_help("rank words by 'count' (occurrences in train) or 'documents' (training reviews that hold them: a name repeated in a few reviews of one movie ranks low)"))
+    min_freq: int = field(default=2, metadata=_help("drop words seen fewer times in train"))
     max_vocab_size: int = field(default=30000, metadata=_help("largest vocabulary, PAD and UNK included"))
     max_length: int | None = field(default=None, metadata=_help(f"texts are truncated to this many tokens; default: the training split's 99th percentile, at most {MAX_LENGTH}"))
-    truncation: str = field(default="head", metadata=_help("a review longer than max_length keeps its first max_length tokens ('head'), or its first quarter of them and the rest from its end ('head+tail')"))
     vocab_size: int | None = None  # filled in by training
-
-    @property
-    def head_tokens(self) -> int | None:
-        """Tokens kept from the start of a review longer than ``max_length`` (the rest of
-        ``max_length`` come from its end); ``None`` until ``max_length`` is known."""
-        if self.max_length is None:
-            return None
-        return self.max_length if self.truncation == "head" else self.max_length // 4
 
     def __post_init__(self) -> None:
         _positive(self, "min_freq", "max_length")
-        if self.truncation not in ("head", "head+tail"):
-            raise InputError(f"truncation must be 'head' or 'head+tail', got {self.truncation!r}")
-        if self.vocab_by not in ("count", "documents"):
-            raise InputError(f"vocab_by must be 'count' or 'documents', got {self.vocab_by!r}")
         if self.max_vocab_size < 3:
             raise InputError(f"max_vocab_size must leave room for a word after [PAD] and [UNK], got {self.max_vocab_size}")
 
@@ -117,8 +103,7 @@ class ModelConfig:
     pooling: str = field(default="concat", metadata=_help("'concat' (masked mean and max of the GRU states side by side), 'mean' (masked mean) or 'last' (final GRU state)"))
     dropout: float = 0.4
     wide_ngrams: bool = field(default=True, metadata=_help("blend the GRU with a linear model of word and hashed-bigram counts (NB-weighted logistic regression, or ridge regression for ratings, fitted by scikit-learn)"))
-    wide_buckets: int = field(default=1 << 20, metadata=_help("hash buckets for the wide branch's word bigrams (and as many for its trigrams)"))
-    wide_trigrams: bool = field(default=False, metadata=_help("count hashed word trigrams in the wide branch too (a vocabulary of at most 200,000)"))
+    wide_buckets: int = field(default=1 << 20, metadata=_help("hash buckets for the wide branch's word bigrams"))
     label_names: list[str] | None = field(default=None, metadata=_help("class names in id order, e.g. 'very negative,negative,neutral,positive,very positive'; default: read from the training data (hfsent.labels)"))
 
     def __post_init__(self) -> None:
@@ -159,9 +144,7 @@ class TrainingConfig:
     batch_size: int = 128
     epochs: int = 8
     learning_rate: float = 3e-3
-    lr_decay: float = field(default=0.3, metadata=_help("multiply the learning rate by this after every epoch (the 'exponential' schedule)"))
-    lr_schedule: str = field(default="exponential", metadata=_help("'exponential' (times lr_decay after every epoch) or 'one-cycle' (warm-up over the first tenth of the epochs, then cosine decay to 0)"))
-    ema_momentum: float = field(default=0.0, metadata=_help("keep an exponential moving average of the weights with this momentum (e.g. 0.99), validate and finish with it; 0: off"))
+    lr_decay: float = field(default=0.3, metadata=_help("multiply the learning rate by this after every epoch"))
     patience: int = field(default=1, metadata=_help("early-stopping patience on validation loss"))
     num_buckets: int = field(default=10, metadata=_help("length buckets for batching"))
     seed: int = 42
@@ -176,10 +159,6 @@ class TrainingConfig:
     def __post_init__(self) -> None:
         _positive(self, "batch_size", "epochs", "learning_rate", "patience", "num_buckets", "word2vec_epochs",
                   "word2vec_min_count", "wide_c", "wide_alpha")
-        if self.lr_schedule not in ("exponential", "one-cycle"):
-            raise InputError(f"lr_schedule must be 'exponential' or 'one-cycle', got {self.lr_schedule!r}")
-        if not 0 <= self.ema_momentum < 1:
-            raise InputError(f"ema_momentum must be in [0, 1), got {self.ema_momentum}")
         if not 0 < self.lr_decay <= 1:
             raise InputError(f"lr_decay must be in (0, 1], got {self.lr_decay}")
         if self.wide_weight is not None and not 0 <= self.wide_weight <= 1:

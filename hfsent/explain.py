@@ -22,7 +22,6 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from hfsent.batching import truncate
 from hfsent.errors import InputError
 from hfsent.predict import SentimentClassifier
 from hfsent.tokenize import tokenize
@@ -63,8 +62,7 @@ def _sequence_gru(model: keras.Model) -> keras.Model:
 
 def _tokens(clf: SentimentClassifier, texts: list[str]) -> list[list[str]]:
     pre = clf.config.preprocessing
-    tokens = tokenize(texts, pre.spacy_model, pre.lowercase)
-    return [truncate(t, pre.max_length, pre.head_tokens) for t in tokens]
+    return [t[: pre.max_length] for t in tokenize(texts, pre.spacy_model, pre.lowercase)]
 
 
 def layer_outputs(clf: SentimentClassifier, texts: list[str]) -> list[LayerOutputs]:

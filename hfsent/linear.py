@@ -1,4 +1,4 @@
-"""The linear half's fit: scikit-learn on the n-gram counts, written into the frozen layers.
+"""The linear half's fit: scikit-learn on the word and bigram counts, written into the frozen layers.
 
 :mod:`hfsent.wide` builds the layers; this module fits the model they compute on the
 training split's counts (:func:`hfsent.ngrams.count_matrix`) and sets their weights:
@@ -24,13 +24,13 @@ import scipy.sparse as sp
 from datasets import Dataset
 
 from hfsent.ngrams import count_matrix
-from hfsent.wide import has_trigrams, is_rating
+from hfsent.wide import is_rating
 
 log = logging.getLogger(__name__)
 
 
-def fit_wide_branch(model: keras.Model, train: Dataset, c: float, max_length: int, alpha: float = 100.0,
-                    head: int | None = None) -> dict:
+def fit_wide_branch(model: keras.Model, train: Dataset, c: float, max_length: int, alpha: float = 100.0
+                    ) -> dict:
     """Fit the NB-weighted logistic regression on ``train`` and write it into ``model``'s
     wide layers; for more than two classes, a multinomial logistic regression on the counts;
     for ratings, a ridge regression on the counts.
@@ -39,9 +39,8 @@ def fit_wide_branch(model: keras.Model, train: Dataset, c: float, max_length: in
         model: a model from :func:`with_wide_branch`; its GRU layers are not touched.
         train: the encoded training split (``input_ids``, ``label`` 0/1).
         c: inverse L2 strength of scikit-learn's ``LogisticRegression``.
-        max_length: a review counts as the GRU reads it, cut to ``max_length`` ids.
+        max_length: only the first ``max_length`` ids of a review count, as in the GRU.
         alpha: L2 strength of the ridge regression (ratings only).
-        head: of a longer review's ``max_length`` ids, how many from its start (default: all).
 
     Returns:
         ``{"features": words and buckets seen in train, "seconds": fit time}``.
@@ -56,7 +55,7 @@ def fit_wide_branch(model: keras.Model, train: Dataset, c: float, max_length: in
     start = time.perf_counter()
     vocab_size = int(model.get_layer("wide_words").input_dim)
     num_bins = int(model.get_layer("wide_bigrams").input_dim)
-    x, y = count_matrix(train, vocab_size, num_bins, max_length, trigrams=has_trigrams(model), head=head)
+    x, y = count_matrix(train, vocab_size, num_bins, max_length)
     width = int(model.get_layer("wide_output").units)
     if is_rating(model):
         return _fit_ridge(model, x, y, alpha, vocab_size, start)
@@ -71,23 +70,21 @@ def fit_wide_branch(model: keras.Model, train: Dataset, c: float, max_length: in
     fitted = LogisticRegression(C=c, max_iter=3000).fit(x @ sp.diags(ratio), y)
     weights = (fitted.coef_[0] * ratio).astype(np.float32)
     weights[0] = 0.0  # padding is masked anyway; keep its row inert
-    _set_tables(model, weights[:, None], vocab_size, num_bins)
+    _set_tables(model, weights[:, None], vocab_size)
     model.get_layer("wide_output").set_weights([np.ones((1, 1), np.float32),
                                                  fitted.intercept_.astype(np.float32)])
     seconds = round(time.perf_counter() - start, 1)
     summary = {"features": int((pos + neg > 2).sum()), "seconds": seconds}
-    log.info("wide branch: %d words and n-gram buckets seen, fitted in %.1f s",
+    log.info("wide branch: %d words and bigram buckets seen, fitted in %.1f s",
              summary["features"], seconds)
     return summary
 
 
-def _set_tables(model: keras.Model, weights: np.ndarray, vocab_size: int, num_bins: int) -> None:
-    """Rows of ``weights`` (the columns of :func:`hfsent.ngrams.count_matrix`) into the word,
-    bigram and (if present) trigram tables."""
-    tables = ["wide_words", "wide_bigrams", *(["wide_trigrams"] if has_trigrams(model) else [])]
-    edges = [0, vocab_size, vocab_size + num_bins, vocab_size + 2 * num_bins][:len(tables) + 1]
-    for name, lo, hi in zip(tables, edges, edges[1:]):
-        model.get_layer(name).set_weights([weights[lo:hi]])
+def _set_tables(model: keras.Model, weights: np.ndarray, vocab_size: int) -> None:
+    """Rows of ``weights`` (the columns of :func:`hfsent.ngrams.count_matrix`) into the word
+    and bigram tables."""
+    model.get_layer("wide_words").set_weights([weights[:vocab_size]])
+    model.get_layer("wide_bigrams").set_weights([weights[vocab_size:]])
 
 
 def _fit_ridge(model: keras.Model, x: sp.csr_matrix, y: np.ndarray, alpha: float, vocab_size: int,
@@ -99,12 +96,12 @@ def _fit_ridge(model: keras.Model, x: sp.csr_matrix, y: np.ndarray, alpha: float
     fitted = Ridge(alpha=alpha, solver="sparse_cg").fit(x, np.asarray(y, np.float64))
     weights = fitted.coef_.astype(np.float32)
     weights[0] = 0.0
-    _set_tables(model, weights[:, None], vocab_size, int(model.get_layer("wide_bigrams").input_dim))
+    _set_tables(model, weights[:, None], vocab_size)
     model.get_layer("wide_output").set_weights([np.ones((1, 1), np.float32),
                                                 np.array([fitted.intercept_], np.float32)])
     seen = int((np.asarray(x.sum(axis=0)).ravel() > 0).sum())
     seconds = round(time.perf_counter() - start, 1)
-    log.info("wide branch: ridge regression on %d words and n-gram buckets, fitted in %.1f s", seen, seconds)
+    log.info("wide branch: ridge regression on %d words and bigram buckets, fitted in %.1f s", seen, seconds)
     return {"features": seen, "seconds": seconds}
 
 
@@ -121,10 +118,10 @@ def _fit_multinomial(model: keras.Model, x: sp.csr_matrix, y: np.ndarray, c: flo
     weights[0] = 0.0
     bias = np.full(classes, -1e4, np.float32)
     bias[fitted.classes_] = fitted.intercept_
-    _set_tables(model, weights, vocab_size, int(model.get_layer("wide_bigrams").input_dim))
+    _set_tables(model, weights, vocab_size)
     model.get_layer("wide_output").set_weights([np.eye(classes, dtype=np.float32), bias])
     seen = int((np.asarray(x.sum(axis=0)).ravel() > 0).sum())
     seconds = round(time.perf_counter() - start, 1)
-    log.info("wide branch: %d words and n-gram buckets seen, %d classes, fitted in %.1f s", seen, classes,
+    log.info("wide branch: %d words and bigram buckets seen, %d classes, fitted in %.1f s", seen, classes,
              seconds)
     return {"features": seen, "seconds": seconds}

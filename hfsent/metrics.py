@@ -15,7 +15,7 @@ import evaluate
 import numpy as np
 from datasets import Dataset, IterableDataset
 
-from hfsent.batching import flat_ids, truncate_flat
+from hfsent.batching import flat_ids
 from hfsent.errors import InputError, MissingError
 from hfsent.labels import is_number
 
@@ -123,16 +123,15 @@ def predict_split(classifier: SentimentClassifier, ds: Dataset | IterableDataset
     Example:
         >>> outputs, labels, rows = predict_split(clf, data.splits["validation"])
     """
-    pre = classifier.config.preprocessing
+    max_length = classifier.config.preprocessing.max_length
     outputs, labels, rows, offset = [], [], [], 0
     for chunk in ds.with_format("arrow").iter(batch_size=SCORE_CHUNK_ROWS):
         values, splits, chunk_labels = flat_ids(chunk)
         keep = np.diff(splits) > 0
         if keep.any():
-            values, splits = truncate_flat(values, splits, pre.max_length, pre.head_tokens)
-            # numpy views into one buffer, one per review: no Python list of every token id
+            # numpy views into the Arrow buffer, one per review: no Python list of every token id
             ids = np.split(values, splits[1:-1])
-            outputs.append(classifier.predict_ids([x for x, k in zip(ids, keep) if k]))
+            outputs.append(classifier.predict_ids([x[:max_length] for x, k in zip(ids, keep) if k]))
             labels.append(chunk_labels[keep])
             rows.append(offset + np.flatnonzero(keep))
         offset += len(keep)

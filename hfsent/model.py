@@ -75,59 +75,30 @@ def _masked_max(states, ids):
 
 def compile_model(model: keras.Model, training: TrainingConfig, task: str = "sentiment",
                   steps_per_epoch: int | None = None) -> keras.Model:
-    """Adam on ``training.learning_rate`` under its schedule (:func:`learning_rate_schedule`),
-    keeping a moving average of the weights when ``training.ema_momentum`` is set; binary
-    cross-entropy, sparse categorical cross-entropy for a head of more than two classes, or
-    MSE for the rating task.
+    """Adam at ``training.learning_rate``, multiplied by ``training.lr_decay`` after each epoch
+    of ``steps_per_epoch`` steps; binary cross-entropy, sparse categorical cross-entropy for a
+    head of more than two classes, or MSE for the rating task.
 
     Example:
         >>> compile_model(model, TrainingConfig(lr_decay=1.0)).optimizer.name
         'adam'
     """
-    learning_rate = learning_rate_schedule(training, steps_per_epoch)
+    learning_rate = training.learning_rate
+    if training.lr_decay != 1.0:
+        if not steps_per_epoch:
+            raise ValueError("lr_decay needs steps_per_epoch")
+        learning_rate = keras.optimizers.schedules.ExponentialDecay(
+            training.learning_rate, decay_steps=steps_per_epoch, decay_rate=training.lr_decay, staircase=True)
     rating = task == "rating"
     loss = ("mean_squared_error" if rating else "sparse_categorical_crossentropy"
             if model.output_shape[-1] > 1 else "binary_crossentropy")
     model.compile(
         # clipnorm keeps early GRU updates from exploding on long reviews
-        optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=1.0,
-                                        use_ema=training.ema_momentum > 0,
-                                        ema_momentum=training.ema_momentum or 0.99),
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=1.0),
         loss=loss,
         metrics=["mean_absolute_error"] if rating else ["accuracy"],
     )
     return model
-
-
-def learning_rate_schedule(training: TrainingConfig, steps_per_epoch: int | None
-                           ) -> float | keras.optimizers.schedules.LearningRateSchedule:
-    """The learning rate by step, from built-in Keras schedules (so a saved optimizer needs no
-    custom object).
-
-    * ``"exponential"``: ``learning_rate``, multiplied by ``lr_decay`` after each epoch
-      (constant when ``lr_decay`` is 1);
-    * ``"one-cycle"``: a linear warm-up from ``learning_rate / 25`` to ``learning_rate`` over
-      the first tenth of ``epochs``, then a cosine decay to 0 at the end of ``epochs``
-      (Smith's one-cycle; early stopping may end it sooner).
-
-    ``steps_per_epoch`` is needed by every schedule but a constant one.
-
-    Example:
-        >>> float(learning_rate_schedule(TrainingConfig(lr_schedule="one-cycle", epochs=2), 100)(200))
-        0.0
-    """
-    if training.lr_schedule == "exponential" and training.lr_decay == 1.0:
-        return training.learning_rate
-    if not steps_per_epoch:
-        raise ValueError(f"the {training.lr_schedule} schedule needs steps_per_epoch")
-    if training.lr_schedule == "one-cycle":
-        total = training.epochs * steps_per_epoch
-        warmup = max(1, total // 10)
-        return keras.optimizers.schedules.CosineDecay(
-            training.learning_rate / 25, decay_steps=total - warmup, warmup_target=training.learning_rate,
-            warmup_steps=warmup)
-    return keras.optimizers.schedules.ExponentialDecay(
-        training.learning_rate, decay_steps=steps_per_epoch, decay_rate=training.lr_decay, staircase=True)
 
 
 def embedding_size(model: keras.Model) -> int:

@@ -23,7 +23,7 @@ from huggingface_hub import CommitInfo
 
 from hfsent import hub
 from hfsent.artifacts import load_artifacts, save_artifacts
-from hfsent.batching import ordered_batches, truncate
+from hfsent.batching import ordered_batches
 from hfsent.config import Config
 from hfsent.errors import InputError
 from hfsent.locate import local_model
@@ -83,8 +83,8 @@ class SentimentClassifier:
         return save_artifacts(folder, self.model, self.vocab, self.config, overwrite=overwrite, **kwargs)
 
     def encode(self, texts: Iterable[str]) -> list[list[int]]:
-        """Token ids per text, truncated to ``max_length`` (its head, or head and tail).
-        ``texts`` may be any iterable of strings (read once); unusable inputs are refused."""
+        """Token ids per text, truncated to ``max_length``.  ``texts`` may be any iterable of
+        strings (read once); unusable inputs are refused."""
         if isinstance(texts, str):
             raise TypeError("predict takes a list of texts, not a single string: wrap it in [...]")
         texts = list(texts)
@@ -96,7 +96,7 @@ class SentimentClassifier:
         empty = [i for i, toks in enumerate(tokens) if not toks]
         if empty:
             raise InputError(f"text(s) at position {empty[:10]} contain no tokens (empty or whitespace)")
-        return [self.vocab.encode(truncate(toks, pre.max_length, pre.head_tokens)) for toks in tokens]
+        return [self.vocab.encode(toks[: pre.max_length]) for toks in tokens]
 
     def predict_ids(self, sequences: Sequence[Sequence[int]], batch_size: int | None = None) -> np.ndarray:
         """The model's output for each id sequence, in input order: the positive-class

@@ -69,8 +69,7 @@ def _cached_tokens(config: Config) -> tuple[DatasetDict, Vocabulary, int, dict[s
                           for name, ds in load_splits(config).items()})
     lengths = {name: pc.list_value_length(ds.with_format("arrow")[:]["tokens"]).to_numpy()
                for name, ds in tokens.items()}
-    vocab = Vocabulary.build(tokens["train"], pre.min_freq, pre.max_vocab_size,
-                             documents=pre.vocab_by == "documents")
+    vocab = Vocabulary.build(tokens["train"], pre.min_freq, pre.max_vocab_size)
     names = _class_names(tokens["train"])
     counts = np.bincount(np.asarray(tokens["train"]["label"]), minlength=len(names)) if names else None
     classes = dict(zip(names, counts.tolist())) if names else None

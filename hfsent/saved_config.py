@@ -23,15 +23,10 @@ from typing import Any
 from hfsent.config import COMPONENTS, FIELD_OWNER, Config, DataConfig, RuntimeConfig
 from hfsent.errors import InputError, MissingError
 
-# 7: preprocessing.vocab_by and truncation, model.wide_trigrams,
-#    training.lr_schedule, ema_momentum and wide_alpha;
+# 7: training.wide_alpha (the rating task's linear half, new in this version);
 # 6: pooling 'concat' (the new default), training.word2vec_min_count; 5: data.group_column
 FORMAT_VERSION = 7
 READ_THE_SAME = (4, 5, 6, FORMAT_VERSION)  # fields they lack take their defaults
-# What a folder written before a field existed meant by its absence, where that is not
-# the field's default today (a version-6 blend has no trigram table, whatever the default).
-BEFORE = {7: {"preprocessing": {"vocab_by": "count", "truncation": "head"}, "model": {"wide_trigrams": False},
-              "training": {"lr_schedule": "exponential", "ema_momentum": 0.0}}}  # wide_alpha: unused before 7
 CONFIG_NAME = "hfsent_config.json"
 SAVED = ("data", "preprocessing", "model", "training")
 
@@ -75,9 +70,6 @@ def from_saved(data: dict[str, Any]) -> Config:
     if unknown:
         raise InputError(f"unknown hfsent config keys: {unknown}")
     data = {**data, "model": _check_label_maps(dict(data.get("model") or {}))}
-    for added, meant in BEFORE.items():
-        if version < added:
-            data.update({part: {**values, **(data.get(part) or {})} for part, values in meant.items()})
     return Config(**{part: _component(COMPONENTS[part], data.get(part, {}), part) for part in SAVED})
 
 

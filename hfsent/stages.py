@@ -169,23 +169,18 @@ def fit(run: Run) -> tuple[str, Figures]:
     Needs ``data`` and ``model``; adds the trained ``model`` and ``history``.
     """
     cfg, data = run.config, run.data
-    pre = cfg.preprocessing
-    train_ds = make_dataset(data.splits["train"], cfg.training.batch_size, pre.max_length,
+    train_ds = make_dataset(data.splits["train"], cfg.training.batch_size, cfg.preprocessing.max_length,
                             data.boundaries, shuffle=True, seed=cfg.training.seed,
-                            shuffle_buffer=cfg.runtime.shuffle_buffer, head=pre.head_tokens)
-    val_ds = make_dataset(data.splits["validation"], cfg.training.batch_size * 4, pre.max_length,
-                          data.boundaries, head=pre.head_tokens)
+                            shuffle_buffer=cfg.runtime.shuffle_buffer)
+    val_ds = make_dataset(data.splits["validation"], cfg.training.batch_size * 4,
+                          cfg.preprocessing.max_length, data.boundaries)
     with run.strategy.scope():
         compile_model(run.model, cfg.training, cfg.model.task, run.steps_per_epoch)
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=cfg.training.patience,
                                          restore_best_weights=True)
-    # The backup goes first, so that it saves the raw weights before the EMA swap; the swap
-    # goes before early stopping, so that validation scores and the kept best weights are
-    # the averaged ones.
-    callbacks = [_backup_callback(run.output_dir, run.resume)] if run.output_dir is not None else []
-    if cfg.training.ema_momentum:
-        callbacks.append(keras.callbacks.SwapEMAWeights(swap_on_epoch=True))
-    callbacks += [stop, *run.callbacks]
+    callbacks = [stop, *run.callbacks]
+    if run.output_dir is not None:
+        callbacks.append(_backup_callback(run.output_dir, run.resume))
     if run.tensorboard:
         callbacks.append(_tensorboard_callback(run.tensorboard_dir, run.resume))
     with warnings.catch_warnings():
@@ -204,10 +199,8 @@ def fit(run: Run) -> tuple[str, Figures]:
     losses = run.history.get("val_loss", [])
     epochs, best = len(losses), int(np.argmin(losses)) + 1 if losses else None
     t = cfg.training
-    decay = (" (one-cycle: warm-up, then cosine decay to 0)" if t.lr_schedule == "one-cycle"
-             else f" (×{t.lr_decay:g} after each epoch)" if t.lr_decay != 1 else "")
-    ema = f", weights averaged (EMA, momentum {t.ema_momentum:g})" if t.ema_momentum else ""
-    return (f"Adam, learning rate {t.learning_rate:g}{decay}{ema}, batch size {t.batch_size}, "
+    decay = f" (×{t.lr_decay:g} after each epoch)" if t.lr_decay != 1 else ""
+    return (f"Adam, learning rate {t.learning_rate:g}{decay}, batch size {t.batch_size}, "
             f"up to {t.epochs} epochs with early stopping on validation loss (patience {t.patience}): "
             f"{epochs} ran, the best (restored) was epoch {best}; seed {t.seed}",
             {"epochs_trained": epochs, "best_epoch": best})

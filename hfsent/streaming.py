@@ -201,7 +201,7 @@ def scan_vocabulary(tokens: IterableDataset, config: Config) -> tuple[Vocabulary
     per_class: Counter[int] = Counter()
     rows, lengths = 0, []
     for chunk in tokens.with_format("arrow").iter(batch_size=COUNT_CHUNK_ROWS):
-        counts.update(count_tokens(chunk["tokens"], documents=config.preprocessing.vocab_by == "documents"))
+        counts.update(count_tokens(chunk["tokens"]))
         if config.model.task != "rating":
             per_class.update(chunk["label"].to_pylist())
         if rows < LENGTH_SAMPLE:

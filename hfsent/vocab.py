@@ -1,5 +1,4 @@
-"""The vocabulary: ``[PAD]`` = 0, ``[UNK]`` = 1, then words from 2, most frequent first
-(by occurrences, or by the number of training reviews that hold them).
+"""The vocabulary: ``[PAD]`` = 0, ``[UNK]`` = 1, then words from 2, most frequent first.
 
 It is built from the training split only and then encodes every other split and every
 text predicted later, so ids never depend on what is being scored.  It is saved as
@@ -54,14 +53,13 @@ class Vocabulary:
     @classmethod
     def build(
         cls, ds: Dataset | IterableDataset, min_freq: int = 1, max_size: int | None = None,
-        column: str = "tokens", documents: bool = False,
+        column: str = "tokens",
     ) -> Vocabulary:
         """Count ``column`` (lists of tokens) of ``ds`` chunk by chunk, so memory holds the
-        counts, not the corpus; with ``documents``, count the rows that hold each token
-        instead (``min_freq`` then counts rows).  Ties are broken alphabetically."""
+        counts, not the corpus; ties are broken alphabetically."""
         counts: Counter[str] = Counter()
         for chunk in ds.with_format("arrow").iter(batch_size=COUNT_CHUNK_ROWS):
-            counts.update(count_tokens(chunk[column], documents))
+            counts.update(count_tokens(chunk[column]))
         return cls.from_counts(counts, min_freq, max_size)
 
     @classmethod
@@ -120,23 +118,13 @@ class Vocabulary:
         return cls(text[:-1].split("\n") if text.endswith("\n") else text.split("\n"))
 
 
-def count_tokens(lists: pa.ListArray | pa.ChunkedArray, documents: bool = False) -> dict[str, int]:
-    """Occurrences of each token in a column of token lists, or (``documents``) the number of
-    lists that hold it; Arrow kernels, no Python loop.
+def count_tokens(lists: pa.ListArray | pa.ChunkedArray) -> dict[str, int]:
+    """Occurrences of each token in a column of token lists (an Arrow kernel, no Python loop).
 
     Example:
-        >>> count_tokens(pa.array([["a", "b", "a"], ["a"]]))
-        {'a': 3, 'b': 1}
-        >>> count_tokens(pa.array([["a", "b", "a"], ["a"]]), documents=True)
+        >>> count_tokens(pa.array([["a", "b"], ["a"]]))
         {'a': 2, 'b': 1}
     """
-    if isinstance(lists, pa.ChunkedArray):
-        lists = lists.combine_chunks()
-    if documents:
-        tokens = pc.list_flatten(lists).cast(pa.string())
-        pairs = pa.table({"row": pc.list_parent_indices(lists), "token": tokens})
-        counted = pairs.group_by("token").aggregate([("row", "count_distinct")])
-        return dict(zip(counted["token"].to_pylist(), counted["row_count_distinct"].to_pylist()))
     counts = pc.value_counts(pc.list_flatten(lists).cast(pa.string()))
     return dict(zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist()))
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from datasets import Dataset
 
-from hfsent.batching import bucket_boundaries, make_dataset, ordered_batches, truncate, truncate_flat
+from hfsent.batching import bucket_boundaries, make_dataset, ordered_batches
 
 
 def test_boundaries_known_answer():
@@ -36,18 +36,6 @@ def test_batches_are_right_padded_truncated_and_never_empty():
         assert labels.shape[0] == ids.shape[0]
         rows += ids.shape[0]
     assert rows == n_nonempty
-
-
-def test_head_and_tail_truncation_known_answer_in_lists_flat_ids_and_batches():
-    assert truncate(list("abcdefghij"), 4, head=1) == list("ahij")
-    assert truncate(list("abc"), 4, head=1) == list("abc") and truncate(list("abcdef"), 4) == list("abcd")
-    values, splits = truncate_flat(np.arange(1, 15), np.array([0, 10, 10, 13, 14]), 4, head=1)
-    np.testing.assert_array_equal(values, [1, 8, 9, 10, 11, 12, 13, 14])  # 1 + 8..10 | empty | 11..13 | 14
-    np.testing.assert_array_equal(splits, [0, 4, 4, 7, 8])
-    seqs = [list(range(2, 12)), [20, 21]]
-    batches = make_dataset(_encoded(seqs), 4, 4, [3], head=1)
-    rows = {tuple(r[r != 0]) for ids, _ in batches for r in ids.numpy()}
-    assert rows == {(2, 9, 10, 11), (20, 21)}
 
 
 def test_bucketing_groups_similar_lengths():

@@ -129,11 +129,8 @@ def test_a_version_3_config_with_a_wrong_type_is_refused_too(tmp_path):
 def test_older_configs_without_the_newer_fields_still_load_with_their_defaults():
     saved = to_saved(Config().replace(group_column="movie_id", word2vec_min_count=1))
     assert saved["format_version"] == FORMAT_VERSION == 7 and saved["data"]["group_column"] == "movie_id"
-    for part, name in (("model", "wide_trigrams"), ("training", "lr_schedule"), ("training", "ema_momentum")):
-        del saved[part][name]
-    v6 = from_saved({**saved, "format_version": 6})  # what version 6 meant, whatever today's default
-    assert (v6.model.wide_trigrams, v6.training.lr_schedule, v6.training.ema_momentum) == (
-        False, "exponential", 0.0)
+    del saved["training"]["wide_alpha"]
+    assert from_saved({**saved, "format_version": 6}).training.wide_alpha == 100.0
     del saved["training"]["word2vec_min_count"]
     v5 = from_saved({**saved, "format_version": 5})
     assert v5.training.word2vec_min_count == 3 and v5.data.group_column == "movie_id"

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from hfsent.config import ModelConfig, TrainingConfig
-from hfsent.model import build_model, compile_model, describe, learning_rate_schedule
+from hfsent.model import build_model, compile_model, describe
 
 
 @pytest.mark.parametrize("propagated", [True, False])
@@ -37,15 +37,6 @@ def test_compile_decays_the_learning_rate_per_epoch():
                           TrainingConfig(learning_rate=0.01, lr_decay=0.5), steps_per_epoch=10)
     schedule = model.optimizer._learning_rate  # the schedule itself, not its current value
     assert float(schedule(9)) == np.float32(0.01) and float(schedule(10)) == np.float32(0.005)
-
-
-def test_one_cycle_warms_up_to_the_peak_then_decays_to_zero_at_the_last_epoch():
-    one_cycle = TrainingConfig(learning_rate=0.01, lr_schedule="one-cycle", epochs=2)
-    schedule = learning_rate_schedule(one_cycle, 50)
-    rate = [float(schedule(step)) for step in (0, 10, 55, 100, 150)]
-    # 100 steps in all: warm-up over 10, from 0.01 / 25 to 0.01; half the cosine at step 55; 0 at 100
-    np.testing.assert_allclose(rate, [0.0004, 0.01, 0.005, 0.0, 0.0], atol=1e-7)
-    assert learning_rate_schedule(TrainingConfig(lr_decay=1.0), None) == 3e-3
 
 
 def test_only_built_in_layers_and_a_readable_description():

@@ -57,26 +57,6 @@ def test_a_million_characters_are_truncated_to_max_length(trained):
                                rtol=1e-6)
 
 
-def test_head_and_tail_truncation_is_the_same_for_texts_and_for_encoded_splits(trained):
-    from datasets import Dataset
-
-    from hfsent.metrics import predict_split
-
-    base = trained.classifier
-    head_and_tail = base.config.replace(max_length=6, truncation="head+tail")
-    clf = SentimentClassifier(base.model, base.vocab, head_and_tail)
-    texts = ["the film was not awful at all and the actors were great", "not great"]
-    words = [text.split() for text in texts]
-    # head 6 // 4 = 1 word, then the last 5 words
-    assert clf.encode(texts) == [base.vocab.encode([w[0], *w[-5:]]) for w in words[:1]] + [
-        base.vocab.encode(words[1])]
-    split = Dataset.from_dict({"input_ids": [base.vocab.encode(w) for w in words], "label": [1, 0]})
-    outputs, _, _ = predict_split(clf, split)
-    np.testing.assert_allclose(outputs, clf.predict_proba(texts).reshape(outputs.shape), rtol=1e-6)
-    head_only = SentimentClassifier(base.model, base.vocab, base.config.replace(max_length=6))
-    assert not np.allclose(head_only.predict_proba(texts[:1]), clf.predict_proba(texts[:1]))
-
-
 def test_emoji_control_characters_and_mixed_scripts(trained):
     texts = ["the film was great 😀🎬", "awful\x00\x07 movie\x1b[31m", "великолепный film 映画 great",
              "\u200b great"]

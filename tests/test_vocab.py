@@ -16,15 +16,6 @@ def test_pad_unk_and_frequency_order():
     assert vocab.tokens[2:] == ["a", "b", "c", "d"]  # 3, 2, then ties alphabetically
 
 
-def test_by_documents_a_name_repeated_in_one_review_ranks_below_a_word_in_many():
-    # "vronsky" is said 4 times in one review; "good" once in each of three.  By count the
-    # name wins; by documents it ranks last, and min_freq=2 (reviews) drops it.
-    reviews = _ds([["vronsky", "vronsky", "vronsky", "vronsky", "good"], ["good"], ["good", "bad"], ["bad"]])
-    assert Vocabulary.build(reviews).tokens[2:] == ["vronsky", "good", "bad"]
-    assert Vocabulary.build(reviews, documents=True).tokens[2:] == ["good", "bad", "vronsky"]
-    assert Vocabulary.build(reviews, min_freq=2, documents=True).tokens[2:] == ["good", "bad"]
-
-
 def test_min_freq_and_max_size():
     ds = _ds([["a", "a", "a", "b", "b", "c"]])
     assert Vocabulary.build(ds, min_freq=2).tokens == [PAD, UNK, "a", "b"]

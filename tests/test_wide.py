@@ -5,11 +5,10 @@ from hfsent.blend import blend_weight
 from hfsent.config import preset
 from hfsent.linear import fit_wide_branch
 from hfsent.model import build_model
-from hfsent.ngrams import count_matrix, ngram_buckets
+from hfsent.ngrams import bigram_buckets, count_matrix
 from hfsent.train import prepare_data, train
 from hfsent.wide import (
     deep_part,
-    has_trigrams,
     has_wide_branch,
     is_rating,
     set_blend_weight,
@@ -19,43 +18,36 @@ from hfsent.wide import (
 from tests.conftest import tiny_config
 
 
-def test_bigrams_and_trigrams_stay_inside_each_review():
+def test_bigrams_stay_inside_each_review():
     values = np.array([3, 4, 5, 6, 7, 9])
     splits = np.array([0, 2, 2, 5, 6, 6])  # (3,4) | empty | (5,6), (6,7) | (9) alone | empty
-    buckets, rows = ngram_buckets(values, splits, vocab_size=10, num_bins=1 << 20)
+    buckets, rows = bigram_buckets(values, splits, vocab_size=10, num_bins=1 << 20)
     np.testing.assert_array_equal(rows, [0, 2, 2])
-    same, _ = ngram_buckets(np.array([5, 6]), np.array([0, 2]), vocab_size=10, num_bins=1 << 20)
+    same, _ = bigram_buckets(np.array([5, 6]), np.array([0, 2]), vocab_size=10, num_bins=1 << 20)
     assert buckets[1] == same[0] and len(set(buckets)) == 3
-    trigrams, rows = ngram_buckets(values, splits, vocab_size=10, num_bins=1 << 20, n=3)
-    np.testing.assert_array_equal(rows, [2])  # (5, 6, 7) only
-    # the key is 567 with V = 10: the same bucket as the bigram key (5, 67) with V = 100
-    assert trigrams[0] == ngram_buckets(np.array([5, 67]), np.array([0, 2]), 100, 1 << 20)[0][0]
 
 
-@pytest.fixture(scope="module", params=[False, True], ids=["bigrams", "trigrams"])
-def fitted(hub_layout_dir, request):
-    cfg = tiny_config(hub_layout_dir, wide_buckets=64, wide_trigrams=request.param)
+@pytest.fixture(scope="module")
+def fitted(hub_layout_dir):
+    cfg = tiny_config(hub_layout_dir, wide_buckets=64)
     data = prepare_data(cfg)
-    model = with_wide_branch(build_model(cfg.model, len(data.vocab)), len(data.vocab), cfg.model.wide_buckets,
-                             cfg.model.wide_trigrams)
+    model = with_wide_branch(build_model(cfg.model, len(data.vocab)), len(data.vocab), cfg.model.wide_buckets)
     summary = fit_wide_branch(model, data.splits["train"], cfg.training.wide_c, cfg.preprocessing.max_length)
     return cfg, data, model, summary
 
 
 @pytest.fixture(scope="module")
 def wide_trained(hub_layout_dir, tmp_path_factory):
-    cfg = tiny_config(hub_layout_dir, wide_ngrams=True, wide_buckets=64, wide_trigrams=True)
+    cfg = tiny_config(hub_layout_dir, wide_ngrams=True, wide_buckets=64)
     return train(cfg, tmp_path_factory.mktemp("wide") / "model", verbose=0)
 
 
 def test_keras_branch_computes_the_fitted_linear_model(fitted):
     cfg, data, model, summary = fitted
     max_length, buckets = cfg.preprocessing.max_length, cfg.model.wide_buckets
-    trigrams = cfg.model.wide_trigrams
-    x, _ = count_matrix(data.splits["validation"], len(data.vocab), buckets, max_length, trigrams)
-    tables = ["wide_words", "wide_bigrams", *(["wide_trigrams"] if trigrams else [])]
-    weights = np.concatenate([model.get_layer(name).get_weights()[0][:, 0] for name in tables])
-    assert not trigrams or np.abs(weights[len(data.vocab) + buckets:]).sum() > 0
+    x, _ = count_matrix(data.splits["validation"], len(data.vocab), buckets, max_length)
+    weights = np.concatenate([model.get_layer("wide_words").get_weights()[0][:, 0],
+                              model.get_layer("wide_bigrams").get_weights()[0][:, 0]])
     bias = model.get_layer("wide_output").get_weights()[1][0]
     expected = 1 / (1 + np.exp(-(x @ weights + bias)))
     wide = wide_part(model)
@@ -65,7 +57,7 @@ def test_keras_branch_computes_the_fitted_linear_model(fitted):
         got = wide.predict_on_batch(np.asarray([ids], dtype=np.int32))[0, 0]
         np.testing.assert_allclose(got, expected[row], rtol=1e-5)
         np.testing.assert_allclose(wide.predict_on_batch(padded)[0, 0], got, rtol=1e-6)
-    assert 0 < summary["features"] <= len(data.vocab) + buckets * len(tables[1:])
+    assert 0 < summary["features"] <= len(data.vocab) + buckets
 
 
 def test_the_linear_model_learns_word_polarity_and_the_output_blends_both_halves(fitted):
@@ -111,14 +103,14 @@ def test_training_adds_the_fitted_branch_and_reports_each_half(wide_trained):
     assert f"output = {weight:.2f} × the GRU's probability" in card
 
 
-def test_the_saved_blend_with_trigrams_loads_with_plain_keras_and_predicts_the_same(wide_trained):
+def test_the_saved_blend_loads_with_plain_keras_and_predicts_the_same(wide_trained):
     import keras
 
     from hfsent.predict import SentimentClassifier
 
     folder = wide_trained.output_dir
     loaded = SentimentClassifier.load(folder)
-    assert has_trigrams(loaded.model)
+    assert has_wide_branch(loaded.model)
     words = ["a", "great", "and", "wonderful", "film", ",", "not", "awful"]
     ids = np.asarray([loaded.vocab.encode(words)], np.int32)
     plain = keras.saving.load_model(folder, safe_mode=True)
