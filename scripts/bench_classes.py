@@ -87,12 +87,18 @@ def tfidf_cv(train_df: pd.DataFrame, test_df: pd.DataFrame) -> dict:
             "macro_f1": f1_score(truth, predicted, average="macro")}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def ratings_parser(description: str) -> argparse.ArgumentParser:
+    """The arguments of a benchmark on IMDB's star ratings: the three source folders and the file."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--imdb", required=True)
     parser.add_argument("--ratings", required=True)
     parser.add_argument("--movies", required=True)
     parser.add_argument("--output", default="BENCHMARKS.md")
+    return parser
+
+
+def main() -> None:
+    parser = ratings_parser(__doc__)
     parser.add_argument("--limit", type=int, default=None, help="use only this many reviews (a smoke test)")
     args = parser.parse_args()
     df = reviews_with_movies(args.imdb, args.ratings, args.movies)

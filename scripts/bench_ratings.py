@@ -15,13 +15,12 @@ Before it, the ridge's ``wide_alpha`` (100) is checked against the others of ``A
 same validation split (validation only).
 """
 
-import argparse
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-from bench_classes import reviews_with_movies
+from bench_classes import ratings_parser, reviews_with_movies
 from benchmarks import write_section
 
 from hfsent.config import Config, preset
@@ -51,12 +50,7 @@ def ridge_alphas(config: Config) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--imdb", required=True)
-    parser.add_argument("--ratings", required=True)
-    parser.add_argument("--movies", required=True)
-    parser.add_argument("--output", default="BENCHMARKS.md")
-    args = parser.parse_args()
+    args = ratings_parser(__doc__).parse_args()
     df = reviews_with_movies(args.imdb, args.ratings, args.movies)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "ratings.parquet"
