@@ -1,9 +1,10 @@
 """The wide stage: the linear half beside the GRU, and the weight that blends them.
 
 :mod:`hfsent.wide` holds the frozen Keras layers of the linear half, :mod:`hfsent.linear`
-its scikit-learn fit.  This stage adds them to the trained GRU, fits the GRU's weight in the blend on the
-validation split (:func:`blend_weight`, by log loss), and scores each half alone, so that
-the record shows what the blend adds to either.  Test is scored only when the run scores
+its scikit-learn fit.  This stage adds them to the trained GRU, fits the GRU's weight in the
+blend on the validation split (:func:`blend_weight` by log loss; for ratings
+:func:`rating_blend_weight` by squared error), and scores each half alone (accuracy, or R²),
+so that the record shows what the blend adds to either.  Test is scored only when the run scores
 it, once, for the record; nothing here chooses on it.
 """
 

@@ -1,4 +1,4 @@
-"""The linear half's fit: scikit-learn on the word and bigram counts, written into the frozen layers.
+"""The linear half's fit: scikit-learn on word and bigram counts, written into the frozen layers.
 
 :mod:`hfsent.wide` builds the layers; this module fits the model they compute on the
 training split's counts (:func:`hfsent.ngrams.count_matrix`) and sets their weights:
@@ -10,7 +10,7 @@ training split's counts (:func:`hfsent.ngrams.count_matrix`) and sets their weig
   validation carved by movie: R² 0.542, 0.551, 0.566, 0.580, 0.578 at 3, 10, 30, 100, 300).
 
 Limits: fitted once, after the GRU, and never fine-tuned with it; scikit-learn holds the
-whole count matrix of the training split in memory (about 1 GB for IMDB's 22,500 reviews).
+whole (sparse) count matrix of the training split in memory.
 """
 
 from __future__ import annotations
