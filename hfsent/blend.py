@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from hfsent.linear import fit_wide_branch
-from hfsent.metrics import predict_split, score_split
+from hfsent.metrics import predict_split, score_regression, score_split
 from hfsent.predict import SentimentClassifier
 from hfsent.stages import Figures, Run
 from hfsent.wide import deep_part, set_blend_weight, wide_part, with_wide_branch
@@ -85,8 +85,9 @@ def add_wide_branch(run: Run) -> tuple[str, Figures]:
     for name, part in (("gru", deep_part(run.model)), ("linear", wide_part(run.model))):
         alone = SentimentClassifier(part, data.vocab, cfg)
         outputs[name], labels, _ = predict_split(alone, data.splits["validation"])
-        figures[name] = {"validation": score_split(alone, data.splits["validation"])[key] if rating
-                         else _accuracy(outputs[name], labels)}
+        # scored from the outputs just predicted, as score_split would score them
+        figures[name] = {"validation": score_regression(alone.clip_ratings(outputs[name]), labels)["r2"]
+                         if rating else _accuracy(outputs[name], labels)}
         if run.score_test:
             figures[name]["test"] = score_split(alone, data.splits["test"])[key]
     fitted = cfg.training.wide_weight is None
@@ -94,15 +95,15 @@ def add_wide_branch(run: Run) -> tuple[str, Figures]:
     weight = fit_weight(outputs["gru"], outputs["linear"], labels) if fitted else cfg.training.wide_weight
     set_blend_weight(run.model, weight)
     figures.update(gru_weight=weight, gru_weight_fitted=fitted)
-    how = (f"fitted on the validation split by {'squared error' if rating else 'log loss'}" if fitted
-           else "given (--wide-weight)")
-    linear = (f"ridge regression, alpha={cfg.training.wide_alpha:g}" if rating
-              else "naive-Bayes-weighted logistic regression" if len(cfg.model.classes) == 2
-              else "multinomial logistic regression")
-    c = "" if rating else f", C={cfg.training.wide_c:g}"
-    return (f"output = {weight:.2f} × the GRU's {'rating' if rating else 'probability'} + {1 - weight:.2f} "
-            f"× that of a linear "
+    if rating:
+        output, loss, score = "rating", "squared error", "R²"
+        linear = f"ridge regression, alpha={cfg.training.wide_alpha:g}"
+    else:
+        output, loss, score = "probability", "log loss", "accuracy"
+        linear = ("naive-Bayes-weighted logistic regression" if len(cfg.model.classes) == 2
+                  else "multinomial logistic regression") + f", C={cfg.training.wide_c:g}"
+    how = f"fitted on the validation split by {loss}" if fitted else "given (--wide-weight)"
+    return (f"output = {weight:.2f} × the GRU's {output} + {1 - weight:.2f} × that of a linear "
             f"model of word and hashed word-bigram counts ({cfg.model.wide_buckets:,} buckets; "
-            f"{linear}{c}, fitted on the training "
-            f"reviews); the weight was {how}. Validation {'R²' if rating else 'accuracy'} alone: "
+            f"{linear}, fitted on the training reviews); the weight was {how}. Validation {score} alone: "
             f"GRU {figures['gru']['validation']:.4f}, linear {figures['linear']['validation']:.4f}", figures)

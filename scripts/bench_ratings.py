@@ -24,6 +24,7 @@ from bench_classes import ratings_parser, reviews_with_movies
 from benchmarks import write_section
 
 from hfsent.config import Config, preset
+from hfsent.metrics import score_regression
 from hfsent.ngrams import count_matrix
 from hfsent.train import prepare_data, train
 
@@ -42,7 +43,7 @@ def ridge_alphas(config: Config) -> list[str]:
     for alpha in ALPHAS:
         predicted = np.clip(Ridge(alpha=alpha, solver="sparse_cg").fit(x, y).predict(xv),
                             config.model.rating_min, config.model.rating_max)
-        r2 = 1 - float(((predicted - yv) ** 2).sum() / ((yv - yv.mean()) ** 2).sum())
+        r2 = score_regression(predicted, yv)["r2"]
         default = " (the default)" if alpha == config.training.wide_alpha else ""
         rows.append(f"| {alpha:g}{default} | {r2:.4f} |")
         print(rows[-1], flush=True)

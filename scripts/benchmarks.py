@@ -211,6 +211,7 @@ def blend_means(result, data) -> list[dict]:
     each weight fitted on validation by log loss, test scored once each.  Two classes only."""
     from scipy.optimize import minimize_scalar
 
+    from hfsent.blend import blend_weight
     from hfsent.metrics import predict_split
     from hfsent.wide import deep_part, wide_part
 
@@ -236,8 +237,11 @@ def blend_means(result, data) -> list[dict]:
 
     rows = []
     for kind in ("probability", "logit"):
-        w = round(float(minimize_scalar(lambda v, k=kind: log_loss(v, "validation", k), bounds=(0, 1),
-                                        method="bounded").x), 2)
+        # the probability mean's weight is the package's own fit (hfsent.blend), not a copy of it
+        w = (blend_weight(probs["gru", "validation"], probs["linear", "validation"], labels["validation"])
+             if kind == "probability" else
+             round(float(minimize_scalar(lambda v: log_loss(v, "validation", "logit"), bounds=(0, 1),
+                                         method="bounded").x), 2))
         rows.append({"blend": f"{kind} mean", "GRU weight (fitted on validation)": f"{w:.2f}",
                      "validation log loss": log_loss(w, "validation", kind),
                      **{f"{split} accuracy": float(((mix(w, split, kind) >= 0.5) == labels[split]).mean())
