@@ -71,17 +71,15 @@ def _accuracy(probs: np.ndarray, labels: np.ndarray) -> float:
     return float((predicted == labels).mean())
 
 
-def add_wide_branch(run: Run) -> tuple[str, Figures]:
-    """Fit the linear half on train, set the blend weight (given, or fitted on validation by
-    :func:`blend_weight`), and score each half alone, for the record of what the blend adds
-    to either.  Needs ``data`` and ``model``; replaces ``model`` with the blend.
+def weigh_halves(run: Run) -> Figures:
+    """Score each half of the blended ``run.model`` alone (validation, and test once when the
+    run scores it) and set the blend weight: given, or fitted on validation by
+    :func:`blend_weight` (:func:`rating_blend_weight` for ratings).  A stage that changes a
+    half after the wide stage calls this again, so the weight fits the halves as they end up.
     """
     cfg, data = run.config, run.data
     rating = cfg.model.task == "rating"
-    run.model = with_wide_branch(run.model, len(data.vocab), cfg.model.wide_buckets, rating=rating)
-    figures = fit_wide_branch(run.model, data.splits["train"], cfg.training.wide_c,
-                              cfg.preprocessing.max_length, cfg.training.wide_alpha)
-    outputs, key = {}, "r2" if rating else "accuracy"
+    outputs, figures, key = {}, {}, "r2" if rating else "accuracy"
     for name, part in (("gru", deep_part(run.model)), ("linear", wide_part(run.model))):
         alone = SentimentClassifier(part, data.vocab, cfg)
         outputs[name], labels, _ = predict_split(alone, data.splits["validation"])
@@ -94,7 +92,22 @@ def add_wide_branch(run: Run) -> tuple[str, Figures]:
     fit_weight = rating_blend_weight if rating else blend_weight
     weight = fit_weight(outputs["gru"], outputs["linear"], labels) if fitted else cfg.training.wide_weight
     set_blend_weight(run.model, weight)
-    figures.update(gru_weight=weight, gru_weight_fitted=fitted)
+    return {**figures, "gru_weight": weight, "gru_weight_fitted": fitted}
+
+
+def add_wide_branch(run: Run) -> tuple[str, Figures]:
+    """Fit the linear half on train, set the blend weight (given, or fitted on validation by
+    :func:`blend_weight`), and score each half alone, for the record of what the blend adds
+    to either (:func:`weigh_halves`).  Needs ``data`` and ``model``; replaces ``model`` with
+    the blend.
+    """
+    cfg, data = run.config, run.data
+    rating = cfg.model.task == "rating"
+    run.model = with_wide_branch(run.model, len(data.vocab), cfg.model.wide_buckets, rating=rating)
+    figures = fit_wide_branch(run.model, data.splits["train"], cfg.training.wide_c,
+                              cfg.preprocessing.max_length, cfg.training.wide_alpha)
+    figures.update(weigh_halves(run))
+    weight, fitted = figures["gru_weight"], figures["gru_weight_fitted"]
     if rating:
         output, loss, score = "rating", "squared error", "R²"
         linear = f"ridge regression, alpha={cfg.training.wide_alpha:g}"
