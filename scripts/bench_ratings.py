@@ -2,8 +2,9 @@
 
 ``python scripts/bench_ratings.py --imdb ../shared/data/imdb --ratings ../shared/data/imdb-ratings
 --movies ../shared/data/imdb-movies`` (about 10 minutes on 2 cores) writes the "Star ratings"
-section of BENCHMARKS.md in place, between its markers; ``scripts/bench.py`` keeps that section
-when it rewrites the file.
+section of BENCHMARKS.md in place, between its markers.  ``scripts/bench.py --ratings DIR``
+writes the same section in its own run (:func:`section`); without ``--ratings`` it keeps the
+section that is there.
 
 The ratings file holds IMDB's train split only; each review's movie comes from the movies file,
 joined by text (:func:`bench_classes.reviews_with_movies`).  hfsent carves test (20%) and then
@@ -50,9 +51,11 @@ def ridge_alphas(config: Config) -> list[str]:
     return rows
 
 
-def main() -> None:
-    args = ratings_parser(__doc__).parse_args()
-    df = reviews_with_movies(args.imdb, args.ratings, args.movies)
+def section(imdb: str, ratings: str, movies: str, limit: int | None = None) -> str:
+    """The "Star ratings" section, markers included: the alpha table, then one run of the rating
+    default (``limit`` reviews only, for a smoke test)."""
+    df = reviews_with_movies(imdb, ratings, movies)
+    df = df.sample(n=limit, random_state=0) if limit else df
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "ratings.parquet"
         df[["text", "rating", "movie_id"]].to_parquet(path, index=False)
@@ -72,13 +75,18 @@ def main() -> None:
     rows += [f"| its {name} half alone | {wide[key]['validation']:.4f} | {wide[key]['test']:.4f} | | |"
              for name, key in (("GRU", "gru"), ("ridge", "linear"))]
     fit = result.stage("fit")["figures"]
-    intro = (f"Written by `python scripts/bench_ratings.py`: {n['train']:,} training reviews, "
-             f"{n['validation']:,} validation and {n['test']:,} test reviews, both carved by movie; "
-             f"{fit['epochs_trained']} epochs (the best, restored: epoch {fit['best_epoch']}); "
-             f"{seconds:.0f} s end to end. Predictions are clipped to 1-10.")
-    section = "\n".join([BEGIN, "## Star ratings (IMDB train ratings, test carved by movie)", "", intro, "",
-                         *rows, "", *alphas, END])
-    write_section(Path(args.output), BEGIN, END, section)
+    intro = (f"{n['train']:,} training reviews, {n['validation']:,} validation and {n['test']:,} test "
+             f"reviews, both carved by movie; {fit['epochs_trained']} epochs (the best, restored: "
+             f"epoch {fit['best_epoch']}); {seconds:.0f} s end to end. Predictions are clipped to 1-10.")
+    return "\n".join([BEGIN, "## Star ratings (IMDB train ratings, test carved by movie)", "", intro, "",
+                      *rows, "", *alphas, END])
+
+
+def main() -> None:
+    parser = ratings_parser(__doc__)
+    parser.add_argument("--limit", type=int, default=None, help="use only this many reviews (a smoke test)")
+    args = parser.parse_args()
+    write_section(Path(args.output), BEGIN, END, section(args.imdb, args.ratings, args.movies, args.limit))
     print(f"wrote the star-ratings section of {args.output}")
 
 
