@@ -1,17 +1,17 @@
 """Run every hfsent measurement in one process and write BENCHMARKS.md whole.
 
-``python scripts/bench.py --dataset ../shared/data/imdb --movies ../shared/data/imdb-movies``
-(about 35 minutes on 2 cores; ``--tune`` adds the sweep of candidate defaults, about 8 minutes
-each).  With ``--movies``, each train and test review gets its movie id and validation is carved
-from train by movie (``--group-column movie_id``), as test holds other movies; the default is
-also trained once on a validation split carved at random, to show what that split promised.
-Every table in the file comes from this run; the
-hand-written reasoning and the history of earlier runs live in ``docs/benchmark-notes.md``,
-which is copied in at the end, so a rerun never deletes them; so are the multi-class,
-short-text and star-rating sections that ``scripts/bench_classes.py``, ``scripts/bench_short.py``
-and ``scripts/bench_ratings.py`` write.
-The GPU section says what this machine has, as TensorFlow sees it.
-"""
+``python scripts/bench.py --dataset ../shared/data/imdb --movies ../shared/data/imdb-movies
+--ratings ../shared/data/imdb-ratings --tune`` (about 90 minutes on 2 cores; without ``--tune``
+and ``--ratings`` about 45).  With ``--movies``, each train and test review gets its movie id and
+validation is carved from train by movie (``--group-column movie_id``), as test holds other
+movies; the default is also trained once on a validation split carved at random, to show what
+that split promised.  ``--tune`` measures the candidate stages of ``scripts/candidates.py``
+against the default on the same grouped split; ``--ratings`` writes the star-ratings section
+(``scripts/bench_ratings.py``) in the same run.  Every table in the file comes from this run,
+except the multi-class and short-text sections that ``scripts/bench_classes.py`` and
+``scripts/bench_short.py`` write, which are kept as they are.  The hand-written reasoning and
+the history of earlier runs live in ``docs/benchmark-notes.md``, which is copied in at the end,
+so a rerun never deletes them.  The GPU section says what this machine has, as TensorFlow sees it."""
 
 import argparse
 import json
@@ -21,7 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
+import bench_ratings
 import benchmarks
+import candidates
 
 from hfsent.config import preset
 from hfsent.data import load_raw, load_splits, normalize
@@ -29,14 +31,13 @@ from hfsent.saved_config import to_saved
 from hfsent.train import prepare_data, train
 
 NOTES = Path(__file__).resolve().parents[1] / "docs" / "benchmark-notes.md"
-# Alternatives to the default, each changing it in one respect.  Chosen on validation; test is
-# reported once each.  The default itself is the accuracy run's model, which is not trained
-# twice.  Candidates that lost left the package (word dropout, the GRU's input dropout and
-# AdamW in one run; trigrams in the linear half, a vocabulary by document frequency, head +
-# tail truncation, a one-cycle schedule and EMA of the weights in the next); their rows, and
-# the evidence behind each, are in docs/benchmark-notes.md.  What stays here are settings that
-# a user may still pick.
-TUNE_GRID = [{"pooling": "mean"}, {"gru_units": 128}]
+# Candidate stages for the default (scripts/candidates.py), each measured once on the grouped
+# validation split; test is reported once each.  None is in the package: one enters it only if
+# validation prefers it.  Earlier candidates (concat against mean pooling, a wider GRU, word
+# dropout, the GRU's input dropout, AdamW, trigrams, a vocabulary by document frequency, head +
+# tail truncation, a one-cycle schedule, EMA of the weights) and their rows are in
+# docs/benchmark-notes.md.
+CANDIDATES = ("distillation", "self-training", "LM pretraining")
 
 
 def fmt(value) -> str:
@@ -58,29 +59,46 @@ def accuracy_row(name: str, result, seconds: float) -> dict:
     row = {"model": name, "test accuracy": m["test"]["accuracy"], "test F1": m["test"]["f1"],
            "validation accuracy": m["validation"]["accuracy"],
            "validation − test": m["validation"]["accuracy"] - m["test"]["accuracy"]}
-    wide = result.stage("wide").get("figures")
+    # the halves as they ended up: a candidate stage after the wide one records them again
+    wide = next((r["figures"] for r in reversed(m["stages"]) if "gru" in r.get("figures", {})), None)
     if wide:
         halves = {f"{half} half, validation / test": f"{wide[k]['validation']:.4f} / {wide[k]['test']:.4f}"
                   for half, k in (("GRU", "gru"), ("linear", "linear"))}
         row.update({**halves,
                     "GRU weight (fitted on validation)": f"{wide['gru_weight']:.2f}"})
-    fit = result.stage("fit")["figures"]
-    row.update({"epochs (best)": f"{fit['epochs_trained']} ({fit['best_epoch']})",
-                "fit seconds": result.stage("fit")["seconds"], "total seconds": seconds})
+    if any(r["name"] == "fit" for r in m["stages"]):
+        fit = result.stage("fit")["figures"]
+        row.update({"epochs (best)": f"{fit['epochs_trained']} ({fit['best_epoch']})",
+                    "fit seconds": result.stage("fit")["seconds"]})
+    row["total seconds"] = seconds
     return row
 
 
-def kept_sections(path: Path) -> str:
-    """The sections that ``scripts/bench_classes.py``, ``scripts/bench_short.py`` and
-    ``scripts/bench_ratings.py`` wrote into ``path``, between their markers, kept as they are."""
-    import bench_classes
-    import bench_ratings
-    import bench_short
-
+def kept_sections(path: Path, scripts: tuple) -> str:
+    """The sections that ``scripts`` (``bench_classes``, ``bench_short``, ``bench_ratings``)
+    wrote into ``path``, between their markers, kept as they are."""
     text = path.read_text(encoding="utf-8") if path.is_file() else ""
     kept = [text[text.index(m.BEGIN):text.index(m.END) + len(m.END)] + "\n"
-            for m in (bench_classes, bench_short, bench_ratings) if m.BEGIN in text and m.END in text]
+            for m in scripts if m.BEGIN in text and m.END in text]
     return "\n".join(kept)
+
+
+def sweep(config, default_folder: str) -> list[dict]:
+    """One row per candidate stage: the two after the wide stage continue the default's own
+    trained blend; LM pretraining comes before the fit, so that row trains the default anew."""
+    after = candidates.after_default
+    runs = {"distillation": lambda: after(config, default_folder, candidates.distil(True)),
+            "self-training": lambda: after(config, default_folder, candidates.distil(False)),
+            "LM pretraining": lambda: candidates.with_lm_pretraining(config)}
+    rows = []
+    for name in CANDIDATES:
+        start = time.perf_counter()
+        result = runs[name]()
+        row = accuracy_row(f"the default + {name}", result, time.perf_counter() - start)
+        record = next(r for r in result.metrics["stages"] if r["name"] in candidates.STAGE_NAMES)
+        rows.append({**row, "what the stage did": record["summary"]})
+        print(f"sweep {name}: validation {result.metrics['validation']['accuracy']:.4f}", flush=True)
+    return rows
 
 
 def gpu_section(machine: dict) -> str:
@@ -98,11 +116,16 @@ def main(argv: list[str] | None = None) -> None:
                         "validation is then carved by movie")
     parser.add_argument("--output", default="BENCHMARKS.md")
     parser.add_argument("--throughput-samples", type=int, default=4000)
-    parser.add_argument("--tune", action="store_true", help="also run the validation sweep (slow)")
+    parser.add_argument("--ratings", help="folder of IMDB's star-rated train reviews: also write the "
+                        "star-ratings section (needs --movies)")
+    parser.add_argument("--ratings-limit", type=int, help="use only this many rated reviews (a smoke test)")
+    parser.add_argument("--tune", action="store_true", help="also run the candidate stages (slow)")
     parser.add_argument("--only-tune", metavar="JSON", help="train only these variants of the default (a "
                         "JSON list of overrides, e.g. '[{\"gru_units\": 128}]') on the same "
                         "split, and print their rows instead of writing the file")
     args = parser.parse_args(argv)
+    if args.ratings and not args.movies:
+        parser.error("--ratings needs --movies: the rating test split is carved by movie")
     logging.basicConfig(level=logging.WARNING)
     sections, started, machine = [], time.perf_counter(), benchmarks.machine()
     joined = tempfile.TemporaryDirectory()
@@ -145,11 +168,13 @@ def main(argv: list[str] | None = None) -> None:
     runs = [("default", "default", grouped), ("best", "best", grouped)]
     if grouped:  # what the old protocol promised, for the same default
         runs.append(("default, validation carved at random", "default", {"dataset": grouped["dataset"]}))
+    default_folder = tempfile.TemporaryDirectory()  # the candidate stages continue this model
     for name, preset_name, carve in runs:
         start = time.perf_counter()
         with tempfile.TemporaryDirectory() as tmp:
-            results[name] = train(preset(preset_name, **{"dataset": args.dataset, **carve}),
-                                  Path(tmp) / "model", verbose=2)
+            folder = Path(default_folder.name if name == "default" else tmp) / "model"
+            config_of_run = preset(preset_name, **{"dataset": args.dataset, **carve})
+            results[name] = train(config_of_run, folder, verbose=2)
         seconds = time.perf_counter() - start
         accuracy_rows.append(accuracy_row(f"hfsent --preset {name}", results[name], seconds))
     baseline = benchmarks.tfidf_baseline(texts["train"], texts["test"])
@@ -172,10 +197,12 @@ def main(argv: list[str] | None = None) -> None:
     if args.tune:
         default_seconds = accuracy_rows[0]["total seconds"]
         rows = [accuracy_row("the default (from the accuracy run)", result, default_seconds)]
-        rows += [accuracy_row(json.dumps(overrides), tuned, seconds)
-                 for overrides, tuned, seconds in benchmarks.sweep(config, TUNE_GRID)]
-        sections.append((f"Candidate defaults (validation carved {carving}; chosen on validation, test "
-                         "scored once each and never used to choose)", table(rows)))
+        rows += sweep(config, str(Path(default_folder.name) / "model"))
+        sections.append((f"Candidate stages (validation carved {carving}; chosen on validation, test "
+                         "scored once each and never used to choose; seconds: the candidate's own, the "
+                         "rows after the default continue its trained model)", table(rows)))
+    ratings = (bench_ratings.section(args.dataset, args.ratings, args.movies, args.ratings_limit)
+               if args.ratings else None)
 
     command = " ".join(sys.argv[1:] if argv is None else argv)
     header = [
@@ -188,7 +215,11 @@ def main(argv: list[str] | None = None) -> None:
         "Default config (as saved with a model): `" + json.dumps(to_saved(config)) + "`", "",
     ]
     body = [f"## {title}\n\n{content}\n" for title, content in sections]
-    body.append(kept_sections(Path(args.output)))
+    import bench_classes
+    import bench_short
+
+    kept = (bench_classes, bench_short) + (() if ratings else (bench_ratings,))
+    body.append(kept_sections(Path(args.output), kept) + (f"\n{ratings}\n" if ratings else ""))
     body.append(f"## GPU\n\n{gpu_section(machine)}\n")
     notes = NOTES.read_text(encoding="utf-8") if NOTES.is_file() else ""
     Path(args.output).write_text("\n".join(header + body) + "\n" + notes, encoding="utf-8")
