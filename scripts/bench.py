@@ -209,7 +209,8 @@ def main(argv: list[str] | None = None) -> None:
         "# Benchmarks", "",
         f"Every table below was written by `python scripts/bench.py {command}`"
         " in one process "
-        f"({(time.perf_counter() - started) / 60:.0f} minutes). The notes at the end are hand-written "
+        f"({(time.perf_counter() - started) / 60:.0f} minutes), except the sections that name another "
+        "script, which are kept from that script's run. The notes at the end are hand-written "
         "(`docs/benchmark-notes.md`).", "",
         "Machine: " + ", ".join(f"{k} {v}" for k, v in machine.items()), "",
         "Default config (as saved with a model): `" + json.dumps(to_saved(config)) + "`", "",
