@@ -16,6 +16,7 @@ Arrow cache chunk by chunk instead of being copied into memory (see :func:`make_
 from __future__ import annotations
 
 import itertools
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -220,3 +221,14 @@ def ordered_batches(
             padded[row, : len(sequences[i])] = sequences[i]
         batches.append((positions, padded))
     return batches
+
+
+def fit_batches(model, batches: tf.data.Dataset, **fit_kwargs):
+    """``model.fit(batches, **fit_kwargs)`` on batches from :func:`make_dataset`; returns its history.
+
+    Bucketed batches have no known count, so Keras warns at the end of each epoch that the
+    input "ran out of data": that is the intended end of the epoch, and the warning is muted.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Your input ran out of data")
+        return model.fit(batches, **fit_kwargs)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import shutil
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,7 +27,7 @@ import keras
 import numpy as np
 
 from hfsent.artifacts import TENSORBOARD_DIR
-from hfsent.batching import make_dataset
+from hfsent.batching import fit_batches, make_dataset
 from hfsent.card import CONFUSION_NAME, CURVES_NAME, widget_outputs, write_card
 from hfsent.config import MAX_LENGTH, Config
 from hfsent.distribute import get_strategy
@@ -183,12 +182,8 @@ def fit(run: Run) -> tuple[str, Figures]:
         callbacks.append(_backup_callback(run.output_dir, run.resume))
     if run.tensorboard:
         callbacks.append(_tensorboard_callback(run.tensorboard_dir, run.resume))
-    with warnings.catch_warnings():
-        # Bucketed batches have no known count, so Keras warns at the end of each epoch
-        # that the input "ran out of data": that is the intended end of the epoch.
-        warnings.filterwarnings("ignore", message="Your input ran out of data")
-        history = run.model.fit(train_ds, validation_data=val_ds, epochs=cfg.training.epochs,
-                                shuffle=False, callbacks=callbacks, verbose=run.verbose)
+    history = fit_batches(run.model, train_ds, validation_data=val_ds, epochs=cfg.training.epochs,
+                          shuffle=False, callbacks=callbacks, verbose=run.verbose)
     run.history = {k: [float(v) for v in vs] for k, vs in history.history.items()}
     if run.strategy.num_replicas_in_sync > 1:
         # Scoring, saving and prediction run on one device: a model built in a multi-replica

@@ -86,17 +86,17 @@ def kept_sections(path: Path, scripts: tuple) -> str:
 def sweep(config, default_folder: str) -> list[dict]:
     """One row per candidate stage: the two after the wide stage continue the default's own
     trained blend; LM pretraining comes before the fit, so that row trains the default anew."""
-    after = candidates.after_default
-    runs = {"distillation": lambda: after(config, default_folder, candidates.distil(True)),
-            "self-training": lambda: after(config, default_folder, candidates.distil(False)),
-            "LM pretraining": lambda: candidates.with_lm_pretraining(config)}
+    distil, self_train, after = candidates.distil(True), candidates.distil(False), candidates.after_default
+    runs = {"distillation": (distil, lambda: after(config, default_folder, distil)),
+            "self-training": (self_train, lambda: after(config, default_folder, self_train)),
+            "LM pretraining": (candidates.PRETRAIN_LM, lambda: candidates.with_lm_pretraining(config))}
     rows = []
     for name in CANDIDATES:
+        stage, run = runs[name]
         start = time.perf_counter()
-        result = runs[name]()
+        result = run()
         row = accuracy_row(f"the default + {name}", result, time.perf_counter() - start)
-        record = next(r for r in result.metrics["stages"] if r["name"] in candidates.STAGE_NAMES)
-        rows.append({**row, "what the stage did": record["summary"]})
+        rows.append({**row, "what the stage did": result.stage(stage.name)["summary"]})
         print(f"sweep {name}: validation {result.metrics['validation']['accuracy']:.4f}", flush=True)
     return rows
 

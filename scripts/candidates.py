@@ -11,7 +11,7 @@ so the default's code is not touched to measure one.
   ``soft=True`` the targets are the blend's probabilities (distillation); with ``soft=False``
   they are rounded to 0 or 1 (self-training, as hfsent 0.1 had it).  If the GRU's validation
   loss does not fall, its weights are put back.  The blend weight is then fitted again.
-* :func:`pretrain_lm` (before the fit): the Embedding and the BiGRU learn to predict the next
+* :data:`PRETRAIN_LM` (before the fit): the Embedding and the BiGRU learn to predict the next
   word (forward GRU) and the previous word (backward GRU) over the training and unlabelled
   reviews for one epoch, with a ``LM_WORDS``-word softmax; the classifier starts from them.
 
@@ -20,8 +20,6 @@ Limits: binary sentiment only, cached (not streamed) data, a source with an unla
 
 from __future__ import annotations
 
-import warnings
-
 import keras
 import numpy as np
 import tensorflow as tf
@@ -29,7 +27,7 @@ from datasets import Dataset, Value, concatenate_datasets
 from keras import layers
 
 from hfsent import stages
-from hfsent.batching import make_dataset
+from hfsent.batching import fit_batches, make_dataset
 from hfsent.blend import weigh_halves
 from hfsent.data import load_unlabeled
 from hfsent.distribute import get_strategy
@@ -43,7 +41,6 @@ from hfsent.wide import deep_part
 
 CONFIDENCE, MAX_PER_CLASS, EPOCHS = 0.9, 12_500, 2
 LM_WORDS = 2_000
-STAGE_NAMES = ("distil", "self-training", "lm-pretraining")  # the records' names of the stages here
 
 
 def unlabeled_ids(run: stages.Run) -> Dataset:
@@ -97,20 +94,19 @@ def distil(soft: bool) -> Stage:
                     loss="binary_crossentropy", metrics=["accuracy"])
         before, weights = float(gru.evaluate(val_ds, verbose=0)[0]), gru.get_weights()
         stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=0, restore_best_weights=True)
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Your input ran out of data")
-            history = gru.fit(train_ds, validation_data=val_ds, epochs=EPOCHS, callbacks=[stop],
+        history = fit_batches(gru, train_ds, validation_data=val_ds, epochs=EPOCHS, callbacks=[stop],
                               verbose=run.verbose)
         after = min(history.history["val_loss"])
-        if after >= before:  # validation says no: the GRU stays as the fit left it
+        kept = after < before
+        if not kept:  # validation says no: the GRU stays as the fit left it
             gru.set_weights(weights)
         figures = {"pseudo_labelled": len(chosen), "soft": soft, "gru_val_loss_before": before,
-                   "gru_val_loss_after": after, "kept": after < before, **weigh_halves(run)}
+                   "gru_val_loss_after": after, "kept": kept, **weigh_halves(run)}
         kind = "the blend's probabilities" if soft else "the blend's rounded labels"
         return (f"{len(chosen):,} unlabelled reviews (of {len(probs):,}; confidence ≥ {CONFIDENCE}, "
                 f"balanced) with {kind} as targets joined the training reviews for "
                 f"{len(history.history['val_loss'])} more GRU epochs; GRU validation loss {before:.4f} → "
-                f"{after:.4f} ({'kept' if after < before else 'undone'}); GRU weight "
+                f"{after:.4f} ({'kept' if kept else 'undone'}); GRU weight "
                 f"{figures['gru_weight']:.2f}", figures)
 
     return Stage("distil" if soft else "self-training", run_stage)
@@ -145,9 +141,7 @@ def _pretrain_lm(run: stages.Run) -> tuple[str, dict]:
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True, reduction="mean_with_sample_weight")
     lm.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(
         cfg.training.learning_rate, -(-len(corpus) // batch)), clipnorm=1.0), loss=[loss, loss])
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Your input ran out of data")
-        history = lm.fit(batches, epochs=1, verbose=run.verbose)
+    history = fit_batches(lm, batches, epochs=1, verbose=run.verbose)
     for name in ("embedding", "bidirectional_gru"):
         run.model.get_layer(name).set_weights(lm.get_layer(name).get_weights())
     per_word = float(history.history["loss"][-1]) / 2  # Keras sums the two heads' losses
