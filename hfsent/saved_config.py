@@ -5,9 +5,11 @@ A folder keeps the preprocessing, model and training components, and the data co
 as a record with the source reduced to a Hub id or a file name (:func:`public_source`), so
 no local path leaves the machine.  Runtime settings are never written.
 ``FORMAT_VERSION`` changes whenever that layout or a field's meaning changes; on load every
-key and every value's type is checked against the dataclasses, naming the field, before
-anything uses it.  Versions 4 to 6 (without the fields added since, which take their
-defaults) and version 3 (hfsent 0.1: one flat dict) still load.
+key and every value's type is checked against the dataclasses, naming the field, and the sizes
+that loading and predicting allocate by (:data:`LOAD_LIMITS`) are range-checked, before
+anything uses it.  Every JSON file of a model folder is read by :func:`read_json`.  Versions
+4 to 6 (without the fields added since, which take their defaults) and version 3 (hfsent 0.1:
+one flat dict) still load.
 """
 
 from __future__ import annotations
@@ -29,6 +31,11 @@ FORMAT_VERSION = 7
 READ_THE_SAME = (4, 5, 6, FORMAT_VERSION)  # fields they lack take their defaults
 CONFIG_NAME = "hfsent_config.json"
 SAVED = ("data", "preprocessing", "model", "training")
+MAX_CONFIG_BYTES = 1 << 20  # a real one is 1.5 KB; 100 label names leave plenty of room
+# What a loaded model may ask for, far above any useful model: predict pads batches of
+# 4 * batch_size texts to up to max_length tokens, and a vocabulary is read into memory whole.
+LOAD_LIMITS = {"max_length": 1 << 14, "batch_size": 1 << 12, "vocab_size": 1 << 21, "max_vocab_size": 1 << 21}
+MAX_BATCH_TOKENS = 1 << 21  # batch_size * max_length; the default's is 128 * 600
 
 
 def to_saved(config: Config) -> dict[str, Any]:
@@ -62,7 +69,7 @@ def from_saved(data: dict[str, Any]) -> Config:
     """
     version = data.get("format_version") if isinstance(data, dict) else None
     if version == 3:
-        return _from_version_3(data)
+        return _check_limits(_from_version_3(data))
     if version not in READ_THE_SAME:
         raise InputError(f"hfsent config has format_version={version!r}; this hfsent reads versions 3 to "
                          f"{FORMAT_VERSION}. Upgrade hfsent or retrain the model.")
@@ -70,7 +77,24 @@ def from_saved(data: dict[str, Any]) -> Config:
     if unknown:
         raise InputError(f"unknown hfsent config keys: {unknown}")
     data = {**data, "model": _check_label_maps(dict(data.get("model") or {}))}
-    return Config(**{part: _component(COMPONENTS[part], data.get(part, {}), part) for part in SAVED})
+    return _check_limits(Config(**{part: _component(COMPONENTS[part], data.get(part, {}), part)
+                                   for part in SAVED}))
+
+
+def _check_limits(config: Config) -> Config:
+    """``config`` if its sizes are within :data:`LOAD_LIMITS` and :data:`MAX_BATCH_TOKENS`."""
+    pre, training = config.preprocessing, config.training
+    for part, name in (("preprocessing", "max_length"), ("training", "batch_size"),
+                       ("preprocessing", "vocab_size"), ("preprocessing", "max_vocab_size")):
+        value = getattr(getattr(config, part), name)
+        if value is not None and value > LOAD_LIMITS[name]:
+            raise InputError(f"{CONFIG_NAME}: {part}.{name} is {value:,}; a loaded model's is at most "
+                             f"{LOAD_LIMITS[name]:,}")
+    if (pre.max_length or 0) * training.batch_size > MAX_BATCH_TOKENS:
+        raise InputError(f"{CONFIG_NAME}: training.batch_size * preprocessing.max_length is "
+                         f"{pre.max_length * training.batch_size:,} tokens; a loaded model's is at most "
+                         f"{MAX_BATCH_TOKENS:,}")
+    return config
 
 
 def _check_label_maps(model: dict) -> dict:
@@ -95,11 +119,39 @@ def load_config(folder: str | Path) -> Config:
     path = Path(folder) / CONFIG_NAME
     if not path.is_file():
         raise MissingError(f"{path} not found: not an hfsent model folder")
+    return from_saved(read_json(path, MAX_CONFIG_BYTES))
+
+
+def read_json(path: Path, limit: int, kind: type = dict) -> Any:
+    """The JSON value of ``path``, if it is a ``kind`` of at most ``limit`` bytes of UTF-8 (the
+    size checked with ``stat`` before reading); else an :class:`InputError` that names the file and
+    says what is wrong, never what it holds: too big, not UTF-8, not JSON, nested too deep for
+    Python's parser, a number too long to read, or another kind of value.
+
+    Example:
+        >>> read_json(Path("runs/m/metrics.json"), 1 << 20)["test"]["accuracy"]
+        0.9152
+    """
+    size = os.stat(path).st_size
+    if size <= limit:
+        with open(path, "rb") as file:
+            raw = file.read(limit + 1)  # not more, should it grow meanwhile
+        size = len(raw)
+    if size > limit:
+        raise InputError(f"{path.name} is {size:,} bytes; hfsent reads at most {limit:,} of it")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise InputError(f"{CONFIG_NAME} is not valid JSON ({type(err).__name__})") from None
-    return from_saved(data)
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as err:
+        raise InputError(f"{path.name} is not valid UTF-8 (byte offset {err.start})") from None
+    except RecursionError:
+        raise InputError(f"{path.name} nests its JSON too deep to read") from None
+    except ValueError as err:  # JSONDecodeError, or an integer of more digits than Python reads
+        where = f" at line {err.lineno}" if isinstance(err, json.JSONDecodeError) else ""
+        raise InputError(f"{path.name} is not valid JSON{where}") from None
+    if not isinstance(data, kind):
+        raise InputError(f"{path.name} must hold a JSON {'object' if kind is dict else kind.__name__}, "
+                         f"not {type(data).__name__}")
+    return data
 
 
 def public_source(data: DataConfig) -> str:
