@@ -6,7 +6,11 @@ TensorFlow, and a value that looks like a path is never sent to the Hub as a rep
 A model folder is a closed set of regular files (:func:`closed_file`): loading and pushing
 refuse, by name, a symlink, a device or pipe, or anything that resolves outside the folder.
 The one exception is the Hub cache's own layout, which ``huggingface_hub`` writes:
-``snapshots/REV/FILE`` is a symlink to ``blobs/HASH`` of the same cached repo.
+``snapshots/REV/FILE`` is a symlink to ``blobs/HASH`` of the same cached repo.  The set is
+every path Keras' folder loader can open: the model files, and ``assets/`` with everything
+under it (:func:`check_model_folder`).  Each model file has a size cap (:data:`FILE_LIMITS`),
+checked with ``stat`` before anything reads it.  A push also refuses a hard link, which may be
+a file of some other folder (``pushed=True``); loading accepts one, as it never quotes a file.
 """
 
 from __future__ import annotations
@@ -17,11 +21,17 @@ from pathlib import Path
 
 from hfsent.config import DEFAULT_OUTPUT_DIR
 from hfsent.errors import ExistsError, MissingError, UnsafeModelError
-from hfsent.saved_config import CONFIG_NAME
+from hfsent.saved_config import CONFIG_NAME, MAX_CONFIG_BYTES
 
-KERAS_FILES = ("config.json", "metadata.json", "model.weights.h5")
+KERAS_CONFIG, KERAS_METADATA, KERAS_WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
+KERAS_FILES = (KERAS_CONFIG, KERAS_METADATA, KERAS_WEIGHTS)
+KERAS_ASSETS = "assets"  # Keras' folder loader also opens what lies here (for lookup layers' vocabularies)
 VOCAB_NAME = "vocab.txt"
 MODEL_FILES = (CONFIG_NAME, *KERAS_FILES, VOCAB_NAME)  # what a folder needs to load
+# The largest model files loading reads, far above any hfsent model's (an IMDB model's config.json
+# is 30 KB, its vocab.txt 250 KB); checked with stat before reading, so nothing huge is read whole.
+FILE_LIMITS = {CONFIG_NAME: MAX_CONFIG_BYTES, KERAS_CONFIG: 2 << 20, KERAS_METADATA: 64 << 10,
+               VOCAB_NAME: 32 << 20, KERAS_WEIGHTS: 2 << 30}
 
 
 def looks_like_path(value: str) -> bool:
@@ -38,8 +48,12 @@ def looks_like_path(value: str) -> bool:
             or (len(parts) == 2 and os.path.isdir(parts[0])) or value.rstrip("/") == DEFAULT_OUTPUT_DIR)
 
 
-def check_model_folder(folder: str | Path) -> Path:
+def check_model_folder(folder: str | Path, pushed: bool = False) -> Path:
     """``folder`` if it holds every file a model folder needs; else a :class:`MissingError` naming them.
+
+    Each file must be a regular file of the folder within its :data:`FILE_LIMITS`, and
+    ``assets/``, if there, a real folder of regular files (:func:`closed_tree`); else an
+    :class:`UnsafeModelError` naming the path.  ``pushed`` also refuses hard links.
 
     Example:
         >>> check_model_folder("runs/imdb-gru")
@@ -50,16 +64,45 @@ def check_model_folder(folder: str | Path) -> Path:
     if missing:
         raise MissingError(f"{folder} is not an hfsent model folder: it has no {', '.join(missing)}")
     for name in MODEL_FILES:
-        closed_file(folder, name)
+        size = os.stat(closed_file(folder, name, pushed)).st_size
+        if size > FILE_LIMITS[name]:
+            raise UnsafeModelError(f"{name} in {folder} is {size:,} bytes; an hfsent model's is at most "
+                                   f"{FILE_LIMITS[name]:,}, so it is refused without reading it")
+    closed_tree(folder, KERAS_ASSETS, pushed)
     return folder
 
 
-def closed_file(folder: str | Path, name: str) -> Path:
+def closed_tree(folder: str | Path, under: str, pushed: bool = False) -> list[str]:
+    """Every file below ``folder / under`` (relative to ``folder``, sorted), each checked by
+    :func:`closed_file`; ``under`` and each folder below it must be real folders.  Nothing is
+    opened: a pipe or a symlink is refused from its ``lstat``.  An absent ``under`` has no files.
+
+    Example:
+        >>> closed_tree("runs/m", "assets")
+        []
+    """
+    folder = Path(folder)
+    if not os.path.lexists(folder / under):
+        return []
+    closed_file(folder, under, kind=stat.S_ISDIR)
+    names = []
+    for root, dirs, files in os.walk(folder / under):  # os.walk lists a symlinked folder, never enters it
+        here = Path(root).relative_to(folder)
+        for name in sorted(dirs):
+            closed_file(folder, (here / name).as_posix(), kind=stat.S_ISDIR)
+        names += [closed_file(folder, (here / name).as_posix(), pushed).relative_to(folder).as_posix()
+                  for name in files]
+    return sorted(names)
+
+
+def closed_file(folder: str | Path, name: str, pushed: bool = False, kind=stat.S_ISREG) -> Path:
     """``folder / name`` if it is a regular file of the folder; else an :class:`UnsafeModelError`
     that names it and says what it is, without reading it.
 
     Every folder on the way from ``folder`` must be a real folder too.  In the Hub cache
     (``.../snapshots/REV``) a file may be a symlink to a regular file in that repo's ``blobs/``.
+    ``pushed`` also refuses a file with more than one hard link: its other name may lie outside
+    the folder.  ``kind=stat.S_ISDIR`` asks for a real folder instead of a file.
 
     Example:
         >>> closed_file("runs/m", "vocab.txt")
@@ -71,13 +114,17 @@ def closed_file(folder: str | Path, name: str) -> Path:
         if not stat.S_ISDIR(os.lstat(folder / parent).st_mode):
             raise UnsafeModelError(f"{parent} in {folder} is not a folder of its own (a symlink?); "
                                    "a model folder holds only regular files, so it is refused")
-    mode = os.lstat(path).st_mode
-    if stat.S_ISLNK(mode) and _cache_blob(folder, path):
-        return path
-    if not stat.S_ISREG(mode):
-        kind = "a symbolic link" if stat.S_ISLNK(mode) else "not a regular file"
-        raise UnsafeModelError(f"{name} in {folder} is {kind}; a model folder holds only regular "
+    info = os.lstat(path)
+    if stat.S_ISLNK(info.st_mode) and kind is stat.S_ISREG and _cache_blob(folder, path):
+        info = os.stat(path)
+    elif not kind(info.st_mode):
+        what = "a symbolic link" if stat.S_ISLNK(info.st_mode) else \
+            "not a folder" if kind is stat.S_ISDIR else "not a regular file"
+        raise UnsafeModelError(f"{name} in {folder} is {what}; a model folder holds only regular "
                                "files, so it is refused without reading it")
+    if pushed and info.st_nlink > 1:
+        raise UnsafeModelError(f"{name} in {folder} has {info.st_nlink} hard links, and another may lie "
+                               "outside the folder; copy the file (cp, not ln) before pushing it")
     return path
 
 
