@@ -12,39 +12,90 @@
 Folders are written atomically, under a lock, by :mod:`hfsent.folder`: a crash never leaves
 a half-written folder that looks like a model.  Nothing is pickled.
 
-Loading trusts nothing in the folder.  Each file must be a regular file of the folder
-(:func:`hfsent.locate.closed_file`).  The hfsent config is type- and range-checked, and its
-spaCy tokenizer is checked too.  ``config.json`` is screened (:func:`check_keras_config`)
-for classes, sizes and the output layer before Keras reads it, and errors name files and
-fields, never their content.
+Loading trusts nothing in the folder.  Every path that Keras' loader can open must be a
+regular file of the folder within its size cap (:func:`hfsent.locate.check_model_folder`).
+The hfsent config is type- and range-checked, and its spaCy tokenizer is checked and loaded.
+``config.json`` is screened (:func:`hfsent.screen.check_keras_config`) for classes, sizes,
+the weights they imply and the output layer before Keras reads it; the label names must
+match the output's width.  Errors name files and fields, never their content, and a damaged
+file is an :class:`~hfsent.errors.InputError`, not a traceback.
 """
 
 from __future__ import annotations
 
-import json
+import os
+import re
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import h5py
 import keras
 
-from hfsent.config import MAX_BUCKETS, MAX_UNITS, Config
-from hfsent.errors import InputError, UnsafeModelError
+from hfsent.card import METRIC_NAMES, MULTICLASS_METRIC_NAMES, RATING_METRIC_NAMES
+from hfsent.config import Config
+from hfsent.errors import InputError
 from hfsent.folder import atomic_folder, write_json
-from hfsent.locate import KERAS_FILES, check_model_folder
+from hfsent.locate import (
+    FILE_LIMITS,
+    KERAS_CONFIG,
+    KERAS_FILES,
+    KERAS_WEIGHTS,
+    check_model_folder,
+    closed_file,
+)
 from hfsent.model import embedding_size
-from hfsent.saved_config import CONFIG_NAME, load_config, to_json
-from hfsent.tokenize import check_spacy_model
+from hfsent.saved_config import CONFIG_NAME, LOAD_LIMITS, load_config, read_json, to_json
+from hfsent.screen import check_keras_config
+from hfsent.tokenize import load_spacy
 from hfsent.vocab import VOCAB_NAME, Vocabulary
 
 METRICS_NAME = "metrics.json"
+MAX_METRICS_BYTES = 16 << 20  # a trained model's is 5 KB, with 100 classes' confusion matrix 100 KB
+_SCORES = {*METRIC_NAMES, *MULTICLASS_METRIC_NAMES, *RATING_METRIC_NAMES, "num_examples"}
 # What loading downloads; a push also uploads the TensorBoard logs under runs/, which the
 # Hub shows as the repo's training metrics.
 ARTIFACT_FILES = (*KERAS_FILES, CONFIG_NAME, VOCAB_NAME, METRICS_NAME, "README.md", "*.png")
 TENSORBOARD_DIR = "runs"
+# TensorFlow names an event file events.out.tfevents.<seconds>.<host name>.<pid>.<n>.v2.
+_EVENTS = re.compile(r"events\.out\.tfevents\.(\d*).*")
+
+
+def public_log_names(names: list[str]) -> dict[str, str]:
+    """Each of ``names`` (paths of TensorBoard logs) under the name it is saved and pushed as: an
+    event file loses the host name and process id that TensorFlow puts in its name, keeping the
+    time and the order (``events.out.tfevents.<seconds>.hfsent.<n>.v2``); other files keep theirs.
+
+    Example:
+        >>> public_log_names(["train/events.out.tfevents.1796515428.box.lan.10306.0.v2"]).popitem()[1]
+        'train/events.out.tfevents.1796515428.hfsent.0.v2'
+    """
+    public, counts = {}, {}
+    for name in sorted(names):
+        path = Path(name)
+        found = _EVENTS.fullmatch(path.name)
+        if found:
+            n = counts[path.parent] = counts.get(path.parent, -1) + 1
+            path = path.with_name(f"events.out.tfevents.{found[1] or 0}.hfsent.{n}.v2")
+        public[name] = path.as_posix()
+    return public
+
+
+def copy_logs(source: Path, target: Path) -> None:
+    """Copy the TensorBoard logs under ``source`` to ``target`` by their :func:`public_log_names`.
+
+    Example:
+        >>> copy_logs(Path(".m.tensorboard"), Path("tmp/runs"))
+    """
+    names = [p.relative_to(source).as_posix() for p in source.rglob("*") if p.is_file()]
+    for old, new in public_log_names(names).items():
+        (target / new).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source / old, target / new)
 
 
 def check_consistent(model: keras.Model, vocab: Vocabulary, config: Config) -> None:
-    """Refuse a model whose Embedding, ``vocab.txt`` and ``vocab_size`` disagree.
+    """Refuse a model whose Embedding, ``vocab.txt`` and ``vocab_size`` disagree, or whose output
+    width does not fit its classes: 1 for two classes (a sigmoid) and for ratings, K for K > 2.
 
     Example:
         >>> check_consistent(clf.model, clf.vocab, clf.config)  # raises ValueError if not
@@ -55,6 +106,12 @@ def check_consistent(model: keras.Model, vocab: Vocabulary, config: Config) -> N
             f"vocabulary does not match the model: vocab.txt has {len(vocab)} tokens, "
             f"hfsent_config.json says {said}, the embedding has {rows} rows"
         )
+    width, classes = int(model.output_shape[-1]), len(config.model.classes)
+    expected = 1 if config.model.task == "rating" or classes == 2 else classes
+    if width != expected:
+        said = "the rating task" if config.model.task == "rating" else f"{classes} label names"
+        raise InputError(f"{CONFIG_NAME} has {said}, so the model should have {expected} output(s), but it "
+                         f"has {width}: the folder's files do not belong together")
 
 
 def save_artifacts(
@@ -96,86 +153,53 @@ def save_artifacts(
     return atomic_folder(folder, fill, overwrite=overwrite)
 
 
-_FORBIDDEN_CLASSES = {"Lambda", "TFOpLambda", "function", "__lambda__"}
-_MODULELESS = {"__keras_tensor__"}  # the one kind of node Keras writes without a module
-_LIMITS = {"units": MAX_UNITS, "output_dim": MAX_UNITS, "num_bins": MAX_BUCKETS}
-
-
-def check_keras_config(config: dict, vocab_lines: int, task: str, where: str = "config.json") -> None:
-    """Screen a parsed ``config.json`` before Keras deserializes anything, on top of Keras' own
-    ``safe_mode``.
-
-    * Classes: each object must be a built-in class of a ``keras`` module, registered (if at
-      all) under its own name, and not a Lambda.  A custom class, a ``registered_name``
-      pointing at some class registered in the process, or a Lambda means someone else's
-      code, and none of it is imported or run.
-    * Sizes: units and dimensions within :data:`~hfsent.config.MAX_UNITS`, hash buckets within
-      :data:`~hfsent.config.MAX_BUCKETS`, and each Embedding with as many rows as ``vocab.txt``
-      has lines (or as a Hashing layer has bins), so nothing huge is allocated.
-    * Output: a ``Rescaling`` output layer for the rating task, any other for sentiment.
-
-    Args:
-        config: the parsed ``config.json``.
-        vocab_lines: the lines of ``vocab.txt``.
-        task: the task that ``hfsent_config.json`` says.
-        where: the file name for the error message.
+def read_metrics(folder: Path, pushed: bool = False) -> dict:
+    """``metrics.json`` of ``folder`` (``{}`` if there is none), checked with
+    :func:`~hfsent.saved_config.read_json` and for the shape that the model card reads: else an
+    :class:`~hfsent.errors.InputError` naming the field.  ``pushed``: see ``closed_file``.
 
     Example:
-        >>> check_keras_config(json.loads(Path("runs/m/config.json").read_text()), 30000, "sentiment")
+        >>> read_metrics(Path("runs/m"))["test"]["accuracy"]
+        0.9152
     """
-    layers, stack = [], [config]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            _check_class(node, where)
-            if node.get("module") == "keras.layers":
-                layers.append(node)
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    bins = {(lay.get("config") or {}).get("num_bins") for lay in layers if lay["class_name"] == "Hashing"}
-    for layer in layers:
-        settings, name = layer.get("config") or {}, layer["class_name"]
-        for key, most in _LIMITS.items():
-            value = settings.get(key)
-            if name == "Discretization" and key == "num_bins" and value is None:
-                continue  # it has bin_boundaries instead (concat pooling's padding penalty)
-            if key in settings and not (type(value) is int and 1 <= value <= most):
-                raise UnsafeModelError(f"{where}: {name}.{key} must be a whole number in [1, {most}]")
-        if name == "Embedding" and settings.get("input_dim") not in {vocab_lines, *bins}:
-            raise UnsafeModelError(f"{where}: an Embedding has {settings.get('input_dim')} rows, but "
-                                   f"vocab.txt has {vocab_lines} lines; refused before allocating it")
-    _check_output(config, layers, task, where)
+    if not os.path.lexists(folder / METRICS_NAME):
+        return {}
+    metrics = read_json(closed_file(folder, METRICS_NAME, pushed), MAX_METRICS_BYTES)
+    wrong = _metrics_problem(metrics)
+    if wrong:
+        raise InputError(f"{METRICS_NAME} in {folder} is not as hfsent writes it: {wrong}")
+    return metrics
 
 
-def _check_class(node: dict, where: str) -> None:
-    name, module, registered = node.get("class_name"), node.get("module"), node.get("registered_name")
-    if name is None:
-        return
-    built_in = isinstance(module, str) and (module == "keras" or module.startswith("keras."))
-    if name in _FORBIDDEN_CLASSES or not (built_in or module is None and name in _MODULELESS) or \
-            registered not in (None, name):
-        alias = f" registered as {registered!r}" if registered not in (None, name) else ""
-        raise UnsafeModelError(
-            f"{where} refers to {module or '?'}.{name}{alias}: hfsent models contain only built-in "
-            "Keras layers, so this model is refused without running any of its code"
-        )
+def _metrics_problem(metrics: dict) -> str | None:
+    """What in ``metrics`` is not of the shape that the model card and the commit message read."""
+    for split in ("validation", "test"):
+        scores = metrics.get(split) or {}
+        if not isinstance(scores, dict) or not all(_number(scores.get(k), True) for k in _SCORES):
+            return f"{split} must be an object of numbers"
+        classes = scores.get("per_class") or {}
+        if not _objects(classes.values() if isinstance(classes, dict) else None,
+                        lambda c: all(_number(c.get(k)) for k in ("precision", "recall", "f1"))):
+            return f"{split}.per_class must hold the precision, recall and f1 of each class"
+    if not isinstance(metrics.get("num_examples") or {}, dict):
+        return "num_examples must be an object"
+    if not _objects(metrics.get("stages") or [], lambda s: isinstance(s.get("figures") or {}, dict)
+                    and isinstance((s.get("figures") or {}).get("classes") or {}, dict)):
+        return "stages must be a list of objects, whose figures and classes are objects"
+    if not _objects(metrics.get("widget") or [], lambda w: isinstance(w.get("text"), str) and _objects(
+            w.get("output"), lambda o: isinstance(o.get("label"), str) and _number(o.get("score")))):
+        return "widget must be a list of texts, each with an output of labels and scores"
+    return None
 
 
-def _check_output(config: dict, layers: list[dict], task: str, where: str) -> None:
-    outputs = (config.get("config") or {}).get("output_layers") or []
-    names = {outputs[0]} if outputs and isinstance(outputs[0], str) else {o[0] for o in outputs if o}
-    by_name = {(lay.get("config") or {}).get("name"): lay for lay in layers}
-    kinds = {by_name[n]["class_name"] for n in names if n in by_name}
-    # A rating model ends in the Rescaling onto the scale, or in the blend of that rating with
-    # the linear half's, whose own output has no activation.
-    wide = (by_name.get("wide_output") or {}).get("config") or {}
-    rating = kinds == {"Rescaling"} or (names == {"wide_and_deep"} and wide.get("activation") == "linear")
-    if len(kinds) != 1 or rating != (task == "rating"):
-        output = "/".join(sorted(kinds)) or "missing"
-        raise InputError(f"{CONFIG_NAME} says task {task!r}, but the model of {where} predicts "
-                         f"{'ratings' if rating else 'classes'} (output layer {output}): the folder's files "
-                         "do not belong together")
+def _objects(items, check: Callable[[dict], bool]) -> bool:
+    """Whether ``items`` is a list (or a dict's values) of objects that each pass ``check``."""
+    listed = isinstance(items, (list, type({}.values())))
+    return listed and all(isinstance(item, dict) and check(item) for item in items)
+
+
+def _number(value, optional: bool = False) -> bool:
+    return optional and value is None or isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def load_artifacts(folder: str | Path, safe_mode: bool = True) -> tuple[keras.Model, Vocabulary, Config]:
@@ -183,7 +207,8 @@ def load_artifacts(folder: str | Path, safe_mode: bool = True) -> tuple[keras.Mo
 
     In this order, so that nothing untrusted is used unchecked: the files
     (:func:`~hfsent.locate.check_model_folder`), ``hfsent_config.json`` and its spaCy
-    tokenizer, ``vocab.txt``, ``config.json`` (:func:`check_keras_config`); only then Keras.
+    tokenizer, ``vocab.txt``, ``config.json`` (:func:`~hfsent.screen.check_keras_config`), the
+    weights file's format; only then Keras, whose own errors about the files become one line.
 
     Args:
         folder: a model folder.
@@ -194,13 +219,33 @@ def load_artifacts(folder: str | Path, safe_mode: bool = True) -> tuple[keras.Mo
     """
     folder = check_model_folder(folder)
     config = load_config(folder)
-    check_spacy_model(config.preprocessing.spacy_model)
+    load_spacy(config.preprocessing.spacy_model)
+    _check_vocab_lines(folder / VOCAB_NAME, config.preprocessing.vocab_size)
     vocab = Vocabulary.load(folder)
+    check_keras_config(read_json(folder / KERAS_CONFIG, FILE_LIMITS[KERAS_CONFIG]), len(vocab),
+                       config.model.task)
     try:
-        keras_config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise InputError(f"config.json is not valid JSON ({type(err).__name__})") from None
-    check_keras_config(keras_config, len(vocab), config.model.task)
-    model = keras.saving.load_model(folder, compile=False, safe_mode=safe_mode)
+        h5py.File(folder / KERAS_WEIGHTS, "r").close()
+    except OSError:
+        raise InputError(f"{KERAS_WEIGHTS} in {folder} is not a readable HDF5 file (truncated or "
+                         "damaged?)") from None
+    try:
+        # The trailing separator keeps Keras from taking a folder named *.keras for a zip file.
+        model = keras.saving.load_model(str(folder) + os.sep, compile=False, safe_mode=safe_mode)
+    except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError) as err:
+        # Not Keras' message: it may quote the files.
+        raise InputError(f"Keras could not load the model in {folder} ({type(err).__name__}): its "
+                         f"{KERAS_CONFIG} and {KERAS_WEIGHTS} are damaged or do not match") from None
     check_consistent(model, vocab, config)
     return model, vocab, config
+
+
+def _check_vocab_lines(path: Path, said: int | None) -> None:
+    """Refuse a ``vocab.txt`` of more lines than ``hfsent_config.json`` says (or than any loaded
+    model's vocabulary), counted in chunks before it is read into memory whole."""
+    most = said or LOAD_LIMITS["vocab_size"]
+    with open(path, "rb") as file:
+        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: file.read(1 << 20), b""))
+    if lines > most:
+        raise InputError(f"{VOCAB_NAME} has more than {most:,} lines, the vocabulary size that "
+                         f"{CONFIG_NAME} says (or the most a loaded model may have)")

@@ -2,16 +2,16 @@
 
 A Hub repo holds exactly the folder layout of :mod:`hfsent.artifacts`, pushed in one
 commit.  Loading downloads only those files (``allow_patterns``): a pickle or any other
-file that someone added to the repo is never fetched.  The token comes from
+file that someone added to the repo is never fetched.  A push uploads regular files of the
+folder only, none with a second hard link, checks ``metrics.json`` before the card reads it,
+and names TensorBoard's event files without the training machine's host name.  The token comes from
 ``HF_TOKEN`` or the saved login (``hf auth login``) unless passed explicitly, and is
 never printed or written anywhere by hfsent.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import time
 from pathlib import Path
 
@@ -25,10 +25,10 @@ from huggingface_hub.errors import (
 )
 
 from hfsent import __version__
-from hfsent.artifacts import ARTIFACT_FILES, METRICS_NAME, TENSORBOARD_DIR
+from hfsent.artifacts import ARTIFACT_FILES, TENSORBOARD_DIR, public_log_names, read_metrics
 from hfsent.card import CARD_NAME, build_card
 from hfsent.errors import UserError
-from hfsent.locate import check_model_folder, closed_file
+from hfsent.locate import check_model_folder, closed_file, closed_tree
 from hfsent.saved_config import load_config
 
 try:  # the HTTP client under huggingface_hub: httpx2 from 2.x, httpx before
@@ -55,25 +55,14 @@ class HubError(UserError, RuntimeError):
     """
 
 
-def _pushed_paths(folder: Path) -> list[Path]:
-    """The artifact files of ``folder``, and the TensorBoard logs under its ``runs/``; every one a
-    regular file of the folder (:func:`~hfsent.locate.closed_file`), or the push is refused."""
+def _pushed_paths(folder: Path) -> dict[str, Path]:
+    """The artifact files of ``folder``, and the TensorBoard logs under its ``runs/`` by their
+    :func:`~hfsent.artifacts.public_log_names`: each a regular file of the folder with one link
+    (:func:`~hfsent.locate.closed_file`), or the push is refused."""
     names = {p.name for pattern in ARTIFACT_FILES for p in folder.glob(pattern)}
-    names |= _tree(folder, TENSORBOARD_DIR)
-    return [closed_file(folder, name) for name in sorted(names)]
-
-
-def _tree(folder: Path, under: str) -> set[str]:
-    """Every file below ``folder / under``, relative to ``folder``, and every symlinked folder there
-    (or ``under`` itself, if it is one), for :func:`~hfsent.locate.closed_file` to refuse by name."""
-    top = folder / under
-    if top.is_symlink():
-        return {Path(under).as_posix()}
-    names = set()
-    for root, dirs, files in os.walk(top):  # os.walk lists a symlinked folder, never enters it
-        here = Path(root).relative_to(folder)
-        names |= {(here / n).as_posix() for n in (*files, *(d for d in dirs if Path(root, d).is_symlink()))}
-    return names
+    paths = {name: closed_file(folder, name, pushed=True) for name in sorted(names)}
+    logs = closed_tree(folder, TENSORBOARD_DIR, pushed=True)
+    return {**paths, **{new: folder / old for old, new in public_log_names(logs).items()}}
 
 
 def push_to_hub(
@@ -108,12 +97,11 @@ def push_to_hub(
         >>> push_to_hub("runs/imdb-gru", "USER/imdb-gru").commit_url
         'https://huggingface.co/USER/imdb-gru/commit/...'
     """
-    folder = check_model_folder(folder)
-    operations = [CommitOperationAdd(path_in_repo=p.relative_to(folder).as_posix(), path_or_fileobj=str(p))
-                  for p in _pushed_paths(folder) if p.name != CARD_NAME]
+    folder = check_model_folder(folder, pushed=True)
+    operations = [CommitOperationAdd(path_in_repo=name, path_or_fileobj=str(path))
+                  for name, path in _pushed_paths(folder).items() if name != CARD_NAME]
     config = load_config(folder)
-    metrics_path = folder / METRICS_NAME
-    metrics = json.loads(metrics_path.read_text()) if metrics_path.is_file() else {}
+    metrics = read_metrics(folder, pushed=True)
     card = str(build_card(config, metrics, repo_id, folder, serving)).encode("utf-8")
     operations.append(CommitOperationAdd(path_in_repo=CARD_NAME, path_or_fileobj=card))
     if serving:
@@ -129,15 +117,15 @@ def push_space(folder: str | Path, space_id: str, *, private: bool | None = None
                token: str | None = None) -> CommitInfo:
     """Upload a Space folder (written by :func:`hfsent.space.write_space`) to the Gradio Space
     ``space_id`` in one commit, creating the Space if needed.  Every file must be a regular file
-    of the folder (:func:`~hfsent.locate.closed_file`).
+    of the folder with one link (:func:`~hfsent.locate.closed_file`).
 
     Example:
         >>> push_space("runs/imdb-gru-space", "USER/imdb-gru-demo").commit_url
         'https://huggingface.co/spaces/USER/imdb-gru-demo/commit/...'
     """
     folder = Path(folder)
-    operations = [CommitOperationAdd(path_in_repo=name, path_or_fileobj=str(closed_file(folder, name)))
-                  for name in sorted(_tree(folder, "."))]
+    operations = [CommitOperationAdd(path_in_repo=name, path_or_fileobj=str(folder / name))
+                  for name in closed_tree(folder, ".", pushed=True)]
     return _commit(space_id, operations, "Upload hfsent demo", token, private=private,
                    repo_type="space", space_sdk="gradio")
 

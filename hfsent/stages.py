@@ -26,7 +26,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from hfsent.artifacts import TENSORBOARD_DIR
+from hfsent.artifacts import TENSORBOARD_DIR, copy_logs
 from hfsent.batching import fit_batches, make_dataset
 from hfsent.card import CONFUSION_NAME, CURVES_NAME, widget_outputs, write_card
 from hfsent.config import MAX_LENGTH, Config
@@ -242,7 +242,7 @@ def save(run: Run) -> tuple[str, Figures]:
             confusion_png(test["confusion_matrix"], run.config.model.classes, str(folder / CONFUSION_NAME))
         write_card(folder, run.config, run.metrics, run.repo_id or "USER/REPO")
         if run.tensorboard:
-            shutil.copytree(run.tensorboard_dir, folder / TENSORBOARD_DIR)
+            copy_logs(run.tensorboard_dir, folder / TENSORBOARD_DIR)  # without the host name
 
     run.metrics["widget"] = widget_outputs(run.classifier)
     run.saved = run.classifier.save(run.output_dir, overwrite=run.overwrite, metrics=run.metrics,

@@ -20,12 +20,15 @@ from collections.abc import Iterable
 import pyarrow as pa
 from datasets import Dataset, IterableDataset
 
-from hfsent.errors import InputError
+from hfsent.errors import InputError, MissingError
 
 _BREAK = re.compile(r"<\s*br\s*/?\s*>", re.IGNORECASE)
 _PIPELINES: dict[str, object] = {}
 _LANGUAGE = re.compile(r"[a-z]{2,3}")  # spaCy's codes: ISO 639-1 or 639-3, 'xx' for multi-language
 _PACKAGE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# What spaCy's tokenizers of these languages import (spaCy's extras, and pyvi for Vietnamese).
+_NEEDS = {"ja": "sudachipy sudachidict_core", "ko": "natto-py (and the mecab-ko library)",
+          "th": "pythainlp", "vi": "pyvi"}
 
 
 def clean(text: str) -> str:
@@ -82,10 +85,12 @@ def load_spacy(name: str = "blank:en"):
         import spacy
 
         check_spacy_model(name)
-        if name.startswith("blank:"):
-            _PIPELINES[name] = spacy.blank(name.split(":", 1)[1])
-        else:
-            _PIPELINES[name] = spacy.load(name)
+        lang = name.split(":", 1)[1] if name.startswith("blank:") else name.split("_")[0]
+        try:
+            _PIPELINES[name] = spacy.blank(lang) if name.startswith("blank:") else spacy.load(name)
+        except ImportError:  # a language whose tokenizer needs more packages
+            raise MissingError(f"spaCy's {lang} tokenizer ({name}) needs packages that are not installed: "
+                               f"pip install {_NEEDS.get(lang, f'spacy[{lang}]')}") from None
     return _PIPELINES[name]
 
 

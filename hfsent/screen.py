@@ -1,0 +1,221 @@
+"""The screen of a stranger's ``config.json``: what Keras would build from it, checked before
+Keras reads it (on top of Keras' own ``safe_mode``).
+
+Keras builds each object of ``config.json`` from the class it resolves: a ``registered_name``
+in the process' registry first, then the exported name ``module.class_name``, then the class
+of that name in the ``keras`` module named.  :func:`resolve` does the same, without importing
+anything, so spelling a module ``keras.src.layers`` or ``keras.src.layers.core.embedding``
+reaches the same checks as ``keras.layers``.  Then:
+
+* Classes: each object must resolve to one of :data:`ALLOWED`, the built-in classes that hfsent
+  models are made of.  A Lambda, a custom class, a ``registered_name`` pointing at some class
+  registered in the process, or a Keras class that reads files (lookup layers' ``assets/``) is
+  refused, and none of it imported or run.
+* Sizes: units and dimensions within :data:`~hfsent.config.MAX_UNITS`, hash buckets within
+  :data:`~hfsent.config.MAX_BUCKETS`, shapes and paddings within :data:`MAX_SHAPE`, each
+  Embedding with as many rows as ``vocab.txt`` has lines (or as a Hashing layer has bins).
+* Budget: the weights that all layers together imply (Embedding, Dense and GRU kernels, their
+  widths taken from ``build_config`` as Keras builds them) within :data:`MAX_PARAMETERS` and
+  :data:`MAX_WEIGHT_BYTES`, so nothing huge is allocated whatever each field says alone.
+* Output: a ``Rescaling`` output layer for the rating task, any other for sentiment.
+
+Errors name the file, the class and the field, never a value longer than a number.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import keras
+from keras.src import api_export  # the table of exported names that Keras resolves with
+from keras.src.models.functional import Functional
+from keras.src.ops.numpy import NotEqual
+
+from hfsent.config import MAX_BUCKETS, MAX_UNITS
+from hfsent.errors import InputError, UnsafeModelError
+from hfsent.locate import KERAS_CONFIG
+from hfsent.saved_config import CONFIG_NAME
+
+_LAYERS = ("Add", "Average", "Bidirectional", "Concatenate", "Cropping1D", "Dense", "Discretization", "Dot",
+           "Dropout", "Embedding", "GRU", "GlobalAveragePooling1D", "GlobalMaxPooling1D", "Hashing",
+           "InputLayer", "ReLU", "Rescaling", "Reshape", "ZeroPadding1D")
+_INITIALIZERS = ("Constant", "GlorotUniform", "Ones", "Orthogonal", "RandomUniform", "Zeros")
+# Every class that hfsent has built a model from, and nothing else (the optimizer and its schedule
+# appear in compile_config, which loading never compiles).
+ALLOWED = frozenset({
+    *(getattr(keras.layers, name) for name in _LAYERS),
+    *(getattr(keras.initializers, name) for name in _INITIALIZERS),
+    Functional, NotEqual, keras.DTypePolicy, keras.dtype_policies.FloatDTypePolicy,
+    keras.optimizers.Adam, keras.optimizers.schedules.ExponentialDecay,
+})
+_MODULELESS = {"__keras_tensor__"}  # the one kind of node Keras writes without a module
+_PACKAGES = {"keras", "keras_hub", "keras_cv", "keras_nlp"}  # whose modules Keras imports by name
+_LIMITS = {"units": MAX_UNITS, "output_dim": MAX_UNITS, "num_bins": MAX_BUCKETS}
+MAX_SHAPE = 4 * MAX_UNITS  # a width or length in a build_config, a padding or a cropping
+MAX_DEPTH = 64  # objects in objects; an hfsent config.json is 11 deep
+MAX_PARAMETERS = 1 << 28  # the default IMDB model has 5 million, --preset best 5.2 million
+MAX_WEIGHT_BYTES = 1 << 30
+
+
+def resolve(node: dict) -> type | None:
+    """The class Keras would build ``node`` (an object of ``config.json``) as, or ``None`` where
+    Keras would have to import a module or find nothing.
+
+    Example:
+        >>> resolve({"module": "keras.src.layers.core.embedding", "class_name": "Embedding"})
+        <class 'keras.src.layers.core.embedding.Embedding'>
+    """
+    registered, module, name = node.get("registered_name"), node.get("module"), node.get("class_name")
+    if not (isinstance(module, str) and isinstance(name, str) and isinstance(registered, (str, type(None)))):
+        return None
+    if registered is not None:
+        found = keras.saving.get_registered_object(registered)
+        if found is not None:
+            return found
+    if module == "keras" or module.startswith("keras."):
+        found = api_export.get_symbol_from_name(f"{module}.{name}")
+        if found is not None:
+            return found
+    loaded = sys.modules.get(module) if module.split(".")[0] in _PACKAGES else None
+    return vars(loaded).get(name) if loaded is not None else None
+
+
+def check_keras_config(config: Any, vocab_lines: int, task: str, where: str = KERAS_CONFIG) -> None:
+    """Refuse ``config`` (the parsed ``config.json``) unless it passes every check of the module
+    docstring, with an :class:`~hfsent.errors.UnsafeModelError` (or an ``InputError`` for a task
+    that does not match).
+
+    Args:
+        config: the parsed ``config.json``.
+        vocab_lines: the lines of ``vocab.txt``.
+        task: the task that ``hfsent_config.json`` says.
+        where: the file name for the error message.
+
+    Example:
+        >>> check_keras_config(read_json(Path("runs/m/config.json"), 2 << 20), 30000, "sentiment")
+    """
+    if not isinstance(config, dict) or resolve(config) is not Functional:
+        raise UnsafeModelError(f"{where} must describe a Keras functional model, as hfsent saves it")
+    nodes, stack = [], [(config, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise UnsafeModelError(f"{where} nests objects more than {MAX_DEPTH} deep; an hfsent model's "
+                                   "are 11 deep")
+        if isinstance(node, dict):
+            if "class_name" in node:
+                cls = _check_class(node, where)
+                if cls is not None:
+                    nodes.append((cls, node))
+            stack.extend((value, depth + 1) for value in node.values())
+        elif isinstance(node, list):
+            stack.extend((value, depth + 1) for value in node)
+    bins = {_settings(node).get("num_bins") for cls, node in nodes if cls is keras.layers.Hashing}
+    bins = {b for b in bins if type(b) is int}
+    parameters = weight_bytes = 0
+    for cls, node in nodes:
+        count = _check_sizes(cls, node, vocab_lines, bins, where)
+        parameters += count
+        weight_bytes += count * _item_size(node)
+    if parameters > MAX_PARAMETERS or weight_bytes > MAX_WEIGHT_BYTES:
+        raise UnsafeModelError(
+            f"{where} implies {parameters:,} weights ({weight_bytes / 2**20:,.0f} MiB); an hfsent model has "
+            f"at most {MAX_PARAMETERS:,} ({MAX_WEIGHT_BYTES / 2**20:,.0f} MiB), so it is refused before "
+            "allocating any")
+    _check_output(config, nodes, task, where)
+
+
+def _shown(value: Any) -> str:
+    """``value`` for an error message: one line, at most 80 characters."""
+    return repr(value if isinstance(value, str) else "?")[1:-1][:80]
+
+
+def _check_class(node: dict, where: str) -> type | None:
+    """The class of ``node`` if it is one of :data:`ALLOWED`; ``None`` for a Keras tensor."""
+    name, module, registered = node.get("class_name"), node.get("module"), node.get("registered_name")
+    if module is None and registered is None and name in _MODULELESS:
+        return None
+    cls = resolve(node)
+    if cls not in ALLOWED or registered not in (None, name):
+        alias = f" registered as '{_shown(registered)}'" if registered not in (None, name) else ""
+        raise UnsafeModelError(
+            f"{where} refers to {_shown(module)}.{_shown(name)}{alias}: hfsent models contain only the "
+            "built-in Keras classes that hfsent builds, so this model is refused without running any of "
+            "its code")
+    return cls
+
+
+def _settings(node: dict) -> dict:
+    """The ``config`` of an object of ``config.json``, or ``{}`` where it has none that is an object."""
+    settings = node.get("config")
+    return settings if isinstance(settings, dict) else {}
+
+
+def _whole(value: Any, least: int, most: int) -> bool:
+    return type(value) is int and least <= value <= most
+
+
+def _check_sizes(cls: type, node: dict, vocab_lines: int, bins: set, where: str) -> int:
+    """Check the sizes of one layer; its number of weights."""
+    settings, name = _settings(node), cls.__name__
+    for key, most in _LIMITS.items():
+        value = settings.get(key)
+        if cls is keras.layers.Discretization and key == "num_bins" and value is None:
+            continue  # it has bin_boundaries instead (concat pooling's padding penalty)
+        if key in settings and not _whole(value, 1, most):
+            raise UnsafeModelError(f"{where}: {name}.{key} must be a whole number in [1, {most}]")
+    for key in ("padding", "cropping"):
+        values = settings.get(key)
+        if key in settings and not all(_whole(v, 0, MAX_SHAPE) for v in _flat(values)):
+            raise UnsafeModelError(f"{where}: {name}.{key} must be whole numbers in [0, {MAX_SHAPE}]")
+    build = node.get("build_config")
+    shape = build.get("input_shape") if isinstance(build, dict) else None
+    if not all(v is None or _whole(v, -1, MAX_SHAPE) for v in _flat(shape)):
+        raise UnsafeModelError(f"{where}: the build_config of {name} {_shown(settings.get('name'))} has "
+                               f"a size outside [-1, {MAX_SHAPE}]")
+    width = shape[-1] if isinstance(shape, list) and shape and type(shape[-1]) is int else MAX_SHAPE
+    units = settings.get("units", 1)
+    if cls is keras.layers.Embedding:
+        rows = settings.get("input_dim")
+        if type(rows) is not int or rows not in {vocab_lines, *bins}:
+            shown = f"{rows} rows" if type(rows) is int else "an input_dim that is no number"
+            raise UnsafeModelError(f"{where}: an Embedding has {shown}, but vocab.txt has {vocab_lines} "
+                                   "lines; refused before allocating it")
+        return rows * settings.get("output_dim", 1)
+    if cls is keras.layers.Dense:
+        return (width + 1) * units
+    if cls is keras.layers.GRU:
+        return 3 * units * (width + units + 2)
+    return 0
+
+
+def _flat(value: Any) -> list:
+    """The leaves of nested lists (a shape, a padding); a lone value as a list of one."""
+    return [leaf for item in value for leaf in _flat(item)] if isinstance(value, list) else [value]
+
+
+def _item_size(node: dict) -> int:
+    """Bytes per weight of a layer: 8 for a float64 policy, else 4 (an upper bound for 16 bits)."""
+    dtype = _settings(node).get("dtype")
+    name = _settings(dtype).get("name") if isinstance(dtype, dict) else dtype
+    return 8 if isinstance(name, str) and name.endswith("64") else 4
+
+
+def _check_output(config: dict, nodes: list[tuple[type, dict]], task: str, where: str) -> None:
+    outputs = _settings(config).get("output_layers")
+    outputs = outputs if isinstance(outputs, list) else []
+    names = {outputs[0]} if outputs and isinstance(outputs[0], str) else \
+        {o[0] for o in outputs if isinstance(o, list) and o and isinstance(o[0], str)}
+    by_name = {_settings(node).get("name"): (cls, node) for cls, node in nodes
+               if isinstance(_settings(node).get("name"), str)}
+    kinds = {by_name[n][0].__name__ for n in names if n in by_name}
+    # A rating model ends in the Rescaling onto the scale, or in the blend of that rating with
+    # the linear half's, whose own output has no activation.
+    wide = _settings(by_name.get("wide_output", (None, {}))[1])
+    rating = kinds == {"Rescaling"} or (names == {"wide_and_deep"} and wide.get("activation") == "linear")
+    if len(kinds) != 1 or rating != (task == "rating"):
+        output = "/".join(sorted(kinds)) or "missing"
+        raise InputError(f"{CONFIG_NAME} says task {task!r}, but the model of {where} predicts "
+                         f"{'ratings' if rating else 'classes'} (output layer {output}): the folder's files "
+                         "do not belong together")
