@@ -136,8 +136,8 @@ def _check_class(node: dict, where: str) -> type | None:
     name, module, registered = node.get("class_name"), node.get("module"), node.get("registered_name")
     if module is None and registered is None and name in _MODULELESS:
         return None
-    cls = resolve(node)
-    if cls not in ALLOWED or registered not in (None, name):
+    cls = resolve(node)  # may be any value of a module, a list say, so tested for a class first
+    if not (isinstance(cls, type) and cls in ALLOWED) or registered not in (None, name):
         alias = f" registered as '{_shown(registered)}'" if registered not in (None, name) else ""
         raise UnsafeModelError(
             f"{where} refers to {_shown(module)}.{_shown(name)}{alias}: hfsent models contain only the "

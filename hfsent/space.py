@@ -164,6 +164,6 @@ def write_space(model: str, output_dir: str | Path, examples: Sequence[str] = WI
             (tmp / MODEL_DIR).mkdir()
             for file in (*MODEL_FILES, "metrics.json"):
                 if (local / file).exists():
-                    shutil.copyfile(closed_file(local, file), tmp / MODEL_DIR / file)
+                    shutil.copyfile(closed_file(local, file, pushed=True), tmp / MODEL_DIR / file)
 
     return atomic_folder(output_dir, fill, overwrite=overwrite)

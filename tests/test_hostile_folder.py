@@ -25,6 +25,7 @@ from hfsent.model import build_model
 from hfsent.predict import SentimentClassifier
 from hfsent.saved_config import CONFIG_NAME
 from hfsent.screen import MAX_PARAMETERS, check_keras_config
+from hfsent.space import write_space
 from hfsent.train import train
 from hfsent.vocab import Vocabulary
 from hfsent.wide import with_wide_branch
@@ -171,17 +172,20 @@ def test_a_hard_link_is_refused_at_push_and_uploads_nothing(trained, hub, tmp_pa
     with pytest.raises(UnsafeModelError, match="vocab.txt in .* has 2 hard links"):
         push_to_hub(folder, "tester/hard-link")
     load(folder)  # loading never quotes a file, so a hard-linked copy of a folder still loads
+    with pytest.raises(UnsafeModelError, match="vocab.txt in .* has 2 hard links"):
+        write_space(str(folder), tmp_path / "space")  # the Space is pushed with a copy of the files
 
 
 # 3. screened by the class Keras resolves ------------------------------------------------------------
 
-@pytest.mark.parametrize("spelling", [
-    {"module": "keras.src.layers"},
-    {"module": "keras.src.layers.core.embedding"},
-    {"module": "keras.src.layers", "registered_name": "Embedding"},
-    {"module": "keras"},  # keras.Embedding does not exist: unresolvable, so refused whatever its size
+@pytest.mark.parametrize("spelling, message", [
+    ({"module": "keras.src.layers"}, "an Embedding has 50000000 rows, but vocab.txt has"),
+    ({"module": "keras.src.layers.core.embedding"}, "an Embedding has 50000000 rows"),
+    ({"module": "keras.src.layers", "registered_name": "Embedding"}, "an Embedding has 50000000 rows"),
+    ({"module": "keras"}, "refers to keras.Embedding: hfsent models contain only"),  # Keras finds no class
+    ({"module": "keras.src.layers", "class_name": "__all__"}, "refers to keras.src.layers.__all__"),
 ])
-def test_every_spelling_of_a_class_is_size_checked(trained, tmp_path, keras_never_loads, spelling):
+def test_every_spelling_of_a_class_is_size_checked(trained, tmp_path, keras_never_loads, spelling, message):
     folder = _copy(trained.output_dir, tmp_path)
 
     def edit(config):
@@ -189,8 +193,6 @@ def test_every_spelling_of_a_class_is_size_checked(trained, tmp_path, keras_neve
         embedding.update(spelling)
         embedding["config"]["input_dim"] = 50_000_000
     _edit_json(folder / "config.json", edit)
-    message = "refers to keras.Embedding" if spelling == {"module": "keras"} else \
-        "an Embedding has 50000000 rows, but vocab.txt has"
     with pytest.raises(UnsafeModelError, match=message):
         load(folder)
 
