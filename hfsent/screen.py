@@ -184,7 +184,7 @@ def _check_sizes(cls: type, node: dict, vocab_lines: int, bins: set, where: str)
                                    "lines; refused before allocating it")
         return rows * settings.get("output_dim", 1)
     if cls is keras.layers.Dense:
-        return (width + 1) * units
+        return (width + (settings.get("use_bias") is not False)) * units
     if cls is keras.layers.GRU:
         return 3 * units * (width + units + 2)
     return 0

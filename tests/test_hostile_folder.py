@@ -16,6 +16,7 @@ import pytest
 from huggingface_hub import HfApi
 
 import hfsent.artifacts
+import hfsent.screen
 from hfsent.artifacts import public_log_names, save_artifacts
 from hfsent.cli import main
 from hfsent.config import preset
@@ -235,14 +236,18 @@ def test_the_weights_a_config_implies_are_budgeted_before_keras(wide_folder, tmp
 
 @pytest.mark.parametrize("overrides, classes", [({}, 2), ({"gru_units": 128, "max_length": 800}, 2),
                                                 ({"embedding_dim": 300}, 10)])
-def test_the_budget_admits_the_presets_on_imdb(overrides, classes):
+def test_the_budget_admits_the_presets_on_imdb_and_counts_what_keras_builds(overrides, classes, monkeypatch):
     # --preset best on IMDB: 30,000 words, the wide branch's 2**20 buckets; and a 10-class model.
     config = preset("best", **overrides).model
     if classes > 2:
         config.label_names = [f"c{i}" for i in range(classes)]
     model = with_wide_branch(build_model(config, 30000), 30000, config.wide_buckets)
-    check_keras_config(json.loads(json.dumps(keras.saving.serialize_keras_object(model))), 30000, "sentiment")
-    assert model.count_params() < MAX_PARAMETERS
+    saved = json.loads(json.dumps(keras.saving.serialize_keras_object(model)))
+    check_keras_config(saved, 30000, "sentiment")
+    assert model.count_params() < MAX_PARAMETERS / 10
+    monkeypatch.setattr(hfsent.screen, "MAX_PARAMETERS", model.count_params() - 1)
+    with pytest.raises(UnsafeModelError, match=f"implies {model.count_params():,} weights"):
+        check_keras_config(saved, 30000, "sentiment")
 
 
 # 5. sizes of files and settings -------------------------------------------------------------------
