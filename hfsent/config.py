@@ -26,7 +26,7 @@ from hfsent.errors import InputError
 
 DEFAULT_OUTPUT_DIR = "runs/hfsent"  # training's default model folder (never taken for a Hub repo id)
 # Upper bounds on sizes, far above any useful model; a loaded config.json is screened against
-# them before Keras allocates anything (see hfsent.artifacts.check_keras_config).
+# them before Keras allocates anything (see hfsent.screen.check_keras_config).
 MAX_UNITS = 4096  # GRU units, embedding dimensions, Dense units
 MAX_BUCKETS = 1 << 24  # the wide branch's hash buckets
 MAX_LENGTH = 600  # the longest default max_length: IMDB's reviews, 99th percentile ~1,100 tokens
