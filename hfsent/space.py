@@ -19,6 +19,8 @@ Python literal written by :func:`repr`, the README's front matter is ``yaml.safe
 (:func:`hfsent.card.markdown_text`), as the app's own heading does.
 
 Limits: classifiers only (two classes or more), since the per-word trace is of class probabilities.
+A typed text is cut to a bounded number of characters before tokenizing, as every prediction is
+(:func:`hfsent.tokenize.cut`).
 """
 
 from __future__ import annotations
