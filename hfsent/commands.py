@@ -1,8 +1,10 @@
 """What each ``hfsent`` subcommand does, given its parsed arguments (the parser is :mod:`hfsent.cli`).
 
-Each is a thin layer over the library.  It checks what it can before TensorFlow starts: flags, a
-model folder, the output folder and its lock.  The library, and TensorFlow under it, is
-imported inside each command, so that ``--help``, ``--version`` and a bad flag answer at once.
+Each is a thin layer over the library.  It checks what it can before TensorFlow starts: flags,
+repo ids, a model folder, the texts given as arguments, that every output goes into an existing
+folder and is not an input, the output folder and its lock.  The library, and TensorFlow under it,
+is imported inside each command, after those checks (:func:`start_tensorflow`), so that
+``--help``, ``--version`` and a user's mistake answer at once, in one line.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,12 +26,84 @@ from hfsent.locate import check_model_folder, check_output_folder, local_model
 PREDICT_CHUNK_LINES = 1024
 
 
+def start_tensorflow(debug: bool = False) -> None:
+    """Import TensorFlow, and let it find its devices, with its C++ start-up lines kept off
+    stderr: TensorFlow logs them through absl before absl is initialised, which writes every
+    message whatever ``TF_CPP_MIN_LOG_LEVEL`` says.  They are shown with ``--debug``, or if the
+    import fails.  Python's own errors are unaffected: they are raised after stderr is back.
+    """
+    if "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    failed = True
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        try:
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()  # CUDA's initialisation logs here
+            failed = False
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            if debug or failed:
+                sink.seek(0)
+                sys.stderr.buffer.write(sink.read())
+                sys.stderr.flush()
+
+
+def check_repo_id(repo_id: str, flag: str) -> None:
+    """A Hub repo id that ``huggingface_hub`` accepts, checked before any work (``--repo-id``
+    is also written into the model card's code).
+
+    Example:
+        >>> check_repo_id("bad id!", "--repo-id")
+        InputError: --repo-id 'bad id!' is not a Hub repo id: ...
+    """
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError as err:
+        raise InputError(f"{flag} {repo_id[:100]!r} is not a Hub repo id: {err}") from None
+
+
+def check_output_file(path: str, flag: str, inputs: tuple[str | None, ...] = ()) -> None:
+    """``path`` can be written: its folder exists (it is not created: a typo would scatter
+    folders), it is not a folder, and it is none of ``inputs`` under another name (the same
+    device and inode: a hard link or another path to it), which opening it would empty first.
+
+    Example:
+        >>> check_output_file("reviews.txt", "--output-file", ("reviews.txt",))
+        InputError: --output-file reviews.txt is the --input-file: ...
+    """
+    target = Path(path)
+    if not target.absolute().parent.is_dir():
+        raise MissingError(f"cannot write {flag} {path}: no folder {target.absolute().parent}")
+    if target.is_dir():
+        raise InputError(f"cannot write {flag} {path}: it is a folder")
+    if not target.exists():
+        return
+    out = target.stat()
+    for source in inputs:
+        if source is not None and Path(source).exists():
+            into = Path(source).stat()
+            if (into.st_dev, into.st_ino) == (out.st_dev, out.st_ino):
+                raise InputError(f"{flag} {path} is the input file {source}: writing it would empty it "
+                                 "before it is read; choose another output file")
+
+
 def train(args: argparse.Namespace) -> None:
     if args.push and not args.repo_id:
         raise InputError("--push needs --repo-id")
+    if args.repo_id is not None:  # before training, not after it
+        check_repo_id(args.repo_id, "--repo-id")
     config = config_from_args(args)  # every value checked before TensorFlow starts
     with locked(args.output_dir):  # a second run on the folder fails here, at once
         check_output_folder(args.output_dir, args.overwrite)
+        start_tensorflow(args.debug)
 
         from hfsent import hub, train
 
@@ -41,10 +117,26 @@ def train(args: argparse.Namespace) -> None:
             print(f"pushed: {commit.commit_url}")
 
 
+def read_lines(data: bytes, source: str, offset: int = 0) -> list[str]:
+    """Non-blank lines of UTF-8 ``data``; a clear error names ``source`` and the bad byte (at
+    ``offset`` plus its position in ``data``, for data read in pieces).
+
+    Example:
+        >>> read_lines(b"great\\n\\nawful\\n", "reviews.txt")
+        ['great', 'awful']
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise InputError(
+            f"{source} is not valid UTF-8: byte 0x{data[err.start]:02x} at offset {offset + err.start} "
+            "cannot be decoded (re-save the file as UTF-8)"
+        ) from None
+    return [line for line in text.splitlines() if line.strip()]
+
+
 def _texts(args: argparse.Namespace) -> Iterator[tuple[int, list[str]]]:
     """``(first line number, texts)`` chunks from the arguments, ``--input-file`` or stdin."""
-    from hfsent.predict import read_lines
-
     if args.input_file is None:
         texts = args.texts or read_lines(sys.stdin.buffer.read(), "standard input")
         yield 1, texts
@@ -69,14 +161,20 @@ def _texts(args: argparse.Namespace) -> Iterator[tuple[int, list[str]]]:
 
 def predict(args: argparse.Namespace) -> None:
     local_model(args.model)  # a wrong folder is reported before TensorFlow starts
+    if args.output_file is not None:
+        check_output_file(args.output_file, "--output-file", (args.input_file,))
     total_lines = None
     if args.input_file is None:  # arguments or stdin: known before the model loads
         chunks = list(_texts(args))
         if not chunks[0][1]:
             raise InputError("no texts given, as arguments, --input-file or on stdin")
+        blank = [i for i, text in enumerate(chunks[0][1]) if not text.strip()]
+        if blank:  # the classifier says the same, but only once TensorFlow and the model are up
+            raise InputError(f"text(s) at position {blank[:10]} contain no tokens (empty or whitespace)")
     else:
         total_lines = sum(len(texts) for _, texts in _texts(args))  # a first pass checks the UTF-8
         chunks = _texts(args)
+    start_tensorflow(args.debug)
 
     from tqdm.auto import tqdm
 
@@ -107,8 +205,16 @@ def predict(args: argparse.Namespace) -> None:
 
 def score(args: argparse.Namespace) -> None:
     local_model(args.model)
-    from hfsent.metrics import score_dataset
+    check_output_file(args.output, "--output")
+    start_tensorflow(args.debug)
+    from hfsent.metrics import load_metric, score_dataset
     from hfsent.predict import SentimentClassifier
+
+    for name in args.metric:  # before the model loads and the data is read
+        try:
+            load_metric(name)
+        except (FileNotFoundError, ConnectionError, ImportError) as err:
+            raise MissingError(f"--metric {name!r}: evaluate cannot load it ({err})") from None
 
     clf = SentimentClassifier.from_pretrained(args.model, revision=args.revision)
     scores = score_dataset(clf, args.dataset, args.split, args.text_column, args.label_column,
@@ -131,6 +237,9 @@ def score(args: argparse.Namespace) -> None:
 
 def explain(args: argparse.Namespace) -> None:
     local_model(args.model)
+    for suffix in (".png", ".html"):
+        check_output_file(args.output_prefix + suffix, "--output-prefix")
+    start_tensorflow(args.debug)
     from hfsent.draw import trace_html, trace_png
     from hfsent.explain import sentiment_trace
     from hfsent.predict import SentimentClassifier
@@ -144,7 +253,9 @@ def explain(args: argparse.Namespace) -> None:
 
 
 def push(args: argparse.Namespace) -> None:
+    check_repo_id(args.repo_id, "--repo-id")
     check_model_folder(args.model)
+    start_tensorflow(args.debug)
     from hfsent import hub
     from hfsent.artifacts import load_artifacts
 
@@ -157,8 +268,11 @@ def push(args: argparse.Namespace) -> None:
 def space(args: argparse.Namespace) -> None:
     if args.push and not args.space_id:
         raise InputError("--push needs --space-id")
+    if args.space_id is not None:
+        check_repo_id(args.space_id, "--space-id")
     local_model(args.model)
     check_output_folder(args.output_dir, args.overwrite)
+    start_tensorflow(args.debug)
     from hfsent import hub
     from hfsent.space import write_space
 

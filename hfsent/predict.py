@@ -184,20 +184,3 @@ class SentimentClassifier:
             out.append([{"label": names[i], "score": float(row[i])} for i in order])
         return out
 
-
-def read_lines(data: bytes, source: str, offset: int = 0) -> list[str]:
-    """Non-blank lines of UTF-8 ``data``; a clear error names ``source`` and the bad byte (at
-    ``offset`` plus its position in ``data``, for data read in pieces).
-
-    Example:
-        >>> read_lines(b"great\\n\\nawful\\n", "reviews.txt")
-        ['great', 'awful']
-    """
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise InputError(
-            f"{source} is not valid UTF-8: byte 0x{data[err.start]:02x} at offset {offset + err.start} "
-            "cannot be decoded (re-save the file as UTF-8)"
-        ) from None
-    return [line for line in text.splitlines() if line.strip()]

@@ -5,7 +5,8 @@ import re
 import numpy as np
 import pytest
 
-from hfsent.predict import SentimentClassifier, read_lines
+from hfsent.commands import read_lines
+from hfsent.predict import SentimentClassifier
 from tests.conftest import NEGATION_PROBES
 
 PROBES = list(NEGATION_PROBES)
