@@ -10,7 +10,7 @@ any work starts.
 
 Nothing but hfsent's own lines reaches stderr on such an error: only hfsent's logger is given a
 handler (the root logger is left alone, so other libraries' INFO lines stay silent), TensorFlow's
-C++ start-up lines are kept off it (:func:`hfsent.commands.start_tensorflow`), and ``datasets``
+C++ start-up lines are kept off it (:func:`hfsent.preflight.start_tensorflow`), and ``datasets``
 draws its progress bars only on a terminal (``HF_DATASETS_DISABLE_PROGRESS_BARS`` otherwise,
 unless set).
 """

@@ -3,7 +3,7 @@
 Each is a thin layer over the library.  It checks what it can before TensorFlow starts: flags,
 repo ids, a model folder, the texts given as arguments, that every output goes into an existing
 folder and is not an input, the output folder and its lock.  The library, and TensorFlow under it,
-is imported inside each command, after those checks (:func:`start_tensorflow`), so that
+is imported inside each command, after those checks (:mod:`hfsent.preflight`), so that
 ``--help``, ``--version`` and a user's mistake answer at once, in one line.
 """
 
@@ -12,9 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,77 +20,15 @@ from hfsent.errors import InputError, MissingError
 from hfsent.flags import config_from_args
 from hfsent.folder import locked
 from hfsent.locate import check_model_folder, check_output_folder, local_model
+from hfsent.preflight import check_output_file, check_repo_id, read_lines, start_tensorflow
 
 PREDICT_CHUNK_LINES = 1024
 
 
-def start_tensorflow(debug: bool = False) -> None:
-    """Import TensorFlow, and let it find its devices, with its C++ start-up lines kept off
-    stderr: TensorFlow logs them through absl before absl is initialised, which writes every
-    message whatever ``TF_CPP_MIN_LOG_LEVEL`` says.  They are shown with ``--debug``, or if the
-    import fails.  Python's own errors are unaffected: they are raised after stderr is back.
-    """
-    if "tensorflow" in sys.modules:
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    failed = True
-    with tempfile.TemporaryFile() as sink:
-        os.dup2(sink.fileno(), 2)
-        try:
-            import tensorflow as tf
-
-            tf.config.list_physical_devices()  # CUDA's initialisation logs here
-            failed = False
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            if debug or failed:
-                sink.seek(0)
-                sys.stderr.buffer.write(sink.read())
-                sys.stderr.flush()
 
 
-def check_repo_id(repo_id: str, flag: str) -> None:
-    """A Hub repo id that ``huggingface_hub`` accepts, checked before any work (``--repo-id``
-    is also written into the model card's code).
-
-    Example:
-        >>> check_repo_id("bad id!", "--repo-id")
-        InputError: --repo-id 'bad id!' is not a Hub repo id: ...
-    """
-    from huggingface_hub.errors import HFValidationError
-    from huggingface_hub.utils import validate_repo_id
-
-    try:
-        validate_repo_id(repo_id)
-    except HFValidationError as err:
-        raise InputError(f"{flag} {repo_id[:100]!r} is not a Hub repo id: {err}") from None
 
 
-def check_output_file(path: str, flag: str, inputs: tuple[str | None, ...] = ()) -> None:
-    """``path`` can be written: its folder exists (it is not created: a typo would scatter
-    folders), it is not a folder, and it is none of ``inputs`` under another name (the same
-    device and inode: a hard link or another path to it), which opening it would empty first.
-
-    Example:
-        >>> check_output_file("reviews.txt", "--output-file", ("reviews.txt",))
-        InputError: --output-file reviews.txt is the --input-file: ...
-    """
-    target = Path(path)
-    if not target.absolute().parent.is_dir():
-        raise MissingError(f"cannot write {flag} {path}: no folder {target.absolute().parent}")
-    if target.is_dir():
-        raise InputError(f"cannot write {flag} {path}: it is a folder")
-    if not target.exists():
-        return
-    out = target.stat()
-    for source in inputs:
-        if source is not None and Path(source).exists():
-            into = Path(source).stat()
-            if (into.st_dev, into.st_ino) == (out.st_dev, out.st_ino):
-                raise InputError(f"{flag} {path} is the input file {source}: writing it would empty it "
-                                 "before it is read; choose another output file")
 
 
 def train(args: argparse.Namespace) -> None:
@@ -117,22 +53,6 @@ def train(args: argparse.Namespace) -> None:
             print(f"pushed: {commit.commit_url}")
 
 
-def read_lines(data: bytes, source: str, offset: int = 0) -> list[str]:
-    """Non-blank lines of UTF-8 ``data``; a clear error names ``source`` and the bad byte (at
-    ``offset`` plus its position in ``data``, for data read in pieces).
-
-    Example:
-        >>> read_lines(b"great\\n\\nawful\\n", "reviews.txt")
-        ['great', 'awful']
-    """
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise InputError(
-            f"{source} is not valid UTF-8: byte 0x{data[err.start]:02x} at offset {offset + err.start} "
-            "cannot be decoded (re-save the file as UTF-8)"
-        ) from None
-    return [line for line in text.splitlines() if line.strip()]
 
 
 def _texts(args: argparse.Namespace) -> Iterator[tuple[int, list[str]]]:

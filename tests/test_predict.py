@@ -5,8 +5,8 @@ import re
 import numpy as np
 import pytest
 
-from hfsent.commands import read_lines
 from hfsent.predict import SentimentClassifier
+from hfsent.preflight import read_lines
 from tests.conftest import NEGATION_PROBES
 
 PROBES = list(NEGATION_PROBES)
