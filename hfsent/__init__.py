@@ -11,6 +11,8 @@ import os
 
 # hfsent feeds Keras with tf.data and relies on TensorFlow's cuDNN GRU path.
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# Before TensorFlow's first import, wherever hfsent is used: no INFO or WARNING lines from its C++ side.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __version__ = "0.2.0"
 _EXPORTS = {"Config": "hfsent.config", "preset": "hfsent.config", "SentimentClassifier": "hfsent.predict",

@@ -5,17 +5,29 @@ The template is ``model_card.md`` at the top of the repository (packaged as
 ``ModelCardData`` / ``EvalResult``, so the Hub reads a valid ``model-index`` with the
 test-split results.  Scores come from ``metrics.json``, i.e. the same evaluate modules
 that ``hfsent score`` runs.
+
+Every string from the data or the folder (label and dataset names, the stage summaries) is the
+user's.  The YAML front matter is written by :func:`front_matter` (``yaml.safe_dump``, checked to
+parse back to exactly the same data), and the Markdown body gets each such value through the
+template's ``md`` filter (:func:`markdown_text`): no HTML, line, table cell, code span, link or
+heading of its own.  Jinja never evaluates a value as a template, so ``{{ }}`` in a name is text.
 """
 
 from __future__ import annotations
 
+import html
 import os
 import re
 from pathlib import Path
 
+import jinja2
+import yaml
 from huggingface_hub import EvalResult, ModelCard, ModelCardData
+from huggingface_hub.errors import HFValidationError
+from huggingface_hub.utils import validate_repo_id
 
 from hfsent.config import Config
+from hfsent.errors import InputError
 from hfsent.model import describe
 from hfsent.saved_config import public_source, to_saved
 
@@ -34,6 +46,40 @@ MULTICLASS_METRIC_NAMES = {"accuracy": "Accuracy", "macro_f1": "Macro F1", "roc_
                            "mae": "MAE (classes)"}
 RATING_METRIC_NAMES = {"r2": "R²", "mse": "MSE", "mae": "MAE", "r2_rounded": "R² (rounded to whole stars)",
                        "mae_rounded": "MAE (rounded to whole stars)"}
+
+
+_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")  # line breaks and other controls
+_MARKUP = re.compile(r"([\\`*_\[\]{}|~])")  # emphasis, code spans, links, table cells, templates
+
+
+def markdown_text(value: object) -> str:
+    """``value`` as literal inline Markdown text: line breaks (``\\n``, U+2028, U+2029 ...) and
+    other control characters become one space, ``<``, ``>`` and ``&`` become entities, and the
+    characters of emphasis, code spans, links, table cells and templates are backslash-escaped,
+    as is a leading ``#``, ``-``, ``+`` or ``=`` that could start a heading or a list.
+
+    Example:
+        >>> markdown_text("<b>great</b> | `x`\\n---")
+        '&lt;b&gt;great&lt;/b&gt; \\\\| \\\\`x\\\\` ---'
+    """
+    text = _MARKUP.sub(r"\\\1", html.escape(_BREAKS.sub(" ", str(value)), quote=False))
+    return "\\" + text if text[:1] in ("#", "-", "+", "=") else text
+
+
+def front_matter(data: dict) -> str:
+    """``data`` as the YAML of a README's front matter, written by ``yaml.safe_dump`` and checked
+    to load back (``yaml.safe_load``) to exactly ``data``; readable Unicode when that holds,
+    escaped otherwise.
+
+    Example:
+        >>> print(front_matter({"title": 'a "quoted" name: with a colon'}))
+        title: 'a "quoted" name: with a colon'
+    """
+    for allow_unicode in (True, False):
+        text = yaml.safe_dump(data, sort_keys=False, allow_unicode=allow_unicode).strip()
+        if yaml.safe_load(text) == data:
+            return text
+    raise InputError("the card's metadata does not survive YAML unchanged")  # never seen: a guard
 
 
 def dataset_id_of(config: Config) -> str | None:
@@ -63,6 +109,10 @@ def build_card(
         >>> card.data.eval_results[0].metric_type
         'accuracy'
     """
+    try:  # the id is written into the usage snippets' Python code
+        validate_repo_id(repo_id)
+    except HFValidationError as err:
+        raise InputError(f"bad repo id {repo_id[:100]!r}: {err}") from None
     dataset_id = dataset_id_of(config)
     dataset_name = dataset_id or Path(public_source(config.data).split(",")[0].split("=")[-1]).name
     test = metrics.get("test") or {}
@@ -89,8 +139,10 @@ def build_card(
     rows = [(split, metrics[split]) for split in ("validation", "test") if metrics.get(split)]
     has_curves = folder is not None and (folder / CURVES_NAME).is_file()
     counts = metrics.get("num_examples", {})
-    return ModelCard.from_template(
-        card_data, template_path=str(TEMPLATE), model_name=model_name, repo_id=repo_id,
+    environment = jinja2.Environment()  # the settings of ModelCard.from_template's jinja2.Template
+    environment.filters["md"] = markdown_text
+    return ModelCard(environment.from_string(TEMPLATE.read_text(encoding="utf-8")).render(
+        card_data=front_matter(card_data.to_dict()), model_name=model_name, repo_id=repo_id,
         dataset_name=dataset_name, config=to_saved(config), architecture=describe(config.model),
         score_rows=rows, metric_keys=[k for k in names if rows and k in rows[0][1]],
         curves=CURVES_NAME if has_curves else None,
@@ -101,7 +153,7 @@ def build_card(
         per_class=list((test.get("per_class") or {}).items()),
         num_train=counts.get("train", "?"), num_validation=counts.get("validation", "?"),
         num_test=counts.get("test", "?"), serving=serving,
-    )
+    ))
 
 
 def _output_sentence(config: Config) -> str:
@@ -110,7 +162,8 @@ def _output_sentence(config: Config) -> str:
         return f"It outputs a star rating, clipped to {model.rating_min:g}–{model.rating_max:g}."
     if len(model.classes) > 2:
         return f"It outputs the probability of each of its {len(model.classes)} classes (a softmax)."
-    return f"It outputs the probability of `{model.classes[1]}` (against `{model.classes[0]}`)."
+    positive, negative = (markdown_text(name) for name in model.classes[1::-1])
+    return f"It outputs the probability of **{positive}** (against **{negative}**)."
 
 
 def _class_counts(metrics: dict, classes: list[str]) -> dict:

@@ -7,6 +7,12 @@ line, ``hfsent: error: ...``, on stderr and exits with status 2; ``--debug`` (or
 ``HFSENT_DEBUG=1``) shows its traceback.  Any other exception is a bug and keeps its
 traceback.  ``train`` has one flag per config field (:mod:`hfsent.flags`), checked before
 any work starts.
+
+Nothing but hfsent's own lines reaches stderr on such an error: only hfsent's logger is given a
+handler (the root logger is left alone, so other libraries' INFO lines stay silent), TensorFlow's
+C++ start-up lines are kept off it (:func:`hfsent.preflight.start_tensorflow`), and ``datasets``
+draws its progress bars only on a terminal (``HF_DATASETS_DISABLE_PROGRESS_BARS`` otherwise,
+unless set).
 """
 
 from __future__ import annotations
@@ -141,6 +147,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _log_to_stderr() -> None:
+    """hfsent's own INFO lines (the stages of a run) on stderr; other libraries keep their defaults."""
+    log = logging.getLogger("hfsent")
+    if not any(getattr(h, "hfsent_cli", False) for h in log.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.hfsent_cli = True
+        log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run ``hfsent`` with ``argv`` (default: the process's arguments); returns the exit status.
 
@@ -149,12 +167,12 @@ def main(argv: list[str] | None = None) -> int:
         {"text": "A moving film.", "label": "positive", "score": 0.97, "probability_positive": 0.97}
         0
     """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow's first import
+    if not sys.stderr.isatty():  # read before datasets' first import
+        os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
     args = build_parser().parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ start-up chatter
-    debug = args.debug or os.environ.get("HFSENT_DEBUG", "") not in ("", "0")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("gensim", "httpx", "httpx2", "huggingface_hub"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    debug = args.debug = args.debug or os.environ.get("HFSENT_DEBUG", "") not in ("", "0")
+    _log_to_stderr()
     try:
         args.func(args)
     except UserError as err:

@@ -1,8 +1,10 @@
 """What each ``hfsent`` subcommand does, given its parsed arguments (the parser is :mod:`hfsent.cli`).
 
-Each is a thin layer over the library.  It checks what it can before TensorFlow starts: flags, a
-model folder, the output folder and its lock.  The library, and TensorFlow under it, is
-imported inside each command, so that ``--help``, ``--version`` and a bad flag answer at once.
+Each is a thin layer over the library.  It checks what it can before TensorFlow starts: flags,
+repo ids, a model folder, the texts given as arguments, that every output goes into an existing
+folder and is not an input, the output folder and its lock.  The library, and TensorFlow under it,
+is imported inside each command, after those checks (:mod:`hfsent.preflight`), so that
+``--help``, ``--version`` and a user's mistake answer at once, in one line.
 """
 
 from __future__ import annotations
@@ -18,16 +20,26 @@ from hfsent.errors import InputError, MissingError
 from hfsent.flags import config_from_args
 from hfsent.folder import locked
 from hfsent.locate import check_model_folder, check_output_folder, local_model
+from hfsent.preflight import check_output_file, check_repo_id, read_lines, start_tensorflow
 
 PREDICT_CHUNK_LINES = 1024
+
+
+
+
+
+
 
 
 def train(args: argparse.Namespace) -> None:
     if args.push and not args.repo_id:
         raise InputError("--push needs --repo-id")
+    if args.repo_id is not None:  # before training, not after it
+        check_repo_id(args.repo_id, "--repo-id")
     config = config_from_args(args)  # every value checked before TensorFlow starts
     with locked(args.output_dir):  # a second run on the folder fails here, at once
         check_output_folder(args.output_dir, args.overwrite)
+        start_tensorflow(args.debug)
 
         from hfsent import hub, train
 
@@ -41,10 +53,10 @@ def train(args: argparse.Namespace) -> None:
             print(f"pushed: {commit.commit_url}")
 
 
+
+
 def _texts(args: argparse.Namespace) -> Iterator[tuple[int, list[str]]]:
     """``(first line number, texts)`` chunks from the arguments, ``--input-file`` or stdin."""
-    from hfsent.predict import read_lines
-
     if args.input_file is None:
         texts = args.texts or read_lines(sys.stdin.buffer.read(), "standard input")
         yield 1, texts
@@ -69,14 +81,20 @@ def _texts(args: argparse.Namespace) -> Iterator[tuple[int, list[str]]]:
 
 def predict(args: argparse.Namespace) -> None:
     local_model(args.model)  # a wrong folder is reported before TensorFlow starts
+    if args.output_file is not None:
+        check_output_file(args.output_file, "--output-file", (args.input_file,))
     total_lines = None
     if args.input_file is None:  # arguments or stdin: known before the model loads
         chunks = list(_texts(args))
         if not chunks[0][1]:
             raise InputError("no texts given, as arguments, --input-file or on stdin")
+        blank = [i for i, text in enumerate(chunks[0][1]) if not text.strip()]
+        if blank:  # the classifier says the same, but only once TensorFlow and the model are up
+            raise InputError(f"text(s) at position {blank[:10]} contain no tokens (empty or whitespace)")
     else:
         total_lines = sum(len(texts) for _, texts in _texts(args))  # a first pass checks the UTF-8
         chunks = _texts(args)
+    start_tensorflow(args.debug)
 
     from tqdm.auto import tqdm
 
@@ -107,8 +125,16 @@ def predict(args: argparse.Namespace) -> None:
 
 def score(args: argparse.Namespace) -> None:
     local_model(args.model)
-    from hfsent.metrics import score_dataset
+    check_output_file(args.output, "--output")
+    start_tensorflow(args.debug)
+    from hfsent.metrics import load_metric, score_dataset
     from hfsent.predict import SentimentClassifier
+
+    for name in args.metric:  # before the model loads and the data is read
+        try:
+            load_metric(name)
+        except (FileNotFoundError, ConnectionError, ImportError) as err:
+            raise MissingError(f"--metric {name!r}: evaluate cannot load it ({err})") from None
 
     clf = SentimentClassifier.from_pretrained(args.model, revision=args.revision)
     scores = score_dataset(clf, args.dataset, args.split, args.text_column, args.label_column,
@@ -131,6 +157,9 @@ def score(args: argparse.Namespace) -> None:
 
 def explain(args: argparse.Namespace) -> None:
     local_model(args.model)
+    for suffix in (".png", ".html"):
+        check_output_file(args.output_prefix + suffix, "--output-prefix")
+    start_tensorflow(args.debug)
     from hfsent.draw import trace_html, trace_png
     from hfsent.explain import sentiment_trace
     from hfsent.predict import SentimentClassifier
@@ -144,7 +173,9 @@ def explain(args: argparse.Namespace) -> None:
 
 
 def push(args: argparse.Namespace) -> None:
+    check_repo_id(args.repo_id, "--repo-id")
     check_model_folder(args.model)
+    start_tensorflow(args.debug)
     from hfsent import hub
     from hfsent.artifacts import load_artifacts
 
@@ -157,8 +188,11 @@ def push(args: argparse.Namespace) -> None:
 def space(args: argparse.Namespace) -> None:
     if args.push and not args.space_id:
         raise InputError("--push needs --space-id")
+    if args.space_id is not None:
+        check_repo_id(args.space_id, "--space-id")
     local_model(args.model)
     check_output_folder(args.output_dir, args.overwrite)
+    start_tensorflow(args.debug)
     from hfsent import hub
     from hfsent.space import write_space
 

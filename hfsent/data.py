@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import datasets
 from datasets import ClassLabel, Dataset, DatasetDict, IterableDataset, IterableDatasetDict
 
-from hfsent.config import Config
+from hfsent.config import Config, DataConfig
 from hfsent.errors import InputError, MissingError
 from hfsent.labels import BINARY, class_names, encoder
 from hfsent.split import GROUP, carve
@@ -76,8 +76,13 @@ def load_raw(source: str, streaming: bool = False) -> DatasetDict | IterableData
 
 
 def _pick_column(columns: Sequence[str], wanted: str, fallbacks: Sequence[str], role: str) -> str:
+    """``wanted`` if the data has it; well-known names only in place of the default (a column
+    the user named is never silently replaced)."""
     if wanted in columns:
         return wanted
+    if wanted != getattr(DataConfig, f"{role}_column"):
+        raise InputError(f"no {role} column {wanted!r} in the data (--{role}-column); columns found: "
+                         f"{list(columns)}")
     for name in fallbacks:
         if name in columns:
             return name

@@ -4,6 +4,10 @@ training curves.
 Colors: a binary model's words go from red (negative) through white to green (positive) by
 P(positive); with more classes each word takes the color of the class predicted after it, paler
 as that class's probability falls.  Matplotlib draws with its non-interactive Agg backend.
+
+Every string drawn or written here (tokens of the review, class names from the training data) is
+the user's: HTML gets it through :func:`html.escape`, Matplotlib through :func:`_literal`, so that
+neither markup nor a ``$...$`` math expression in a label can act.
 """
 
 from __future__ import annotations
@@ -15,6 +19,12 @@ import numpy as np
 
 if TYPE_CHECKING:
     from hfsent.explain import Trace
+
+
+def _literal(text: str) -> str:
+    """``text`` drawn as itself by Matplotlib: an unescaped ``$`` pair would be parsed as math
+    (and a bad expression would fail the whole picture)."""
+    return str(text).replace("$", r"\$")
 
 
 def _color(trace: Trace, t: int) -> tuple[float, float, float]:
@@ -58,18 +68,18 @@ def trace_png(trace: Trace, path: str, chars_per_line: int = 100) -> None:
         2, 1, figsize=(12, 0.4 * lines + 3.2), gridspec_kw={"height_ratios": [max(lines, 2), 3]})
     ax_text.axis("off")
     for t, ((row, col), token) in enumerate(zip(places, trace.tokens)):
-        ax_text.text(col / chars_per_line, 1 - (row + 0.5) / max(lines, 2), token, fontsize=9,
+        ax_text.text(col / chars_per_line, 1 - (row + 0.5) / max(lines, 2), _literal(token), fontsize=9,
                      family="monospace", ha="left", va="center",
                      bbox={"facecolor": _color(trace, t), "edgecolor": "none", "boxstyle": "round,pad=0.2"})
-    ax_text.set_title(f"Running prediction: final {trace.describe()}")
+    ax_text.set_title(_literal(f"Running prediction: final {trace.describe()}"))
     steps = np.arange(1, len(trace.tokens) + 1)
     if trace.binary:
         ax_curve.plot(steps, trace.scores, color="black", lw=1)
         ax_curve.axhline(0.5, color="grey", ls="--", lw=0.8)
-        ax_curve.set(ylim=(0, 1), xlabel="token", ylabel=f"P({trace.classes[1]}) after token")
+        ax_curve.set(ylim=(0, 1), xlabel="token", ylabel=_literal(f"P({trace.classes[1]}) after token"))
     else:
         for k, name in enumerate(trace.classes):
-            ax_curve.plot(steps, trace.probabilities[:, k], lw=1, label=name,
+            ax_curve.plot(steps, trace.probabilities[:, k], lw=1, label=_literal(name),
                           color=matplotlib.colormaps["tab10"](k % 10))
         ax_curve.legend(fontsize=8, ncol=min(len(trace.classes), 5))
         ax_curve.set(ylim=(0, 1), xlabel="token", ylabel="P(class) after token")
@@ -89,7 +99,8 @@ def trace_html(trace: Trace, path: str) -> None:
         "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:2}"
         "span{padding:2px 3px;margin:1px;border-radius:3px}</style></head><body>"
         f"<h1>Final {html.escape(trace.describe())}</h1>"
-        f"<p>Each word is colored by the model's prediction after reading up to it ({legend(trace)}); "
+        f"<p>Each word is colored by the model's prediction after reading up to it "
+        f"({html.escape(legend(trace))}); "
         "hover for the value.</p>"
         f"<p>{trace_spans(trace)}</p></body></html>\n"
     )
@@ -116,7 +127,7 @@ def trace_spans(trace: Trace) -> str:
 
 
 def legend(trace: Trace) -> str:
-    """What the colors mean, in words."""
+    """What the colors mean, in words: plain text, to be escaped where it becomes markup."""
     if trace.binary:
         return f"red = {trace.classes[0]}, green = {trace.classes[1]}"
     import matplotlib
@@ -178,8 +189,8 @@ def confusion_png(confusion: list[list[int]], classes: list[str], path: str) -> 
                 color="white" if shares[i, j] > 0.5 else "black")
     ax.set(xticks=range(len(classes)), yticks=range(len(classes)), xlabel="predicted", ylabel="true",
            title="Confusion matrix, test split")
-    ax.set_xticklabels(classes, rotation=45, ha="right")
-    ax.set_yticklabels(classes)
+    ax.set_xticklabels([_literal(name) for name in classes], rotation=45, ha="right")
+    ax.set_yticklabels([_literal(name) for name in classes])
     fig.colorbar(image, ax=ax, label="share of the true class")
     fig.tight_layout()
     fig.savefig(path, dpi=100)

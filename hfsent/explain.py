@@ -24,7 +24,6 @@ import numpy as np
 
 from hfsent.errors import InputError
 from hfsent.predict import SentimentClassifier
-from hfsent.tokenize import tokenize
 
 
 @dataclass
@@ -60,11 +59,6 @@ def _sequence_gru(model: keras.Model) -> keras.Model:
     return keras.Model(inputs, [embedded, states])
 
 
-def _tokens(clf: SentimentClassifier, texts: list[str]) -> list[list[str]]:
-    pre = clf.config.preprocessing
-    return [t[: pre.max_length] for t in tokenize(texts, pre.spacy_model, pre.lowercase)]
-
-
 def layer_outputs(clf: SentimentClassifier, texts: list[str]) -> list[LayerOutputs]:
     """Token ids, Embedding output and GRU states per token, for each text.
 
@@ -78,8 +72,8 @@ def layer_outputs(clf: SentimentClassifier, texts: list[str]) -> list[LayerOutpu
         >>> out.tokens
         ['a', 'great', 'film']
     """
-    ids = clf.encode(texts)
-    tokens = _tokens(clf, texts)
+    tokens = clf.tokens(texts)
+    ids = [clf.vocab.encode(toks) for toks in tokens]
     probe = _sequence_gru(clf.model)
     out = []
     for toks, seq in zip(tokens, ids):
@@ -142,8 +136,8 @@ def sentiment_trace(clf: SentimentClassifier, text: str) -> Trace:
     """
     if clf.config.model.task == "rating":
         raise InputError("the trace shows class probabilities; this model predicts ratings")
-    [seq] = clf.encode([text])
-    [tokens] = _tokens(clf, [text])
+    [tokens] = clf.tokens([text])
+    seq = clf.vocab.encode(tokens)
     probs = clf.predict_ids([seq[: t + 1] for t in range(len(seq))])
     probs = np.stack([1 - probs, probs], axis=1) if probs.ndim == 1 else probs
     return Trace(tokens, probs, clf.config.model.classes)

@@ -1,8 +1,9 @@
 """The command line's surface over :mod:`hfsent.config`: one ``--flag`` per config field.
 
 Flags are grouped by component in ``--help``; a flag that is not given stays ``None``, so
-the preset's value wins.  A value out of range is refused by the config's own checks, with
-the flag's name in the message.
+the preset's value wins.  A whole-number flag is a count: the parser refuses one below 1 (below 0
+for ``--seed``) or above its bound in :data:`MOST`, before anything else runs.  Other values out
+of range are refused by the config's own checks, with the flag's name in the message.
 """
 
 from __future__ import annotations
@@ -13,6 +14,29 @@ import typing
 
 from hfsent.config import COMPONENTS, DERIVED, FIELD_OWNER, Config, preset
 from hfsent.errors import InputError
+from hfsent.saved_config import LOAD_LIMITS
+
+# Whole-number flags with an upper bound: what a loaded model may have, so that every model
+# trained loads (see hfsent.tokenize.cut for max_length's share of a text).
+MOST = dict(LOAD_LIMITS)
+LEAST = {"seed": 0}  # whole-number flags that may be 0; every other one is at least 1
+
+
+def _whole_number(name: str):
+    """The argparse ``type`` of the whole-number field ``name``: its bounds, one line if outside."""
+    least, most = LEAST.get(name, 1), MOST.get(name)
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"invalid int value: {text[:40]!r}") from None
+        if value < least or most is not None and value > most:
+            bounds = f"≥ {least}" if most is None else f"from {least} to {most:,}"
+            raise argparse.ArgumentTypeError(f"must be a whole number {bounds}, got {text[:40]}")
+        return value
+
+    return parse
 
 
 def add_config_arguments(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -> None:
@@ -41,7 +65,8 @@ def add_config_arguments(parser: argparse.ArgumentParser, skip: tuple[str, ...] 
             else:
                 options = typing.get_args(hints[f.name]) or (hints[f.name],)
                 kind = next(t for t in options if t is not type(None))
-                kind = _comma_list if typing.get_origin(kind) is list else kind
+                kind = (_comma_list if typing.get_origin(kind) is list else
+                        _whole_number(f.name) if kind is int else kind)
                 group.add_argument(flag, type=kind, default=None, help=help_text)
 
 

@@ -3,7 +3,10 @@
 * :func:`locked` holds ``.NAME.lock`` beside the folder for as long as a run writes it (a
   whole training run, or one save).  A second run on the same folder fails at once, naming
   the process that holds it.  The lock is ``fcntl.flock``, so the kernel releases it when
-  its holder dies, ``kill -9`` included.
+  its holder dies, ``kill -9`` included.  A process forked while the lock is held (the
+  workers of ``Dataset.map(num_proc=...)``) closes its copy of the descriptor at once, so the
+  lock dies with its owner, not with the last of its children; on Linux such a child is also
+  killed when its parent dies (``PR_SET_PDEATHSIG``), so a ``kill -9`` leaves no worker behind.
 * :func:`atomic_folder` fills a hidden ``.NAME.tmp-*`` sibling and renames it into place
   only once complete.  An overwrite parks the old folder as ``.NAME.old-PID`` for the
   instant between two renames.
@@ -19,13 +22,16 @@ Limits: POSIX only (``fcntl``).  On a network filesystem the lock is as good as 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
 import glob
 import json
 import logging
 import os
 import shutil
+import signal
 import socket
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -36,6 +42,32 @@ from hfsent.locate import check_output_folder
 
 log = logging.getLogger(__name__)
 _HELD: dict[Path, int] = {}  # lock file -> descriptor, so that a holder may lock again (re-entrant)
+_FORKER = [0]  # the pid that last forked while holding a lock
+
+
+def _before_fork() -> None:
+    _FORKER[0] = os.getpid()
+
+
+def _after_fork_in_child() -> None:
+    """In a child forked while a lock is held: drop the inherited lock descriptors (``flock``
+    belongs to the open file, which the child would otherwise keep locked after its parent's
+    death), and on Linux die with the parent."""
+    if not _HELD:
+        return
+    for fd in _HELD.values():
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _HELD.clear()
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            pr_set_pdeathsig = 1
+            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+            if os.getppid() != _FORKER[0]:  # the parent died before prctl took effect
+                os.kill(os.getpid(), signal.SIGKILL)
+
+
+os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
 
 
 class BusyError(UserError, BlockingIOError):
@@ -75,9 +107,9 @@ def locked(folder: str | Path) -> Iterator[Path]:
         _recover(folder)
         yield folder
     finally:
-        del _HELD[path]
-        os.unlink(path)  # while still holding it: see _acquire for the other side
-        os.close(fd)
+        if _HELD.pop(path, None) is not None:  # a forked child that unwinds here holds nothing
+            os.unlink(path)  # while still holding it: see _acquire for the other side
+            os.close(fd)
 
 
 def _acquire(path: Path, folder: Path) -> int:

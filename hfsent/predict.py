@@ -27,7 +27,7 @@ from hfsent.batching import ordered_batches
 from hfsent.config import Config
 from hfsent.errors import InputError
 from hfsent.locate import local_model
-from hfsent.tokenize import tokenize
+from hfsent.tokenize import cut, tokenize
 from hfsent.vocab import Vocabulary
 
 log = logging.getLogger(__name__)
@@ -82,9 +82,11 @@ class SentimentClassifier:
         """Write the model folder atomically (see :func:`hfsent.artifacts.save_artifacts`)."""
         return save_artifacts(folder, self.model, self.vocab, self.config, overwrite=overwrite, **kwargs)
 
-    def encode(self, texts: Iterable[str]) -> list[list[int]]:
-        """Token ids per text, truncated to ``max_length``.  ``texts`` may be any iterable of
-        strings (read once); unusable inputs are refused."""
+    def tokens(self, texts: Iterable[str]) -> list[list[str]]:
+        """The tokens the model reads of each text: each text cut to a bounded number of
+        characters first (:func:`hfsent.tokenize.cut`), tokenized as in training, truncated to
+        ``max_length``.  ``texts`` may be any iterable of strings (read once); unusable inputs
+        are refused."""
         if isinstance(texts, str):
             raise TypeError("predict takes a list of texts, not a single string: wrap it in [...]")
         texts = list(texts)
@@ -92,11 +94,15 @@ class SentimentClassifier:
             if not isinstance(text, str):
                 raise TypeError(f"text {i} is {type(text).__name__}, not str")
         pre = self.config.preprocessing
-        tokens = tokenize(texts, pre.spacy_model, pre.lowercase)
+        tokens = tokenize([cut(text, pre.max_length) for text in texts], pre.spacy_model, pre.lowercase)
         empty = [i for i, toks in enumerate(tokens) if not toks]
         if empty:
             raise InputError(f"text(s) at position {empty[:10]} contain no tokens (empty or whitespace)")
-        return [self.vocab.encode(toks[: pre.max_length]) for toks in tokens]
+        return [toks[: pre.max_length] for toks in tokens]
+
+    def encode(self, texts: Iterable[str]) -> list[list[int]]:
+        """Token ids per text (:meth:`tokens`)."""
+        return [self.vocab.encode(toks) for toks in self.tokens(texts)]
 
     def predict_ids(self, sequences: Sequence[Sequence[int]], batch_size: int | None = None) -> np.ndarray:
         """The model's output for each id sequence, in input order: the positive-class
@@ -178,20 +184,3 @@ class SentimentClassifier:
             out.append([{"label": names[i], "score": float(row[i])} for i in order])
         return out
 
-
-def read_lines(data: bytes, source: str, offset: int = 0) -> list[str]:
-    """Non-blank lines of UTF-8 ``data``; a clear error names ``source`` and the bad byte (at
-    ``offset`` plus its position in ``data``, for data read in pieces).
-
-    Example:
-        >>> read_lines(b"great\\n\\nawful\\n", "reviews.txt")
-        ['great', 'awful']
-    """
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise InputError(
-            f"{source} is not valid UTF-8: byte 0x{data[err.start]:02x} at offset {offset + err.start} "
-            "cannot be decoded (re-save the file as UTF-8)"
-        ) from None
-    return [line for line in text.splitlines() if line.strip()]

@@ -7,7 +7,9 @@ downloaded repo, then calls it with each request's JSON.  It answers like a ``tr
 text-classification pipeline with ``top_k=None``: a list per input of ``{"label", "score"}``,
 highest score first.
 
-Limits: the whole request is predicted in one call (batched by length inside).  A rating model
+Limits: the whole request is predicted in one call (batched by length inside); each text is cut
+to a bounded number of characters before tokenizing (:func:`hfsent.tokenize.cut`), so a huge
+text costs no more than a long review.  A rating model
 answers ``[{"label": "rating", "score": <stars>}]`` per input, as a transformers regression
 head does.
 """

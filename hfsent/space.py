@@ -13,20 +13,26 @@ sentiment after every word, colored as ``hfsent explain`` draws it
 uploads the folder in one commit.  Gradio is the optional extra ``hfsent[demo]``, imported only
 here, and only when a demo is built or written.
 
+The model's name (a folder name or a repo id) is the user's: ``app.py`` holds every value as a
+Python literal written by :func:`repr`, the README's front matter is ``yaml.safe_dump``
+(:func:`hfsent.card.front_matter`), and its Markdown body escapes the name
+(:func:`hfsent.card.markdown_text`), as the app's own heading does.
+
 Limits: classifiers only (two classes or more), since the per-word trace is of class probabilities.
+A typed text is cut to a bounded number of characters before tokenizing, as every prediction is
+(:func:`hfsent.tokenize.cut`).
 """
 
 from __future__ import annotations
 
 import html
 import importlib.metadata
-import json
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
 from hfsent import __version__
-from hfsent.card import WIDGET_EXAMPLES
+from hfsent.card import WIDGET_EXAMPLES, front_matter, markdown_text
 from hfsent.draw import legend as colors
 from hfsent.draw import trace_spans
 from hfsent.errors import InputError, MissingError
@@ -36,7 +42,8 @@ from hfsent.locate import MODEL_FILES, closed_file, local_model
 from hfsent.predict import SentimentClassifier
 
 MODEL_DIR = "model"
-APP = '''"""A Gradio demo of {name}, written by `hfsent space` (hfsent {version}).
+# Every value is a repr() literal: nothing of the model's name is ever pasted as code.
+APP = '''"""A Gradio demo of the model named in TITLE, written by `hfsent space` (hfsent {version}).
 
 Spaces runs it as it is; locally: pip install -r requirements.txt && python app.py
 """
@@ -110,7 +117,7 @@ def build_demo(model: str, examples: Sequence[str] = WIDGET_EXAMPLES, title: str
             raise gr.Error(str(err)) from None
 
     with gr.Blocks(title=f"{name} · hfsent") as demo:
-        gr.Markdown(f"# {name}\nA GRU sentiment classifier trained with "
+        gr.Markdown(f"# {markdown_text(name)}\nA GRU sentiment classifier trained with "
                     "[hfsent](https://pypi.org/project/hfsent/). Type a review, or pick an example.")
         text = gr.Textbox(label="Review", lines=4, elem_id="review")
         button = gr.Button("Predict", variant="primary", elem_id="predict")
@@ -145,18 +152,17 @@ def write_space(model: str, output_dir: str | Path, examples: Sequence[str] = WI
     local = local_model(str(model))
     name = Path(str(model).rstrip("/")).name if local else model
     source = 'str(Path(__file__).with_name("model"))' if local else repr(model)
-    models = "" if local else f"models:\n- {model}\n"
-    readme = (f"---\ntitle: {Path(name).name} sentiment demo\nemoji: 🎬\ncolorFrom: red\ncolorTo: green\n"
-              f"sdk: gradio\nsdk_version: {gradio}\napp_file: app.py\npinned: false\n"
-              f"license: apache-2.0\n{models}tags:\n- hfsent\n- sentiment-analysis\n---\n\n"
-              f"# {name}\n\nA demo of " + (f"[{model}](https://huggingface.co/{model})" if not local else
-                                           "the model in `model/`") +
-              ", a GRU sentiment classifier trained with hfsent. It shows the probability of each "
-              "label and the sentiment after every word. Written by `hfsent space`.\n")
+    meta = {"title": f"{name} sentiment demo", "emoji": "🎬", "colorFrom": "red", "colorTo": "green",
+            "sdk": "gradio", "sdk_version": gradio, "app_file": "app.py", "pinned": False,
+            "license": "apache-2.0", **({} if local else {"models": [model]}),
+            "tags": ["hfsent", "sentiment-analysis"]}
+    link = "the model in `model/`" if local else f"[{markdown_text(model)}](https://huggingface.co/{model})"
+    readme = (f"---\n{front_matter(meta)}\n---\n\n# {markdown_text(name)}\n\nA demo of {link}, a GRU "
+              "sentiment classifier trained with hfsent. It shows the probability of each label and the "
+              "sentiment after every word. Written by `hfsent space`.\n")
 
     def fill(tmp: Path) -> None:
-        listed = json.dumps(list(examples), indent=4, ensure_ascii=False)  # also a Python literal
-        app = APP.format(name=name, version=__version__, model=source, examples=listed)
+        app = APP.format(name=name, version=__version__, model=source, examples=repr(list(examples)))
         (tmp / "app.py").write_text(app, encoding="utf-8")
         (tmp / "requirements.txt").write_text(f"hfsent[demo]=={__version__}\n", encoding="utf-8")
         (tmp / "README.md").write_text(readme, encoding="utf-8")

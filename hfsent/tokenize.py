@@ -5,6 +5,12 @@ model needs tokens, not tags or parses, and the tokenizer is the same object eit
 HTML line breaks (``<br />``, frequent in IMDB) become spaces before tokenizing, whitespace
 tokens are dropped, and tokens are lowercased unless the config says otherwise.
 
+A text to predict is first cut to :data:`CHARS_PER_TOKEN` × ``max_length`` characters
+(:func:`cut`), so that the work per request is bounded by the model, not by the sender: spaCy
+would otherwise tokenize a 10 MB review whole before the model keeps its first ``max_length``
+tokens.  Prediction, the Endpoint handler and the Space all go through
+:meth:`hfsent.predict.SentimentClassifier.tokens`, which cuts.
+
 ``datasets`` fingerprints the map function and its keyword arguments (plain strings and
 booleans here), so a second run with the same data and settings reads the cached Arrow
 file instead of tokenizing again.
@@ -29,6 +35,11 @@ _PACKAGE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # What spaCy's tokenizers of these languages import (spaCy's extras, and pyvi for Vietnamese).
 _NEEDS = {"ja": "sudachipy sudachidict_core", "ko": "natto-py (and the mecab-ko library)",
           "th": "pythainlp", "vi": "pyvi"}
+# An English token averages about 5 characters with its space; 20 leaves room for long words,
+# URLs, markup and runs of whitespace, so that a cut text still holds its first max_length tokens
+# unless those average more than 20 characters each.  Training tokenizes whole texts (its
+# max_length is read from them); only such a pathological text sees fewer tokens at prediction.
+CHARS_PER_TOKEN = 20
 
 
 def clean(text: str) -> str:
@@ -39,6 +50,17 @@ def clean(text: str) -> str:
         'Great.  Loved it'
     """
     return _BREAK.sub(" ", text)
+
+
+def cut(text: str, max_length: int) -> str:
+    """The first ``CHARS_PER_TOKEN * max_length`` characters of ``text``: enough for its first
+    ``max_length`` tokens (see :data:`CHARS_PER_TOKEN`), and a bound on the tokenizer's work.
+
+    Example:
+        >>> len(cut("a" * 10_000_000, max_length=600))
+        12000
+    """
+    return text[: CHARS_PER_TOKEN * max_length]
 
 
 def check_spacy_model(name: str) -> str:

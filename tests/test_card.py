@@ -5,7 +5,7 @@ import json
 import pytest
 from huggingface_hub import ModelCard
 
-from hfsent.card import WIDGET_EXAMPLES, build_card
+from hfsent.card import WIDGET_EXAMPLES, build_card, markdown_text
 from hfsent.hub import push_to_hub
 
 
@@ -33,7 +33,7 @@ def test_the_cards_scores_are_those_of_metrics_json(trained):
 def test_every_stage_record_is_a_row_of_the_card(trained):
     text = (trained.output_dir / "README.md").read_text()
     for record in trained.metrics["stages"][:-1]:  # save's record comes after the card is written
-        assert f"| {record['name']} | {record['seconds']} | {record['summary']} |" in text
+        assert f"| {record['name']} | {record['seconds']} | {markdown_text(record['summary'])} |" in text
     assert "skipped: off (--no-wide-ngrams)" in text and "Wide branch" not in text
     assert "![Training curves](training_curves.png)" in text
 
@@ -41,7 +41,7 @@ def test_every_stage_record_is_a_row_of_the_card(trained):
 def test_the_card_names_no_local_path(trained, tmp_path):
     cfg = trained.classifier.config.replace(dataset=str(tmp_path / "reviews.csv"))
     card = str(build_card(cfg, trained.metrics, "me/model"))
-    assert str(tmp_path) not in card and "`reviews.csv`" in card
+    assert str(tmp_path) not in card and "- Data: reviews.csv," in card
     hub_card = str(build_card(cfg.replace(dataset_id="stanfordnlp/imdb"), trained.metrics, "me/model"))
     assert "datasets:\n- stanfordnlp/imdb" in hub_card
 
@@ -57,3 +57,39 @@ def test_the_widget_shows_the_models_own_predictions_and_passes_the_yaml_check(t
     card.data.widget = [{"text": "x", "output": [{"label": "positive", "probability": 0.9}]}]
     with pytest.raises(ValueError, match=r"widget\[0\]: output must be a list of"):
         card.validate()
+
+
+def test_hostile_label_and_dataset_names_stay_text_in_the_yaml_and_the_markdown(trained):
+    import re
+
+    import yaml
+
+    from tests.nasty import NASTY
+
+    def card(strings: list[str], dataset: str) -> tuple[dict, list[str]]:
+        names = [f"{i} {s}" for i, s in enumerate(strings)]  # distinct, none empty once stripped
+        metrics = {**trained.metrics, "test": {**trained.metrics["test"], "per_class": {
+            n: {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 3} for n in names}},
+            "widget": [{"text": s, "output": [{"label": n, "score": 0.5}]} for s, n in zip(strings, names)],
+            "stages": [{"name": "data", "seconds": 1.0, "summary": "; ".join(strings),
+                        "figures": {"classes": {n: 7 for n in names}}}]}
+        cfg = trained.classifier.config.replace(label_names=names, dataset_id=dataset)
+        text = str(build_card(cfg, metrics, "me/model"))
+        head, front, body = re.split(r"^---\n", text, maxsplit=2, flags=re.MULTILINE)
+        data = yaml.safe_load(front)
+        assert head == "" and ModelCard(text).data.to_dict() == data
+        assert [w["text"] for w in data["widget"]] == strings, "the YAML holds exactly the strings meant"
+        assert [w["output"][0]["label"] for w in data["widget"]] == names
+        return data, body.splitlines()
+
+    _, plain = card([f"word{i}" for i in range(len(NASTY))], "plain")
+    # The Markdown's structure, line by line: the same lines, headings, list items, table cells
+    # and code spans as a card of plain names.  Escaped (\|, \`) or entity (&lt;) text is text.
+    def shape(line: str) -> tuple:
+        return (line[:2] if line[:1] in "#-|!>" else "", len(re.findall(r"(?<!\\)\|", line)),
+                len(re.findall(r"(?<!\\)`", line)), bool(re.search(r"(?<!\\)[{}]", line)))
+
+    for dataset in NASTY:
+        _, lines = card(NASTY, dataset)
+        assert [shape(line) for line in lines] == [shape(line) for line in plain], dataset
+        assert not re.search(r"<(script|img)|\u2028|\u2029|^---$", "\n".join(lines), re.MULTILINE)

@@ -33,9 +33,10 @@ def user_error(run: subprocess.CompletedProcess) -> str:
 
 
 @pytest.mark.parametrize("flags, message", [
-    (["--max-length", "0"], "--max-length must be positive, got 0"),
-    (["--batch-size", "0"], "--batch-size must be positive, got 0"),
-    (["--epochs", "-1"], "--epochs must be positive, got -1"),
+    (["--max-length", "0"], "argument --max-length: must be a whole number from 1 to 16,384, got 0"),
+    (["--batch-size", "0"], "argument --batch-size: must be a whole number ≥ 1, got 0"),
+    (["--epochs", "-1"], "argument --epochs: must be a whole number ≥ 1, got -1"),
+    (["--learning-rate", "0"], "--learning-rate must be positive, got 0"),
     (["--validation-size", "1.5"], "--validation-size must be a fraction in (0, 1) or a whole number"),
     (["--gru-units", "many"], "argument --gru-units: invalid int value: 'many'"),
     (["--push"], "--push needs --repo-id"),
@@ -201,3 +202,63 @@ def test_metric_modules_load_from_any_directory(tmp_path):
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.split() == ["1.0", "rating_regression"]
+
+
+def installed_hfsent() -> str:
+    """The ``hfsent`` console script as installed: CI's wheel-installed environment where CI names
+    it (``HFSENT_SERVING_PYTHON``), else this environment's."""
+    python = os.environ.get("HFSENT_SERVING_PYTHON") or sys.executable
+    return str(Path(python).parent / "hfsent")
+
+
+@pytest.fixture(scope="module")
+def mistakes(trained, tmp_path_factory):
+    """Each user mistake of the issue, as arguments of the installed command."""
+    from tests.conftest import make_reviews
+
+    root = tmp_path_factory.mktemp("mistakes")
+    data = root / "reviews.csv"
+    make_reviews(40).to_csv(data, index=False)
+    (root / "in.txt").write_text("a fine film\n")
+    os.link(root / "in.txt", root / "in-link.txt")
+    model, out, text = str(trained.output_dir), str(root / "out"), str(root / "in.txt")
+    return root, {
+        "an empty text": ["predict", "--model", model, ""],
+        "the input as output": ["predict", "--model", model, "--input-file", str(root / "in.txt"),
+                                "--output-file", str(root / "in.txt")],
+        "the input as output by a hard link": ["predict", "--model", model, "--input-file", text,
+                                               "--output-file", str(root / "in-link.txt")],
+        "an output file in a missing folder": ["predict", "--model", model, "--output-file",
+                                               str(root / "nowhere" / "out.jsonl"), "x"],
+        "an output prefix in a missing folder": ["explain", "--model", model, "--output-prefix",
+                                                 str(root / "nowhere" / "trace"), "x"],
+        "a score file in a missing folder": ["score", "--model", model, "--dataset", str(data), "--output",
+                                             str(root / "nowhere" / "s.json")],
+        "a missing text column": ["train", "--dataset", str(data), "--text-column", "nope",
+                                  "--output-dir", out],
+        "a missing label column": ["score", "--model", model, "--dataset", str(data),
+                                   "--label-column", "nope"],
+        "a missing dataset": ["train", "--dataset", "nobody/no-such-data", "--output-dir", out],
+        "no training samples": ["train", "--dataset", str(data), "--max-train-samples", "0"],
+        "a huge max_length": ["train", "--dataset", str(data), "--max-length", str(10 ** 12)],
+        "a bogus metric": ["score", "--model", model, "--dataset", str(data), "--metric", "bogus"],
+        "a bad repo id": ["push", "--model", model, "--repo-id", "bad id!"],
+        "a bad repo id before training": ["train", "--dataset", str(data), "--output-dir", out, "--push",
+                                          "--repo-id", "bad id!"],
+    }
+
+
+@pytest.mark.parametrize("mistake", [
+    "an empty text", "the input as output", "the input as output by a hard link",
+    "an output file in a missing folder", "an output prefix in a missing folder",
+    "a score file in a missing folder",
+    "a missing text column", "a missing label column", "a missing dataset", "no training samples",
+    "a huge max_length", "a bogus metric", "a bad repo id", "a bad repo id before training"])
+def test_each_mistake_is_exactly_one_line_from_the_installed_command(mistakes, mistake):
+    root, commands = mistakes
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}  # hfsent's own setting
+    run = subprocess.run([installed_hfsent(), *commands[mistake]], capture_output=True, text=True, cwd=root,
+                         env=env)
+    assert run.returncode == 2 and len(run.stderr.splitlines()) == 1, run.stderr[-3000:]
+    assert run.stderr.startswith("hfsent: error: ")
+    assert (root / "in.txt").read_text() == "a fine film\n" and not (root / "out").exists()

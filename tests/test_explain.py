@@ -63,3 +63,38 @@ def test_trace_pictures(trained, tmp_path):
 def test_training_curves_are_saved_and_embedded_in_the_card(trained):
     assert (trained.output_dir / "training_curves.png").is_file()
     assert "![Training curves](training_curves.png)" in (trained.output_dir / "README.md").read_text()
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_hostile_label_names_and_tokens_are_text_in_the_page_and_the_picture(tmp_path, classes):
+    """Label names come from the training data, tokens from the review: both stay text."""
+    from html.parser import HTMLParser
+
+    from hfsent.explain import Trace
+    from tests.nasty import NASTY
+
+    class Page(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.tags, self.text, self.titles = [], [], []
+
+        def handle_starttag(self, tag, attrs):
+            self.tags.append(tag)
+            self.titles += [value for name, value in attrs if name == "title"]
+            assert all(not name.startswith("on") for name, _ in attrs), attrs
+
+        def handle_data(self, data):
+            self.text.append(data)
+
+    for i in range(0, len(NASTY) - classes + 1, classes):
+        names = NASTY[i:i + classes]
+        probabilities = np.tile(np.eye(classes)[-1] * 0.6 + 0.4 / classes, (len(NASTY), 1))
+        trace = Trace(list(NASTY), probabilities, names)
+        trace_html(trace, str(tmp_path / "t.html"))
+        page = Page()
+        page.feed((tmp_path / "t.html").read_text(encoding="utf-8"))
+        assert set(page.tags) == {"html", "head", "meta", "title", "style", "body", "h1", "p", "span"}
+        text = "".join(page.text)
+        assert all(name in text for name in names) and all(token in text for token in NASTY)
+        assert {f"P({names[-1]})={probabilities[0, -1]:.3f}"} == set(page.titles)
+        trace_png(trace, str(tmp_path / "t.png"))  # a "$...$" name is not parsed as math

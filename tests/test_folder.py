@@ -33,6 +33,22 @@ folder._between_renames = pause
 folder.atomic_folder(sys.argv[1], lambda tmp: (tmp / "a.txt").write_text("new"), overwrite=True)
 """
 
+# Tokenizes with two forked workers under argv[1]'s lock; each worker touches argv[2]/PID and
+# stops there, so that the test can kill -9 the run in the middle of tokenization.
+KILLED_TOKENIZE = """
+import os, sys, time, pathlib
+from datasets import Dataset
+import hfsent.tokenize as tokenize
+from hfsent.folder import locked
+def stuck(batch, **kwargs):
+    pathlib.Path(sys.argv[2], str(os.getpid())).touch()
+    time.sleep(300)
+tokenize._tokenize_batch = stuck
+reviews = Dataset.from_dict({"text": ["a fine film"] * 4000})
+with locked(sys.argv[1]):
+    tokenize.tokenize_dataset(reviews, num_proc=2, cache_file_name=str(pathlib.Path(sys.argv[2], "t.arrow")))
+"""
+
 
 @pytest.fixture
 def holder(tmp_path):
@@ -135,3 +151,36 @@ def test_train_takes_the_lock_before_its_first_stage(holder, hub_layout_dir):
 
     with pytest.raises(BusyError, match=f"pid {proc.pid}"):
         train(tiny_config(hub_layout_dir), target, stages=[Stage("data", first_stage)])
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_kill_9_during_num_proc_2_tokenization_frees_the_lock_at_once(tmp_path):
+    target, markers = tmp_path / "model", tmp_path / "workers"
+    markers.mkdir()
+    run = subprocess.Popen([sys.executable, "-c", KILLED_TOKENIZE, str(target), str(markers)])
+    workers: list[int] = []
+    try:
+        while len(workers) < 2:
+            assert run.poll() is None, "the run ended before its workers started"
+            time.sleep(0.1)
+            workers = [int(p.name) for p in markers.iterdir() if p.name.isdigit()]
+        run.send_signal(signal.SIGKILL)
+        run.wait()
+        with locked(target):  # the forked workers do not hold the dead run's lock
+            pass
+        if sys.platform.startswith("linux"):  # and they died with it
+            for _ in range(100):
+                if not any(_alive(pid) for pid in workers):
+                    break
+                time.sleep(0.1)
+            assert not [pid for pid in workers if _alive(pid)], "workers outlived the killed run"
+    finally:
+        for pid in workers:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)

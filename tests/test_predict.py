@@ -5,7 +5,8 @@ import re
 import numpy as np
 import pytest
 
-from hfsent.predict import SentimentClassifier, read_lines
+from hfsent.predict import SentimentClassifier
+from hfsent.preflight import read_lines
 from tests.conftest import NEGATION_PROBES
 
 PROBES = list(NEGATION_PROBES)
@@ -100,3 +101,31 @@ def test_any_iterable_of_texts_and_no_silent_batch_size(trained):
     for bad in (0, -1):
         with pytest.raises(ValueError, match=f"batch_size must be a whole number ≥ 1, got {bad}"):
             clf.predict(PROBES, batch_size=bad)
+
+
+def test_a_10_mb_review_is_cut_before_tokenizing_in_predict_the_handler_and_the_space(trained, monkeypatch):
+    """The tokenizer's work per text is bounded by max_length, whoever sends the text."""
+    import hfsent.predict
+    from hfsent.serving import EndpointHandler
+    from hfsent.space import analyse
+
+    longest = []
+    real = hfsent.predict.tokenize
+
+    def measured(texts, *args, **kwargs):
+        texts = list(texts)
+        longest.append(max(len(t) for t in texts))
+        return real(texts, *args, **kwargs)
+
+    monkeypatch.setattr(hfsent.predict, "tokenize", measured)
+    clf = trained.classifier
+    huge = "the film was not awful " * 450_000  # ~10 MB
+    bound = 20 * clf.config.preprocessing.max_length
+    expected = clf.predict_proba([" ".join(huge.split()[:32])])
+    handler = EndpointHandler(str(trained.output_dir))
+    calls = (lambda: clf.predict_proba([huge]), lambda: handler({"inputs": huge}), lambda: analyse(clf, huge))
+    for call in calls:
+        longest.clear()
+        call()
+        assert longest and max(longest) <= bound, f"tokenized {max(longest):,} characters"
+    np.testing.assert_allclose(clf.predict_proba([huge]), expected, rtol=1e-6)

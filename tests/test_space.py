@@ -149,3 +149,41 @@ def test_a_rating_model_or_a_missing_space_id_is_refused(rating_model, tmp_path)
     out = subprocess.run([sys.executable, "-m", "hfsent", "space", "--model", "x/y", "--output-dir",
                           str(tmp_path / "s"), "--push"], capture_output=True, text=True)
     assert out.returncode == 2 and out.stderr.strip() == "hfsent: error: --push needs --space-id"
+
+
+def test_a_hostile_model_name_stays_a_string_in_app_py_and_the_readme(trained, tmp_path):
+    """The folder's name goes into app.py (Python), the front matter (YAML) and the heading (Markdown)."""
+    import ast
+    import re
+
+    import yaml
+
+    from hfsent.card import markdown_text
+    from tests.nasty import NASTY
+
+    pytest.importorskip("gradio")
+
+    def written(name: str) -> tuple[ast.Module, dict, str]:
+        model = tmp_path / "models" / name
+        shutil.copytree(trained.output_dir, model)
+        folder = write_space(str(model), tmp_path / "spaces" / str(len(list(tmp_path.glob("spaces/*")))))
+        shutil.rmtree(model)
+        tree = ast.parse((folder / "app.py").read_text(encoding="utf-8"))
+        _, front, body = re.split(r"^---\n", (folder / "README.md").read_text(encoding="utf-8"), maxsplit=2,
+                                  flags=re.MULTILINE)
+        return tree, yaml.safe_load(front), body
+
+    def shape(tree: ast.Module) -> list:
+        return [type(node).__name__ + "".join(getattr(t, "id", "") for t in getattr(node, "targets", []))
+                for node in ast.walk(tree) if not isinstance(node, ast.Constant)]
+
+    plain_tree, plain_meta, plain_body = written("plain")
+    for nasty in NASTY:
+        name = nasty.replace("/", "_")  # a folder's name holds anything but "/" and NUL
+        tree, meta, body = written(name)
+        assert shape(tree) == shape(plain_tree), f"app.py gained code from {name!r}"
+        values = {node.targets[0].id: node.value for node in tree.body if isinstance(node, ast.Assign)}
+        assert ast.literal_eval(values["TITLE"]) == name
+        assert meta == {**plain_meta, "title": f"{name} sentiment demo"}, "no key of its own, the name exact"
+        assert body.replace(markdown_text(name), "plain") == plain_body
+        assert not re.search(r"<(script|img)|\u2028|\u2029|^---$", body, re.MULTILINE)
