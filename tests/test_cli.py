@@ -34,7 +34,7 @@ def user_error(run: subprocess.CompletedProcess) -> str:
 
 @pytest.mark.parametrize("flags, message", [
     (["--max-length", "0"], "argument --max-length: must be a whole number from 1 to 16,384, got 0"),
-    (["--batch-size", "0"], "argument --batch-size: must be a whole number ≥ 1, got 0"),
+    (["--batch-size", "0"], "argument --batch-size: must be a whole number from 1 to 4,096, got 0"),
     (["--epochs", "-1"], "argument --epochs: must be a whole number ≥ 1, got -1"),
     (["--learning-rate", "0"], "--learning-rate must be positive, got 0"),
     (["--validation-size", "1.5"], "--validation-size must be a fraction in (0, 1) or a whole number"),
