@@ -68,6 +68,8 @@ def _texts(args: argparse.Namespace) -> Iterator[tuple[int, list[str]]]:
 
 
 def predict(args: argparse.Namespace) -> None:
+    if args.dataset is not None or args.split or args.text_column:
+        return predict_dataset(args)
     local_model(args.model)  # a wrong folder is reported before TensorFlow starts
     total_lines = None
     if args.input_file is None:  # arguments or stdin: known before the model loads
@@ -103,6 +105,33 @@ def predict(args: argparse.Namespace) -> None:
         raise InputError(f"no texts in {args.input_file}")
     if to_file:
         print(f"wrote {total} predictions to {args.output_file}", file=sys.stderr)
+
+
+def predict_dataset(args: argparse.Namespace) -> None:
+    if args.dataset is None or args.texts or args.input_file:
+        raise InputError("--split and --text-column go with --dataset, which takes no texts or --input-file")
+    out = Path(args.output_file or "")
+    if out.suffix not in (".parquet", ".jsonl"):
+        raise InputError("--dataset writes to --output-file, which must end in .parquet or .jsonl")
+    if not out.parent.is_dir():
+        raise MissingError(f"cannot write --output-file {out}: no folder {out.parent}")
+    local_model(args.model)
+    from hfsent.predict import SentimentClassifier
+    from hfsent.predictions import predict_dataset
+
+    clf = SentimentClassifier.from_pretrained(args.model, revision=args.revision)
+    rows, split = predict_dataset(clf, args.dataset, out, args.split, args.text_column, args.batch_size)
+    print(f"wrote {rows} predictions of {args.dataset} [{split}] to {out}", file=sys.stderr)
+
+
+def serve(args: argparse.Namespace) -> None:
+    local_model(args.model)
+    try:
+        from hfsent import server
+    except ImportError as err:
+        raise MissingError(f"hfsent serve needs {err.name}: pip install 'hfsent[serve]'") from None
+    limits = server.Limits(args.max_batch, args.max_wait_ms, args.max_texts, args.max_body_bytes)
+    server.serve(args.model, args.host, args.port, args.revision, limits)
 
 
 def score(args: argparse.Namespace) -> None:

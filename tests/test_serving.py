@@ -12,6 +12,7 @@ import os
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 from huggingface_hub import snapshot_download
 
@@ -20,6 +21,14 @@ from hfsent.hub import push_to_hub
 from hfsent.predict import SentimentClassifier
 
 REVIEWS = ["A moving, beautifully acted film.", "this was bad , not good"]
+
+
+def assert_same_answers(got, expected, atol: float = 1e-6) -> None:
+    """The same labels in the same order, and scores equal within float noise: the company a
+    text is batched with changes the last bits of its scores (6e-8 seen on 2 cores)."""
+    assert [[r["label"] for r in ranked] for ranked in got] == [[r["label"] for r in e] for e in expected]
+    np.testing.assert_allclose([r["score"] for ranked in got for r in ranked],
+                               [r["score"] for e in expected for r in e], rtol=0, atol=atol)
 
 
 @pytest.fixture(scope="module")
@@ -49,8 +58,8 @@ def test_the_pushed_handler_answers_like_a_text_classification_pipeline(endpoint
         assert ranked[0]["score"] == pytest.approx(predicted["score"], abs=1e-6)
         assert ranked[0]["score"] >= ranked[1]["score"]
         assert sum(r["score"] for r in ranked) == pytest.approx(1.0, abs=1e-6)
-    assert handler({"inputs": REVIEWS[0]}) == answer[:1]  # one string is one input
-    assert handler({"inputs": REVIEWS, "parameters": {"top_k": 1}}) == [a[:1] for a in answer]
+    assert_same_answers(handler({"inputs": REVIEWS[0]}), answer[:1])  # one string is one input
+    assert_same_answers(handler({"inputs": REVIEWS, "parameters": {"top_k": 1}}), [a[:1] for a in answer])
     json.dumps(answer)  # plain JSON: what the Endpoint sends back
 
 
