@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 access_log = logging.getLogger("hfsent.access")
 GRACEFUL_SECONDS = 30  # how long SIGTERM waits for requests in flight
+BACKLOG = 2048  # uvicorn's default
 
 
 @dataclass(frozen=True)
@@ -176,12 +177,13 @@ class AccessLog:
 
 
 def listen_socket(host: str, port: int) -> socket.socket:
-    """A socket bound to ``host:port`` (port 0: any free one), or an :class:`InputError` saying why not."""
+    """A socket listening on ``host:port`` (0: any free port), or an :class:`InputError` that says why not."""
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
         sock = socket.socket(family, kind, proto)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restart need not wait out TIME_WAIT
         sock.bind(address)
+        sock.listen(BACKLOG)  # from here connections wait in the backlog, also while the model loads
     except OSError as err:
         raise InputError(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
     return sock
