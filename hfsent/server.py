@@ -213,6 +213,16 @@ def load_served(model: str, revision: str | None = None) -> tuple[SentimentClass
     }
 
 
+def warm_up(classifier: SentimentClassifier) -> None:
+    """Trace the model before the first client comes: TensorFlow traces its predict function for
+    the first two input shapes, then once more for any shape (``reduce_retracing``), a second each."""
+    from hfsent.vocab import UNK_ID
+
+    classifier.encode(["warm up"])  # loads spaCy
+    for rows, width in ((1, 4), (2, 9), (3, 17)):
+        classifier.predict_ids([[UNK_ID] * width] * rows)
+
+
 def serve(model: str, host: str = "127.0.0.1", port: int = 8080, revision: str | None = None,
           limits: Limits = Limits()) -> None:
     """Serve ``model`` until SIGTERM or Ctrl-C.  The port is taken before the model loads, so a
@@ -225,7 +235,7 @@ def serve(model: str, host: str = "127.0.0.1", port: int = 8080, revision: str |
 
     sock = listen_socket(host, port)
     classifier, info = load_served(model, revision)
-    classifier.predict_proba(["warm up"])  # the first call traces the model: not on a client's time
+    warm_up(classifier)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     access_log.addHandler(handler)
