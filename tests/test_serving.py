@@ -19,6 +19,7 @@ from huggingface_hub import snapshot_download
 from hfsent import __version__
 from hfsent.hub import push_to_hub
 from hfsent.predict import SentimentClassifier
+from hfsent.serving import answer_requests
 
 REVIEWS = ["A moving, beautifully acted film.", "this was bad , not good"]
 
@@ -97,3 +98,12 @@ def test_the_handler_runs_with_only_what_requirements_txt_installs(endpoint_repo
     where = subprocess.run([python, "-I", "-c", "import hfsent; print(hfsent.__file__)"], capture_output=True,
                            text=True, cwd=endpoint_repo, check=True).stdout
     assert "site-packages" in where
+
+
+def test_requests_batched_together_get_their_own_answers_and_errors(trained):
+    clf = trained.classifier
+    good, bad, top = ["the film was great"], ["fine", " "], ["the plot was awful", "the film was not great"]
+    answers = answer_requests(clf, [(good, None), (bad, None), (top, 1)])
+    assert isinstance(answers[1], ValueError) and "position [1] contain no tokens" in str(answers[1])
+    assert_same_answers(answers[0], clf.ranked(good))
+    assert_same_answers(answers[2], clf.ranked(top, top_k=1))
