@@ -22,7 +22,7 @@ import pytest
 import uvicorn
 
 from hfsent.cli import main
-from hfsent.server import Limits, create_app, listen_socket
+from hfsent.server import Limits, create_app, listen_socket, load_served
 from tests.conftest import NEGATION_PROBES
 from tests.test_serving import assert_same_answers
 
@@ -173,3 +173,15 @@ def test_sigterm_finishes_the_request_in_flight(trained, tmp_path):
         seen.append(lines.get_nowait())
     access = [line for line in seen if '"POST / HTTP/1.1"' in line]
     assert len(access) == 1 and re.match(r'127\.0\.0\.1 - - \[[^]]+\] "POST / HTTP/1\.1" 200 \d+ ', access[0])
+
+
+def test_info_names_a_hub_models_commit_and_no_local_path(trained, hub):
+    from hfsent.hub import push_to_hub
+
+    commit = push_to_hub(trained.output_dir, "tester/served-info")
+    _, info = load_served("tester/served-info")
+    assert info["model"] == "tester/served-info" and info["revision"] == commit.oid
+    _, local = load_served(str(trained.output_dir))
+    assert local["model"] == trained.output_dir.name and local["revision"] is None
+    assert local["format_version"] == info["format_version"] == 7
+    assert local["labels"] == info["labels"] == ["negative", "positive"]
