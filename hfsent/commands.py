@@ -131,7 +131,8 @@ def serve(args: argparse.Namespace) -> None:
     except ImportError as err:
         raise MissingError(f"hfsent serve needs {err.name}: pip install 'hfsent[serve]'") from None
     limits = server.Limits(args.max_batch, args.max_wait_ms, args.max_texts, args.max_body_bytes)
-    server.serve(args.model, args.host, args.port, args.revision, limits)
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn finished the requests, then re-raised it
+        server.serve(args.model, args.host, args.port, args.revision, limits)
 
 
 def score(args: argparse.Namespace) -> None:
