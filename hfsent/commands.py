@@ -69,7 +69,7 @@ def _texts(args: argparse.Namespace) -> Iterator[tuple[int, list[str]]]:
 
 def predict(args: argparse.Namespace) -> None:
     if args.dataset is not None or args.split or args.text_column:
-        return predict_dataset(args)
+        return _predict_dataset(args)
     local_model(args.model)  # a wrong folder is reported before TensorFlow starts
     total_lines = None
     if args.input_file is None:  # arguments or stdin: known before the model loads
@@ -107,7 +107,7 @@ def predict(args: argparse.Namespace) -> None:
         print(f"wrote {total} predictions to {args.output_file}", file=sys.stderr)
 
 
-def predict_dataset(args: argparse.Namespace) -> None:
+def _predict_dataset(args: argparse.Namespace) -> None:
     if args.dataset is None or args.texts or args.input_file:
         raise InputError("--split and --text-column go with --dataset, which takes no texts or --input-file")
     out = Path(args.output_file or "")
