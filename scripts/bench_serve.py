@@ -6,7 +6,8 @@ BENCHMARKS.md in place, between its markers; ``scripts/bench.py`` keeps that sec
 rewrites the file.
 
 It starts ``hfsent serve`` in a subprocess on a free 127.0.0.1 port, once batching (the
-defaults: 32 texts or 5 ms) and once unbatched (``--max-batch 1``), and runs closed-loop
+defaults: 32 texts or 5 ms), once unbatched (``--max-batch 1``) and once with a 20 ms wait (8
+clients only), and runs closed-loop
 clients against it: 1, 8 and 32 concurrent clients, each sending its next request when the last
 is answered, with one IMDB test review per request and with 32.  Each scenario is bounded by
 ``--requests`` (``--requests 32`` for 32 reviews per request is divided by 8) and ``--seconds``.
@@ -74,6 +75,7 @@ async def scenario(url: str, texts: list[str], clients: int, per_request: int, m
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as http:
         for i in range(min(clients, 4)):  # warm the connections, not measured
             await http.post("/", json={"inputs": texts[i:i + per_request]})
+        calls = (await http.get("/info")).json()["batches"]
         deadline = time.perf_counter() + seconds
 
         async def client() -> None:
@@ -93,7 +95,9 @@ async def scenario(url: str, texts: list[str], clients: int, per_request: int, m
         start = time.perf_counter()
         await asyncio.gather(*(client() for _ in range(clients)))
         elapsed = time.perf_counter() - start
-    return row(clients, per_request, latencies, errors, elapsed)
+        calls = (await http.get("/info")).json()["batches"] - calls
+    return {**row(clients, per_request, latencies, errors, elapsed),
+            "reviews / model call": len(latencies) * per_request / max(calls, 1)}
 
 
 def row(clients: int, per_request: int, latencies: list[float], errors: int, elapsed: float) -> dict:
@@ -129,12 +133,14 @@ def in_process(model: str, texts: list[str], max_calls: int, seconds: float) -> 
 def measure(model: str, data: str, max_requests: int, seconds: float, log_dir: Path) -> list[dict]:
     texts = reviews(data, 4096)
     rows = []
-    for name, flags, sizes in (("batched (32 texts / 5 ms)", (), (1, 32)), ("unbatched (--max-batch 1)",
-                                                                             ("--max-batch", "1"), (1,))):
-        server = Server(model, log_dir / f"serve-{len(flags)}.log", *flags)
+    servers = (("batched (32 texts / 5 ms)", (), (1, 32), CLIENTS),
+               ("unbatched (--max-batch 1)", ("--max-batch", "1"), (1,), CLIENTS),
+               ("batched, a longer wait (32 texts / 20 ms)", ("--max-wait-ms", "20"), (1,), (8,)))
+    for i, (name, flags, sizes, client_counts) in enumerate(servers):
+        server = Server(model, log_dir / f"serve-{i}.log", *flags)
         try:
             for per_request in sizes:
-                for clients in CLIENTS:
+                for clients in client_counts:
                     n = max_requests if per_request == 1 else max(max_requests // 8, clients)
                     measured = asyncio.run(scenario(server.url, texts, clients, per_request, n, seconds))
                     rows.append({"server": name, **measured})
