@@ -1,4 +1,4 @@
-"""The ``hfsent`` command: ``train``, ``predict``, ``score``, ``explain``, ``push`` and ``space``.
+"""The ``hfsent`` command: ``train``, ``predict``, ``score``, ``explain``, ``push``, ``space`` and ``serve``.
 
 This is the parser and the error handling; what each subcommand does is :mod:`hfsent.commands`,
 a thin layer over the library.  A user error (any
@@ -46,22 +46,39 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be a port number from 0 to 65535, got {text}")
+    return value
+
+
+def _milliseconds(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1000:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 1000 ms, got {text}")
+    return value
+
+
 EXAMPLES = {
     "train": "hfsent train --dataset stanfordnlp/imdb --output-dir runs/imdb-gru\n"
              "  hfsent train --dataset train=a.csv,test=b.csv --preset notebook --push --repo-id USER/m",
     "predict": 'hfsent predict --model USER/imdb-gru "A moving film." "Two hours I will never get back."\n'
-               "  hfsent predict --model runs/imdb-gru --input-file reviews.txt --output-file out.jsonl",
+               "  hfsent predict --model runs/imdb-gru --input-file reviews.txt --output-file out.jsonl\n"
+               "  hfsent predict --model runs/imdb-gru --dataset stanfordnlp/imdb --output-file p.parquet",
     "score": "hfsent score --model USER/imdb-gru --dataset stanfordnlp/imdb --split test\n"
              "  hfsent score --model runs/imdb-gru --dataset held_out.csv",
     "explain": 'hfsent explain --model runs/imdb-gru "Not bad at all." --output-prefix trace',
     "push": "hfsent push --model runs/imdb-gru --repo-id USER/imdb-gru --private",
+    "serve": "hfsent serve --model runs/imdb-gru --port 8080\n"
+             "  curl -d '{\"inputs\": [\"A moving film.\"]}' http://127.0.0.1:8080/",
     "space": "hfsent space --model USER/imdb-gru --output-dir runs/imdb-gru-space\n"
              "  hfsent space --model runs/imdb-gru --output-dir runs/space --push --space-id USER/demo",
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``hfsent`` parser with its six subcommands."""
+    """The ``hfsent`` parser with its seven subcommands."""
     parser = _Parser(prog="hfsent", description="Sentiment classification with a Keras GRU on the Hugging "
                      "Face stack.", epilog="Run 'hfsent COMMAND --help' for a command's flags and examples.")
     parser.add_argument("--version", action="version", version=f"hfsent {__version__}")
@@ -105,6 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
     predict.add_argument("--input-file", default=None,
                          help="UTF-8 file with one text per line, read in chunks")
     predict.add_argument("--output-file", default=None, help="write JSON lines here (with a progress bar)")
+    predict.add_argument("--dataset", default=None, help="predict every row of this dataset (same forms as "
+                         "train --dataset) into --output-file, .parquet or .jsonl")
+    predict.add_argument("--split", default=None, help="with --dataset (default: the only one, or test)")
+    predict.add_argument("--text-column", default=None, help="with --dataset (default: the model's)")
     predict.add_argument("texts", nargs="*", help="texts to classify")
 
     score = command("score", "Score a model on a labelled dataset with the evaluate library.", commands.score)
@@ -144,6 +165,17 @@ def build_parser() -> argparse.ArgumentParser:
     space.add_argument("--push", action="store_true", help="create the Space --space-id and upload it")
     space.add_argument("--space-id", default=None, help="USER/NAME of the Space")
     space.add_argument("--private", action="store_true", help="create the Space as private")
+
+    serve = command("serve", "Serve a model over HTTP with the Inference API's payload, batching concurrent "
+                    "requests; needs pip install 'hfsent[serve]'.", commands.serve)
+    model_flags(serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve.add_argument("--port", type=_port, default=8080,
+                       help="port to listen on, 0 for any free one (default: 8080)")
+    serve.add_argument("--max-batch", type=_positive_int, default=32, help="texts per model call (1: off)")
+    serve.add_argument("--max-wait-ms", type=_milliseconds, default=5.0, help="a lone request's wait (ms)")
+    serve.add_argument("--max-texts", type=_positive_int, default=256, help="texts per request")
+    serve.add_argument("--max-body-bytes", type=_positive_int, default=1 << 20, help="request body size")
     return parser
 
 

@@ -80,6 +80,8 @@ def _texts(args: argparse.Namespace) -> Iterator[tuple[int, list[str]]]:
 
 
 def predict(args: argparse.Namespace) -> None:
+    if args.dataset is not None or args.split or args.text_column:
+        return _predict_dataset(args)
     local_model(args.model)  # a wrong folder is reported before TensorFlow starts
     if args.output_file is not None:
         check_output_file(args.output_file, "--output-file", (args.input_file,))
@@ -121,6 +123,35 @@ def predict(args: argparse.Namespace) -> None:
         raise InputError(f"no texts in {args.input_file}")
     if to_file:
         print(f"wrote {total} predictions to {args.output_file}", file=sys.stderr)
+
+
+def _predict_dataset(args: argparse.Namespace) -> None:
+    if args.dataset is None or args.texts or args.input_file:
+        raise InputError("--split and --text-column go with --dataset, which takes no texts or --input-file")
+    out = Path(args.output_file or "")
+    if out.suffix not in (".parquet", ".jsonl"):
+        raise InputError("--dataset writes to --output-file, which must end in .parquet or .jsonl")
+    check_output_file(args.output_file, "--output-file", (args.dataset,))
+    local_model(args.model)
+    start_tensorflow(args.debug)
+    from hfsent.predict import SentimentClassifier
+    from hfsent.predictions import predict_dataset
+
+    clf = SentimentClassifier.from_pretrained(args.model, revision=args.revision)
+    rows, split = predict_dataset(clf, args.dataset, out, args.split, args.text_column, args.batch_size)
+    print(f"wrote {rows} predictions of {args.dataset} [{split}] to {out}", file=sys.stderr)
+
+
+def serve(args: argparse.Namespace) -> None:
+    local_model(args.model)
+    try:
+        from hfsent import server
+    except ImportError as err:
+        raise MissingError(f"hfsent serve needs {err.name}: pip install 'hfsent[serve]'") from None
+    start_tensorflow(args.debug)
+    limits = server.Limits(args.max_batch, args.max_wait_ms, args.max_texts, args.max_body_bytes)
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn finished the requests, then re-raised it
+        server.serve(args.model, args.host, args.port, args.revision, limits)
 
 
 def score(args: argparse.Namespace) -> None:

@@ -89,6 +89,11 @@ def _pick_column(columns: Sequence[str], wanted: str, fallbacks: Sequence[str], 
     raise InputError(f"no {role} column {wanted!r} in the data; columns found: {list(columns)}")
 
 
+def text_column_of(columns: Sequence[str], wanted: str = "text") -> str:
+    """``wanted`` if it is one of ``columns``, else the first well-known text column (``review``, ...)."""
+    return _pick_column(columns, wanted, _TEXT_FALLBACKS, "text")
+
+
 def _select(ds: Dataset | IterableDataset, text_column: str, label_column: str,
             label_fallbacks: Sequence[str], columns: Sequence[str] | None = None,
             group_column: str | None = None) -> tuple[Dataset | IterableDataset, str]:

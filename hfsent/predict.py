@@ -131,8 +131,7 @@ class SentimentClassifier:
         """
         if self.config.model.task == "rating":
             raise InputError("a rating model has no classes; use predict")
-        probs = self.predict_proba(texts, batch_size)
-        return np.stack([1 - probs, probs], axis=1) if probs.ndim == 1 else probs
+        return _class_rows(self.predict_proba(texts, batch_size))
 
     def clip_ratings(self, ratings: np.ndarray) -> np.ndarray:
         """Ratings clipped to the model's scale (``rating_min`` to ``rating_max``)."""
@@ -173,14 +172,30 @@ class SentimentClassifier:
             >>> clf.ranked(["A moving film."])
             [[{'label': 'positive', 'score': 0.97}, {'label': 'negative', 'score': 0.03}]]
         """
-        if top_k is not None and (type(top_k) is not int or top_k < 1):
-            raise InputError(f"top_k must be a whole number ≥ 1, got {top_k!r}")
+        check_top_k(top_k)
+        return self.rank_outputs(self.predict_proba(texts, batch_size), top_k)
+
+    def rank_outputs(self, outputs: np.ndarray, top_k: int | None = None) -> list[list[dict]]:
+        """:meth:`ranked`'s answer from :meth:`predict_ids`' outputs (one row or number per
+        text), so that a caller who batches texts itself (``hfsent serve``) shapes them the same."""
         if self.config.model.task == "rating":
-            return [[{"label": "rating", "score": r["rating"]}] for r in self.predict(texts, batch_size)]
+            return [[{"label": "rating", "score": float(r)}] for r in self.clip_ratings(outputs)]
         names = self.config.model.classes
         out = []
-        for row in self.class_probabilities(texts, batch_size):
+        for row in _class_rows(outputs):
             order = np.argsort(-row, kind="stable")[:top_k]
             out.append([{"label": names[i], "score": float(row[i])} for i in order])
         return out
+
+
+def _class_rows(outputs: np.ndarray) -> np.ndarray:
+    """``(texts, classes)`` probabilities from model outputs: a binary model's one number per
+    text becomes ``[1 - p, p]``."""
+    return np.stack([1 - outputs, outputs], axis=1) if outputs.ndim == 1 else outputs
+
+
+def check_top_k(top_k: object) -> None:
+    """Refuse a ``top_k`` that is not ``None`` or a whole number ≥ 1 (a bool is not one)."""
+    if top_k is not None and (type(top_k) is not int or top_k < 1):
+        raise InputError(f"top_k must be a whole number ≥ 1, got {top_k!r}")
 

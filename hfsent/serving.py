@@ -1,25 +1,91 @@
-"""Serving on Hugging Face Inference Endpoints: the custom handler of a pushed model.
+"""Serving: the Inference API's request and answer, shared by the Endpoint handler and ``hfsent serve``.
 
 ``hfsent push`` (and :func:`hfsent.hub.push_to_hub`, ``serving=True`` by default) uploads a
 two-line ``handler.py`` that exposes :class:`EndpointHandler`, and a ``requirements.txt`` that
 installs hfsent at the pushed version.  An Endpoint runs ``EndpointHandler(path)`` once on the
 downloaded repo, then calls it with each request's JSON.  It answers like a ``transformers``
 text-classification pipeline with ``top_k=None``: a list per input of ``{"label", "score"}``,
-highest score first.
+highest score first.  ``hfsent serve`` (:mod:`hfsent.server`) reads and answers the same
+payload through :func:`parse_request` and :func:`answer_requests`.
 
-Limits: the whole request is predicted in one call (batched by length inside); each text is cut
-to a bounded number of characters before tokenizing (:func:`hfsent.tokenize.cut`), so a huge
-text costs no more than a long review.  A rating model
-answers ``[{"label": "rating", "score": <stars>}]`` per input, as a transformers regression
-head does.
+Limits: a request's texts are predicted in one call (batched by length inside); the server
+also puts several requests' texts in that call.  Each text is cut to a bounded number of
+characters before tokenizing (:func:`hfsent.tokenize.cut`), so a huge text costs no more than a
+long review.  A rating model answers ``[{"label": "rating", "score": <stars>}]`` per input, as a
+transformers regression head does.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from hfsent.errors import InputError
-from hfsent.predict import SentimentClassifier
+from hfsent.predict import SentimentClassifier, check_top_k
+
+PAYLOAD = '{"inputs": "text" or ["text", ...], "parameters": {"top_k": N}}'
+
+
+class TooManyTexts(InputError):
+    """A request holds more texts than the server accepts in one."""
+
+
+def parse_request(data: Any, max_texts: int | None = None) -> tuple[list[str], int | None]:
+    """``(texts, top_k)`` of an Inference API payload (parsed JSON), every part checked.
+
+    Raises :class:`~hfsent.errors.InputError` for a payload of the wrong shape or types, and
+    :class:`TooManyTexts` for more than ``max_texts`` texts.
+
+    Example:
+        >>> parse_request({"inputs": "A moving film.", "parameters": {"top_k": 1}})
+        (['A moving film.'], 1)
+    """
+    if not isinstance(data, dict) or "inputs" not in data:
+        raise InputError(f"the request must be JSON of the form {PAYLOAD}")
+    inputs, parameters = data["inputs"], data.get("parameters")
+    texts = [inputs] if isinstance(inputs, str) else inputs
+    if not isinstance(texts, list) or not texts:
+        raise InputError(f'"inputs" must be a text or a non-empty list of texts, got {type(inputs).__name__}')
+    bad = next((i for i, text in enumerate(texts) if not isinstance(text, str)), None)
+    if bad is not None:
+        raise InputError(f'"inputs"[{bad}] is {type(texts[bad]).__name__}, not a text')
+    if max_texts is not None and len(texts) > max_texts:
+        raise TooManyTexts(f"{len(texts)} texts in one request; the limit is {max_texts}")
+    if parameters is not None and not isinstance(parameters, dict):
+        raise InputError(f'"parameters" must be an object, got {type(parameters).__name__}')
+    top_k = (parameters or {}).get("top_k")
+    check_top_k(top_k)
+    return texts, top_k
+
+
+def answer_requests(classifier: SentimentClassifier, requests: Sequence[tuple[list[str], int | None]]
+                    ) -> list[list[list[dict]] | InputError]:
+    """The answer to each ``(texts, top_k)`` of :func:`parse_request`, with the texts of all
+    of them in one model call; a request whose texts cannot be encoded (one holds no token)
+    gets its :class:`~hfsent.errors.InputError` instead, and the others still their answer.
+
+    Example:
+        >>> answer_requests(clf, [(["A moving film."], 1), (["Dull."], None)])
+        [[[{'label': 'positive', 'score': 0.97}]],
+         [[{'label': 'negative', 'score': 0.88}, {'label': 'positive', 'score': 0.12}]]]
+    """
+    encoded: list[list[list[int]] | InputError] = []
+    for texts, _ in requests:
+        try:
+            encoded.append(classifier.encode(texts))
+        except InputError as err:
+            encoded.append(err)
+    ids = [seq for enc in encoded if not isinstance(enc, InputError) for seq in enc]
+    outputs = classifier.predict_ids(ids) if ids else None
+    answers: list[list[list[dict]] | InputError] = []
+    start = 0
+    for (_, top_k), enc in zip(requests, encoded):
+        if isinstance(enc, InputError):
+            answers.append(enc)
+            continue
+        answers.append(classifier.rank_outputs(outputs[start:start + len(enc)], top_k))
+        start += len(enc)
+    return answers
 
 
 class EndpointHandler:
@@ -41,8 +107,7 @@ class EndpointHandler:
     def __call__(self, data: dict[str, Any]) -> list[list[dict[str, Any]]]:
         """Scores for ``data["inputs"]`` (one text or a list of texts); ``data["parameters"]``
         may hold ``top_k``, the number of labels kept per input (default: all)."""
-        if not isinstance(data, dict) or "inputs" not in data:
-            raise InputError('the request must be JSON of the form {"inputs": "text" or ["text", ...]}')
-        inputs = data["inputs"]
-        texts = [inputs] if isinstance(inputs, str) else list(inputs)
-        return self.classifier.ranked(texts, top_k=(data.get("parameters") or {}).get("top_k"))
+        [answer] = answer_requests(self.classifier, [parse_request(data)])
+        if isinstance(answer, InputError):
+            raise answer
+        return answer

@@ -9,7 +9,8 @@ that split promised.  ``--tune`` measures the candidate stages of ``scripts/cand
 against the default on the same grouped split; ``--ratings`` writes the star-ratings section
 (``scripts/bench_ratings.py``) in the same run.  Every table in the file comes from this run,
 except the multi-class and short-text sections that ``scripts/bench_classes.py`` and
-``scripts/bench_short.py`` write, which are kept as they are.  The hand-written reasoning and
+``scripts/bench_short.py`` write, and the serving load test (``--serve MODEL``, alone:
+``scripts/bench_serve.py``), which are kept as they are.  The hand-written reasoning and
 the history of earlier runs live in ``docs/benchmark-notes.md``, which is copied in at the end,
 so a rerun never deletes them.  The GPU section says what this machine has, as TensorFlow sees it."""
 
@@ -123,7 +124,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only-tune", metavar="JSON", help="train only these variants of the default (a "
                         "JSON list of overrides, e.g. '[{\"gru_units\": 128}]') on the same "
                         "split, and print their rows instead of writing the file")
+    parser.add_argument("--serve", metavar="MODEL", help="only the load test of `hfsent serve` on this model "
+                        "folder, --dataset's test reviews (scripts/bench_serve.py): its section, in place")
     args = parser.parse_args(argv)
+    if args.serve:
+        import bench_serve
+
+        bench_serve.main(["--model", args.serve, "--data", args.dataset, "--output", args.output])
+        return
     if args.ratings and not args.movies:
         parser.error("--ratings needs --movies: the rating test split is carved by movie")
     logging.basicConfig(level=logging.WARNING)
@@ -217,9 +225,10 @@ def main(argv: list[str] | None = None) -> None:
     ]
     body = [f"## {title}\n\n{content}\n" for title, content in sections]
     import bench_classes
+    import bench_serve
     import bench_short
 
-    kept = (bench_classes, bench_short) + (() if ratings else (bench_ratings,))
+    kept = (bench_classes, bench_short, bench_serve) + (() if ratings else (bench_ratings,))
     body.append(kept_sections(Path(args.output), kept) + (f"\n{ratings}\n" if ratings else ""))
     body.append(f"## GPU\n\n{gpu_section(machine)}\n")
     notes = NOTES.read_text(encoding="utf-8") if NOTES.is_file() else ""

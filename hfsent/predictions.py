@@ -1,0 +1,128 @@
+"""Predictions for every row of a dataset split, written to ``.parquet`` or ``.jsonl``.
+
+``hfsent predict --dataset D --output-file preds.parquet`` reads the split with
+:func:`hfsent.data.load_raw` (any source ``train --dataset`` takes) and writes, per row, its
+``id`` (the source's ``id`` column if it has one, else the row's position in the split), its
+``text``, and :meth:`~hfsent.predict.SentimentClassifier.predict`'s fields: ``label``,
+``score``, ``scores`` (and ``probability_positive`` for two classes), or ``rating`` and
+``rating_rounded`` for a rating model.  A row with a missing or blank text keeps its place,
+with those fields null.
+
+The file is written under a temporary name in the same folder and renamed into place at the
+end: an interrupted run leaves no partial file, and an earlier output stays whole until the new
+one is complete.  The split is read and written in chunks, so memory does not grow with it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from hfsent.errors import InputError
+from hfsent.folder import _umask
+from hfsent.predict import SentimentClassifier
+
+FORMATS = (".parquet", ".jsonl")
+ID = "id"
+CHUNK_ROWS = 1024
+
+
+@contextlib.contextmanager
+def atomic_file(path: str | Path) -> Iterator[Path]:
+    """A temporary path beside ``path``, renamed to it if the block ends normally and removed
+    if it does not (an exception, Ctrl-C).
+
+    Example:
+        >>> with atomic_file("preds.jsonl") as tmp:
+        ...     tmp.write_text("{}\\n")
+    """
+    path = Path(path)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's file is private; the output is an ordinary file
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _schema(classifier: SentimentClassifier, id_type: pa.DataType) -> pa.Schema:
+    """The Parquet columns for ``classifier``'s task, fixed up front so null rows never change them."""
+    model = classifier.config.model
+    if model.task == "rating":
+        fields = [("rating", pa.float64()), ("rating_rounded", pa.int64())]
+    else:
+        scores = pa.struct([(name, pa.float64()) for name in model.classes])
+        fields = [("label", pa.string()), ("score", pa.float64()), ("scores", scores)]
+        fields += [("probability_positive", pa.float64())] if len(model.classes) == 2 else []
+    return pa.schema([(ID, id_type), ("text", pa.string()), *fields])
+
+
+def _pick_split(names: list[str], split: str | None, dataset: str) -> str:
+    """``split``, or the only split, or ``test``; as :func:`hfsent.metrics.score_dataset` chooses."""
+    split = split or (names[0] if len(names) == 1 else "test" if "test" in names else None)
+    if split is None:
+        raise InputError(f"{dataset} has the splits {names}: choose one with --split")
+    if split not in names:
+        raise InputError(f"{dataset} has no split {split!r}; its splits are {names}")
+    return split
+
+
+def predict_dataset(classifier: SentimentClassifier, dataset: str, output_file: str | Path,
+                    split: str | None = None, text_column: str | None = None,
+                    batch_size: int | None = None) -> tuple[int, str]:
+    """Write a prediction for every row of ``dataset``'s ``split`` (see the module docstring);
+    returns ``(rows written, split)``.
+
+    Example:
+        >>> predict_dataset(clf, "stanfordnlp/imdb", "preds.parquet")
+        (25000, 'test')
+    """
+    from tqdm.auto import tqdm
+
+    from hfsent.data import load_raw, text_column_of
+
+    output_file = Path(output_file)
+    if output_file.suffix not in FORMATS:
+        raise InputError(f"--output-file must end in {' or '.join(FORMATS)}, got {output_file.name}")
+    raw = load_raw(dataset)
+    split = _pick_split(list(raw), split, dataset)
+    ds = raw[split]
+    column = text_column_of(ds.column_names, text_column or classifier.config.data.text_column)
+    has_id = ID in ds.column_names and column != ID
+    ds = ds.select_columns([column, ID] if has_id else [column])
+    schema = _schema(classifier, ds.features.arrow_schema.field(ID).type if has_id else pa.int64())
+    empty = {name: None for name in schema.names[2:]}
+    with atomic_file(output_file) as tmp, contextlib.ExitStack() as stack:
+        parquet = output_file.suffix == ".parquet"
+        sink: pq.ParquetWriter | IO[str] = stack.enter_context(
+            pq.ParquetWriter(tmp, schema) if parquet else tmp.open("w", encoding="utf-8"))
+        bar = stack.enter_context(tqdm(total=len(ds), desc="predicting", unit=" rows", file=sys.stderr,
+                                       disable=None))  # None: shown only on a terminal
+        start = 0
+        for chunk in ds.iter(batch_size=CHUNK_ROWS):
+            texts = chunk[column]
+            ids = chunk[ID] if has_id else range(start, start + len(texts))
+            usable = [i for i, text in enumerate(texts) if isinstance(text, str) and text.strip()]
+            results = dict(zip(usable, classifier.predict([texts[i] for i in usable], batch_size)
+                               if usable else []))
+            rows = [{ID: row_id, "text": text, **results.get(i, empty)}
+                    for i, (row_id, text) in enumerate(zip(ids, texts))]
+            if parquet:
+                sink.write_table(pa.Table.from_pylist(rows, schema=schema))
+            else:
+                sink.writelines(json.dumps(row, ensure_ascii=False, default=str) + "\n" for row in rows)
+            start += len(texts)
+            bar.update(len(texts))
+    return start, split

@@ -1,0 +1,248 @@
+"""``hfsent serve``: a model behind HTTP, on FastAPI and uvicorn (the optional extra ``hfsent[serve]``).
+
+=============  ===============================================================================
+``POST /``     the Inference API payload, ``{"inputs": str | [str], "parameters": {"top_k": N}}``,
+               answered as the Endpoint handler answers it (:mod:`hfsent.serving`, same code)
+``GET /health`` ``{"status": "ok"}`` once the model is loaded
+``GET /info``  model, task, labels, format version, revision (a Hub model's commit), limits
+=============  ===============================================================================
+
+Concurrent requests share model calls (:mod:`hfsent.batcher`), run in one worker thread so the
+event loop keeps reading requests.  Every refusal is JSON ``{"error": "..."}``: a body over
+``max_body_bytes`` (by its Content-Length, or as it streams in) or more than ``max_texts``
+texts is 413, a body that is not JSON 400, a payload of the wrong shape or types (or a text
+with no token) 422.  SIGTERM or Ctrl-C stops accepting connections and finishes the requests
+in flight (uvicorn's graceful shutdown).  Each request is logged on stderr in the Common Log
+Format, plus its duration in milliseconds.
+
+Limits: plain HTTP on one process; put it behind a reverse proxy for TLS or the open internet.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import socket
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from hfsent import __version__
+from hfsent.errors import InputError
+
+if TYPE_CHECKING:
+    from hfsent.predict import SentimentClassifier
+
+log = logging.getLogger(__name__)
+access_log = logging.getLogger("hfsent.access")
+GRACEFUL_SECONDS = 30  # how long SIGTERM waits for requests in flight
+BACKLOG = 2048  # uvicorn's default
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one server accepts and how it batches (see the module docstring)."""
+
+    max_batch: int = 32  # texts per model call; 1 turns batching off
+    max_wait_ms: float = 5.0  # how long a lone request waits for company
+    max_texts: int = 256  # texts per request
+    max_body_bytes: int = 1 << 20
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def _read_body(request: Request, limit: int) -> bytes | JSONResponse:
+    """The body, or a 413 as soon as its declared or streamed size passes ``limit``."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            return _error(400, "Content-Length is not a number")
+        if int(declared) > limit:
+            return _error(413, f"the body is {declared} bytes; the limit is {limit}")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return _error(413, f"the body is over the limit of {limit} bytes")
+    return bytes(body)
+
+
+def create_app(classifier: SentimentClassifier, info: dict[str, Any], limits: Limits = Limits()) -> FastAPI:
+    """The FastAPI app serving ``classifier``; ``info`` is what ``GET /info`` adds to the limits.
+
+    Example:
+        >>> app = create_app(SentimentClassifier.load("runs/imdb-gru"), {"model": "imdb-gru"})
+        >>> uvicorn.run(app, port=8080)
+    """
+    from hfsent.batcher import Batcher
+    from hfsent.serving import TooManyTexts, answer_requests, parse_request
+
+    batcher = Batcher(lambda jobs: answer_requests(classifier, jobs), size=lambda job: len(job[0]),
+                      max_batch=limits.max_batch, max_wait=limits.max_wait_ms / 1000)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        await batcher.start()
+        yield
+        await batcher.stop()  # after the last request: uvicorn waits for those in flight first
+
+    app = FastAPI(title="hfsent", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url=None)
+    app.add_middleware(AccessLog)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_request: Request, err: HTTPException) -> JSONResponse:
+        return _error(err.status_code, str(err.detail))
+
+    @app.post("/")
+    async def predict(request: Request) -> Any:
+        body = await _read_body(request, limits.max_body_bytes)
+        if isinstance(body, JSONResponse):
+            return body
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError) as err:  # not UTF-8, not JSON, or nested too deep
+            return _error(400, f"the body is not JSON: {str(err)[:200]}")
+        try:
+            job = parse_request(data, limits.max_texts)
+        except TooManyTexts as err:
+            return _error(413, str(err))
+        except InputError as err:
+            return _error(422, str(err))
+        try:
+            answer = await batcher.submit(job)
+        except InputError as err:  # e.g. a text with no token
+            return _error(422, str(err))
+        except Exception:  # logged by the batcher; the client learns no more than this
+            return _error(500, "the model failed on this request; see the server's log")
+        return JSONResponse(answer)
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/info")
+    async def about() -> dict[str, Any]:
+        return {**info, "hfsent_version": __version__, "limits": asdict(limits), "batches": batcher.batches}
+
+    return app
+
+
+def _escaped(text: str) -> str:
+    """A client's string for one log line: quotes, backslashes and unprintables as escapes."""
+    return "".join("\\" + c if c in '"\\' else c if c.isprintable()
+                   else c.encode("unicode_escape").decode("ascii") for c in text)
+
+
+class AccessLog:
+    """ASGI middleware: one Common Log Format line per request, with the duration appended:
+    ``127.0.0.1 - - [05/Dec/2026:23:59:01 +0000] "POST / HTTP/1.1" 200 87 6.1ms``."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        start, status, size = time.perf_counter(), 500, 0
+
+        async def sending(message: dict) -> None:
+            nonlocal status, size
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                size += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            target = scope.get("raw_path", b"").decode("latin-1") or scope["path"]
+            if scope.get("query_string"):
+                target += "?" + scope["query_string"].decode("latin-1")
+            client = scope.get("client")
+            line = _escaped(f"{scope['method']} {target} HTTP/{scope['http_version']}")
+            access_log.info('%s - - [%s] "%s" %d %s %.1fms', client[0] if client else "-",
+                            time.strftime("%d/%b/%Y:%H:%M:%S %z"), line, status, size or "-",
+                            (time.perf_counter() - start) * 1000)
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A socket listening on ``host:port`` (0: any free port), or an :class:`InputError` that says why not."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        sock = socket.socket(family, kind, proto)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restart need not wait out TIME_WAIT
+        sock.bind(address)
+        sock.listen(BACKLOG)  # from here connections wait in the backlog, also while the model loads
+    except OSError as err:
+        raise InputError(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
+    return sock
+
+
+def load_served(model: str, revision: str | None = None) -> tuple[SentimentClassifier, dict[str, Any]]:
+    """The classifier and what ``/info`` says of it: a Hub model's id and commit, a local
+    folder's name only (no local path leaves the machine), task, labels and format version."""
+    from hfsent import hub
+    from hfsent.locate import closed_file, local_model
+    from hfsent.predict import SentimentClassifier
+    from hfsent.saved_config import CONFIG_NAME
+
+    folder = local_model(model)
+    on_hub = folder is None
+    if on_hub:
+        folder = hub.download(model, revision)  # .../snapshots/<commit>
+    classifier = SentimentClassifier.load(folder)
+    version = json.loads(closed_file(folder, CONFIG_NAME).read_text(encoding="utf-8")).get("format_version")
+    config = classifier.config.model
+    return classifier, {
+        "model": model if on_hub else Path(folder).resolve().name,
+        "revision": Path(folder).name if on_hub else None,
+        "task": config.task,
+        "labels": config.classes if config.task == "sentiment" else ["rating"],
+        "format_version": version,
+    }
+
+
+def warm_up(classifier: SentimentClassifier) -> None:
+    """Trace the model before the first client comes: TensorFlow traces its predict function for
+    the first two input shapes, then once more for any shape (``reduce_retracing``), a second each."""
+    from hfsent.vocab import UNK_ID
+
+    classifier.encode(["warm up"])  # loads spaCy
+    for rows, width in ((1, 4), (2, 9), (3, 17)):
+        classifier.predict_ids([[UNK_ID] * width] * rows)
+
+
+def serve(model: str, host: str = "127.0.0.1", port: int = 8080, revision: str | None = None,
+          limits: Limits = Limits()) -> None:
+    """Serve ``model`` until SIGTERM or Ctrl-C.  The port is taken before the model loads, so a
+    port in use is reported at once.
+
+    Example:
+        >>> serve("runs/imdb-gru", port=8080)  # then: curl -d '{"inputs": "A moving film."}' :8080
+    """
+    import uvicorn
+
+    sock = listen_socket(host, port)
+    classifier, info = load_served(model, revision)
+    warm_up(classifier)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    access_log.addHandler(handler)
+    access_log.propagate = False
+    host, port = sock.getsockname()[:2]
+    log.info("serving %s on http://%s:%d (POST /, GET /health, GET /info)", info["model"],
+             f"[{host}]" if ":" in host else host, port)
+    config = uvicorn.Config(create_app(classifier, info, limits), log_config=None, access_log=False,
+                            timeout_graceful_shutdown=GRACEFUL_SECONDS, lifespan="on")
+    uvicorn.Server(config).run(sockets=[sock])

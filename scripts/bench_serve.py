@@ -1,0 +1,189 @@
+"""Load test of ``hfsent serve`` on loopback: requests/s, latency percentiles and errors.
+
+``python scripts/bench_serve.py --model MODEL --data ../shared/data/imdb`` (or ``python
+scripts/bench.py --serve MODEL``; about 5 minutes on 2 cores) writes the "Serving" section of
+BENCHMARKS.md in place, between its markers; ``scripts/bench.py`` keeps that section when it
+rewrites the file.
+
+It starts ``hfsent serve`` in a subprocess on a free 127.0.0.1 port, once batching (the
+defaults: 32 texts or 5 ms), once unbatched (``--max-batch 1``) and once with a 20 ms wait (8
+clients only), and runs closed-loop
+clients against it: 1, 8 and 32 concurrent clients, each sending its next request when the last
+is answered, with one IMDB test review per request and with 32.  Each scenario is bounded by
+``--requests`` (``--requests 32`` for 32 reviews per request is divided by 8) and ``--seconds``.
+The clients run in this process (httpx, asyncio) on the same cores as the server.  Last, the
+same model through ``SentimentClassifier.predict`` in this process, without HTTP.  Nothing
+leaves 127.0.0.1.
+"""
+
+import argparse
+import asyncio
+import glob
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pyarrow.parquet as pq
+from benchmarks import write_section
+
+BEGIN, END = "<!-- serving: written by scripts/bench_serve.py -->", "<!-- /serving -->"
+HOST = "127.0.0.1"
+CLIENTS = (1, 8, 32)
+
+
+def reviews(data: str, n: int, seed: int = 0) -> list[str]:
+    """``n`` IMDB test reviews, a seeded sample, from the Hub-layout folder ``data``."""
+    files = sorted(glob.glob(f"{data}/plain_text/test-*.parquet"))
+    if not files:
+        raise SystemExit(f"no plain_text/test-*.parquet under {data}")
+    texts = [t for f in files for t in pq.read_table(f, columns=["text"])["text"].to_pylist()]
+    return random.Random(seed).sample(texts, min(n, len(texts)))
+
+
+class Server:
+    """``hfsent serve`` in a subprocess on a free loopback port, its log in ``log``."""
+
+    def __init__(self, model: str, log: Path, *flags: str) -> None:
+        self.log = log
+        command = [sys.executable, "-m", "hfsent", "serve", "--model", model, "--host", HOST, "--port", "0"]
+        self.proc = subprocess.Popen([*command, *flags], stderr=log.open("w"), stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 180
+        while not (found := re.search(rf"serving .* on (http://{re.escape(HOST)}:\d+)", log.read_text())):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"the server did not start; its log:\n{log.read_text()[-3000:]}")
+            time.sleep(0.2)
+        self.url = found.group(1)
+        while httpx.get(self.url + "/health").status_code != 200:  # listening: the backlog answers
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(60)
+
+
+async def scenario(url: str, texts: list[str], clients: int, per_request: int, max_requests: int,
+                   seconds: float) -> dict:
+    """``clients`` closed-loop clients until ``max_requests`` are sent or ``seconds`` are up."""
+    latencies, errors, sent = [], 0, 0
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as http:
+        for i in range(min(clients, 4)):  # warm the connections, not measured
+            await http.post("/", json={"inputs": texts[i:i + per_request]})
+        calls = (await http.get("/info")).json()["batches"]
+        deadline = time.perf_counter() + seconds
+
+        async def client() -> None:
+            nonlocal errors, sent
+            while sent < max_requests and time.perf_counter() < deadline:
+                first = (sent * per_request) % (len(texts) - per_request)
+                sent += 1
+                start = time.perf_counter()
+                try:
+                    response = await http.post("/", json={"inputs": texts[first:first + per_request]})
+                    ok = response.status_code == 200 and len(response.json()) == per_request
+                except httpx.HTTPError:
+                    ok = False
+                latencies.append(time.perf_counter() - start)
+                errors += not ok
+
+        start = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(clients)))
+        elapsed = time.perf_counter() - start
+        calls = (await http.get("/info")).json()["batches"] - calls
+    return {**row(clients, per_request, latencies, errors, elapsed),
+            "reviews / model call": len(latencies) * per_request / max(calls, 1)}
+
+
+def row(clients: int, per_request: int, latencies: list[float], errors: int, elapsed: float) -> dict:
+    ms = 1000 * np.asarray(latencies)
+    return {"clients": clients, "reviews / request": per_request, "requests": len(ms), "errors": errors,
+            "requests/s": len(ms) / elapsed, "reviews/s": len(ms) * per_request / elapsed,
+            **{f"p{q} ms": float(np.percentile(ms, q)) for q in (50, 95, 99)}}
+
+
+def in_process(model: str, texts: list[str], max_calls: int, seconds: float) -> list[dict]:
+    """The same model through ``predict`` in this process: one review per call, and 32."""
+    from hfsent.predict import SentimentClassifier
+    from hfsent.server import warm_up
+
+    clf = SentimentClassifier.from_pretrained(model)
+    warm_up(clf)  # as the server does
+    rows = []
+    for per_call in (1, 32):
+        latencies, deadline = [], time.perf_counter() + seconds
+        calls = max_calls if per_call == 1 else max_calls // 8
+        for i in range(calls):
+            if time.perf_counter() > deadline:
+                break
+            first = (i * per_call) % (len(texts) - per_call)
+            start = time.perf_counter()
+            clf.predict(texts[first:first + per_call])
+            latencies.append(time.perf_counter() - start)
+        measured = row(1, per_call, latencies, 0, sum(latencies))
+        rows.append({"server": "none: `predict` in-process", **measured})
+    return rows
+
+
+def measure(model: str, data: str, max_requests: int, seconds: float, log_dir: Path) -> list[dict]:
+    texts = reviews(data, 4096)
+    rows = []
+    servers = (("batched (32 texts / 5 ms)", (), (1, 32), CLIENTS),
+               ("unbatched (--max-batch 1)", ("--max-batch", "1"), (1,), CLIENTS),
+               ("batched, a longer wait (32 texts / 20 ms)", ("--max-wait-ms", "20"), (1,), (8,)))
+    for i, (name, flags, sizes, client_counts) in enumerate(servers):
+        server = Server(model, log_dir / f"serve-{i}.log", *flags)
+        try:
+            for per_request in sizes:
+                for clients in client_counts:
+                    n = max_requests if per_request == 1 else max(max_requests // 8, clients)
+                    measured = asyncio.run(scenario(server.url, texts, clients, per_request, n, seconds))
+                    rows.append({"server": name, **measured})
+                    print(rows[-1], flush=True)
+        finally:
+            server.stop()
+    return rows + in_process(model, texts, max_requests, seconds)
+
+
+def section(rows: list[dict], command: str) -> str:
+    from bench import table
+
+    batched = next(r for r in rows if r["server"].startswith("batched") and r["clients"] == 8
+                   and r["reviews / request"] == 1)
+    alone = next(r for r in rows if r["server"].startswith("unbatched") and r["clients"] == 8)
+    speedup = batched["requests/s"] / alone["requests/s"]
+    met = lambda ok: "met" if ok else "**not met**"  # noqa: E731
+    verdict = (f"Targets, one review per request, 8 clients: p50 ≤ 15 ms — {batched['p50 ms']:.1f} ms, "
+               f"{met(batched['p50 ms'] <= 15)}; ≥ 3× the requests/s of unbatched serving — "
+               f"{speedup:.2f}×, {met(speedup >= 3)}.")
+    intro = (f"Written by `{command}`: `hfsent serve` in a subprocess on 127.0.0.1, closed-loop httpx "
+             "clients in the benchmark's process (on the same 2 cores), IMDB test reviews; each scenario "
+             "is bounded in requests and seconds. The last rows are the same model through `predict` "
+             "without HTTP. Other work shared the 2 cores during the run, so absolute figures are "
+             "pessimistic and noisy.")
+    return "\n".join([BEGIN, "## Serving (`hfsent serve` under load)", "", intro, "", table(rows), "",
+                      verdict, END])
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", required=True, help="a model folder")
+    parser.add_argument("--data", default="../shared/data/imdb", help="IMDB in the Hub layout")
+    parser.add_argument("--requests", type=int, default=2000, help="requests per scenario at most")
+    parser.add_argument("--seconds", type=float, default=15.0, help="seconds per scenario at most")
+    parser.add_argument("--output", default="BENCHMARKS.md")
+    args = parser.parse_args(argv)
+    command = "python scripts/bench_serve.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    with tempfile.TemporaryDirectory() as log_dir:  # the servers' access logs
+        rows = measure(args.model, args.data, args.requests, args.seconds, Path(log_dir))
+    write_section(Path(args.output), BEGIN, END, section(rows, command))
+    print(f"wrote the serving section of {args.output}")
+
+
+if __name__ == "__main__":
+    main()
