@@ -13,6 +13,9 @@ tokens; then both halves of the Keras network.  It returns
 * ``label``: ``[batch]`` int64, the index of the most probable class, and ``label_name`` its name;
 * for a rating model, ``rating`` instead: ``[batch]`` float32, clipped to the scale.
 
+A second signature, ``encode``, returns what the network reads: ``input_ids`` (right-padded
+with 0) and ``length``, to check the in-graph tokenizer against hfsent's.
+
 A text without any token gets scores of NaN and label -1 (``hfsent predict`` refuses it).
 Loading needs TensorFlow only: ``tf.saved_model.load(folder).signatures["serving_default"]``,
 and TF Serving serves the folder as version ``1`` of a model (see README.md).
@@ -23,8 +26,8 @@ one-column embeddings would grow with a scale per row).  Dense layers stay float
 few hundred weights, and Keras' int8 Dense also quantizes its inputs.
 
 Limits: only spaCy's English tokenizer (``blank:en`` or an English pipeline) is redone; the
-tokens differ from spaCy's on a few reviews in a thousand (BENCHMARKS.md measures how often
-and what that does to the labels).  TFLite: see :data:`TFLITE_NOTE`.
+tokens differ from spaCy's on 2 of the 25,000 IMDB test reviews (BENCHMARKS.md, "Export", has
+what that does to the labels).  TFLite: see :data:`TFLITE_NOTE`.
 """
 
 from __future__ import annotations
@@ -39,13 +42,17 @@ from hfsent.folder import atomic_folder
 FORMATS = ("saved_model",)
 QUANTIZE_MODES = ("int8",)
 SIGNATURE = "serving_default"
+ENCODE = "encode"  # the second signature: the token ids the model reads, right-padded, and their count
 EXPORT_INFO = "hfsent_export.json"  # beside saved_model.pb: what the signature takes and returns
 MIN_INT8_WIDTH = 4  # an int8 embedding row of this width plus its float32 scale is at least 2x smaller
 TFLITE_NOTE = (
-    "TFLite: builtins alone cannot convert it (RegexReplace, RegexFullMatch, StringSplit, StringLower, "
-    "Substr, StringJoin and the hash tables have no TFLite kernels); with SELECT_TF_OPS it converts, "
-    "and runs only with the Flex delegate, which ships in the TensorFlow pip package, not in the "
-    "plain tflite-runtime.")
+    "TFLite: with builtins only the converter fails (first on the GRU's TensorList ops, whose element "
+    "shape is not static; the string ops, hash tables and ragged ops have no builtin kernels either). "
+    "With SELECT_TF_OPS it converts, the string ops (StaticRegexReplace, StaticRegexFullMatch, "
+    "StringSplitV2, StringLower, StringJoin, StringLength, Substr, StringStrip, and AsString with "
+    "StringToHashBucketFast of the bigram hashing), the hash tables, the ragged ops and the GRU's "
+    "TensorList ops becoming TF Select ops; such a model runs only where the Flex delegate is linked, "
+    "which TensorFlow 2.21's tf.lite.Interpreter is not, so no tflite format is offered.")
 
 
 def quantize_int8(model) -> list[str]:
@@ -90,10 +97,18 @@ def _module(model, vocab_file: Path, config):
     module.specials = specials_table(rules)
     names = tf.constant(list(spec.classes) if not rating else ["rating"])
 
+    def token_ids(text):
+        tokens = graph_tokenize(text, rules, module.specials, pre.lowercase)[:, :pre.max_length]
+        return tf.cast(tf.ragged.map_flat_values(module.vocab.lookup, tokens), tf.int32)
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
+    def encode(text):
+        ids = token_ids(text)
+        return {"input_ids": ids.to_tensor(default_value=PAD_ID), "length": ids.row_lengths()}
+
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
     def serve(text):
-        tokens = graph_tokenize(text, rules, module.specials, pre.lowercase)[:, :pre.max_length]
-        ids = tf.cast(tf.ragged.map_flat_values(module.vocab.lookup, tokens), tf.int32)
+        ids = token_ids(text)
         empty = tf.equal(ids.row_lengths(), 0)
         dense = ids.to_tensor(default_value=PAD_ID)
         # A row must hold a token (an all-padding row has no masked GRU output): a text without
@@ -110,7 +125,7 @@ def _module(model, vocab_file: Path, config):
         return {"scores": scores, "label": label,
                 "label_name": tf.where(empty, "", tf.gather(names, tf.maximum(label, 0)))}
 
-    module.serve = serve
+    module.serve, module.encode = serve, encode
     return module, serve
 
 
@@ -144,7 +159,7 @@ def export_saved_model(model_dir: str | Path, output_dir: str | Path, quantize: 
                    for name, spec in serve.get_concrete_function().structured_outputs.items()}
 
         def fill(tmp: Path) -> None:
-            tf.saved_model.save(module, str(tmp), signatures={SIGNATURE: serve})
+            tf.saved_model.save(module, str(tmp), signatures={SIGNATURE: serve, ENCODE: module.encode})
             info = {"hfsent_version": __version__, "signature": SIGNATURE,
                     "inputs": {"text": {"dtype": "string", "shape": [None]}}, "outputs": outputs,
                     "labels": list(config.model.classes) if config.model.task != "rating" else [],

@@ -109,6 +109,16 @@ def test_export_truncates_as_predict(trained, tmp_path):
     np.testing.assert_allclose(np.array(out["scores"]), clf.class_probabilities(long_texts), atol=1e-5)
 
 
+def test_encode_signature_gives_hfsent_ids(wide_model, exported):
+    import tensorflow as tf
+
+    from hfsent.predict import SentimentClassifier
+
+    out = tf.saved_model.load(str(exported)).signatures["encode"](text=tf.constant(TEXTS))
+    got = [row[:n].tolist() for row, n in zip(out["input_ids"].numpy(), out["length"].numpy())]
+    assert got == SentimentClassifier.load(wide_model).encode(TEXTS)
+
+
 def test_text_without_tokens_gets_nan_and_label_minus_one(exported):
     import tensorflow as tf
 
