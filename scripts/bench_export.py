@@ -133,7 +133,8 @@ def main() -> None:
         keras_int8_mib = folder_mib(Path(tmp) / "keras-int8", KERAS_FILES)
 
     scores, ids, seconds = rows[None]
-    same_ids = np.mean([a == b for a, b in zip(ids, want_ids)])
+    agree = np.array([a == b for a, b in zip(ids, want_ids)])
+    same_ids = agree.mean()
     hf_label, sm_label = want.argmax(1), scores.argmax(1)
     q_scores = rows["int8"][0]
     lines = [
@@ -148,6 +149,7 @@ def main() -> None:
         f"| predicted labels equal to hfsent's | {np.mean(hf_label == sm_label):.4%} "
         f"({int(np.sum(hf_label != sm_label))} differ) |",
         f"| largest absolute score difference | {np.abs(scores - want).max():.2e} |",
+        f"| the same, on the reviews whose ids are equal | {np.abs(scores - want)[agree].max():.2e} |",
         f"| accuracy, hfsent predict | {np.mean(hf_label == labels):.4f} |",
         f"| accuracy, SavedModel | {np.mean(sm_label == labels):.4f} |",
         f"| one review, p50 of {args.calls} calls, hfsent predict | {latency['hfsent predict']:.1f} ms |",
