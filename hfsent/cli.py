@@ -1,4 +1,5 @@
-"""The ``hfsent`` command: ``train``, ``predict``, ``score``, ``explain``, ``push``, ``space`` and ``serve``.
+"""The ``hfsent`` command: ``train``, ``predict``, ``score``, ``explain``, ``push``, ``space``, ``serve``
+and ``export``.
 
 This is the parser and the error handling; what each subcommand does is :mod:`hfsent.commands`,
 a thin layer over the library.  A user error (any
@@ -26,6 +27,7 @@ import typing
 from hfsent import __version__, commands
 from hfsent.config import DEFAULT_OUTPUT_DIR, PRESETS
 from hfsent.errors import UserError
+from hfsent.export import FORMATS, QUANTIZE_MODES
 from hfsent.flags import add_config_arguments
 
 # The library (and TensorFlow under it) is imported inside each command (hfsent.commands), so
@@ -74,11 +76,13 @@ EXAMPLES = {
              "  curl -d '{\"inputs\": [\"A moving film.\"]}' http://127.0.0.1:8080/",
     "space": "hfsent space --model USER/imdb-gru --output-dir runs/imdb-gru-space\n"
              "  hfsent space --model runs/imdb-gru --output-dir runs/space --push --space-id USER/demo",
+    "export": "hfsent export --model runs/imdb-gru --format saved_model --output-dir exports/imdb-gru/1\n"
+              "  hfsent export --model USER/imdb-gru --output-dir exports/imdb-gru-int8/1 --quantize int8",
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``hfsent`` parser with its seven subcommands."""
+    """The ``hfsent`` parser with its eight subcommands."""
     parser = _Parser(prog="hfsent", description="Sentiment classification with a Keras GRU on the Hugging "
                      "Face stack.", epilog="Run 'hfsent COMMAND --help' for a command's flags and examples.")
     parser.add_argument("--version", action="version", version=f"hfsent {__version__}")
@@ -176,6 +180,16 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-wait-ms", type=_milliseconds, default=5.0, help="a lone request's wait (ms)")
     serve.add_argument("--max-texts", type=_positive_int, default=256, help="texts per request")
     serve.add_argument("--max-body-bytes", type=_positive_int, default=1 << 20, help="request body size")
+
+    export = command("export", "Write a model as a TensorFlow SavedModel that takes raw strings: "
+                     "tokenization, vocabulary and truncation run inside the graph.", commands.export)
+    model_flags(export)
+    export.add_argument("--format", choices=FORMATS, default=FORMATS[0],
+                        help="what to write (default: %(default)s)")
+    export.add_argument("--output-dir", required=True, help="the SavedModel folder to write")
+    export.add_argument("--quantize", choices=QUANTIZE_MODES, default=None,
+                        help="int8: Keras' int8 quantization of the embeddings first")
+    export.add_argument("--overwrite", action="store_true", help="replace a non-empty --output-dir")
     return parser
 
 

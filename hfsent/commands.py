@@ -232,3 +232,14 @@ def space(args: argparse.Namespace) -> None:
     if args.push:
         commit = hub.push_space(folder, args.space_id, private=args.private or None)
         print(f"pushed: {commit.commit_url}")
+
+
+def export(args: argparse.Namespace) -> None:
+    folder = local_model(args.model)
+    check_output_folder(args.output_dir, args.overwrite)
+    from hfsent import hub
+    from hfsent.export import export_saved_model
+
+    folder = folder or hub.download(args.model, args.revision)
+    out = export_saved_model(folder, args.output_dir, quantize=args.quantize, overwrite=args.overwrite)
+    print(f"wrote the SavedModel to {out}; its signature 'serving_default' takes a string tensor 'text'")

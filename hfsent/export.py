@@ -1,0 +1,170 @@
+"""A model folder as a TensorFlow SavedModel that takes raw strings: ``hfsent export``.
+
+The SavedModel's ``serving_default`` signature takes a 1-D string tensor ``text`` and does,
+inside the graph, everything :meth:`hfsent.predict.SentimentClassifier.encode` does in Python:
+HTML line breaks out, spaCy's English tokenizer redone in ``tf.strings`` ops
+(:mod:`hfsent.graph_tokenizer`), lowercasing, the vocabulary lookup (``vocab.txt`` as the
+SavedModel's asset, read by a ``StaticHashTable``: the line number is the id, so ``[PAD]`` = 0,
+unknown words ``[UNK]`` = 1, exactly hfsent's ids) and truncation to the first ``max_length``
+tokens; then both halves of the Keras network.  It returns
+
+* ``scores``: ``[batch, classes]`` float32, each class's probability (a binary model's two
+  columns are ``1 - p`` and ``p``, as :meth:`~hfsent.predict.SentimentClassifier.class_probabilities`);
+* ``label``: ``[batch]`` int64, the index of the most probable class, and ``label_name`` its name;
+* for a rating model, ``rating`` instead: ``[batch]`` float32, clipped to the scale.
+
+A second signature, ``encode``, returns what the network reads: ``input_ids`` (right-padded
+with 0) and ``length``, to check the in-graph tokenizer against hfsent's.
+
+A text without any token gets scores of NaN and label -1 (``hfsent predict`` refuses it).
+Loading needs TensorFlow only: ``tf.saved_model.load(folder).signatures["serving_default"]``,
+and TF Serving serves the folder as version ``1`` of a model (see README.md).
+
+``quantize="int8"`` first applies Keras' ``Model.quantize("int8")`` to the Embedding layers
+whose int8 form is smaller (the word embeddings: most of the weights; the linear half's
+one-column embeddings would grow with a scale per row).  Dense layers stay float32: they hold a
+few hundred weights, and Keras' int8 Dense also quantizes its inputs.
+
+Limits: only spaCy's English tokenizer (``blank:en`` or an English pipeline) is redone; the
+tokens differ from spaCy's on 2 of the 25,000 IMDB test reviews (BENCHMARKS.md, "Export", has
+what that does to the labels).  TFLite: see :data:`TFLITE_NOTE`.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+from hfsent.errors import InputError
+from hfsent.folder import atomic_folder
+
+FORMATS = ("saved_model",)
+QUANTIZE_MODES = ("int8",)
+SIGNATURE = "serving_default"
+ENCODE = "encode"  # the second signature: the token ids the model reads, right-padded, and their count
+EXPORT_INFO = "hfsent_export.json"  # beside saved_model.pb: what the signature takes and returns
+MIN_INT8_WIDTH = 4  # an int8 embedding row of this width plus its float32 scale is at least 2x smaller
+TFLITE_NOTE = (
+    "TFLite: with builtins only the converter fails (first on the GRU's TensorList ops, whose element "
+    "shape is not static; the string ops, hash tables and ragged ops have no builtin kernels either). "
+    "With SELECT_TF_OPS it converts, the string ops (StaticRegexReplace, StaticRegexFullMatch, "
+    "StringSplitV2, StringLower, StringJoin, StringLength, Substr, StringStrip, and AsString with "
+    "StringToHashBucketFast of the bigram hashing), the hash tables, the ragged ops and the GRU's "
+    "TensorList ops becoming TF Select ops; such a model runs only where the Flex delegate is linked, "
+    "which TensorFlow 2.21's tf.lite.Interpreter is not, so no tflite format is offered.")
+
+
+def quantize_int8(model) -> list[str]:
+    """Quantize ``model``'s large Embedding layers to int8 in place; returns their names.
+
+    Example:
+        >>> quantize_int8(clf.model)
+        ['embedding']
+    """
+    import keras
+
+    def wide(layer) -> bool:
+        return isinstance(layer, keras.layers.Embedding) and layer.output_dim >= MIN_INT8_WIDTH
+
+    names = [layer.name for layer in model.layers if wide(layer)]
+    if names:
+        model.quantize("int8", filters=wide)
+    return names
+
+
+def _module(model, vocab_file: Path, config):
+    """The ``tf.Module`` that is saved: tables, the Keras model and the serving function."""
+    import tensorflow as tf
+
+    from hfsent.graph_tokenizer import english_rules, graph_tokenize, specials_table
+    from hfsent.tokenize import load_spacy
+    from hfsent.vocab import PAD_ID, UNK_ID
+
+    pre, spec = config.preprocessing, config.model
+    nlp = load_spacy(pre.spacy_model)
+    if nlp.lang != "en":
+        raise InputError(f"export redoes spaCy's English tokenizer only; this model's tokenizer is "
+                         f"{pre.spacy_model[:40]!r}")
+    rules = english_rules(nlp.tokenizer)
+    rating = spec.task == "rating"
+    module = tf.Module()
+    module.model = model
+    module.vocab_file = tf.saved_model.Asset(str(vocab_file))
+    module.vocab = tf.lookup.StaticHashTable(tf.lookup.TextFileInitializer(
+        module.vocab_file, tf.string, tf.lookup.TextFileIndex.WHOLE_LINE,
+        tf.int64, tf.lookup.TextFileIndex.LINE_NUMBER), default_value=UNK_ID)
+    module.specials = specials_table(rules)
+    names = tf.constant(list(spec.classes) if not rating else ["rating"])
+
+    def token_ids(text):
+        tokens = graph_tokenize(text, rules, module.specials, pre.lowercase)[:, :pre.max_length]
+        return tf.cast(tf.ragged.map_flat_values(module.vocab.lookup, tokens), tf.int32)
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
+    def encode(text):
+        ids = token_ids(text)
+        return {"input_ids": ids.to_tensor(default_value=PAD_ID), "length": ids.row_lengths()}
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="text")])
+    def serve(text):
+        ids = token_ids(text)
+        empty = tf.equal(ids.row_lengths(), 0)
+        dense = ids.to_tensor(default_value=PAD_ID)
+        # A row must hold a token (an all-padding row has no masked GRU output): a text without
+        # one is scored on [UNK], then its answer is replaced by NaN.
+        dense = tf.pad(dense, [[0, 0], [0, tf.maximum(0, 1 - tf.shape(dense)[1])]])
+        dense = tf.concat([tf.where(empty[:, None], UNK_ID, dense[:, :1]), dense[:, 1:]], axis=1)
+        out = tf.cast(module.model(dense, training=False), tf.float32)
+        if rating:
+            rating_ = tf.clip_by_value(out[:, 0], spec.rating_min, spec.rating_max)
+            return {"rating": tf.where(empty, float("nan"), rating_)}
+        scores = tf.concat([1.0 - out, out], axis=1) if out.shape[-1] == 1 else out
+        scores = tf.where(empty[:, None], float("nan"), scores)
+        label = tf.where(empty, tf.constant(-1, tf.int64), tf.argmax(scores, axis=1))
+        return {"scores": scores, "label": label,
+                "label_name": tf.where(empty, "", tf.gather(names, tf.maximum(label, 0)))}
+
+    module.serve, module.encode = serve, encode
+    return module, serve
+
+
+def export_saved_model(model_dir: str | Path, output_dir: str | Path, quantize: str | None = None,
+                       overwrite: bool = False) -> Path:
+    """Write ``model_dir`` (an hfsent model folder) as a string-in SavedModel to ``output_dir``,
+    atomically (:func:`hfsent.folder.atomic_folder`); nothing pickled, no local path inside.
+
+    Args:
+        model_dir: a local model folder, loaded and checked as ``predict`` does.
+        output_dir: refused if it exists and is not empty, unless ``overwrite``.
+        quantize: ``None`` or ``"int8"`` (:func:`quantize_int8`).
+
+    Example:
+        >>> export_saved_model("runs/imdb-gru", "exports/imdb-gru")
+        PosixPath('exports/imdb-gru')
+    """
+    import tensorflow as tf
+
+    from hfsent import __version__
+    from hfsent.artifacts import load_artifacts
+
+    if quantize not in (None, *QUANTIZE_MODES):
+        raise InputError(f"quantize must be one of {QUANTIZE_MODES}, got {str(quantize)[:20]!r}")
+    model, vocab, config = load_artifacts(model_dir)
+    quantized = quantize_int8(model) if quantize == "int8" else []
+    with tempfile.TemporaryDirectory() as scratch:
+        vocab_file = vocab.save(scratch)  # refuses a token with a line break: one id per line
+        module, serve = _module(model, vocab_file, config)
+        outputs = {name: {"dtype": spec.dtype.name, "shape": spec.shape.as_list()}
+                   for name, spec in serve.get_concrete_function().structured_outputs.items()}
+
+        def fill(tmp: Path) -> None:
+            tf.saved_model.save(module, str(tmp), signatures={SIGNATURE: serve, ENCODE: module.encode})
+            info = {"hfsent_version": __version__, "signature": SIGNATURE,
+                    "inputs": {"text": {"dtype": "string", "shape": [None]}}, "outputs": outputs,
+                    "labels": list(config.model.classes) if config.model.task != "rating" else [],
+                    "max_length": config.preprocessing.max_length, "quantize": quantize,
+                    "quantized_layers": quantized}
+            (tmp / EXPORT_INFO).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+
+        return atomic_folder(output_dir, fill, overwrite=overwrite)
