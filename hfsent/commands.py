@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+from hfsent.distribute import cluster_role
 from hfsent.errors import InputError, MissingError
 from hfsent.flags import config_from_args
 from hfsent.folder import locked
@@ -26,14 +27,20 @@ def train(args: argparse.Namespace) -> None:
     if args.push and not args.repo_id:
         raise InputError("--push needs --repo-id")
     config = config_from_args(args)  # every value checked before TensorFlow starts
-    with locked(args.output_dir):  # a second run on the folder fails here, at once
-        check_output_folder(args.output_dir, args.overwrite)
+    # Of a multi-worker cluster only the chief locks, writes and pushes the model folder.
+    chief = config.runtime.strategy != "multiworker" or cluster_role()[2]
+    with locked(args.output_dir) if chief else contextlib.nullcontext():  # a second run fails here, at once
+        if chief:
+            check_output_folder(args.output_dir, args.overwrite)
 
         from hfsent import hub, train
 
         result = train.train(config, args.output_dir, overwrite=args.overwrite,
                              repo_id=args.repo_id, resume=args.resume, report_to=args.report_to)
         print(json.dumps({split: result.metrics[split] for split in ("validation", "test")}, indent=2))
+        if not chief:
+            print("trained as a multi-worker peer; the chief saves the model")
+            return
         print(f"saved to {result.output_dir}")
         if args.push:
             commit = hub.push_to_hub(result.output_dir, args.repo_id, private=args.private or None,
