@@ -36,7 +36,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING
 
-from hfsent.errors import InputError
+from hfsent.errors import InputError, UserError
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -48,6 +48,21 @@ PEER_TIMEOUT = 300
 KNOCK_SECONDS, KNOCK_MISSES = 2.0, 3
 _KNOCKER: dict[str, threading.Event] = {}
 _JOINED: list = []  # the process's MultiWorkerMirroredStrategy: TensorFlow allows one
+
+
+class PeerError(UserError, RuntimeError):
+    """A collective failed because a peer of a multi-worker run ended or became unreachable."""
+
+
+def peer_error(err: Exception) -> PeerError:
+    """The one-line error for TensorFlow's ``err`` from a collective whose peer went away.
+
+    Example:
+        >>> raise peer_error(tf.errors.UnavailableError(None, None, "Connection reset by peer"))
+    """
+    first = (getattr(err, "message", "") or str(err)).strip().splitlines()[0][:200]
+    return PeerError(f"multi-worker training stopped: a peer ended or became unreachable "
+                     f"({type(err).__name__}: {first}); fix it and restart every worker")
 
 
 def cluster_role() -> tuple[str, int, bool]:

@@ -30,7 +30,7 @@ from hfsent.artifacts import TENSORBOARD_DIR
 from hfsent.batching import fit_batches, make_dataset
 from hfsent.card import CONFUSION_NAME, CURVES_NAME, widget_outputs, write_card
 from hfsent.config import MAX_LENGTH, Config
-from hfsent.distribute import check_same, get_strategy, is_multiworker, leave, shard_by_data
+from hfsent.distribute import check_same, get_strategy, is_multiworker, leave, peer_error, shard_by_data
 from hfsent.draw import confusion_png, training_curves_png
 from hfsent.errors import MissingError
 from hfsent.metrics import score_split
@@ -193,9 +193,16 @@ def fit(run: Run) -> tuple[str, Figures]:
         callbacks.append(_backup_callback(run.output_dir, run.resume))
     if run.tensorboard:
         callbacks.append(_tensorboard_callback(run.tensorboard_dir, run.resume))
-    with run.strategy.scope():
-        history = fit_batches(run.model, train_ds, validation_data=val_ds, epochs=cfg.training.epochs,
-                              shuffle=False, callbacks=callbacks, verbose=run.verbose)
+    import tensorflow as tf
+
+    try:
+        with run.strategy.scope():
+            history = fit_batches(run.model, train_ds, validation_data=val_ds, epochs=cfg.training.epochs,
+                                  shuffle=False, callbacks=callbacks, verbose=run.verbose)
+    except tf.errors.OpError as err:
+        if not is_multiworker(run.strategy):
+            raise
+        raise peer_error(err) from None
     run.history = {k: [float(v) for v in vs] for k, vs in history.history.items()}
     leave(run.strategy)  # the last collective: what follows runs on each worker alone
     if run.strategy.num_replicas_in_sync > 1:
