@@ -14,11 +14,11 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-from hfsent.distribute import cluster_role
 from hfsent.errors import InputError, MissingError
 from hfsent.flags import config_from_args
 from hfsent.folder import locked
 from hfsent.locate import check_model_folder, check_output_folder, local_model
+from hfsent.multiworker import cluster_role
 
 PREDICT_CHUNK_LINES = 1024
 

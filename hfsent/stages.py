@@ -30,11 +30,12 @@ from hfsent.artifacts import TENSORBOARD_DIR
 from hfsent.batching import fit_batches, make_dataset
 from hfsent.card import CONFUSION_NAME, CURVES_NAME, widget_outputs, write_card
 from hfsent.config import MAX_LENGTH, Config
-from hfsent.distribute import check_same, get_strategy, is_multiworker, leave, peer_error, shard_by_data
+from hfsent.distribute import get_strategy
 from hfsent.draw import confusion_png, training_curves_png
 from hfsent.errors import MissingError
 from hfsent.metrics import score_split
 from hfsent.model import build_model, compile_model, describe
+from hfsent.multiworker import check_same, is_multiworker, leave, peer_error, shard_by_data
 from hfsent.predict import SentimentClassifier
 from hfsent.prepare import PreparedData, prepare_data
 from hfsent.pretrain import pretrained_embeddings

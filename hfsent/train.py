@@ -29,10 +29,11 @@ import keras
 
 from hfsent import blend, stages
 from hfsent.config import Config
-from hfsent.distribute import cluster_role, get_strategy
+from hfsent.distribute import get_strategy
 from hfsent.errors import InputError
 from hfsent.folder import locked
 from hfsent.locate import check_output_folder
+from hfsent.multiworker import cluster_role
 from hfsent.predict import SentimentClassifier
 from hfsent.prepare import PreparedData, prepare_data
 from hfsent.stages import Run
