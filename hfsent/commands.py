@@ -20,6 +20,7 @@ from hfsent.errors import InputError, MissingError
 from hfsent.flags import config_from_args
 from hfsent.folder import locked
 from hfsent.locate import check_model_folder, check_output_folder, local_model
+from hfsent.multiworker import cluster_role
 from hfsent.preflight import check_output_file, check_repo_id, read_lines, start_tensorflow
 
 PREDICT_CHUNK_LINES = 1024
@@ -37,8 +38,11 @@ def train(args: argparse.Namespace) -> None:
     if args.repo_id is not None:  # before training, not after it
         check_repo_id(args.repo_id, "--repo-id")
     config = config_from_args(args)  # every value checked before TensorFlow starts
-    with locked(args.output_dir):  # a second run on the folder fails here, at once
-        check_output_folder(args.output_dir, args.overwrite)
+    # Of a multi-worker cluster only the chief locks, writes and pushes the model folder.
+    chief = config.runtime.strategy != "multiworker" or cluster_role()[2]
+    with locked(args.output_dir) if chief else contextlib.nullcontext():  # a second run fails here, at once
+        if chief:
+            check_output_folder(args.output_dir, args.overwrite)
         start_tensorflow(args.debug)
 
         from hfsent import hub, train
@@ -46,6 +50,9 @@ def train(args: argparse.Namespace) -> None:
         result = train.train(config, args.output_dir, overwrite=args.overwrite,
                              repo_id=args.repo_id, resume=args.resume, report_to=args.report_to)
         print(json.dumps({split: result.metrics[split] for split in ("validation", "test")}, indent=2))
+        if not chief:
+            print("trained as a multi-worker peer; the chief saves the model")
+            return
         print(f"saved to {result.output_dir}")
         if args.push:
             commit = hub.push_to_hub(result.output_dir, args.repo_id, private=args.private or None,

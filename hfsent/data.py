@@ -8,6 +8,9 @@ Three kinds of source are accepted (``DataConfig.dataset``):
   ``train=train.csv,test=test.csv``.  The Kaggle "IMDB Dataset.csv" (columns ``review``,
   ``sentiment`` = positive/negative) is recognised without flags.
 
+A local folder or file gets a ``datasets`` cache entry of its own, renewed whenever one of its
+files changes (:mod:`hfsent.fingerprint`).
+
 Labels become class ids, the classes read from the training split by :mod:`hfsent.labels`
 (binary data: 0 = negative, 1 = positive, as always); for the rating task they stay numbers.  The
 validation split is always carved from train by :mod:`hfsent.split` (by group, stratified,
@@ -27,6 +30,7 @@ from datasets import ClassLabel, Dataset, DatasetDict, IterableDataset, Iterable
 
 from hfsent.config import Config, DataConfig
 from hfsent.errors import InputError, MissingError
+from hfsent.fingerprint import local_cache_dir
 from hfsent.labels import BINARY, class_names, encoder
 from hfsent.split import GROUP, carve
 
@@ -62,10 +66,13 @@ def load_raw(source: str, streaming: bool = False) -> DatasetDict | IterableData
         missing = [p for paths in data_files.values() for p in paths if not os.path.exists(p)]
         if missing:
             raise MissingError(f"data file(s) not found: {missing}")
+        files = [p for paths in data_files.values() for p in paths]
         return datasets.load_dataset(_FILE_BUILDERS[suffixes.pop()], data_files=data_files,
-                                     streaming=streaming)
+                                     streaming=streaming, cache_dir=local_cache_dir(files))
+    # A local folder gets a cache entry of its own and of its files' state (see hfsent.fingerprint).
+    local = {"cache_dir": local_cache_dir([source])} if os.path.isdir(source) else {}
     try:
-        loaded = datasets.load_dataset(source, streaming=streaming)
+        loaded = datasets.load_dataset(source, streaming=streaming, **local)
     except (FileNotFoundError, ConnectionError) as err:  # datasets' DatasetNotFoundError is the first
         where = "the Hub cannot be reached" if isinstance(err, ConnectionError) else "it is not there"
         raise MissingError(f"no dataset {source!r}: not a local folder or .csv/.parquet file, and on the Hub "

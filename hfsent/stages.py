@@ -35,6 +35,7 @@ from hfsent.draw import confusion_png, training_curves_png
 from hfsent.errors import MissingError
 from hfsent.metrics import score_split
 from hfsent.model import build_model, compile_model, describe
+from hfsent.multiworker import check_same, is_multiworker, leave, peer_error, shard_by_data
 from hfsent.predict import SentimentClassifier
 from hfsent.prepare import PreparedData, prepare_data
 from hfsent.pretrain import pretrained_embeddings
@@ -111,6 +112,9 @@ def build(run: Run) -> tuple[str, Figures]:
     ``model`` and ``strategy``.
     """
     run.strategy = get_strategy(run.config.runtime.strategy)
+    data = run.data  # every worker of a cluster must have built the chief's
+    check_same(run.strategy, "vocabulary, buckets or row count",
+               "\n".join([*data.vocab.tokens, repr((data.boundaries, data.max_length, data.train_rows))]))
     with run.strategy.scope():
         run.model = build_model(run.config.model, len(run.data.vocab),
                                 trainable_embeddings=not run.config.training.freeze_embeddings)
@@ -173,8 +177,16 @@ def fit(run: Run) -> tuple[str, Figures]:
                             shuffle_buffer=cfg.runtime.shuffle_buffer)
     val_ds = make_dataset(data.splits["validation"], cfg.training.batch_size * 4,
                           cfg.preprocessing.max_length, data.boundaries)
+    train_ds, val_ds = shard_by_data(run.strategy, train_ds), shard_by_data(run.strategy, val_ds)
     with run.strategy.scope():
         compile_model(run.model, cfg.training, cfg.model.task, run.steps_per_epoch)
+        if is_multiworker(run.strategy):
+            # Keras' fit would build the metrics from a first batch all-reduced across the
+            # workers, which fails on a (ids, label) pair and would sum batches of other
+            # shapes; it needs shapes only, so build now and make fit take the strategy from
+            # the scope it runs in, which skips that step.
+            run.model._symbolic_build(data_batch=(np.ones((1, 1), np.int32), np.zeros(1, np.float32)))
+            run.model._distribute_strategy = None
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=cfg.training.patience,
                                          restore_best_weights=True)
     callbacks = [stop, *run.callbacks]
@@ -182,9 +194,18 @@ def fit(run: Run) -> tuple[str, Figures]:
         callbacks.append(_backup_callback(run.output_dir, run.resume))
     if run.tensorboard:
         callbacks.append(_tensorboard_callback(run.tensorboard_dir, run.resume))
-    history = fit_batches(run.model, train_ds, validation_data=val_ds, epochs=cfg.training.epochs,
-                          shuffle=False, callbacks=callbacks, verbose=run.verbose)
+    import tensorflow as tf
+
+    try:
+        with run.strategy.scope():
+            history = fit_batches(run.model, train_ds, validation_data=val_ds, epochs=cfg.training.epochs,
+                                  shuffle=False, callbacks=callbacks, verbose=run.verbose)
+    except tf.errors.OpError as err:
+        if not is_multiworker(run.strategy):
+            raise
+        raise peer_error(err) from None
     run.history = {k: [float(v) for v in vs] for k, vs in history.history.items()}
+    leave(run.strategy)  # the last collective: what follows runs on each worker alone
     if run.strategy.num_replicas_in_sync > 1:
         # Scoring, saving and prediction run on one device: a model built in a multi-replica
         # scope would split every inference batch across replicas.

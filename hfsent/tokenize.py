@@ -30,6 +30,8 @@ from hfsent.errors import InputError, MissingError
 
 _BREAK = re.compile(r"<\s*br\s*/?\s*>", re.IGNORECASE)
 _PIPELINES: dict[str, object] = {}
+_TOKENIZED: dict[str, int] = {}  # texts tokenized by each cached pipeline
+RENEW_AFTER_TEXTS = 50_000  # then the pipeline is loaded afresh: see tokenize()
 _LANGUAGE = re.compile(r"[a-z]{2,3}")  # spaCy's codes: ISO 639-1 or 639-3, 'xx' for multi-language
 _PACKAGE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # What spaCy's tokenizers of these languages import (spaCy's extras, and pyvi for Vietnamese).
@@ -130,10 +132,19 @@ def tokenize(texts: Iterable[str], spacy_model: str = "blank:en", lowercase: boo
         [['it', "'s", 'great', '!']]
     """
     tokenizer = load_spacy(spacy_model).tokenizer
-    return [
+    out = [
         [tok.lower_ if lowercase else tok.text for tok in doc if not tok.is_space]
         for doc in tokenizer.pipe(clean(t) for t in texts)
     ]
+    _TOKENIZED[spacy_model] = _TOKENIZED.get(spacy_model, 0) + len(out)
+    if _TOKENIZED[spacy_model] >= RENEW_AFTER_TEXTS:
+        # spaCy keeps every string it ever saw (its StringStore and tokenizer cache): over a
+        # stream of millions of reviews that grows without end.  A fresh pipeline, loaded on
+        # the next call, tokenizes identically and starts empty.  (``nlp.memory_zone()``
+        # frees them too, but tokenized three times slower without its cache.)
+        _PIPELINES.pop(spacy_model, None)
+        _TOKENIZED[spacy_model] = 0
+    return out
 
 
 def _tokenize_batch(batch: dict, spacy_model: str, lowercase: bool) -> dict:

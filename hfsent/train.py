@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -27,9 +29,11 @@ import keras
 
 from hfsent import blend, stages
 from hfsent.config import Config
+from hfsent.distribute import get_strategy
 from hfsent.errors import InputError
 from hfsent.folder import locked
 from hfsent.locate import check_output_folder
+from hfsent.multiworker import cluster_role
 from hfsent.predict import SentimentClassifier
 from hfsent.prepare import PreparedData, prepare_data
 from hfsent.stages import Run
@@ -126,6 +130,11 @@ def train(
         report_to: ``"tensorboard"`` writes Keras' TensorBoard logs of the fit into the model
             folder's ``runs/`` (needs ``output_dir`` and the ``tensorboard`` package).
 
+    With ``runtime.strategy="multiworker"`` every worker joins the cluster before the data
+    stage, and only the chief (see :func:`hfsent.distribute.cluster_role`) locks and writes
+    ``output_dir``: the others save into a temporary folder of their own and delete it, as
+    TensorFlow's guide prescribes, and return ``output_dir=None``.
+
     Returns:
         A :class:`TrainResult`.
 
@@ -138,6 +147,27 @@ def train(
         raise InputError(f"report_to must be 'none' or 'tensorboard', got {report_to!r}")
     if report_to == "tensorboard" and output_dir is None:
         raise InputError("--report-to tensorboard writes into the model folder: give an output folder")
+    scratch = None
+    if config.runtime.strategy == "multiworker":
+        if resume:  # each worker would restore its own epoch, and the collectives would part ways
+            raise InputError("--resume does not work with --strategy multiworker yet: restart every "
+                             "worker without it")
+        get_strategy("multiworker")  # join (or fail) now, not after hours of tokenizing
+        if output_dir is not None and not cluster_role()[2]:
+            scratch = Path(tempfile.mkdtemp(prefix="hfsent-worker-"))
+            output_dir, overwrite = scratch / Path(output_dir).name, False
+    try:
+        result = _run_stages(config, output_dir, overwrite, callbacks, verbose, score_test, repo_id, resume,
+                             stages, report_to)
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return result if scratch is None else TrainResult(result.classifier, result.metrics, result.history)
+
+
+def _run_stages(config: Config, output_dir: str | Path | None, overwrite: bool,
+                callbacks: list[keras.callbacks.Callback] | None, verbose: int | str, score_test: bool,
+                repo_id: str | None, resume: bool, stages: Sequence[Stage], report_to: str) -> TrainResult:
     with locked(output_dir) if output_dir is not None else contextlib.nullcontext():
         # Checked up front so that a long training run does not end in this error.
         out = check_output_folder(output_dir, overwrite) if output_dir is not None else None

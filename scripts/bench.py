@@ -227,10 +227,12 @@ def main(argv: list[str] | None = None) -> None:
     body = [f"## {title}\n\n{content}\n" for title, content in sections]
     import bench_classes
     import bench_export
+    import bench_scale
     import bench_serve
     import bench_short
 
-    kept = (bench_classes, bench_short, bench_serve, bench_export) + (() if ratings else (bench_ratings,))
+    kept = (bench_classes, bench_short, bench_serve, bench_export, bench_scale)
+    kept += () if ratings else (bench_ratings,)
     body.append(kept_sections(Path(args.output), kept) + (f"\n{ratings}\n" if ratings else ""))
     body.append(f"## GPU\n\n{gpu_section(machine)}\n")
     notes = NOTES.read_text(encoding="utf-8") if NOTES.is_file() else ""

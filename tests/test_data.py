@@ -1,8 +1,13 @@
+import os
+from pathlib import Path
+
+import datasets
 import pandas as pd
 import pytest
 
-from hfsent.data import load_splits
-from tests.conftest import make_reviews, tiny_config
+from hfsent.data import load_raw, load_splits
+from hfsent.fingerprint import LOCAL_CACHE
+from tests.conftest import make_reviews, tiny_config, write_hub_layout
 
 
 def test_local_hub_layout_folder(hub_layout_dir):
@@ -85,3 +90,41 @@ def test_a_training_split_of_one_class_is_refused_naming_it(tmp_path):
     make_reviews(20).assign(label=1).to_csv(tmp_path / "x.csv", index=False)
     with pytest.raises(ValueError, match="holds one class only, 'positive'"):
         load_splits(tiny_config(tmp_path / "x.csv"))
+
+
+def _touch_later(path):
+    # Two writes within one clock tick of the filesystem can share an mtime: move it on
+    # explicitly, as any later edit would.
+    stat = os.stat(path)
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+
+
+def test_a_csv_edited_in_place_to_the_same_size_is_read_again(tmp_path):
+    folder = tmp_path / "reviews"
+    folder.mkdir()
+    make_reviews(30).to_csv(folder / "train.csv", index=False)
+    before = load_raw(str(folder))["train"]["text"]
+    edited = make_reviews(30)
+    edited["text"] = [t.swapcase() for t in edited["text"]]  # same bytes, other case
+    edited.to_csv(folder / "train.csv", index=False)
+    _touch_later(folder / "train.csv")
+    assert load_raw(str(folder))["train"]["text"] == [t.swapcase() for t in before]
+    edited.assign(text=list(before)).to_csv(folder / "train.csv", index=False)
+    _touch_later(folder / "train.csv")
+    assert load_raw(str(folder / "train.csv"))["train"]["text"] == before
+    edited.to_csv(folder / "train.csv", index=False)
+    _touch_later(folder / "train.csv")
+    assert load_raw(str(folder / "train.csv"))["train"]["text"] == [t.swapcase() for t in before]
+
+
+def test_two_folders_of_one_name_and_card_never_share_a_cache_entry(tmp_path):
+    full = write_hub_layout(tmp_path / "full" / "imdb", {"train": make_reviews(40, seed=1)})
+    small = write_hub_layout(tmp_path / "small" / "imdb", {"train": make_reviews(10, seed=2)})
+    assert (full / "README.md").read_text() == (small / "README.md").read_text()
+    assert len(load_raw(str(full))["train"]) == 40
+    assert len(load_raw(str(small))["train"]) == 10
+    make_reviews(12, seed=3).to_parquet(small / "plain_text" / "train-00000-of-00001.parquet")
+    _touch_later(small / "plain_text" / "train-00000-of-00001.parquet")
+    assert len(load_raw(str(small))["train"]) == 12
+    entries = list((Path(datasets.config.HF_DATASETS_CACHE) / LOCAL_CACHE).glob("*"))
+    assert len(entries) == len({e.name.split("-")[0] for e in entries})  # earlier states deleted

@@ -134,3 +134,17 @@ def test_stream_stays_in_arrow_batches(hub_layout_dir):
     data = prepare_data(tiny_config(hub_layout_dir, streaming=True))
     chunk = next(data.splits["train"].with_format("arrow").iter(batch_size=32))
     assert chunk.num_rows == 32 and chunk["input_ids"].num_chunks <= 2
+
+
+def test_a_long_stream_renews_spacy_so_its_strings_stay_bounded_and_tokens_identical(monkeypatch):
+    from hfsent import tokenize as tok
+
+    texts = [f"review r{i}x: a fine film, said critic{i}." for i in range(60)]
+    expected = tok.tokenize(texts)
+    monkeypatch.setattr(tok, "RENEW_AFTER_TEXTS", 10)
+    sizes, got = [], []
+    for start in range(0, 60, 5):
+        got += tok.tokenize(texts[start:start + 5])
+        sizes.append(len(tok.load_spacy("blank:en").vocab.strings))
+    assert got == expected
+    assert max(sizes) < min(sizes) + 40  # about 4 new strings per review, renewed every 10 reviews
