@@ -42,7 +42,8 @@ def add_config_arguments(parser: argparse.ArgumentParser, skip: tuple[str, ...] 
                 options = typing.get_args(hints[f.name]) or (hints[f.name],)
                 kind = next(t for t in options if t is not type(None))
                 kind = _comma_list if typing.get_origin(kind) is list else kind
-                group.add_argument(flag, type=kind, default=None, help=help_text)
+                group.add_argument(flag, type=kind, default=None, help=help_text,
+                                   choices=f.metadata.get("choices"))
 
 
 def _comma_list(text: str) -> list[str]:
