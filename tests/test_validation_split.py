@@ -74,16 +74,18 @@ def test_the_data_stage_says_which_validation_it_used(tmp_path, caplog):
 def test_a_stream_reads_the_dev_split_too(tmp_path):
     source, frames = _files(tmp_path)
     splits = load_stream_splits(tiny_config(source, streaming=True))
-    assert sorted(row["text"] for row in splits["validation"].with_format(None)) == sorted(frames["dev"]["text"])
+    texts = [row["text"] for row in splits["validation"].with_format(None)]
+    assert sorted(texts) == sorted(frames["dev"]["text"])
     carved = load_stream_splits(tiny_config(source, streaming=True, validation_split="carve"))
     assert {row["text"] for row in carved["validation"].with_format(None)} <= set(frames["train"]["text"])
 
 
 def test_score_validation_is_the_split_training_chose(trained, tmp_path):
     source, frames = _files(tmp_path, "validation")
-    auto = SentimentClassifier(trained.model, trained.vocab, trained.config)
+    auto = trained.classifier
+    assert auto.config.data.validation_split == "auto"
     assert score_dataset(auto, source, split="validation")["num_examples"] == 20
-    carving = SentimentClassifier(trained.model, trained.vocab, trained.config.replace(validation_split="carve"))
+    carving = SentimentClassifier(auto.model, auto.vocab, auto.config.replace(validation_split="carve"))
     assert score_dataset(carving, source, split="validation")["num_examples"] == 12
 
 
