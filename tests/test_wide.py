@@ -213,4 +213,4 @@ def test_the_fit_on_the_seen_columns_is_the_fit_on_every_column(classes, tmp_pat
     got = np.concatenate([wide_part(model).predict_on_batch(np.asarray([r], np.int32)) for r in ids])
     got = np.column_stack([1 - got[:, 0], got[:, 0]]) if classes == 2 else got
     assert len(ids) >= 40 and expected.max(axis=1).mean() > 0.6  # a fitted model, not a uniform one
-    np.testing.assert_allclose(got, expected, atol=2e-3)
+    np.testing.assert_allclose(got, expected, atol=5e-3)  # the package fits to scikit-learn's tol=1e-4
