@@ -13,8 +13,8 @@ training split's counts (:func:`hfsent.ngrams.count_matrix`) and sets their weig
   validation carved by movie: R² 0.542, 0.551, 0.566, 0.580, 0.578 at 3, 10, 30, 100, 300).
 
 Every fit sees only the columns that have a count in the training split (:func:`seen_columns`,
-:func:`compact`): of IMDB's 1,078,576 word and bigram-bucket columns about 684,000, and of a
-small corpus of short sentences a few percent.  A column without a count gets no weight under L2
+:func:`compact`): of the 1,078,576 word and bigram-bucket columns, 683,928 on IMDB's 22,500
+training reviews, and fewer the smaller the corpus.  A column without a count gets no weight under L2
 whatever the solver, so the fitted model is the one the full matrix gives; the solver just no
 longer carries a weight per class for every empty column through each of its iterations.  The
 weights are scattered back into the full-width tables that the Keras layers index.
