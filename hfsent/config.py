@@ -30,6 +30,7 @@ DEFAULT_OUTPUT_DIR = "runs/hfsent"  # training's default model folder (never tak
 MAX_UNITS = 4096  # GRU units, embedding dimensions, Dense units
 MAX_BUCKETS = 1 << 24  # the wide branch's hash buckets
 MAX_LENGTH = 600  # the longest default max_length: IMDB's reviews, 99th percentile ~1,100 tokens
+VALIDATION_SPLITS = ("auto", "carve")  # DataConfig.validation_split: the source's own, or carved
 
 
 def _help(text: str) -> dict:
@@ -49,6 +50,7 @@ class DataConfig:
     dataset_id: str | None = field(default=None, metadata=_help("Hub id named in the model card when --dataset is a local copy (e.g. stanfordnlp/imdb)"))
     text_column: str = field(default="text", metadata=_help("text column; 'review' is found automatically for the Kaggle CSV"))
     label_column: str = field(default="label", metadata=_help("label column; 'sentiment' is found automatically for the Kaggle CSV"))
+    validation_split: str = field(default="auto", metadata={**_help("'auto': the source's own validation split (named validation, dev or valid) where it has one, else carved from train; 'carve': always carved from train"), "choices": VALIDATION_SPLITS})
     validation_size: float = field(default=0.1, metadata=_help("fraction (or count if >= 1) of train held out, stratified"))
     test_size: float = field(default=0.2, metadata=_help("fraction (or count) of train carved as test when the source has no test split"))
     group_column: str | None = field(default=None, metadata=_help("column of a group id (movie, product, user): validation and a carved test never share a group; without it, reviews with the same normalized text stay together"))
@@ -57,6 +59,8 @@ class DataConfig:
     unlabeled_split: str = field(default="unsupervised", metadata=_help("split of unlabelled reviews that word2vec also reads, if the source has it"))
 
     def __post_init__(self) -> None:
+        if self.validation_split not in VALIDATION_SPLITS:
+            raise InputError(f"validation_split must be one of {VALIDATION_SPLITS}, got {self.validation_split!r}")
         for name in ("validation_size", "test_size"):
             size = getattr(self, name)
             if size <= 0 or size >= 1 and size != int(size):

@@ -13,9 +13,11 @@ files changes (:mod:`hfsent.fingerprint`).
 
 Labels become class ids, the classes read from the training split by :mod:`hfsent.labels`
 (binary data: 0 = negative, 1 = positive, as always); for the rating task they stay numbers.  The
-validation split is always carved from train by :mod:`hfsent.split` (by group, stratified,
-seeded), so model selection never sees test.  A source without a ``test`` split gets one
-carved from train the same way, of ``test_size`` rows.  Rows with a
+validation split is the source's own (named ``validation``, ``dev`` or ``valid``: see
+:func:`hfsent.split.own_validation`) unless ``validation_split="carve"``; otherwise it is carved
+from train by :mod:`hfsent.split` (by group, stratified, seeded), so model selection never sees
+test.  A source without a ``test`` split gets one carved from train the same way, of ``test_size``
+rows.  Rows with a
 missing or blank text or a missing label are dropped with a warning that counts them.
 """
 
@@ -32,7 +34,7 @@ from hfsent.config import Config, DataConfig
 from hfsent.errors import InputError, MissingError
 from hfsent.fingerprint import local_cache_dir
 from hfsent.labels import BINARY, class_names, encoder
-from hfsent.split import GROUP, carve
+from hfsent.split import GROUP, carve, own_validation, validation_origin
 
 log = logging.getLogger(__name__)
 
@@ -225,10 +227,12 @@ def normalize_split(ds: Dataset, config: Config, split: str | None = None) -> Da
 def load_splits(config: Config) -> DatasetDict:
     """``train`` / ``validation`` / ``test`` with columns ``text`` and ``label`` (0/1).
 
-    Validation, and a test split the source lacks, are carved by :func:`hfsent.split.carve`:
-    no group (``data.group_column``, else the normalized text) on both sides, stratified by
-    label, seeded.  ``max_train_samples`` / ``max_eval_samples`` take the first rows of that
-    seeded order, so a quick run still sees every class.
+    Validation is the source's own split where it has one (:func:`hfsent.split.own_validation`)
+    and ``data.validation_split`` is ``"auto"``.  Otherwise it, and a test split the source
+    lacks, are carved by :func:`hfsent.split.carve`: no group (``data.group_column``, else the
+    normalized text) on both sides, stratified by label, seeded.  ``max_train_samples`` /
+    ``max_eval_samples`` take the first rows of that seeded order, so a quick run still sees
+    every class.  The choice is logged, and named by the data stage's summary.
 
     Args:
         config: the data component says what to load and carve; ``model.task`` how to read
@@ -252,12 +256,18 @@ def load_splits(config: Config) -> DatasetDict:
     else:
         log.warning("%s has no test split: carving %s of train as test", data.dataset, data.test_size)
         train, test = carve(train, data.test_size, seed)
-    train, validation = carve(train, data.validation_size, seed)
+    own = own_validation(raw, data.validation_split)
+    if own is None:
+        train, validation = carve(train, data.validation_size, seed)
+    else:
+        validation = normalize_split(raw[own], config, own)
     if data.max_eval_samples is not None:
         test = test.shuffle(seed=seed)
     splits = {"train": _head(train, data.max_train_samples),
               "validation": _head(validation, data.max_eval_samples),
               "test": _head(test, data.max_eval_samples)}
+    log.info("validation: %s (%d rows)", validation_origin(splits["validation"], data.group_column),
+             len(splits["validation"]))
     return DatasetDict({name: ds.remove_columns([c for c in (GROUP,) if c in ds.column_names])
                         for name, ds in splits.items()})
 

@@ -67,7 +67,8 @@ def add_config_arguments(parser: argparse.ArgumentParser, skip: tuple[str, ...] 
                 kind = next(t for t in options if t is not type(None))
                 kind = (_comma_list if typing.get_origin(kind) is list else
                         _whole_number(f.name) if kind is int else kind)
-                group.add_argument(flag, type=kind, default=None, help=help_text)
+                group.add_argument(flag, type=kind, default=None, help=help_text,
+                                   choices=f.metadata.get("choices"))
 
 
 def _comma_list(text: str) -> list[str]:

@@ -186,9 +186,11 @@ def score_dataset(
 
     * ``split=None``: every row of a source with one split (a lone CSV), else its ``test``.
     * A split the source has: every row of it.
-    * ``validation`` or ``test`` that the source lacks: carved from its train split exactly as
-      training carved it (the model's seed and sizes), so on the training data it is the split
-      the model was selected (or tested) on.  Pass ``streaming=True`` for a model trained with
+    * ``validation`` or ``test`` that the source lacks, and ``validation`` of a model that carved
+      it (``--validation-split carve``, or saved before that choice existed): chosen as training
+      chose it, the source's own ``dev`` / ``valid`` split or carved from its train split (the
+      model's seed and sizes), so on the training data it is the split the model was selected
+      (or tested) on.  Pass ``streaming=True`` for a model trained with
       ``--streaming``, whose splits were carved by hash.
 
     Example:
@@ -208,7 +210,7 @@ def score_dataset(
     split = split or (names[0] if len(names) == 1 else "test" if "test" in names else None)
     if split is None:
         raise InputError(f"{dataset} has the splits {names}: choose one with --split")
-    if split in names:
+    if split in names and not (split == "validation" and cfg.data.validation_split == "carve"):
         raw = load_raw(dataset, streaming=streaming)[split]
         if streaming:
             rows = normalize_stream(raw, cfg)

@@ -8,7 +8,8 @@ no local path leaves the machine.  Runtime settings are never written.
 key and every value's type is checked against the dataclasses, naming the field, and the sizes
 that loading and predicting allocate by (:data:`LOAD_LIMITS`) are range-checked, before
 anything uses it.  Every JSON file of a model folder is read by :func:`read_json`.  Versions
-4 to 6 (without the fields added since, which take their defaults) and version 3 (hfsent 0.1:
+4 to 7 (without the fields added since, which take their defaults, but for
+``data.validation_split``: every folder before it carved validation) and version 3 (hfsent 0.1:
 one flat dict) still load.
 """
 
@@ -25,10 +26,12 @@ from typing import Any
 from hfsent.config import COMPONENTS, FIELD_OWNER, Config, DataConfig, RuntimeConfig
 from hfsent.errors import InputError, MissingError
 
+# 8: data.validation_split ('auto' validates on the source's own split; older folders carved);
 # 7: training.wide_alpha (the rating task's linear half, new in this version);
 # 6: pooling 'concat' (the new default), training.word2vec_min_count; 5: data.group_column
-FORMAT_VERSION = 7
-READ_THE_SAME = (4, 5, 6, FORMAT_VERSION)  # fields they lack take their defaults
+FORMAT_VERSION = 8
+READ_THE_SAME = (4, 5, 6, 7, FORMAT_VERSION)  # fields they lack take their defaults
+CARVED_BEFORE = 8  # folders of older versions carved validation from train, whatever the source had
 CONFIG_NAME = "hfsent_config.json"
 SAVED = ("data", "preprocessing", "model", "training")
 MAX_CONFIG_BYTES = 1 << 20  # a real one is 1.5 KB; 100 label names leave plenty of room
@@ -77,6 +80,8 @@ def from_saved(data: dict[str, Any]) -> Config:
     if unknown:
         raise InputError(f"unknown hfsent config keys: {unknown}")
     data = {**data, "model": _check_label_maps(dict(data.get("model") or {}))}
+    if version < CARVED_BEFORE and isinstance(data.get("data"), dict):
+        data["data"] = {"validation_split": "carve", **data["data"]}
     return _check_limits(Config(**{part: _component(COMPONENTS[part], data.get(part, {}), part)
                                    for part in SAVED}))
 
@@ -215,6 +220,7 @@ def _from_version_3(flat: dict[str, Any]) -> Config:
     if unknown:
         raise InputError(f"unknown hfsent config keys: {unknown}")
     by_part: dict[str, dict] = {part: {} for part in SAVED}
+    by_part["data"]["validation_split"] = "carve"  # as every folder before version 8 did
     for name, value in flat.items():
         if name not in dropped:
             by_part[FIELD_OWNER[name]][name] = value

@@ -1,4 +1,9 @@
-"""Carving validation (and a missing test split) out of train: by group, stratified, seeded.
+"""Validation: the source's own split, or carved (with a missing test split) out of train by
+group, stratified, seeded.
+
+A source that ships a validation split (``validation``, ``dev`` or ``valid``, in any case; see
+:func:`own_validation`) is validated on it, as SST, GLUE or tweet_eval are meant to be, unless
+``DataConfig.validation_split`` is ``"carve"``.  Otherwise validation is carved from train.
 
 A random split of a corpus with repeated items (reviews of one movie, product or user) puts
 the same item on both sides, and so overrates whatever memorises it.  IMDB's train reviews
@@ -24,14 +29,47 @@ it makes.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 
 import numpy as np
-from datasets import ClassLabel, Dataset
+from datasets import ClassLabel, Dataset, IterableDataset
 
 from hfsent.errors import InputError
 from hfsent.tokenize import clean
 
 GROUP = "group"  # the column that normalize() makes of DataConfig.group_column
+VALIDATION_NAMES = ("validation", "dev", "valid")  # a source's own validation split, in this order
+
+
+def own_validation(names: Iterable[str], choice: str = "auto") -> str | None:
+    """The split of a source (its split ``names``) that serves as validation: the first of
+    ``validation``, ``dev``, ``valid`` that it has, in any case; ``None`` where it has none or
+    ``choice`` is ``"carve"`` (then validation is carved from train).
+
+    Example:
+        >>> own_validation(["train", "Dev", "test"]), own_validation(["train", "dev"], "carve")
+        ('Dev', None)
+    """
+    if choice == "carve":
+        return None
+    by_name = {str(name).casefold(): str(name) for name in names}
+    return next((by_name[n] for n in VALIDATION_NAMES if n in by_name), None)
+
+
+def validation_origin(validation: Dataset | IterableDataset, group_column: str | None) -> str:
+    """Where the validation split came from, in words, for the data stage's summary.
+
+    ``datasets`` keeps the name of the split a dataset was read from (``Dataset.split``) through
+    every map, filter and select: the source's own split keeps its name, a carved one is ``train``.
+
+    Example:
+        >>> validation_origin(splits["validation"], "movie_id")
+        "carved from train by 'movie_id'"
+    """
+    name = validation.split
+    if name is not None and str(name) != "train":
+        return f"the source's {str(name)!r} split"
+    return f"carved from train by {group_column!r}" if group_column else "carved from train at random"
 
 
 def normalized(text: str) -> str:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+from datasets import Dataset
 
 from hfsent.artifacts import TENSORBOARD_DIR, copy_logs
 from hfsent.batching import fit_batches, make_dataset
@@ -39,6 +40,7 @@ from hfsent.multiworker import check_same, is_multiworker, leave, peer_error, sh
 from hfsent.predict import SentimentClassifier
 from hfsent.prepare import PreparedData, prepare_data
 from hfsent.pretrain import pretrained_embeddings
+from hfsent.split import validation_origin
 
 log = logging.getLogger(__name__)
 Figures = dict
@@ -104,6 +106,10 @@ def prepare(run: Run) -> tuple[str, Figures]:
     if data.classes:
         figures["classes"] = data.classes
         summary += "; classes " + ", ".join(f"{n} ({c:,})" for n, c in data.classes.items())
+    validation = data.splits["validation"]
+    figures["validation"] = validation_origin(validation, run.config.data.group_column)
+    rows = f" ({len(validation):,} rows)" if isinstance(validation, Dataset) else ""  # a stream: unknown
+    summary += f"; validation: {figures['validation']}{rows}"
     return summary, figures
 
 

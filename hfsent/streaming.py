@@ -6,7 +6,8 @@ cache is written, so disk and memory stay flat however large the corpus.  The pr
 
 * tokenization is lazy and runs in the training process on every pass (one to count the
   vocabulary, then one per epoch and per evaluation); ``num_proc`` does not apply;
-* validation (and test, for a source without one) is carved by a hash of the row's group
+* validation (where the source has no validation split of its own, or
+  ``validation_split="carve"``; and test, for a source without one) is carved by a hash of the row's group
   (``DataConfig.group_column``, else its normalized text, as :mod:`hfsent.split` groups), not
   by a shuffle: a row's split never depends on order, epoch or process, no group is on both
   sides, and duplicated reviews land on the same side.  Sizes are fractions and come out
@@ -46,7 +47,7 @@ from hfsent.data import (
 )
 from hfsent.errors import InputError
 from hfsent.labels import MAX_CLASSES, class_names, encoder
-from hfsent.split import GROUP, normalized
+from hfsent.split import GROUP, normalized, own_validation
 from hfsent.vocab import COUNT_CHUNK_ROWS, Vocabulary, count_tokens
 
 LENGTH_SAMPLE = 100_000
@@ -172,15 +173,15 @@ def load_stream_splits(config: Config) -> IterableDatasetDict:
     data, seed = config.data, config.training.seed
     raw = load_raw(data.dataset, streaming=True)
     train = normalize_stream(raw["train"], config)
-    if "test" in raw:
-        if config.model.task != "rating":
-            config = config.replace(label_names=train.features["label"].names)
-        test = normalize_stream(raw["test"], config, "test")
-        train, validation = carve_by_hash(train, [(f"validation-{seed}", data.validation_size)])
-    else:
-        train, test, validation = carve_by_hash(train, [(f"test-{seed}", data.test_size),
-                                                        (f"validation-{seed}", data.validation_size)])
-    splits = {"train": train, "validation": validation, "test": test}
+    if config.model.task != "rating":
+        config = config.replace(label_names=train.features["label"].names)
+    own = own_validation(raw, data.validation_split)  # the source's own validation split, as in hfsent.data
+    read = {name: normalize_stream(raw[there], config, there)
+            for name, there in (("validation", own), ("test", "test")) if there in raw}
+    wanted = [(name, size) for name, size in (("test", data.test_size), ("validation", data.validation_size))
+              if name not in read]
+    train, *carved = carve_by_hash(train, [(f"{name}-{seed}", size) for name, size in wanted])
+    splits = {"train": train, **read, **{name: ds for (name, _), ds in zip(wanted, carved)}}
     limits = {"train": data.max_train_samples, "validation": data.max_eval_samples,
               "test": data.max_eval_samples}
     splits = {name: ds.remove_columns(GROUP) if GROUP in (ds.column_names or ()) else ds

@@ -22,6 +22,7 @@ import pytest
 import uvicorn
 
 from hfsent.cli import main
+from hfsent.saved_config import FORMAT_VERSION
 from hfsent.server import Limits, create_app, listen_socket, load_served
 from tests.conftest import NEGATION_PROBES
 from tests.test_serving import assert_same_answers
@@ -34,7 +35,7 @@ TEXTS = [*NEGATION_PROBES, "a great wonderful film", "the worst , most boring pl
 def server(trained):
     """The URL of a server of the tiny GRU, and the app (to read its batch count)."""
     info = {"model": "tiny", "revision": None, "task": "sentiment", "labels": ["negative", "positive"],
-            "format_version": 7}
+            "format_version": FORMAT_VERSION}
     sock = listen_socket("127.0.0.1", 0)
     app = create_app(trained.classifier, info, LIMITS)
     config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="on")
@@ -124,7 +125,7 @@ def test_health_info_and_unknown_paths(server):
     assert httpx.get(server + "/health").json() == {"status": "ok"}
     info = httpx.get(server + "/info").json()
     assert info["labels"] == ["negative", "positive"] and info["task"] == "sentiment"
-    assert info["format_version"] == 7 and info["limits"]["max_texts"] == 8
+    assert info["format_version"] == FORMAT_VERSION and info["limits"]["max_texts"] == 8
     missing = httpx.get(server + "/nothing")
     assert missing.status_code == 404 and missing.json() == {"error": "Not Found"}
     assert httpx.get(server).status_code == 405
@@ -183,5 +184,5 @@ def test_info_names_a_hub_models_commit_and_no_local_path(trained, hub):
     assert info["model"] == "tester/served-info" and info["revision"] == commit.oid
     _, local = load_served(str(trained.output_dir))
     assert local["model"] == trained.output_dir.name and local["revision"] is None
-    assert local["format_version"] == info["format_version"] == 7
+    assert local["format_version"] == info["format_version"] == FORMAT_VERSION
     assert local["labels"] == info["labels"] == ["negative", "positive"]

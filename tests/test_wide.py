@@ -167,3 +167,50 @@ def test_no_branch_when_turned_off(trained):
 
 def test_presets_choose_the_branch():
     assert preset("default").model.wide_ngrams and not preset("notebook").model.wide_ngrams
+
+
+def test_seen_columns_are_renumbered_in_order():
+    import scipy.sparse as sp
+
+    from hfsent.linear import compact, seen_columns
+
+    x = sp.csr_matrix(np.array([[0, 2, 0, 1, 0], [3, 0, 0, 1, 0]], np.float32))
+    columns = seen_columns(x)
+    np.testing.assert_array_equal(columns, [0, 1, 3])
+    np.testing.assert_array_equal(compact(x, columns).toarray(), x.toarray()[:, columns])
+
+
+@pytest.mark.parametrize("classes", [2, 5])
+def test_the_fit_on_the_seen_columns_is_the_fit_on_every_column(classes, tmp_path):
+    """The Keras branch, fitted on the seen columns only, gives the probabilities of the same
+    model fitted on the full count matrix, as the linear half did before it was compacted."""
+    import scipy.sparse as sp
+    from sklearn.linear_model import LogisticRegression
+
+    from tests.test_classes import WORDS, make_classes
+
+    names = list(WORDS)[:classes] if classes > 2 else ["very negative", "very positive"]
+    make_classes(300, names, seed=1).to_csv(tmp_path / "a.csv", index=False)
+    cfg = tiny_config(tmp_path / "a.csv", wide_buckets=4096, max_length=16)
+    data = prepare_data(cfg)
+    cfg = cfg.replace(label_names=list(data.classes))
+    model = with_wide_branch(build_model(cfg.model, len(data.vocab)), len(data.vocab), cfg.model.wide_buckets)
+    fit_wide_branch(model, data.splits["train"], 1.0, 16)
+    x, y = count_matrix(data.splits["train"], len(data.vocab), cfg.model.wide_buckets, 16)
+    assert np.flatnonzero(x.getnnz(axis=0)).size < x.shape[1] / 2  # most columns are empty here
+    if classes == 2:  # as the binary half was fitted before: NB ratio and fit over every column
+        present = (x > 0).astype(np.float64)
+        pos = 1 + np.asarray(present[y == 1].sum(axis=0)).ravel()
+        neg = 1 + np.asarray(present[y == 0].sum(axis=0)).ravel()
+        ratio = np.log(pos / pos.sum()) - np.log(neg / neg.sum())
+        full = LogisticRegression(C=1.0, max_iter=3000, tol=1e-8).fit(x @ sp.diags(ratio), y)
+    else:
+        full = LogisticRegression(C=1.0, solver="newton-cg", max_iter=3000, tol=1e-8).fit(x, y)
+        ratio = 1.0
+    held, _ = count_matrix(data.splits["validation"], len(data.vocab), cfg.model.wide_buckets, 16)
+    expected = full.predict_proba(held @ sp.diags(ratio) if classes == 2 else held)
+    ids = [row[:16] for row in data.splits["validation"]["input_ids"]]
+    got = np.concatenate([wide_part(model).predict_on_batch(np.asarray([r], np.int32)) for r in ids])
+    got = np.column_stack([1 - got[:, 0], got[:, 0]]) if classes == 2 else got
+    assert len(ids) >= 40 and expected.max(axis=1).mean() > 0.6  # a fitted model, not a uniform one
+    np.testing.assert_allclose(got, expected, atol=5e-3)  # the package fits to scikit-learn's tol=1e-4

@@ -1,0 +1,81 @@
+"""Seconds per 1,000 texts of the linear half's fit: binary IMDB against IMDB's stars as classes.
+
+``python scripts/bench_linear.py --imdb ../shared/data/imdb --ratings ../shared/data/imdb-ratings``
+prepares each source as training does (the default preset: validation carved from train,
+tokenized, the train-only vocabulary), builds the default model with its wide branch and times
+:func:`hfsent.linear.fit_wide_branch` alone: the count matrix and the scikit-learn fit, not the
+tokenization.  The linear half is then scored alone on validation (accuracy and macro F1), so a
+faster fit can be checked not to have moved it.  Prints one Markdown table row per source.
+
+This is benchmark code, not part of the installed package.  Run it under
+``flock /tmp/hfsent-bench.lock``; on a shared machine, note what else ran.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from hfsent.config import preset
+from hfsent.linear import fit_wide_branch
+from hfsent.metrics import predict_split
+from hfsent.model import build_model
+from hfsent.predict import SentimentClassifier
+from hfsent.prepare import prepare_data
+from hfsent.wide import wide_part, with_wide_branch
+
+
+def macro_f1(predicted: np.ndarray, labels: np.ndarray) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(labels, predicted, average="macro"))
+
+
+def measure(title: str, dataset: str, label_column: str, repeats: int) -> dict:
+    """Prepare ``dataset``, fit its linear half ``repeats`` times, and score the last fit on validation."""
+    config = preset("default", dataset=dataset, label_column=label_column)
+    data = prepare_data(config)
+    config = config.replace(vocab_size=len(data.vocab), max_length=data.max_length,
+                            **({"label_names": list(data.classes)} if data.classes else {}))
+    seconds = []
+    for _ in range(repeats):
+        model = with_wide_branch(build_model(config.model, len(data.vocab)), len(data.vocab),
+                                 config.model.wide_buckets)
+        start = time.perf_counter()
+        fitted = fit_wide_branch(model, data.splits["train"], config.training.wide_c, data.max_length,
+                                 config.training.wide_alpha)
+        seconds.append(time.perf_counter() - start)
+    linear = SentimentClassifier(wide_part(model), data.vocab, config)
+    probs, labels, _ = predict_split(linear, data.splits["validation"])
+    probs, labels = np.asarray(probs).squeeze(), np.asarray(labels)
+    predicted = (probs >= 0.5).astype(int) if probs.ndim == 1 else probs.argmax(axis=1)
+    best = min(seconds)
+    return {"title": title, "classes": len(data.classes), "train": data.train_rows,
+            "features": fitted["features"], "seconds": best, "per_1000": 1000 * best / data.train_rows,
+            "accuracy": float((predicted == labels).mean()), "macro_f1": macro_f1(predicted, labels),
+            "validation": len(labels)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--imdb", required=True, help="the IMDB folder (binary labels)")
+    parser.add_argument("--ratings", required=True, help="the IMDB ratings folder (stars as classes)")
+    parser.add_argument("--repeats", type=int, default=1, help="fits per source; the fastest is reported")
+    args = parser.parse_args()
+    sources = [("IMDB, binary", args.imdb, "label"),
+               ("IMDB stars, 8 classes", str(Path(args.ratings) / "train-00000-of-00001.parquet"), "rating")]
+    print("| data | classes | train texts | features seen | fit seconds | seconds per 1,000 texts | "
+          "linear half's validation accuracy | its macro F1 |")
+    print("|---|---|---|---|---|---|---|---|")
+    for title, dataset, label_column in sources:
+        r = measure(title, dataset, label_column, args.repeats)
+        print(f"| {r['title']} | {r['classes']} | {r['train']:,} | {r['features']:,} | {r['seconds']:.1f} | "
+              f"{r['per_1000']:.2f} | {r['accuracy']:.4f} | {r['macro_f1']:.4f} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
