@@ -110,7 +110,7 @@ def test_the_saved_folder_loads_with_plain_keras_and_says_its_classes(five_model
                          check=True)
     assert out.stdout.strip().endswith("(None, 5)")
     card = (folder / "README.md").read_text()
-    assert "probability of each of its 5 classes" in card and "`very negative` (64)" in card
+    assert "probability of each of its 5 classes" in card and "**very negative** (64)" in card
     assert "| very positive |" in card and "movie" not in card.split("## How to use")[0]
     assert "![Confusion matrix on the test split](confusion_matrix.png)" in card
     assert (folder / "confusion_matrix.png").stat().st_size > 1000
