@@ -11,8 +11,11 @@ import os
 
 # hfsent feeds Keras with tf.data and relies on TensorFlow's cuDNN GRU path.
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-# Before TensorFlow's first import, wherever hfsent is used: no INFO or WARNING lines from its C++ side.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# Before TensorFlow's first import, wherever hfsent is used: no lines from its C++ side, ERROR
+# ones included (on a CPU without AVX-512, oneDNN logs an ERROR at the first op that is no
+# error of the user's).  A value the user set stands; `hfsent --debug` shows them all.
+TF_LOG_LEVEL_DEFAULTED = "TF_CPP_MIN_LOG_LEVEL" not in os.environ
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 __version__ = "0.2.0"
 _EXPORTS = {"Config": "hfsent.config", "preset": "hfsent.config", "SentimentClassifier": "hfsent.predict",

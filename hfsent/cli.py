@@ -24,6 +24,7 @@ import os
 import sys
 import typing
 
+import hfsent
 from hfsent import __version__, commands
 from hfsent.config import DEFAULT_OUTPUT_DIR, PRESETS
 from hfsent.errors import UserError
@@ -32,6 +33,9 @@ from hfsent.flags import add_config_arguments
 
 # The library (and TensorFlow under it) is imported inside each command (hfsent.commands), so
 # that --help, --version and a bad flag answer at once, with no TensorFlow start-up lines.
+
+
+MAX_MESSAGE = 1000  # characters of an error line: it stays one readable line
 
 
 class _Parser(argparse.ArgumentParser):
@@ -213,11 +217,12 @@ def main(argv: list[str] | None = None) -> int:
         {"text": "A moving film.", "label": "positive", "score": 0.97, "probability_positive": 0.97}
         0
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow's first import
     if not sys.stderr.isatty():  # read before datasets' first import
         os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
     args = build_parser().parse_args(argv)
     debug = args.debug = args.debug or os.environ.get("HFSENT_DEBUG", "") not in ("", "0")
+    if debug and hfsent.TF_LOG_LEVEL_DEFAULTED:  # before TensorFlow's first import
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"
     _log_to_stderr()
     try:
         args.func(args)
@@ -225,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
         if debug:
             raise
         message = " ".join(str(err).split()) or type(err).__name__
+        if len(message) > MAX_MESSAGE:  # a message may quote a value from a stranger's file
+            message = message[:MAX_MESSAGE] + " […]"
         print(f"hfsent: error: {message}", file=sys.stderr)
         return 2
     return 0

@@ -70,8 +70,10 @@ class SentimentClassifier:
         folder = local_model(name)
         if folder is not None:
             return cls.load(folder)
-        log.info("loading the Hub repo %s at revision %s", name, revision or "main")
-        return cls.load(hub.download(name, revision, cache_dir, token))
+        loaded = cls.load(hub.download(name, revision, cache_dir, token))
+        # Said once it has loaded, so that a failed load is the command's one error line.
+        log.info("loaded the Hub repo %s at revision %s", name, revision or "main")
+        return loaded
 
     def push_to_hub(self, repo_id: str, **kwargs: Any) -> CommitInfo:
         """Save to a temporary folder and push it as one commit (see :func:`hfsent.hub.push_to_hub`)."""

@@ -183,7 +183,7 @@ def test_train_push_score_explain_tensorboard_token_and_no_local_path(negation_d
     scored = hfsent("score", "--model", "tester/cli-train", "--dataset", data, "--split", "test",
                     "--output", str(tmp_path / "s.json"), env={"HF_HOME": str(tmp_path / "hf")})
     assert scored.returncode == 0, scored.stderr[-2000:]
-    assert "loading the Hub repo tester/cli-train at revision main" in scored.stderr
+    assert "loaded the Hub repo tester/cli-train at revision main" in scored.stderr
     card = ModelCard.load("tester/cli-train")
     card_accuracy = {r.metric_type: r.metric_value for r in card.data.eval_results}["accuracy"]
     assert round(json.loads((tmp_path / "s.json").read_text())["scores"]["accuracy"], 4) == card_accuracy
@@ -221,8 +221,13 @@ def mistakes(trained, tmp_path_factory):
     make_reviews(40).to_csv(data, index=False)
     (root / "in.txt").write_text("a fine film\n")
     os.link(root / "in.txt", root / "in-link.txt")
+    # A text with no tokens after a first chunk that ran through the model: TensorFlow has run ops.
+    (root / "late.txt").write_text("a fine film\n" * 1100 + "<br /><br />\n")
     model, out, text = str(trained.output_dir), str(root / "out"), str(root / "in.txt")
     return root, {
+        "a bad text after the model ran": ["predict", "--model", model, "--input-file",
+                                           str(root / "late.txt")],
+        "a Hub model that is not there": ["predict", "--model", "nobody-here", "x"],
         "an empty text": ["predict", "--model", model, ""],
         "the input as output": ["predict", "--model", model, "--input-file", str(root / "in.txt"),
                                 "--output-file", str(root / "in.txt")],
@@ -253,7 +258,8 @@ def mistakes(trained, tmp_path_factory):
     "an output file in a missing folder", "an output prefix in a missing folder",
     "a score file in a missing folder",
     "a missing text column", "a missing label column", "a missing dataset", "no training samples",
-    "a huge max_length", "a bogus metric", "a bad repo id", "a bad repo id before training"])
+    "a huge max_length", "a bogus metric", "a bad repo id", "a bad repo id before training",
+    "a bad text after the model ran", "a Hub model that is not there"])
 def test_each_mistake_is_exactly_one_line_from_the_installed_command(mistakes, mistake):
     root, commands = mistakes
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}  # hfsent's own setting

@@ -53,7 +53,7 @@ def test_push_is_one_commit_through_lfs_and_pull_gives_identical_predictions(tra
             "training_curves.png"} <= set(files)
     with caplog.at_level(logging.INFO, logger="hfsent.predict"):
         pulled = pull("tester/round-trip", cache_dir=tmp_path / "fresh-cache")
-    assert "loading the Hub repo tester/round-trip at revision main" in caplog.text
+    assert "loaded the Hub repo tester/round-trip at revision main" in caplog.text
     np.testing.assert_array_equal(pulled.predict_proba(PROBES), trained.classifier.predict_proba(PROBES))
 
 
