@@ -199,7 +199,16 @@ def _objects(items, check: Callable[[dict], bool]) -> bool:
 
 
 def _number(value, optional: bool = False) -> bool:
-    return optional and value is None or isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A JSON number that Python's float holds (a 400-digit integer overflows it), or None."""
+    if optional and value is None:
+        return True
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        float(value)
+    except OverflowError:
+        return False
+    return True
 
 
 def load_artifacts(folder: str | Path, safe_mode: bool = True) -> tuple[keras.Model, Vocabulary, Config]:

@@ -144,7 +144,7 @@ def build_card(
     return ModelCard(environment.from_string(TEMPLATE.read_text(encoding="utf-8")).render(
         card_data=front_matter(card_data.to_dict()), model_name=model_name, repo_id=repo_id,
         dataset_name=dataset_name, config=to_saved(config), architecture=describe(config.model),
-        score_rows=rows, metric_keys=[k for k in names if rows and k in rows[0][1]],
+        score_rows=rows, metric_keys=[k for k in names if rows and all(k in m for _, m in rows)],
         curves=CURVES_NAME if has_curves else None,
         confusion=CONFUSION_NAME if folder is not None and (folder / CONFUSION_NAME).is_file() else None,
         stages=metrics.get("stages", []),

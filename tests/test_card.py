@@ -93,3 +93,25 @@ def test_hostile_label_and_dataset_names_stay_text_in_the_yaml_and_the_markdown(
         _, lines = card(NASTY, dataset)
         assert [shape(line) for line in lines] == [shape(line) for line in plain], dataset
         assert not re.search(r"<(script|img)|\u2028|\u2029|^---$", "\n".join(lines), re.MULTILINE)
+
+
+def test_metrics_of_an_odd_shape_give_a_card_or_one_error(trained, tmp_path):
+    """A score that only one split has is left out of the table; a number that no float holds
+    is refused as the file's shape, not met as an OverflowError while the card is drawn."""
+    import json
+
+    import pytest
+
+    from hfsent.artifacts import read_metrics
+    from hfsent.errors import InputError
+
+    metrics = {**trained.metrics, "validation": {"accuracy": 0.5, "f1": 0.5}, "test": {"accuracy": 0.5}}
+    text = str(build_card(trained.classifier.config, metrics, "me/model"))
+    assert "| split | accuracy |" in text and "| test | 0.5000 |" in text
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "metrics.json").write_text('{"test": {"accuracy": 1' + "0" * 400 + "}}")
+    with pytest.raises(InputError, match="test must be an object of numbers"):
+        read_metrics(folder)
+    (folder / "metrics.json").write_text(json.dumps(metrics))
+    assert read_metrics(folder)["test"] == {"accuracy": 0.5}
