@@ -34,6 +34,18 @@ FILE_LIMITS = {CONFIG_NAME: MAX_CONFIG_BYTES, KERAS_CONFIG: 2 << 20, KERAS_METAD
                VOCAB_NAME: 32 << 20, KERAS_WEIGHTS: 2 << 30}
 
 
+def folder_name(path: str | Path) -> str:
+    """The last part of ``path``, as text that any file can hold: bytes of the name that are
+    not UTF-8 (which Python keeps as lone surrogates, unwritable as UTF-8) become U+FFFD.
+
+    Example:
+        >>> folder_name("runs/imdb-gru/")
+        'imdb-gru'
+    """
+    name = Path(str(path).rstrip("/")).name
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def looks_like_path(value: str) -> bool:
     """Whether ``value`` names a local path rather than a Hub repo id (``USER/NAME``): it starts
     with ``.``, ``~`` or a separator, has more than one separator or a backslash, exists, lies in

@@ -193,7 +193,7 @@ def load_served(model: str, revision: str | None = None) -> tuple[SentimentClass
     """The classifier and what ``/info`` says of it: a Hub model's id and commit, a local
     folder's name only (no local path leaves the machine), task, labels and format version."""
     from hfsent import hub
-    from hfsent.locate import closed_file, local_model
+    from hfsent.locate import closed_file, folder_name, local_model
     from hfsent.predict import SentimentClassifier
     from hfsent.saved_config import CONFIG_NAME
 
@@ -205,7 +205,7 @@ def load_served(model: str, revision: str | None = None) -> tuple[SentimentClass
     version = json.loads(closed_file(folder, CONFIG_NAME).read_text(encoding="utf-8")).get("format_version")
     config = classifier.config.model
     return classifier, {
-        "model": model if on_hub else Path(folder).resolve().name,
+        "model": model if on_hub else folder_name(Path(folder).resolve()),
         "revision": Path(folder).name if on_hub else None,
         "task": config.task,
         "labels": config.classes if config.task == "sentiment" else ["rating"],

@@ -38,7 +38,7 @@ from hfsent.draw import trace_spans
 from hfsent.errors import InputError, MissingError
 from hfsent.explain import sentiment_trace
 from hfsent.folder import atomic_folder
-from hfsent.locate import MODEL_FILES, closed_file, local_model
+from hfsent.locate import MODEL_FILES, closed_file, folder_name, local_model
 from hfsent.predict import SentimentClassifier
 
 MODEL_DIR = "model"
@@ -106,7 +106,7 @@ def build_demo(model: str, examples: Sequence[str] = WIDGET_EXAMPLES, title: str
     clf = SentimentClassifier.from_pretrained(model)
     if clf.config.model.task != "sentiment":
         raise InputError("the demo shows classifiers; this model predicts ratings")
-    name = title or Path(str(model).rstrip("/")).name
+    name = title or folder_name(model)
 
     def run(text: str):
         if not text or not text.strip():
@@ -150,7 +150,7 @@ def write_space(model: str, output_dir: str | Path, examples: Sequence[str] = WI
     if clf.config.model.task != "sentiment":
         raise InputError("hfsent space demos classifiers; this model predicts ratings")
     local = local_model(str(model))
-    name = Path(str(model).rstrip("/")).name if local else model
+    name = folder_name(model) if local else model
     source = 'str(Path(__file__).with_name("model"))' if local else repr(model)
     meta = {"title": f"{name} sentiment demo", "emoji": "🎬", "colorFrom": "red", "colorTo": "green",
             "sdk": "gradio", "sdk_version": gradio, "app_file": "app.py", "pinned": False,

@@ -187,3 +187,14 @@ def test_a_hostile_model_name_stays_a_string_in_app_py_and_the_readme(trained, t
         assert meta == {**plain_meta, "title": f"{name} sentiment demo"}, "no key of its own, the name exact"
         assert body.replace(markdown_text(name), "plain") == plain_body
         assert not re.search(r"<(script|img)|\u2028|\u2029|^---$", body, re.MULTILINE)
+
+
+def test_a_folder_name_that_is_not_utf8_is_written_readably(trained, tmp_path):
+    """Bytes of a folder's name that are not UTF-8 cannot go into README.md or app.py as they
+    are: they become U+FFFD there, and the Space is written."""
+    pytest.importorskip("gradio")
+    model = os.fsdecode(bytes(tmp_path) + b"/n\xffme")
+    shutil.copytree(trained.output_dir, model)
+    folder = write_space(model, tmp_path / "space")
+    assert "n\ufffdme sentiment demo" in (folder / "README.md").read_text(encoding="utf-8")
+    assert "TITLE = 'n\ufffdme'" in (folder / "app.py").read_text(encoding="utf-8")
