@@ -96,7 +96,9 @@ def locked(folder: str | Path) -> Iterator[Path]:
         ...     train(config, "runs/m")
     """
     folder = Path(folder)
-    path = lock_path(folder.absolute())
+    # Resolved, so that every spelling of the folder (a symlink to it, a path through one)
+    # takes the same lock.
+    path = lock_path(folder.resolve())
     if path in _HELD:  # this process holds it already (the CLI locks before train() does)
         yield folder
         return

@@ -184,3 +184,16 @@ def test_kill_9_during_num_proc_2_tokenization_frees_the_lock_at_once(tmp_path):
         for pid in workers:
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_every_spelling_of_a_folder_takes_the_same_lock(holder):
+    """A symlink to the output folder, or a path through one, is the same folder: its lock is
+    the real folder's, so two runs cannot write into one folder under two names."""
+    target, proc = holder
+    target.mkdir()
+    alias = target.with_name("alias")
+    alias.symlink_to(target.name)
+    with pytest.raises(BusyError, match=f"pid {proc.pid}"), locked(alias):
+        pass
+    with pytest.raises(BusyError, match=f"pid {proc.pid}"), locked(alias / ".." / target.name):
+        pass
