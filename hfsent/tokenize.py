@@ -42,6 +42,7 @@ _NEEDS = {"ja": "sudachipy sudachidict_core", "ko": "natto-py (and the mecab-ko 
 # unless those average more than 20 characters each.  Training tokenizes whole texts (its
 # max_length is read from them); only such a pathological text sees fewer tokens at prediction.
 CHARS_PER_TOKEN = 20
+_LEADING_SPACE = re.compile(r"\s*")
 
 
 def clean(text: str) -> str:
@@ -62,7 +63,8 @@ def cut(text: str, max_length: int) -> str:
         >>> len(cut("a" * 10_000_000, max_length=600))
         12000
     """
-    return text[: CHARS_PER_TOKEN * max_length]
+    start = _LEADING_SPACE.match(text).end()  # a text padded with spaces still keeps its words
+    return text[start: start + CHARS_PER_TOKEN * max_length]
 
 
 def check_spacy_model(name: str) -> str:

@@ -129,3 +129,11 @@ def test_a_10_mb_review_is_cut_before_tokenizing_in_predict_the_handler_and_the_
         call()
         assert longest and max(longest) <= bound, f"tokenized {max(longest):,} characters"
     np.testing.assert_allclose(clf.predict_proba([huge]), expected, rtol=1e-6)
+
+
+def test_a_text_after_a_run_of_spaces_keeps_its_words(trained):
+    """The cut to a bounded length starts at the first non-space, so leading padding cannot
+    push a review's words past it."""
+    clf = trained.classifier
+    padded = " " * (20 * clf.config.preprocessing.max_length + 5) + "a great wonderful film"
+    assert clf.tokens([padded]) == clf.tokens(["a great wonderful film"])
