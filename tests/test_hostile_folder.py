@@ -426,3 +426,64 @@ def test_the_command_line_refuses_a_hostile_folder_in_one_line(trained, tmp_path
     assert run.stderr.strip().splitlines()[-1] == (
         f"hfsent: error: assets in {folder} is a symbolic link; a model folder holds only regular files, "
         "so it is refused without reading it")
+
+
+# 9. the shapes that flow through the graph --------------------------------------------------------
+
+def _input_layer(config: dict) -> dict:
+    return _layer(config, "input_ids")["config"]
+
+
+@pytest.mark.parametrize("edit, message", [
+    # The review's repro: a 2**20-wide input into a Dense whose build_config was deleted.
+    (lambda c: (_input_layer(c).update(batch_shape=[None, 1 << 20]), _layer(c, "output").pop("build_config")),
+     r"InputLayer input_ids has a batch_shape with a size outside \[-1, 16384\]"),
+    (lambda c: _input_layer(c).update(batch_input_shape=[None, 1 << 20]),
+     r"InputLayer input_ids has a batch_input_shape with a size outside"),
+    (lambda c: _input_layer(c).update(shape=[10**9]), r"InputLayer input_ids has a shape with a size"),
+    (lambda c: _layer(c, "ids_as_column")["config"].update(target_shape=[-1, 10**9]),
+     r"Reshape ids_as_column has a target_shape with a size outside"),
+    (lambda c: _layer(c, "output").pop("build_config"),
+     r"Dense output has no build_config with the width of its input"),
+    (lambda c: _layer(c, "output").update(build_config={}), r"Dense output has no build_config with the"),
+    (lambda c: _layer(c, "output")["build_config"].update(input_shape=[None, None]),
+     r"Dense output has no build_config with the width"),
+    (lambda c: _layer(c, "bidirectional_gru").pop("build_config"),
+     r"Bidirectional bidirectional_gru has no build_config with the width of its input"),
+    # Keras' other spelling of a build: build(**shapes_dict).
+    (lambda c: _layer(c, "output").update(build_config={"shapes_dict": {"input_shape": [None, 10**9]}}),
+     r"the build_config of Dense output holds more than the input_shape that Keras writes"),
+])
+def test_no_layer_is_sized_by_a_shape_the_screen_did_not_bound(trained, tmp_path, keras_never_loads, edit,
+                                                                 message):
+    folder = _copy(trained.output_dir, tmp_path)
+    _edit_json(folder / "config.json", edit)
+    with pytest.raises(UnsafeModelError, match=message):
+        load(folder)
+
+
+def test_the_review_repro_is_refused_before_keras_builds_it():
+    # Input 2**20 wide -> Dense(512) without build_config -> Dense(1): Keras would make 537M weights.
+    inputs = keras.Input(shape=(16,), name="input_ids")
+    hidden = keras.layers.Dense(512, name="wide")(inputs)
+    outputs = keras.layers.Dense(1, activation="sigmoid", name="output")(hidden)
+    saved = json.loads(json.dumps(keras.saving.serialize_keras_object(keras.Model(inputs, outputs))))
+    check_keras_config(saved, 2, "sentiment")  # the control
+    _input_layer(saved)["batch_shape"] = [None, 1 << 20]
+    with pytest.raises(UnsafeModelError, match=r"InputLayer input_ids has a batch_shape with a size out"):
+        check_keras_config(saved, 2, "sentiment")
+    _input_layer(saved)["batch_shape"] = [None, 16384]  # within the bound, and the build_config gone:
+    del _layer(saved, "wide")["build_config"]
+    with pytest.raises(UnsafeModelError, match=r"Dense wide has no build_config with the width of its input"):
+        check_keras_config(saved, 2, "sentiment")
+
+
+def test_a_layer_built_narrow_and_called_wide_fails_in_one_line_without_allocating(trained, tmp_path):
+    # Why a bounded build_config suffices: Keras builds the layer from it, then calls it on the
+    # graph's tensors symbolically, and a wider input fails there (the budget counts 3 inputs).
+    folder = _copy(trained.output_dir, tmp_path)
+    _edit_json(folder / "config.json", lambda c: _layer(c, "output")["build_config"].update(
+        input_shape=[None, 3]))
+    with pytest.raises(InputError, match=r"Keras could not load the model in .* \(ValueError\): its "
+                                         r"config.json and model.weights.h5 are damaged or do not match"):
+        load(folder)
