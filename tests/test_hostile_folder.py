@@ -487,3 +487,27 @@ def test_a_layer_built_narrow_and_called_wide_fails_in_one_line_without_allocati
     with pytest.raises(InputError, match=r"Keras could not load the model in .* \(ValueError\): its "
                                          r"config.json and model.weights.h5 are damaged or do not match"):
         load(folder)
+
+
+# 10. whatever Keras or TensorFlow raises on a bad config is one line -----------------------------------
+
+def _embedding_initializer(value):
+    return lambda c: _layer(c, "embedding")["config"].update(embeddings_initializer={
+        "module": "keras.initializers", "class_name": "Constant", "config": {"value": value},
+        "registered_name": None})
+
+
+@pytest.mark.parametrize("edit, error", [
+    (_embedding_initializer("abc"), "UnimplementedError"),  # TensorFlow: Cast string to float
+    (_embedding_initializer([1, 2, 3]), "InvalidArgumentError"),
+    # Loads, and fails only once it predicts.
+    (lambda c: _layer(c, "is_word")["config"].update(bin_boundaries=[3, 1, "a"]), r"\w+Error"),
+])
+def test_a_config_that_keras_or_tensorflow_chokes_on_is_one_line(trained, tmp_path, capsys, edit, error):
+    folder = _copy(trained.output_dir, tmp_path)
+    _edit_json(folder / "config.json", edit)
+    with pytest.raises(InputError, match=rf"Keras could not load the model in .* \({error}\): its "
+                                         r"config.json and model.weights.h5 are damaged") as err:
+        load(folder)
+    assert len(str(err.value).splitlines()) == 1 and len(str(err.value)) < 200 + len(str(folder))
+    assert "could not load" in one_line(["predict", "--model", str(folder), "good"], capsys)
