@@ -511,3 +511,43 @@ def test_a_config_that_keras_or_tensorflow_chokes_on_is_one_line(trained, tmp_pa
         load(folder)
     assert len(str(err.value).splitlines()) == 1 and len(str(err.value)) < 200 + len(str(folder))
     assert "could not load" in one_line(["predict", "--model", str(folder), "good"], capsys)
+
+
+# 11. label names print as what they are ------------------------------------------------------------
+
+HOSTILE_NAMES = [
+    ("pos\x1b]0;PWNED\x07\x1b[2J\nFAKE: all good\r", r"label name 0 holds the character U\+001B \(category "
+                                                    r"Cc\)"),
+    ("pos\u202etxt.exe", r"label name 0 holds the character U\+202E \(category Cf\)"),
+    ("pos\u2028", r"U\+2028 \(category Zl\)"),
+    ("pos\ue000", r"U\+E000 \(category Co\)"),
+    ("p" * 101, r"label name 0 must be a string of 1 to 100 characters"),
+]
+
+
+@pytest.mark.parametrize("name, message", HOSTILE_NAMES)
+def test_a_label_name_that_could_rewrite_a_terminal_is_refused_at_training(name, message):
+    # --label-names and the class names read from data both reach the config through replace().
+    with pytest.raises(InputError, match=message):
+        preset("default").replace(label_names=[name, "negative"])
+    with pytest.raises(InputError, match=message):
+        preset("default", task="rating").replace(label_names=[name, "negative"])
+
+
+@pytest.mark.parametrize("name, message", HOSTILE_NAMES)
+def test_a_label_name_that_could_rewrite_a_terminal_is_refused_at_load(trained, tmp_path, capsys,
+                                                                        keras_never_loads, name, message):
+    folder = _copy(trained.output_dir, tmp_path)
+    names = [name, "negative"]
+    _edit_json(folder / CONFIG_NAME, lambda c: c["model"].update(
+        label_names=names, id2label={str(i): n for i, n in enumerate(names)},
+        label2id={n: i for i, n in enumerate(names)}))
+    with pytest.raises(InputError, match=message) as err:
+        load(folder)
+    assert "\x1b" not in str(err.value) and "PWNED" not in str(err.value)
+    assert one_line(["predict", "--model", str(folder), "good"], capsys).startswith("label name 0")
+
+
+def test_more_label_names_than_any_model_has_are_refused():
+    with pytest.raises(InputError, match=r"label_names must hold at most 1,000 names, got 1,001"):
+        preset("default", task="rating").replace(label_names=[f"c{i}" for i in range(1001)])
