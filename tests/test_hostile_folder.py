@@ -551,3 +551,18 @@ def test_a_label_name_that_could_rewrite_a_terminal_is_refused_at_load(trained, 
 def test_more_label_names_than_any_model_has_are_refused():
     with pytest.raises(InputError, match=r"label_names must hold at most 1,000 names, got 1,001"):
         preset("default", task="rating").replace(label_names=[f"c{i}" for i in range(1001)])
+
+
+@pytest.mark.parametrize("edit, shown", [
+    (lambda c: c.update(format_version="9" * 200_000), "format_version='99999"),
+    (lambda c: c.update({"k" * 200_000: 1}), "unknown hfsent config keys: ['kkkk"),
+    (lambda c: c["model"].update({"k" * 200_000: 1}), "unknown hfsent config keys in 'model': ['kkkk"),
+])
+def test_an_error_quotes_at_most_a_short_piece_of_a_config_value(trained, tmp_path, capsys,
+                                                                 keras_never_loads, edit, shown):
+    folder = _copy(trained.output_dir, tmp_path)
+    _edit_json(folder / CONFIG_NAME, edit)
+    with pytest.raises(InputError) as err:
+        load(folder)
+    assert shown in str(err.value) and len(str(err.value)) < 300, str(err.value)[:300]
+    assert len(one_line(["predict", "--model", str(folder), "good"], capsys)) < 300
