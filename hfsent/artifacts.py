@@ -31,6 +31,7 @@ from pathlib import Path
 
 import h5py
 import keras
+import numpy as np
 
 from hfsent.card import METRIC_NAMES, MULTICLASS_METRIC_NAMES, RATING_METRIC_NAMES
 from hfsent.config import Config
@@ -217,7 +218,8 @@ def load_artifacts(folder: str | Path, safe_mode: bool = True) -> tuple[keras.Mo
     In this order, so that nothing untrusted is used unchecked: the files
     (:func:`~hfsent.locate.check_model_folder`), ``hfsent_config.json`` and its spaCy
     tokenizer, ``vocab.txt``, ``config.json`` (:func:`~hfsent.screen.check_keras_config`), the
-    weights file's format; only then Keras, whose own errors about the files become one line.
+    weights file's format; only then Keras, and one forward pass of a two-word batch, whose errors
+    (TensorFlow's included) become one line that names the folder and the error's type.
 
     Args:
         folder: a model folder.
@@ -241,10 +243,16 @@ def load_artifacts(folder: str | Path, safe_mode: bool = True) -> tuple[keras.Mo
     try:
         # The trailing separator keeps Keras from taking a folder named *.keras for a zip file.
         model = keras.saving.load_model(str(folder) + os.sep, compile=False, safe_mode=safe_mode)
-    except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError) as err:
-        # Not Keras' message: it may quote the files.
-        raise InputError(f"Keras could not load the model in {folder} ({type(err).__name__}): its "
+        # One tiny batch, as predict_ids sends it, so a model that loads but cannot predict (a
+        # setting of the wrong type that only the graph trips over) is refused here, in one line.
+        probe = np.asarray(model.predict_on_batch(np.ones((1, 2), dtype=np.int32)))
+    except Exception as err:  # TensorFlow's own errors too: whatever the files make Keras raise
+        # Not Keras' message: it may quote the files, at any length.
+        raise InputError(f"Keras could not load the model in {folder} ({type(err).__name__[:100]}): its "
                          f"{KERAS_CONFIG} and {KERAS_WEIGHTS} are damaged or do not match") from None
+    if not np.isfinite(probe).all():
+        raise InputError(f"the model in {folder} predicts NaN or infinity for a two-word text: its "
+                         f"{KERAS_CONFIG} or {KERAS_WEIGHTS} is damaged")
     check_consistent(model, vocab, config)
     return model, vocab, config
 

@@ -19,6 +19,7 @@ field (``--max-length``, ``--gru-units``) and :meth:`Config.replace` takes flat 
 from __future__ import annotations
 
 import dataclasses
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,10 @@ MAX_UNITS = 4096  # GRU units, embedding dimensions, Dense units
 MAX_BUCKETS = 1 << 24  # the wide branch's hash buckets
 MAX_LENGTH = 600  # the longest default max_length: IMDB's reviews, 99th percentile ~1,100 tokens
 VALIDATION_SPLITS = ("auto", "carve")  # DataConfig.validation_split: the source's own, or carved
+MAX_LABELS, MAX_LABEL_CHARS = 1000, 100  # label names: how many, how long each
+# Unicode categories a label name may not hold: controls (terminal escapes), format characters
+# (bidi overrides), line and paragraph separators, surrogates, private use, unassigned.
+UNPRINTABLE = frozenset({"Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"})
 
 
 def _help(text: str) -> dict:
@@ -124,6 +129,8 @@ class ModelConfig:
             if getattr(self, name) > most:
                 raise InputError(f"{name} must be at most {most}, got {getattr(self, name)}")
         names = self.label_names
+        if names is not None:
+            check_label_names(names)
         if self.task == "sentiment" and names is not None and not (
                 2 <= len(names) <= 100 and len(set(names)) == len(names)):
             raise InputError(f"label_names must hold 2 to 100 distinct names, one per class, got "
@@ -134,6 +141,30 @@ class ModelConfig:
         """The class names in id order: ``label_names``, or ``negative``, ``positive`` before
         training has read them from the data."""
         return list(self.label_names or ("negative", "positive"))
+
+
+def check_label_names(names: list[str]) -> None:
+    """Refuse label names that could do more than name a class where they are printed: more than
+    :data:`MAX_LABELS`, one that is no string or longer than :data:`MAX_LABEL_CHARS`, or one with a
+    character of :data:`UNPRINTABLE` (an escape that rewrites a terminal, a bidi override).  Runs
+    for ``--label-names``, class names read from data and a saved ``hfsent_config.json`` alike,
+    since all of them build a :class:`ModelConfig`.  The error quotes no name, only its position.
+
+    Example:
+        >>> check_label_names(["neg", "pos\x1b[2J"])
+        Traceback (most recent call last):
+        hfsent.errors.InputError: label name 1 holds the character U+001B (category Cc) at ...
+    """
+    if len(names) > MAX_LABELS:
+        raise InputError(f"label_names must hold at most {MAX_LABELS:,} names, got {len(names):,}")
+    for i, name in enumerate(names):
+        if not isinstance(name, str) or not 1 <= len(name) <= MAX_LABEL_CHARS:
+            raise InputError(f"label name {i} must be a string of 1 to {MAX_LABEL_CHARS} characters")
+        bad = next((c for c in name if unicodedata.category(c) in UNPRINTABLE), None)
+        if bad is not None:
+            raise InputError(f"label name {i} holds the character U+{ord(bad):04X} (category "
+                             f"{unicodedata.category(bad)}) at position {name.index(bad)}; label names "
+                             "must be printable text")
 
 
 @dataclass

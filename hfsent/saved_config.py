@@ -74,16 +74,22 @@ def from_saved(data: dict[str, Any]) -> Config:
     if version == 3:
         return _check_limits(_from_version_3(data))
     if version not in READ_THE_SAME:
-        raise InputError(f"hfsent config has format_version={version!r}; this hfsent reads versions 3 to "
-                         f"{FORMAT_VERSION}. Upgrade hfsent or retrain the model.")
+        raise InputError(f"hfsent config has format_version={_quoted(version)}; this hfsent reads versions "
+                         f"3 to {FORMAT_VERSION}. Upgrade hfsent or retrain the model.")
     unknown = sorted(set(data) - {"format_version", *SAVED})
     if unknown:
-        raise InputError(f"unknown hfsent config keys: {unknown}")
+        raise InputError(f"unknown hfsent config keys: {_quoted(unknown)}")
     data = {**data, "model": _check_label_maps(dict(data.get("model") or {}))}
     if version < CARVED_BEFORE and isinstance(data.get("data"), dict):
         data["data"] = {"validation_split": "carve", **data["data"]}
     return _check_limits(Config(**{part: _component(COMPONENTS[part], data.get(part, {}), part)
                                    for part in SAVED}))
+
+
+def _quoted(value: Any, most: int = 100) -> str:
+    """``repr(value)`` for an error message, cut to ``most`` characters: the file may hold megabytes."""
+    shown = repr(value)
+    return shown if len(shown) <= most else shown[:most] + f"... ({len(shown):,} characters)"
 
 
 def _check_limits(config: Config) -> Config:
@@ -183,7 +189,7 @@ def _component(cls: type, values: Any, where: str) -> Any:
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(values) - names)
     if unknown:
-        raise InputError(f"unknown hfsent config keys in {where!r}: {unknown}")
+        raise InputError(f"unknown hfsent config keys in {where!r}: {_quoted(unknown)}")
     for name, value in values.items():
         if not _has_type(value, hints[name]):
             raise InputError(f"{CONFIG_NAME}: {where}.{name} must be {_type_name(hints[name])}, "
@@ -218,7 +224,7 @@ def _from_version_3(flat: dict[str, Any]) -> Config:
                *(f.name for f in dataclasses.fields(RuntimeConfig))}
     unknown = sorted(set(flat) - dropped - set(FIELD_OWNER))
     if unknown:
-        raise InputError(f"unknown hfsent config keys: {unknown}")
+        raise InputError(f"unknown hfsent config keys: {_quoted(unknown)}")
     by_part: dict[str, dict] = {part: {} for part in SAVED}
     by_part["data"]["validation_split"] = "carve"  # as every folder before version 8 did
     for name, value in flat.items():

@@ -12,11 +12,16 @@ reaches the same checks as ``keras.layers``.  Then:
   registered in the process, or a Keras class that reads files (lookup layers' ``assets/``) is
   refused, and none of it imported or run.
 * Sizes: units and dimensions within :data:`~hfsent.config.MAX_UNITS`, hash buckets within
-  :data:`~hfsent.config.MAX_BUCKETS`, shapes and paddings within :data:`MAX_SHAPE`, each
-  Embedding with as many rows as ``vocab.txt`` has lines (or as a Hashing layer has bins).
+  :data:`~hfsent.config.MAX_BUCKETS`, every shape (any setting named ``*shape``, each
+  ``build_config``), padding and cropping within :data:`MAX_SHAPE`, each Embedding with as many
+  rows as ``vocab.txt`` has lines (or as a Hashing layer has bins).
 * Budget: the weights that all layers together imply (Embedding, Dense and GRU kernels, their
   widths taken from ``build_config`` as Keras builds them) within :data:`MAX_PARAMETERS` and
-  :data:`MAX_WEIGHT_BYTES`, so nothing huge is allocated whatever each field says alone.
+  :data:`MAX_WEIGHT_BYTES`, so nothing huge is allocated whatever each field says alone.  A
+  layer whose weights depend on its input's width (:data:`_SHAPED`) must have a
+  ``build_config`` that gives it (a GRU in a Bidirectional: the Bidirectional's): Keras builds
+  the layer from it before calling it on the graph's tensors, and a call on a wider tensor
+  (a Concatenate of many, say) then fails symbolically, before allocating anything.
 * Output: a ``Rescaling`` output layer for the rating task, any other for sentiment.
 
 Errors name the file, the class and the field, never a value longer than a number.
@@ -52,6 +57,8 @@ ALLOWED = frozenset({
 _MODULELESS = {"__keras_tensor__"}  # the one kind of node Keras writes without a module
 _PACKAGES = {"keras", "keras_hub", "keras_cv", "keras_nlp"}  # whose modules Keras imports by name
 _LIMITS = {"units": MAX_UNITS, "output_dim": MAX_UNITS, "num_bins": MAX_BUCKETS}
+# Layers whose weights Keras sizes by their input's width (an Embedding's by its settings alone).
+_SHAPED = frozenset({keras.layers.Dense, keras.layers.GRU, keras.layers.Bidirectional})
 MAX_SHAPE = 4 * MAX_UNITS  # a width or length in a build_config, a padding or a cropping
 MAX_DEPTH = 64  # objects in objects; an hfsent config.json is 11 deep
 MAX_PARAMETERS = 1 << 28  # the default IMDB model has 5 million, --preset best 5.2 million
@@ -105,6 +112,7 @@ def check_keras_config(config: Any, vocab_lines: int, task: str, where: str = KE
                                    "are 11 deep")
         if isinstance(node, dict):
             if "class_name" in node:
+                _check_shapes(node, where)
                 cls = _check_class(node, where)
                 if cls is not None:
                     nodes.append((cls, node))
@@ -113,9 +121,12 @@ def check_keras_config(config: Any, vocab_lines: int, task: str, where: str = KE
             stack.extend((value, depth + 1) for value in node)
     bins = {_settings(node).get("num_bins") for cls, node in nodes if cls is keras.layers.Hashing}
     bins = {b for b in bins if type(b) is int}
+    # A Bidirectional builds the GRUs it wraps (which have no build_config) from its own.
+    wrapped = {id(_settings(node).get(key)): node for cls, node in nodes if cls is keras.layers.Bidirectional
+               for key in ("layer", "backward_layer")}
     parameters = weight_bytes = 0
     for cls, node in nodes:
-        count = _check_sizes(cls, node, vocab_lines, bins, where)
+        count = _check_sizes(cls, node, vocab_lines, bins, where, wrapped.get(id(node), node))
         parameters += count
         weight_bytes += count * _item_size(node)
     if parameters > MAX_PARAMETERS or weight_bytes > MAX_WEIGHT_BYTES:
@@ -156,8 +167,39 @@ def _whole(value: Any, least: int, most: int) -> bool:
     return type(value) is int and least <= value <= most
 
 
-def _check_sizes(cls: type, node: dict, vocab_lines: int, bins: set, where: str) -> int:
-    """Check the sizes of one layer; its number of weights."""
+def _check_shapes(node: dict, where: str) -> None:
+    """Refuse any shape of an object (``batch_shape``, ``shape``, ``input_shape``,
+    ``batch_input_shape``, ``target_shape``: every setting named ``*shape``) with a size outside
+    [-1, :data:`MAX_SHAPE`], so that no tensor wider than that flows into a layer."""
+    settings = _settings(node)
+    for key, value in settings.items():
+        if isinstance(key, str) and key.endswith("shape") and not all(
+                v is None or _whole(v, -1, MAX_SHAPE) for v in _flat(value)):
+            label = f"{_shown(node.get('class_name'))} {_shown(settings.get('name'))}"
+            raise UnsafeModelError(f"{where}: {label} has a {_shown(key)} with a size outside "
+                                   f"[-1, {MAX_SHAPE}]")
+
+
+def _build_width(node: dict, name: str, where: str) -> int | None:
+    """The input width that ``build_config`` builds a layer for; ``None`` if it builds none.  Keras
+    builds from ``input_shape`` or from ``shapes_dict``: hfsent writes only the first, so any other
+    key is refused."""
+    build, label = node.get("build_config"), _shown(_settings(node).get("name"))
+    if build is None:
+        return None
+    if not isinstance(build, dict) or set(build) - {"input_shape"}:
+        raise UnsafeModelError(f"{where}: the build_config of {name} {label} holds more than the "
+                               "input_shape that Keras writes")
+    shape = build.get("input_shape")
+    if not all(v is None or _whole(v, -1, MAX_SHAPE) for v in _flat(shape)):
+        raise UnsafeModelError(f"{where}: the build_config of {name} {label} has a size outside "
+                               f"[-1, {MAX_SHAPE}]")
+    return shape[-1] if isinstance(shape, list) and shape and _whole(shape[-1], 1, MAX_SHAPE) else None
+
+
+def _check_sizes(cls: type, node: dict, vocab_lines: int, bins: set, where: str, builder: dict) -> int:
+    """Check the sizes of one layer; its number of weights.  ``builder``: the node whose
+    build_config builds it (itself, or the Bidirectional that wraps it)."""
     settings, name = _settings(node), cls.__name__
     for key, most in _LIMITS.items():
         value = settings.get(key)
@@ -169,12 +211,16 @@ def _check_sizes(cls: type, node: dict, vocab_lines: int, bins: set, where: str)
         values = settings.get(key)
         if key in settings and not all(_whole(v, 0, MAX_SHAPE) for v in _flat(values)):
             raise UnsafeModelError(f"{where}: {name}.{key} must be whole numbers in [0, {MAX_SHAPE}]")
-    build = node.get("build_config")
-    shape = build.get("input_shape") if isinstance(build, dict) else None
-    if not all(v is None or _whole(v, -1, MAX_SHAPE) for v in _flat(shape)):
-        raise UnsafeModelError(f"{where}: the build_config of {name} {_shown(settings.get('name'))} has "
-                               f"a size outside [-1, {MAX_SHAPE}]")
-    width = shape[-1] if isinstance(shape, list) and shape and type(shape[-1]) is int else MAX_SHAPE
+    width = _build_width(node, name, where)
+    if builder is not node:
+        width = _build_width(builder, keras.layers.Bidirectional.__name__, where)
+    if cls in _SHAPED and width is None:
+        # Else Keras would size its weights by whatever flows in at the first call; built from
+        # build_config, a call on a wider input fails symbolically, before allocating anything.
+        raise UnsafeModelError(f"{where}: {name} {_shown(settings.get('name'))} has no build_config with "
+                               "the width of its input, which hfsent always writes; refused, since Keras "
+                               "would size its weights by whatever flows into it")
+    width = width or MAX_SHAPE
     units = settings.get("units", 1)
     if cls is keras.layers.Embedding:
         rows = settings.get("input_dim")

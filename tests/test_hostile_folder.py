@@ -426,3 +426,143 @@ def test_the_command_line_refuses_a_hostile_folder_in_one_line(trained, tmp_path
     assert run.stderr.strip().splitlines()[-1] == (
         f"hfsent: error: assets in {folder} is a symbolic link; a model folder holds only regular files, "
         "so it is refused without reading it")
+
+
+# 9. the shapes that flow through the graph --------------------------------------------------------
+
+def _input_layer(config: dict) -> dict:
+    return _layer(config, "input_ids")["config"]
+
+
+@pytest.mark.parametrize("edit, message", [
+    # The review's repro: a 2**20-wide input into a Dense whose build_config was deleted.
+    (lambda c: (_input_layer(c).update(batch_shape=[None, 1 << 20]), _layer(c, "output").pop("build_config")),
+     r"InputLayer input_ids has a batch_shape with a size outside \[-1, 16384\]"),
+    (lambda c: _input_layer(c).update(batch_input_shape=[None, 1 << 20]),
+     r"InputLayer input_ids has a batch_input_shape with a size outside"),
+    (lambda c: _input_layer(c).update(shape=[10**9]), r"InputLayer input_ids has a shape with a size"),
+    (lambda c: _layer(c, "ids_as_column")["config"].update(target_shape=[-1, 10**9]),
+     r"Reshape ids_as_column has a target_shape with a size outside"),
+    (lambda c: _layer(c, "output").pop("build_config"),
+     r"Dense output has no build_config with the width of its input"),
+    (lambda c: _layer(c, "output").update(build_config={}), r"Dense output has no build_config with the"),
+    (lambda c: _layer(c, "output")["build_config"].update(input_shape=[None, None]),
+     r"Dense output has no build_config with the width"),
+    (lambda c: _layer(c, "bidirectional_gru").pop("build_config"),
+     r"Bidirectional bidirectional_gru has no build_config with the width of its input"),
+    # Keras' other spelling of a build: build(**shapes_dict).
+    (lambda c: _layer(c, "output").update(build_config={"shapes_dict": {"input_shape": [None, 10**9]}}),
+     r"the build_config of Dense output holds more than the input_shape that Keras writes"),
+])
+def test_no_layer_is_sized_by_a_shape_the_screen_did_not_bound(trained, tmp_path, keras_never_loads, edit,
+                                                                 message):
+    folder = _copy(trained.output_dir, tmp_path)
+    _edit_json(folder / "config.json", edit)
+    with pytest.raises(UnsafeModelError, match=message):
+        load(folder)
+
+
+def test_the_review_repro_is_refused_before_keras_builds_it():
+    # Input 2**20 wide -> Dense(512) without build_config -> Dense(1): Keras would make 537M weights.
+    inputs = keras.Input(shape=(16,), name="input_ids")
+    hidden = keras.layers.Dense(512, name="wide")(inputs)
+    outputs = keras.layers.Dense(1, activation="sigmoid", name="output")(hidden)
+    saved = json.loads(json.dumps(keras.saving.serialize_keras_object(keras.Model(inputs, outputs))))
+    check_keras_config(saved, 2, "sentiment")  # the control
+    _input_layer(saved)["batch_shape"] = [None, 1 << 20]
+    with pytest.raises(UnsafeModelError, match=r"InputLayer input_ids has a batch_shape with a size out"):
+        check_keras_config(saved, 2, "sentiment")
+    _input_layer(saved)["batch_shape"] = [None, 16384]  # within the bound, and the build_config gone:
+    del _layer(saved, "wide")["build_config"]
+    with pytest.raises(UnsafeModelError, match=r"Dense wide has no build_config with the width of its input"):
+        check_keras_config(saved, 2, "sentiment")
+
+
+def test_a_layer_built_narrow_and_called_wide_fails_in_one_line_without_allocating(trained, tmp_path):
+    # Why a bounded build_config suffices: Keras builds the layer from it, then calls it on the
+    # graph's tensors symbolically, and a wider input fails there (the budget counts 3 inputs).
+    folder = _copy(trained.output_dir, tmp_path)
+    _edit_json(folder / "config.json", lambda c: _layer(c, "output")["build_config"].update(
+        input_shape=[None, 3]))
+    with pytest.raises(InputError, match=r"Keras could not load the model in .* \(ValueError\): its "
+                                         r"config.json and model.weights.h5 are damaged or do not match"):
+        load(folder)
+
+
+# 10. whatever Keras or TensorFlow raises on a bad config is one line -----------------------------------
+
+def _embedding_initializer(value):
+    return lambda c: _layer(c, "embedding")["config"].update(embeddings_initializer={
+        "module": "keras.initializers", "class_name": "Constant", "config": {"value": value},
+        "registered_name": None})
+
+
+@pytest.mark.parametrize("edit, error", [
+    (_embedding_initializer("abc"), "UnimplementedError"),  # TensorFlow: Cast string to float
+    (_embedding_initializer([1, 2, 3]), "InvalidArgumentError"),
+    # Loads, and fails only once it predicts.
+    (lambda c: _layer(c, "is_word")["config"].update(bin_boundaries=[3, 1, "a"]), r"\w+Error"),
+])
+def test_a_config_that_keras_or_tensorflow_chokes_on_is_one_line(trained, tmp_path, capsys, edit, error):
+    folder = _copy(trained.output_dir, tmp_path)
+    _edit_json(folder / "config.json", edit)
+    with pytest.raises(InputError, match=rf"Keras could not load the model in .* \({error}\): its "
+                                         r"config.json and model.weights.h5 are damaged") as err:
+        load(folder)
+    assert len(str(err.value).splitlines()) == 1 and len(str(err.value)) < 200 + len(str(folder))
+    assert "could not load" in one_line(["predict", "--model", str(folder), "good"], capsys)
+
+
+# 11. label names print as what they are ------------------------------------------------------------
+
+HOSTILE_NAMES = [
+    ("pos\x1b]0;PWNED\x07\x1b[2J\nFAKE: all good\r", r"label name 0 holds the character U\+001B \(category "
+                                                    r"Cc\)"),
+    ("pos\u202etxt.exe", r"label name 0 holds the character U\+202E \(category Cf\)"),
+    ("pos\u2028", r"U\+2028 \(category Zl\)"),
+    ("pos\ue000", r"U\+E000 \(category Co\)"),
+    ("p" * 101, r"label name 0 must be a string of 1 to 100 characters"),
+]
+
+
+@pytest.mark.parametrize("name, message", HOSTILE_NAMES)
+def test_a_label_name_that_could_rewrite_a_terminal_is_refused_at_training(name, message):
+    # --label-names and the class names read from data both reach the config through replace().
+    with pytest.raises(InputError, match=message):
+        preset("default").replace(label_names=[name, "negative"])
+    with pytest.raises(InputError, match=message):
+        preset("default", task="rating").replace(label_names=[name, "negative"])
+
+
+@pytest.mark.parametrize("name, message", HOSTILE_NAMES)
+def test_a_label_name_that_could_rewrite_a_terminal_is_refused_at_load(trained, tmp_path, capsys,
+                                                                        keras_never_loads, name, message):
+    folder = _copy(trained.output_dir, tmp_path)
+    names = [name, "negative"]
+    _edit_json(folder / CONFIG_NAME, lambda c: c["model"].update(
+        label_names=names, id2label={str(i): n for i, n in enumerate(names)},
+        label2id={n: i for i, n in enumerate(names)}))
+    with pytest.raises(InputError, match=message) as err:
+        load(folder)
+    assert "\x1b" not in str(err.value) and "PWNED" not in str(err.value)
+    assert one_line(["predict", "--model", str(folder), "good"], capsys).startswith("label name 0")
+
+
+def test_more_label_names_than_any_model_has_are_refused():
+    with pytest.raises(InputError, match=r"label_names must hold at most 1,000 names, got 1,001"):
+        preset("default", task="rating").replace(label_names=[f"c{i}" for i in range(1001)])
+
+
+@pytest.mark.parametrize("edit, shown", [
+    (lambda c: c.update(format_version="9" * 200_000), "format_version='99999"),
+    (lambda c: c.update({"k" * 200_000: 1}), "unknown hfsent config keys: ['kkkk"),
+    (lambda c: c["model"].update({"k" * 200_000: 1}), "unknown hfsent config keys in 'model': ['kkkk"),
+])
+def test_an_error_quotes_at_most_a_short_piece_of_a_config_value(trained, tmp_path, capsys,
+                                                                 keras_never_loads, edit, shown):
+    folder = _copy(trained.output_dir, tmp_path)
+    _edit_json(folder / CONFIG_NAME, edit)
+    with pytest.raises(InputError) as err:
+        load(folder)
+    assert shown in str(err.value) and len(str(err.value)) < 300, str(err.value)[:300]
+    assert len(one_line(["predict", "--model", str(folder), "good"], capsys)) < 300
