@@ -197,11 +197,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _StderrHandler(logging.StreamHandler):
+    """A handler that writes to whatever ``sys.stderr`` is when a line is logged, not to the one
+    of the first ``main`` call (which a caller, or a test, may have replaced and closed since)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
 def _log_to_stderr() -> None:
     """hfsent's own INFO lines (the stages of a run) on stderr; other libraries keep their defaults."""
     log = logging.getLogger("hfsent")
     if not any(getattr(h, "hfsent_cli", False) for h in log.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _StderrHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         handler.hfsent_cli = True
         log.addHandler(handler)
