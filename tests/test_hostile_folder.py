@@ -31,6 +31,7 @@ from hfsent.train import train
 from hfsent.vocab import Vocabulary
 from hfsent.wide import with_wide_branch
 from tests.conftest import tiny_config
+from tests.test_artifacts import _edit_json, _nodes
 
 SECRET = "HF_TOKEN=hf_KnownFakeToken_outside_the_folder_42"
 load = SentimentClassifier.load
@@ -40,22 +41,6 @@ def _copy(source: Path, tmp_path: Path, name: str = "model") -> Path:
     folder = tmp_path / name
     shutil.copytree(source, folder)
     return folder
-
-
-def _edit_json(path: Path, edit) -> None:
-    data = json.loads(path.read_text())
-    edit(data)
-    path.write_text(json.dumps(data))
-
-
-def _nodes(node):
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from _nodes(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _nodes(value)
 
 
 def _layer(config: dict, name: str) -> dict:
