@@ -244,6 +244,7 @@ def space(args: argparse.Namespace) -> None:
 def export(args: argparse.Namespace) -> None:
     folder = local_model(args.model)
     check_output_folder(args.output_dir, args.overwrite)
+    start_tensorflow(args.debug)
     from hfsent import hub
     from hfsent.export import export_saved_model
 
