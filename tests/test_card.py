@@ -61,13 +61,18 @@ def test_the_widget_shows_the_models_own_predictions_and_passes_the_yaml_check(t
 
 def test_hostile_label_and_dataset_names_stay_text_in_the_yaml_and_the_markdown(trained):
     import re
+    import unicodedata
 
     import yaml
 
+    from hfsent.config import UNPRINTABLE
     from tests.nasty import NASTY
 
     def card(strings: list[str], dataset: str) -> tuple[dict, list[str]]:
-        names = [f"{i} {s}" for i, s in enumerate(strings)]  # distinct, none empty once stripped
+        # Distinct, none empty once stripped; a label name may not hold a newline or another
+        # unprintable character (hfsent.config.check_label_names), so those become spaces there.
+        names = [f"{i} " + "".join(" " if unicodedata.category(c) in UNPRINTABLE else c for c in s)
+                 for i, s in enumerate(strings)]
         metrics = {**trained.metrics, "test": {**trained.metrics["test"], "per_class": {
             n: {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 3} for n in names}},
             "widget": [{"text": s, "output": [{"label": n, "score": 0.5}]} for s, n in zip(strings, names)],
