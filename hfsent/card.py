@@ -28,6 +28,7 @@ from huggingface_hub.utils import validate_repo_id
 
 from hfsent.config import Config
 from hfsent.errors import InputError
+from hfsent.folder import atomic_file
 from hfsent.model import describe
 from hfsent.saved_config import public_source, to_saved
 
@@ -196,7 +197,7 @@ def write_card(folder: str | Path, config: Config, metrics: dict, repo_id: str =
     """
     folder = Path(folder)
     path = folder / CARD_NAME
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(str(build_card(config, metrics, repo_id, folder)), encoding="utf-8")
-    os.replace(tmp, path)
+    text = str(build_card(config, metrics, repo_id, folder))
+    with atomic_file(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
     return path

@@ -196,12 +196,33 @@ def atomic_folder(target: str | Path, fill: Callable[[Path], None], overwrite: b
     return target
 
 
+@contextlib.contextmanager
+def atomic_file(path: str | Path) -> Iterator[Path]:
+    """A temporary path beside ``path``, renamed to it if the block ends normally and removed
+    if it does not (an exception, Ctrl-C).
+
+    Example:
+        >>> with atomic_file("preds.jsonl") as tmp:
+        ...     tmp.write_text("{}\\n")
+    """
+    path = Path(path)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's file is private; the output is an ordinary file
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+
 def write_json(path: Path, data: dict) -> None:
-    """``data`` as indented JSON, written to a temporary name and renamed into place.
+    """``data`` as indented JSON, written with :func:`atomic_file`.
 
     Example:
         >>> write_json(Path("runs/m/metrics.json"), {"test": {"accuracy": 0.91}})
     """
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    with atomic_file(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")

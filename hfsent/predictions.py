@@ -17,10 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import sys
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
@@ -28,33 +25,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from hfsent.errors import InputError
-from hfsent.folder import _umask
+from hfsent.folder import atomic_file
 from hfsent.predict import SentimentClassifier
 
 FORMATS = (".parquet", ".jsonl")
 ID = "id"
 CHUNK_ROWS = 1024
-
-
-@contextlib.contextmanager
-def atomic_file(path: str | Path) -> Iterator[Path]:
-    """A temporary path beside ``path``, renamed to it if the block ends normally and removed
-    if it does not (an exception, Ctrl-C).
-
-    Example:
-        >>> with atomic_file("preds.jsonl") as tmp:
-        ...     tmp.write_text("{}\\n")
-    """
-    path = Path(path)
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(name)
-    try:
-        yield tmp
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp's file is private; the output is an ordinary file
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _schema(classifier: SentimentClassifier, id_type: pa.DataType) -> pa.Schema:
