@@ -33,7 +33,6 @@ import h5py
 import keras
 import numpy as np
 
-from hfsent.card import METRIC_NAMES, MULTICLASS_METRIC_NAMES, RATING_METRIC_NAMES
 from hfsent.config import Config
 from hfsent.errors import InputError
 from hfsent.folder import atomic_folder, write_json
@@ -46,17 +45,18 @@ from hfsent.locate import (
     closed_file,
 )
 from hfsent.model import embedding_size
+from hfsent.names import CARD_NAME, METRICS_NAME
 from hfsent.saved_config import CONFIG_NAME, LOAD_LIMITS, load_config, read_json, to_json
 from hfsent.screen import check_keras_config
+from hfsent.tasks import METRIC_KEYS, task_for
 from hfsent.tokenize import load_spacy
 from hfsent.vocab import VOCAB_NAME, Vocabulary
 
-METRICS_NAME = "metrics.json"
 MAX_METRICS_BYTES = 16 << 20  # a trained model's is 5 KB, with 100 classes' confusion matrix 100 KB
-_SCORES = {*METRIC_NAMES, *MULTICLASS_METRIC_NAMES, *RATING_METRIC_NAMES, "num_examples"}
+_SCORES = {*METRIC_KEYS, "num_examples"}
 # What loading downloads; a push also uploads the TensorBoard logs under runs/, which the
 # Hub shows as the repo's training metrics.
-ARTIFACT_FILES = (*KERAS_FILES, CONFIG_NAME, VOCAB_NAME, METRICS_NAME, "README.md", "*.png")
+ARTIFACT_FILES = (*KERAS_FILES, CONFIG_NAME, VOCAB_NAME, METRICS_NAME, CARD_NAME, "*.png")
 TENSORBOARD_DIR = "runs"
 # TensorFlow names an event file events.out.tfevents.<seconds>.<host name>.<pid>.<n>.v2.
 _EVENTS = re.compile(r"events\.out\.tfevents\.(\d*).*")
@@ -107,12 +107,7 @@ def check_consistent(model: keras.Model, vocab: Vocabulary, config: Config) -> N
             f"vocabulary does not match the model: vocab.txt has {len(vocab)} tokens, "
             f"hfsent_config.json says {said}, the embedding has {rows} rows"
         )
-    width, classes = int(model.output_shape[-1]), len(config.model.classes)
-    expected = 1 if config.model.task == "rating" or classes == 2 else classes
-    if width != expected:
-        said = "the rating task" if config.model.task == "rating" else f"{classes} label names"
-        raise InputError(f"{CONFIG_NAME} has {said}, so the model should have {expected} output(s), but it "
-                         f"has {width}: the folder's files do not belong together")
+    task_for(config.model).check_width(int(model.output_shape[-1]), CONFIG_NAME)
 
 
 def save_artifacts(
@@ -234,7 +229,7 @@ def load_artifacts(folder: str | Path, safe_mode: bool = True) -> tuple[keras.Mo
     _check_vocab_lines(folder / VOCAB_NAME, config.preprocessing.vocab_size)
     vocab = Vocabulary.load(folder)
     check_keras_config(read_json(folder / KERAS_CONFIG, FILE_LIMITS[KERAS_CONFIG]), len(vocab),
-                       config.model.task)
+                       task_for(config.model))
     try:
         h5py.File(folder / KERAS_WEIGHTS, "r").close()
     except OSError:

@@ -2,8 +2,9 @@
 
 :mod:`hfsent.wide` holds the frozen Keras layers of the linear half, :mod:`hfsent.linear`
 its scikit-learn fit.  This stage adds them to the trained GRU, fits the GRU's weight in the
-blend on the validation split (:func:`blend_weight` by log loss; for ratings
-:func:`rating_blend_weight` by squared error), and scores each half alone (accuracy, or R²),
+blend on the validation split by the task's rule (:meth:`hfsent.tasks.base.Task.fit_blend`:
+:func:`blend_weight` by log loss; for ratings :func:`rating_blend_weight` by squared error), and
+scores each half alone (the task's ``selection_key``: accuracy, or R²),
 so that the record shows what the blend adds to either.  Test is scored only when the run scores
 it, once, for the record; nothing here chooses on it.
 """
@@ -12,10 +13,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from hfsent.linear import fit_wide_branch
-from hfsent.metrics import predict_split, score_regression, score_split
+from hfsent.metrics import predict_split, score_split
 from hfsent.predict import SentimentClassifier
 from hfsent.stages import Figures, Run
+from hfsent.tasks import task_for
 from hfsent.wide import deep_part, set_blend_weight, wide_part, with_wide_branch
 
 
@@ -27,11 +28,12 @@ def skip_wide(run: Run) -> str | None:
 
 
 def blend_weight(gru: np.ndarray, linear: np.ndarray, labels: np.ndarray) -> float:
-    """The GRU's weight in [0, 1] that minimises the log loss of ``w * gru + (1 - w) * linear``
-    (convex in ``w``, so the bounded search finds its minimum), rounded to 0.01.
+    """The GRU's weight in [0, 1] that minimises the log loss of ``w * gru + (1 - w) * linear``,
+    each a row of class probabilities per text (convex in ``w``, so the bounded search finds its
+    minimum), rounded to 0.01.
 
     Example:
-        >>> blend_weight(np.array([0.9, 0.1]), np.array([0.5, 0.5]), np.array([1, 0]))
+        >>> blend_weight(np.array([[0.1, 0.9], [0.9, 0.1]]), np.full((2, 2), 0.5), np.array([1, 0]))
         1.0
     """
     from scipy.optimize import minimize_scalar
@@ -60,15 +62,9 @@ def rating_blend_weight(gru: np.ndarray, linear: np.ndarray, ratings: np.ndarray
 
 
 def _of_true_class(probs: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Each row's probability of its label: P(positive) or 1 - P(positive), or a row's entry."""
-    if probs.ndim == 1:
-        return np.where(labels == 1, probs, 1 - probs)
+    """Each row's probability of its label (rows of class probabilities: a two-class task
+    passes ``[1 - p, p]``, :meth:`hfsent.tasks.classify.Classify.class_rows`)."""
     return probs[np.arange(len(labels)), labels]
-
-
-def _accuracy(probs: np.ndarray, labels: np.ndarray) -> float:
-    predicted = (probs >= 0.5).astype(int) if probs.ndim == 1 else probs.argmax(axis=1)
-    return float((predicted == labels).mean())
 
 
 def weigh_halves(run: Run) -> Figures:
@@ -78,19 +74,17 @@ def weigh_halves(run: Run) -> Figures:
     half after the wide stage calls this again, so the weight fits the halves as they end up.
     """
     cfg, data = run.config, run.data
-    rating = cfg.model.task == "rating"
-    outputs, figures, key = {}, {}, "r2" if rating else "accuracy"
+    task = task_for(cfg.model)
+    outputs, figures, key = {}, {}, task.selection_key
     for name, part in (("gru", deep_part(run.model)), ("linear", wide_part(run.model))):
         alone = SentimentClassifier(part, data.vocab, cfg)
         outputs[name], labels, _ = predict_split(alone, data.splits["validation"])
         # scored from the outputs just predicted, as score_split would score them
-        figures[name] = {"validation": score_regression(alone.clip_ratings(outputs[name]), labels)["r2"]
-                         if rating else _accuracy(outputs[name], labels)}
+        figures[name] = {"validation": task.quick_score(outputs[name], labels)}
         if run.score_test:
             figures[name]["test"] = score_split(alone, data.splits["test"])[key]
     fitted = cfg.training.wide_weight is None
-    fit_weight = rating_blend_weight if rating else blend_weight
-    weight = fit_weight(outputs["gru"], outputs["linear"], labels) if fitted else cfg.training.wide_weight
+    weight = task.fit_blend(outputs["gru"], outputs["linear"], labels) if fitted else cfg.training.wide_weight
     set_blend_weight(run.model, weight)
     return {**figures, "gru_weight": weight, "gru_weight_fitted": fitted}
 
@@ -102,20 +96,16 @@ def add_wide_branch(run: Run) -> tuple[str, Figures]:
     the blend.
     """
     cfg, data = run.config, run.data
-    rating = cfg.model.task == "rating"
-    run.model = with_wide_branch(run.model, len(data.vocab), cfg.model.wide_buckets, rating=rating)
-    figures = fit_wide_branch(run.model, data.splits["train"], cfg.training.wide_c,
-                              cfg.preprocessing.max_length, cfg.training.wide_alpha)
+    task = task_for(cfg.model)
+    run.model = with_wide_branch(run.model, len(data.vocab), cfg.model.wide_buckets, task.per_label_blend)
+    figures = task.fit_linear(run.model, data.splits["train"], cfg)
     figures.update(weigh_halves(run))
     weight, fitted = figures["gru_weight"], figures["gru_weight_fitted"]
-    if rating:
-        output, loss, score = "rating", "squared error", "R²"
-        linear = f"ridge regression, alpha={cfg.training.wide_alpha:g}"
-    else:
-        output, loss, score = "probability", "log loss", "accuracy"
-        linear = ("naive-Bayes-weighted logistic regression" if len(cfg.model.classes) == 2
-                  else "multinomial logistic regression") + f", C={cfg.training.wide_c:g}"
+    output, loss, score, linear = task.describe_blend(cfg)
     how = f"fitted on the validation split by {loss}" if fitted else "given (--wide-weight)"
+    if np.ndim(weight):  # one weight per label: their mean in the sentence, each in the figures
+        how += f" (one weight per label, from {min(weight):.2f} to {max(weight):.2f}; their mean here)"
+        weight = float(np.mean(weight))
     return (f"output = {weight:.2f} × the GRU's {output} + {1 - weight:.2f} × that of a linear "
             f"model of word and hashed word-bigram counts ({cfg.model.wide_buckets:,} buckets; "
             f"{linear}, fitted on the training reviews); the weight was {how}. Validation {score} alone: "

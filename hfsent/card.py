@@ -30,23 +30,16 @@ from hfsent.config import Config
 from hfsent.errors import InputError
 from hfsent.folder import atomic_file
 from hfsent.model import describe
+from hfsent.names import CARD_NAME, CONFUSION_NAME, CURVES_NAME
 from hfsent.saved_config import public_source, to_saved
+from hfsent.tasks import task_for
 
 TEMPLATE = Path(__file__).with_name("model_card_template.md")
-CARD_NAME = "README.md"
-CURVES_NAME = "training_curves.png"
-CONFUSION_NAME = "confusion_matrix.png"
-METRIC_NAMES = {"accuracy": "Accuracy", "f1": "F1", "precision": "Precision", "recall": "Recall",
-                "roc_auc": "ROC AUC"}
 # Reviews shown in the Hub widget and listed in the Space; the widget's outputs are the model's
 # own predictions for them at save time (metrics.json's "widget").
 WIDGET_EXAMPLES = ("A moving, beautifully acted film. I loved every minute of it.",
                    "Dull, predictable and far too long; I would not watch it again.",
                    "Not bad at all: the plot is thin, but the cast makes it work.")
-MULTICLASS_METRIC_NAMES = {"accuracy": "Accuracy", "macro_f1": "Macro F1", "roc_auc": "ROC AUC (one-vs-rest)",
-                           "mae": "MAE (classes)"}
-RATING_METRIC_NAMES = {"r2": "R²", "mse": "MSE", "mae": "MAE", "r2_rounded": "R² (rounded to whole stars)",
-                       "mae_rounded": "MAE (rounded to whole stars)"}
 
 
 _BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")  # line breaks and other controls
@@ -117,12 +110,11 @@ def build_card(
     dataset_id = dataset_id_of(config)
     dataset_name = dataset_id or Path(public_source(config.data).split(",")[0].split("=")[-1]).name
     test = metrics.get("test") or {}
-    rating = config.model.task == "rating"
-    classes = [] if rating else config.model.classes
-    names = RATING_METRIC_NAMES if rating else MULTICLASS_METRIC_NAMES if len(classes) > 2 else METRIC_NAMES
+    task = task_for(config.model)
+    classes = task.labels if task.predicts == "classes" else []
+    names = task.metric_names
     eval_results = [
-        EvalResult(task_type="text-classification",
-                   task_name="Rating regression" if rating else "Sentiment classification",
+        EvalResult(task_type="text-classification", task_name=task.card_name,
                    dataset_type=dataset_id or dataset_name, dataset_name=dataset_name,
                    dataset_split="test", metric_type=key, metric_name=names[key],
                    metric_value=round(float(test[key]), 4))
@@ -149,22 +141,12 @@ def build_card(
         curves=CURVES_NAME if has_curves else None,
         confusion=CONFUSION_NAME if folder is not None and (folder / CONFUSION_NAME).is_file() else None,
         stages=metrics.get("stages", []),
-        output_sentence=_output_sentence(config),
+        output_sentence=task.output_sentence(markdown_text),
         classes=list(_class_counts(metrics, classes).items()),
         per_class=list((test.get("per_class") or {}).items()),
         num_train=counts.get("train", "?"), num_validation=counts.get("validation", "?"),
         num_test=counts.get("test", "?"), serving=serving,
     ))
-
-
-def _output_sentence(config: Config) -> str:
-    model = config.model
-    if model.task == "rating":
-        return f"It outputs a star rating, clipped to {model.rating_min:g}–{model.rating_max:g}."
-    if len(model.classes) > 2:
-        return f"It outputs the probability of each of its {len(model.classes)} classes (a softmax)."
-    positive, negative = (markdown_text(name) for name in model.classes[1::-1])
-    return f"It outputs the probability of **{positive}** (against **{negative}**)."
 
 
 def _class_counts(metrics: dict, classes: list[str]) -> dict:
@@ -183,9 +165,8 @@ def widget_outputs(clf, texts=WIDGET_EXAMPLES) -> list[dict]:
         >>> widget_outputs(clf)[0]
         {'text': 'A moving, ...', 'output': [{'label': 'positive', 'score': 0.97}, ...]}
     """
-    if clf.config.model.task != "sentiment":
-        return []
-    return [{"text": text, "output": output} for text, output in zip(texts, clf.ranked(list(texts)))]
+    outputs = clf.task.widget(clf.ranked(list(texts)))  # None: the widget cannot show this task's output
+    return [{"text": text, "output": output} for text, output in zip(texts, outputs or [])]
 
 
 def write_card(folder: str | Path, config: Config, metrics: dict, repo_id: str = "USER/REPO") -> Path:

@@ -54,7 +54,9 @@ class DataConfig:
     dataset: str = field(default="stanfordnlp/imdb", metadata=_help("Hub id, local folder in the Hub layout, or .parquet/.csv file(s) separated by commas"))
     dataset_id: str | None = field(default=None, metadata=_help("Hub id named in the model card when --dataset is a local copy (e.g. stanfordnlp/imdb)"))
     text_column: str = field(default="text", metadata=_help("text column; 'review' is found automatically for the Kaggle CSV"))
-    label_column: str = field(default="label", metadata=_help("label column; 'sentiment' is found automatically for the Kaggle CSV"))
+    label_column: str = field(default="label", metadata=_help("label column; 'sentiment' is found automatically for the Kaggle CSV; multi-label: a list column, a separated string column, or 'a,b,c' for one 0/1 column per label"))
+    multi_label: bool = field(default=False, metadata=_help("each text may carry several labels (or none): the same as --task multilabel"))
+    label_separator: str = field(default=",", metadata=_help("multi-label: what separates the labels of a string label column"))
     validation_split: str = field(default="auto", metadata={**_help("'auto': the source's own validation split (named validation, dev or valid) where it has one, else carved from train; 'carve': always carved from train"), "choices": VALIDATION_SPLITS})
     validation_size: float = field(default=0.1, metadata=_help("fraction (or count if >= 1) of train held out, stratified"))
     test_size: float = field(default=0.2, metadata=_help("fraction (or count) of train carved as test when the source has no test split"))
@@ -103,7 +105,7 @@ class ModelConfig:
         ['negative', 'neutral', 'positive']
     """
 
-    task: str = field(default="sentiment", metadata=_help("'sentiment' (0/1 labels) or 'rating' (regression on --label-column, e.g. rating)"))
+    task: str = field(default="sentiment", metadata=_help("'sentiment' (one class per text: two, or more), 'multilabel' (any number of labels per text; see --multi-label) or 'rating' (regression on --label-column, e.g. rating)"))
     rating_min: float = 1.0
     rating_max: float = 10.0
     embedding_dim: int = 128
@@ -114,10 +116,12 @@ class ModelConfig:
     wide_ngrams: bool = field(default=True, metadata=_help("blend the GRU with a linear model of word and hashed-bigram counts (NB-weighted logistic regression, or ridge regression for ratings, fitted by scikit-learn)"))
     wide_buckets: int = field(default=1 << 20, metadata=_help("hash buckets for the wide branch's word bigrams"))
     label_names: list[str] | None = field(default=None, metadata=_help("class names in id order, e.g. 'very negative,negative,neutral,positive,very positive'; default: read from the training data (hfsent.labels)"))
+    thresholds: list[float] | None = None  # multi-label: each label's decision threshold, fitted on validation
 
     def __post_init__(self) -> None:
-        if self.task not in ("sentiment", "rating"):
-            raise InputError(f"task must be 'sentiment' or 'rating', got {self.task!r}")
+        from hfsent.tasks import task_for  # the task classes import the config for type hints only
+
+        task = task_for(self)  # refuses an unknown task
         if self.pooling not in ("last", "mean", "concat"):
             raise InputError(f"pooling must be 'last', 'mean' or 'concat', got {self.pooling!r}")
         if not 0 <= self.dropout < 1:
@@ -131,10 +135,7 @@ class ModelConfig:
         names = self.label_names
         if names is not None:
             check_label_names(names)
-        if self.task == "sentiment" and names is not None and not (
-                2 <= len(names) <= 100 and len(set(names)) == len(names)):
-            raise InputError(f"label_names must hold 2 to 100 distinct names, one per class, got "
-                             f"{len(names)} ({len(set(names))} distinct)")
+            task.check_label_names(names)
 
     @property
     def classes(self) -> list[str]:
@@ -230,7 +231,7 @@ COMPONENTS: dict[str, type] = {"data": DataConfig, "preprocessing": Preprocessin
                                "model": ModelConfig, "training": TrainingConfig, "runtime": RuntimeConfig}
 FIELD_OWNER = {f.name: part for part, cls in COMPONENTS.items() for f in dataclasses.fields(cls)}
 assert len(FIELD_OWNER) == sum(len(dataclasses.fields(c)) for c in COMPONENTS.values()), "field names must be unique"
-DERIVED = {"vocab_size"}  # set by training, not by flags
+DERIVED = {"vocab_size", "thresholds"}  # set by training, not by flags
 
 
 @dataclass
@@ -263,6 +264,10 @@ class Config:
             if changes:
                 parts[part] = dataclasses.replace(parts[part], **changes)
         return Config(**parts)
+
+    def __post_init__(self) -> None:
+        if self.data.multi_label and self.model.task != "multilabel":  # --multi-label is --task multilabel
+            self.model = dataclasses.replace(self.model, task="multilabel")
 
 
 

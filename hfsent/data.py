@@ -35,11 +35,14 @@ from hfsent.errors import InputError, MissingError
 from hfsent.fingerprint import local_cache_dir
 from hfsent.labels import BINARY, class_names, encoder
 from hfsent.split import GROUP, carve, own_validation, validation_origin
+from hfsent.tasks import task_for  # imports nothing of this module at import time
+from hfsent.tasks.classify import Classify
+from hfsent.tasks.rating import Rating
 
 log = logging.getLogger(__name__)
 
 _TEXT_FALLBACKS = ("text", "review", "sentence", "content", "tweet")
-_LABEL_FALLBACKS = ("label", "sentiment", "labels")
+_LABEL_FALLBACKS = Classify.label_fallbacks
 _FILE_BUILDERS = {".csv": "csv", ".parquet": "parquet"}
 
 
@@ -194,7 +197,7 @@ def normalize_ratings(ds: Dataset, text_column: str, label_column: str, low: flo
         >>> normalize_ratings(raw["train"], "text", "rating", 1, 10)["label"][:3]
         [9.0, 2.0, 10.0]
     """
-    ds, label_col = _select(ds, text_column, label_column, ("rating", "stars", "score"),
+    ds, label_col = _select(ds, text_column, label_column, Rating.label_fallbacks,
                             group_column=group_column)
     ds = _drop_empty(ds)
     bad = sorted(repr(v) for v in ds.unique("label") if not is_rating(v, low, high))
@@ -217,11 +220,7 @@ def normalize_split(ds: Dataset, config: Config, split: str | None = None) -> Da
         >>> normalize_split(load_raw("held_out.csv")["train"], clf.config).column_names
         ['text', 'label']
     """
-    data, model = config.data, config.model
-    if model.task == "rating":
-        return normalize_ratings(ds, data.text_column, data.label_column, model.rating_min, model.rating_max,
-                                 data.group_column)
-    return normalize(ds, data.text_column, data.label_column, data.group_column, model.label_names, split)
+    return task_for(config.model).normalize(ds, config, split)
 
 
 def load_splits(config: Config) -> DatasetDict:
@@ -249,7 +248,7 @@ def load_splits(config: Config) -> DatasetDict:
     if data.group_column and GROUP not in train.column_names:
         raise MissingError(f"no group column {data.group_column!r} in the train split of {data.dataset}; "
                            f"columns found: {raw['train'].column_names}")
-    if model.task == "sentiment":  # the classes come from train; every other split is read with them
+    if task_for(model).reads_classes:  # the classes come from train; every other split is read with them
         config = config.replace(label_names=train.features["label"].names)
     if "test" in raw:
         test = normalize_split(raw["test"], config, "test")

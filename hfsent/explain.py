@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from hfsent.errors import InputError
+from hfsent.names import BIDIRECTIONAL_GRU, EMBEDDING, GRU
 from hfsent.predict import SentimentClassifier
 
 
@@ -43,8 +43,8 @@ class LayerOutputs:
 
 def _sequence_gru(model: keras.Model) -> keras.Model:
     """Embedding -> GRU(return_sequences=True) sharing the trained weights."""
-    rnn = model.get_layer("bidirectional_gru") if "bidirectional_gru" in [
-        layer.name for layer in model.layers] else model.get_layer("gru")
+    rnn = model.get_layer(BIDIRECTIONAL_GRU) if BIDIRECTIONAL_GRU in [
+        layer.name for layer in model.layers] else model.get_layer(GRU)
     config = rnn.get_config()
     if isinstance(rnn, keras.layers.Bidirectional):
         config["layer"]["config"]["return_sequences"] = True
@@ -53,7 +53,7 @@ def _sequence_gru(model: keras.Model) -> keras.Model:
         config["return_sequences"] = True
     clone = rnn.__class__.from_config(config)
     inputs = keras.Input(shape=(None,), dtype="int32")
-    embedded = model.get_layer("embedding")(inputs)
+    embedded = model.get_layer(EMBEDDING)(inputs)
     states = clone(embedded)
     clone.set_weights(rnn.get_weights())
     return keras.Model(inputs, [embedded, states])
@@ -134,10 +134,8 @@ def sentiment_trace(clf: SentimentClassifier, text: str) -> Trace:
         >>> trace.tokens, trace.final == clf.predict_proba(["not bad at all"])[0]
         (['not', 'bad', 'at', 'all'], True)
     """
-    if clf.config.model.task == "rating":
-        raise InputError("the trace shows class probabilities; this model predicts ratings")
+    clf.task.check_demo()  # a rating model has no class probabilities to trace
     [tokens] = clf.tokens([text])
     seq = clf.vocab.encode(tokens)
-    probs = clf.predict_ids([seq[: t + 1] for t in range(len(seq))])
-    probs = np.stack([1 - probs, probs], axis=1) if probs.ndim == 1 else probs
-    return Trace(tokens, probs, clf.config.model.classes)
+    probs = clf.task.class_rows(clf.predict_ids([seq[: t + 1] for t in range(len(seq))]))
+    return Trace(tokens, probs, clf.task.labels)

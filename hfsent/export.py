@@ -38,6 +38,7 @@ from pathlib import Path
 
 from hfsent.errors import InputError
 from hfsent.folder import atomic_folder
+from hfsent.tasks import task_for
 
 FORMATS = ("saved_model",)
 QUANTIZE_MODES = ("int8",)
@@ -87,7 +88,7 @@ def _module(model, vocab_file: Path, config):
         raise InputError(f"export redoes spaCy's English tokenizer only; this model's tokenizer is "
                          f"{pre.spacy_model[:40]!r}")
     rules = english_rules(nlp.tokenizer)
-    rating = spec.task == "rating"
+    task = task_for(spec)
     module = tf.Module()
     module.model = model
     module.vocab_file = tf.saved_model.Asset(str(vocab_file))
@@ -95,7 +96,6 @@ def _module(model, vocab_file: Path, config):
         module.vocab_file, tf.string, tf.lookup.TextFileIndex.WHOLE_LINE,
         tf.int64, tf.lookup.TextFileIndex.LINE_NUMBER), default_value=UNK_ID)
     module.specials = specials_table(rules)
-    names = tf.constant(list(spec.classes) if not rating else ["rating"])
 
     def token_ids(text):
         tokens = graph_tokenize(text, rules, module.specials, pre.lowercase)[:, :pre.max_length]
@@ -116,14 +116,7 @@ def _module(model, vocab_file: Path, config):
         dense = tf.pad(dense, [[0, 0], [0, tf.maximum(0, 1 - tf.shape(dense)[1])]])
         dense = tf.concat([tf.where(empty[:, None], UNK_ID, dense[:, :1]), dense[:, 1:]], axis=1)
         out = tf.cast(module.model(dense, training=False), tf.float32)
-        if rating:
-            rating_ = tf.clip_by_value(out[:, 0], spec.rating_min, spec.rating_max)
-            return {"rating": tf.where(empty, float("nan"), rating_)}
-        scores = tf.concat([1.0 - out, out], axis=1) if out.shape[-1] == 1 else out
-        scores = tf.where(empty[:, None], float("nan"), scores)
-        label = tf.where(empty, tf.constant(-1, tf.int64), tf.argmax(scores, axis=1))
-        return {"scores": scores, "label": label,
-                "label_name": tf.where(empty, "", tf.gather(names, tf.maximum(label, 0)))}
+        return task.serve_outputs(tf, out, empty)  # hfsent.tasks: each task's outputs
 
     module.serve, module.encode = serve, encode
     return module, serve
@@ -162,7 +155,7 @@ def export_saved_model(model_dir: str | Path, output_dir: str | Path, quantize: 
             tf.saved_model.save(module, str(tmp), signatures={SIGNATURE: serve, ENCODE: module.encode})
             info = {"hfsent_version": __version__, "signature": SIGNATURE,
                     "inputs": {"text": {"dtype": "string", "shape": [None]}}, "outputs": outputs,
-                    "labels": list(config.model.classes) if config.model.task != "rating" else [],
+                    "labels": task_for(config.model).labels,
                     "max_length": config.preprocessing.max_length, "quantize": quantize,
                     "quantized_layers": quantized}
             (tmp / EXPORT_INFO).write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")

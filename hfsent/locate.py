@@ -21,12 +21,11 @@ from pathlib import Path
 
 from hfsent.config import DEFAULT_OUTPUT_DIR
 from hfsent.errors import ExistsError, MissingError, UnsafeModelError
+from hfsent.names import KERAS_CONFIG, KERAS_METADATA, KERAS_WEIGHTS, VOCAB_NAME
 from hfsent.saved_config import CONFIG_NAME, MAX_CONFIG_BYTES
 
-KERAS_CONFIG, KERAS_METADATA, KERAS_WEIGHTS = "config.json", "metadata.json", "model.weights.h5"
 KERAS_FILES = (KERAS_CONFIG, KERAS_METADATA, KERAS_WEIGHTS)
 KERAS_ASSETS = "assets"  # Keras' folder loader also opens what lies here (for lookup layers' vocabularies)
-VOCAB_NAME = "vocab.txt"
 MODEL_FILES = (CONFIG_NAME, *KERAS_FILES, VOCAB_NAME)  # what a folder needs to load
 # The largest model files loading reads, far above any hfsent model's (an IMDB model's config.json
 # is 30 KB, its vocab.txt 250 KB); checked with stat before reading, so nothing huge is read whole.

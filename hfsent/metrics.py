@@ -150,12 +150,7 @@ def score_split(classifier: SentimentClassifier, ds: Dataset | IterableDataset,
         25000
     """
     outputs, labels, _ = predict_split(classifier, ds)
-    if classifier.config.model.task == "rating":
-        scores = score_ratings(classifier.clip_ratings(outputs), labels)
-    elif outputs.ndim == 2:
-        scores = score_classes(outputs, labels, classifier.config.model.classes)
-    else:
-        scores = score_classification(outputs, labels, extra_metrics=extra_metrics)
+    scores = classifier.task.score(outputs, labels, extra_metrics)  # hfsent.tasks: each task's scores
     return {**scores, "num_examples": len(labels)}
 
 

@@ -1,5 +1,5 @@
-"""The network: Embedding(mask_zero) -> GRU -> Dense(1, sigmoid), Dense(N, softmax) for N > 2
-classes, or a rating head.
+"""The network: Embedding(mask_zero) -> GRU -> the task's head (:mod:`hfsent.tasks`): Dense(1,
+sigmoid) for two classes, Dense(N, softmax) for N > 2, or a rating head.
 
 Only built-in Keras layers are used, so a saved model loads with plain
 ``keras.saving.load_model`` and ``safe_mode`` on, without importing hfsent.
@@ -21,6 +21,8 @@ import keras
 from keras import layers
 
 from hfsent.config import ModelConfig, TrainingConfig
+from hfsent.names import BIDIRECTIONAL_GRU, EMBEDDING, GRU
+from hfsent.tasks import task_for
 
 
 def build_model(config: ModelConfig, vocab_size: int, trainable_embeddings: bool = True) -> keras.Model:
@@ -40,26 +42,17 @@ def build_model(config: ModelConfig, vocab_size: int, trainable_embeddings: bool
     # The mask is also passed by hand to the GRU and the pooling: Keras' main branch after 3.15
     # stops propagating masks through RNN and Bidirectional, and the mean would then count padding.
     mask = keras.ops.not_equal(inputs, 0)
-    x = layers.Embedding(vocab_size, config.embedding_dim, mask_zero=True, name="embedding",
+    x = layers.Embedding(vocab_size, config.embedding_dim, mask_zero=True, name=EMBEDDING,
                          trainable=trainable_embeddings)(inputs)
     x = layers.Dropout(config.dropout, name="embedding_dropout")(x)
-    gru = layers.GRU(config.gru_units, return_sequences=config.pooling != "last", name="gru")
-    x = (layers.Bidirectional(gru, name="bidirectional_gru") if config.bidirectional else gru)(x, mask=mask)
+    gru = layers.GRU(config.gru_units, return_sequences=config.pooling != "last", name=GRU)
+    x = (layers.Bidirectional(gru, name=BIDIRECTIONAL_GRU) if config.bidirectional else gru)(x, mask=mask)
     if config.pooling != "last":
         mean = layers.GlobalAveragePooling1D(name="mean_pool")(x, mask=mask)
         x = mean if config.pooling == "mean" else layers.Concatenate(name="concat_pool")(
             [mean, _masked_max(x, inputs)])
     x = layers.Dropout(config.dropout, name="head_dropout")(x)
-    if config.task == "rating":
-        # The Dense layer learns a target in [-1, 1]; a fixed Rescaling maps it onto the
-        # rating scale, so the saved model outputs ratings directly (clipped in predict).
-        half = (config.rating_max - config.rating_min) / 2
-        x = layers.Dense(1, name="output")(x)
-        outputs = layers.Rescaling(scale=half, offset=config.rating_min + half, name="to_rating")(x)
-    elif len(config.classes) > 2:
-        outputs = layers.Dense(len(config.classes), activation="softmax", name="output")(x)
-    else:
-        outputs = layers.Dense(1, activation="sigmoid", name="output")(x)
+    outputs = task_for(config).head(x)  # the task owns the head: hfsent.tasks
     return keras.Model(inputs, outputs, name="hfsent_gru")
 
 
@@ -73,30 +66,28 @@ def _masked_max(states, ids):
     return layers.GlobalMaxPooling1D(name="max_pool")(layers.Add(name="penalised")([states, penalty]))
 
 
-def compile_model(model: keras.Model, training: TrainingConfig, task: str = "sentiment",
+def compile_model(model: keras.Model, training: TrainingConfig, config: ModelConfig | None = None,
                   steps_per_epoch: int | None = None) -> keras.Model:
     """Adam at ``training.learning_rate``, multiplied by ``training.lr_decay`` after each epoch
-    of ``steps_per_epoch`` steps; binary cross-entropy, sparse categorical cross-entropy for a
-    head of more than two classes, or MSE for the rating task.
+    of ``steps_per_epoch`` steps, with the loss and metrics of ``config``'s task
+    (:mod:`hfsent.tasks`; default: two-class sentiment).
 
     Example:
         >>> compile_model(model, TrainingConfig(lr_decay=1.0)).optimizer.name
         'adam'
     """
+    task = task_for(config or ModelConfig())
     learning_rate = training.learning_rate
     if training.lr_decay != 1.0:
         if not steps_per_epoch:
             raise ValueError("lr_decay needs steps_per_epoch")
         learning_rate = keras.optimizers.schedules.ExponentialDecay(
             training.learning_rate, decay_steps=steps_per_epoch, decay_rate=training.lr_decay, staircase=True)
-    rating = task == "rating"
-    loss = ("mean_squared_error" if rating else "sparse_categorical_crossentropy"
-            if model.output_shape[-1] > 1 else "binary_crossentropy")
     model.compile(
         # clipnorm keeps early GRU updates from exploding on long reviews
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=1.0),
-        loss=loss,
-        metrics=["mean_absolute_error"] if rating else ["accuracy"],
+        loss=task.loss,
+        metrics=list(task.keras_metrics),
     )
     return model
 
@@ -108,7 +99,7 @@ def embedding_size(model: keras.Model) -> int:
         >>> embedding_size(build_model(ModelConfig(), vocab_size=100))
         100
     """
-    return int(model.get_layer("embedding").input_dim)
+    return int(model.get_layer(EMBEDDING).input_dim)
 
 
 def describe(config: ModelConfig) -> str:
@@ -118,9 +109,7 @@ def describe(config: ModelConfig) -> str:
         >>> describe(ModelConfig())
         'Embedding(128, mask_zero) → bidirectional GRU(64) → masked mean and max pooling → Dense(1, sigmoid)'
     """
-    classes = len(config.classes)
-    head = ("Dense(1) → Rescaling to the rating scale" if config.task == "rating"
-            else f"Dense({classes}, softmax)" if classes > 2 else "Dense(1, sigmoid)")
+    head = task_for(config).describe_head()
     gru = ("bidirectional " if config.bidirectional else "") + f"GRU({config.gru_units})"
     pooling = "masked mean and max" if config.pooling == "concat" else config.pooling
     return f"Embedding({config.embedding_dim}, mask_zero) → {gru} → {pooling} pooling → {head}"

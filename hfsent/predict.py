@@ -27,6 +27,7 @@ from hfsent.batching import ordered_batches
 from hfsent.config import Config
 from hfsent.errors import InputError
 from hfsent.locate import local_model
+from hfsent.tasks import Task, task_for
 from hfsent.tokenize import cut, tokenize
 from hfsent.vocab import Vocabulary
 
@@ -124,16 +125,21 @@ class SentimentClassifier:
         probabilities for a model of more than two classes."""
         return self.predict_ids(self.encode(texts), batch_size)
 
+    @property
+    def task(self) -> Task:
+        """The model's task kind, which shapes every answer (:mod:`hfsent.tasks`)."""
+        return task_for(self.config.model)
+
     def class_probabilities(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
-        """``(texts, classes)``: the probability of each class (``config.model.classes``), binary too.
+        """``(texts, classes)``: the probability of each class (``config.model.classes``), binary too;
+        refused by a rating model.
 
         Example:
             >>> clf.class_probabilities(["A moving film."])
             array([[0.03, 0.97]], dtype=float32)
         """
-        if self.config.model.task == "rating":
-            raise InputError("a rating model has no classes; use predict")
-        return _class_rows(self.predict_proba(texts, batch_size))
+        self.task.check_demo()  # a rating model is refused before anything is predicted
+        return self.task.class_rows(self.predict_proba(texts, batch_size))
 
     def clip_ratings(self, ratings: np.ndarray) -> np.ndarray:
         """Ratings clipped to the model's scale (``rating_min`` to ``rating_max``)."""
@@ -141,28 +147,18 @@ class SentimentClassifier:
 
     def predict(self, texts: Sequence[str], batch_size: int | None = None,
                 top_k: int | None = None) -> list[dict] | list[list[dict]]:
-        """One ``{"label", "score", "scores"}`` dict per text.
+        """One dict per text, shaped by the task (:meth:`hfsent.tasks.base.Task.present`).
 
-        ``score`` is the probability of the predicted label, as in a ``transformers``
-        text-classification pipeline, and ``scores`` maps every class to its probability.  A
-        binary model also gives ``probability_positive``, class 1's.  With ``top_k``, each text
-        gets its ``top_k`` most probable ``{"label", "score"}`` instead, as a pipeline does (see
-        :meth:`ranked`).  For the rating task: ``{"rating", "rating_rounded"}``, clipped to the
-        rating scale.
+        A classifier gives ``{"label", "score", "scores"}``: ``score`` is the probability of the
+        predicted label, as in a ``transformers`` text-classification pipeline, and ``scores`` maps
+        every class to its probability; a binary model also gives ``probability_positive``, class
+        1's.  The rating task gives ``{"rating", "rating_rounded"}``, clipped to the rating scale.
+        With ``top_k``, each text gets its ``top_k`` most probable ``{"label", "score"}`` instead,
+        as a pipeline does (see :meth:`ranked`).
         """
         if top_k is not None:
             return self.ranked(texts, top_k, batch_size)
-        if self.config.model.task == "rating":
-            ratings = self.clip_ratings(self.predict_proba(texts, batch_size))
-            return [{"rating": float(r), "rating_rounded": int(np.rint(r))} for r in ratings]
-        names = self.config.model.classes
-        out = []
-        for row in self.class_probabilities(texts, batch_size):
-            best = int(np.argmax(row))
-            result = {"label": names[best], "score": float(row[best]),
-                      "scores": {name: float(p) for name, p in zip(names, row)}}
-            out.append({**result, "probability_positive": float(row[1])} if len(names) == 2 else result)
-        return out
+        return self.task.present(self.predict_proba(texts, batch_size))
 
     def ranked(self, texts: Sequence[str], top_k: int | None = None,
                batch_size: int | None = None) -> list[list[dict]]:
@@ -180,20 +176,7 @@ class SentimentClassifier:
     def rank_outputs(self, outputs: np.ndarray, top_k: int | None = None) -> list[list[dict]]:
         """:meth:`ranked`'s answer from :meth:`predict_ids`' outputs (one row or number per
         text), so that a caller who batches texts itself (``hfsent serve``) shapes them the same."""
-        if self.config.model.task == "rating":
-            return [[{"label": "rating", "score": float(r)}] for r in self.clip_ratings(outputs)]
-        names = self.config.model.classes
-        out = []
-        for row in _class_rows(outputs):
-            order = np.argsort(-row, kind="stable")[:top_k]
-            out.append([{"label": names[i], "score": float(row[i])} for i in order])
-        return out
-
-
-def _class_rows(outputs: np.ndarray) -> np.ndarray:
-    """``(texts, classes)`` probabilities from model outputs: a binary model's one number per
-    text becomes ``[1 - p, p]``."""
-    return np.stack([1 - outputs, outputs], axis=1) if outputs.ndim == 1 else outputs
+        return self.task.rank(outputs, top_k)
 
 
 def check_top_k(top_k: object) -> None:

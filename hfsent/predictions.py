@@ -35,14 +35,7 @@ CHUNK_ROWS = 1024
 
 def _schema(classifier: SentimentClassifier, id_type: pa.DataType) -> pa.Schema:
     """The Parquet columns for ``classifier``'s task, fixed up front so null rows never change them."""
-    model = classifier.config.model
-    if model.task == "rating":
-        fields = [("rating", pa.float64()), ("rating_rounded", pa.int64())]
-    else:
-        scores = pa.struct([(name, pa.float64()) for name in model.classes])
-        fields = [("label", pa.string()), ("score", pa.float64()), ("scores", scores)]
-        fields += [("probability_positive", pa.float64())] if len(model.classes) == 2 else []
-    return pa.schema([(ID, id_type), ("text", pa.string()), *fields])
+    return pa.schema([(ID, id_type), ("text", pa.string()), *classifier.task.arrow_fields()])
 
 
 def _pick_split(names: list[str], split: str | None, dataset: str) -> str:

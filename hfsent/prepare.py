@@ -15,9 +15,10 @@ from datasets import ClassLabel, Dataset, DatasetDict, IterableDataset, Iterable
 
 from hfsent.batching import bucket_boundaries
 from hfsent.config import MAX_LENGTH, Config
-from hfsent.data import load_splits
+from hfsent.data import load_raw, load_splits
 from hfsent.errors import InputError
 from hfsent.streaming import load_stream_splits, scan_vocabulary
+from hfsent.tasks import task_for
 from hfsent.tokenize import tokenize_dataset
 from hfsent.vocab import Vocabulary
 
@@ -57,7 +58,7 @@ def default_max_length(lengths: np.ndarray) -> int:
 
 def _class_names(train: Dataset | IterableDataset) -> list[str] | None:
     label = train.features["label"]
-    return label.names if isinstance(label, ClassLabel) else None  # a float for ratings
+    return label.names if isinstance(label, ClassLabel) else None  # ratings, multi-hot rows
 
 
 # Both return the tokens, the vocabulary, the training rows, the lengths of each split read
@@ -70,9 +71,9 @@ def _cached_tokens(config: Config) -> tuple[DatasetDict, Vocabulary, int, dict[s
     lengths = {name: pc.list_value_length(ds.with_format("arrow")[:]["tokens"]).to_numpy()
                for name, ds in tokens.items()}
     vocab = Vocabulary.build(tokens["train"], pre.min_freq, pre.max_vocab_size)
-    names = _class_names(tokens["train"])
-    counts = np.bincount(np.asarray(tokens["train"]["label"]), minlength=len(names)) if names else None
-    classes = dict(zip(names, counts.tolist())) if names else None
+    names = _class_names(tokens["train"]) or config.model.label_names
+    task = task_for(config.replace(label_names=names).model if names else config.model)
+    classes = task.class_counts(np.asarray(tokens["train"]["label"]))
     return tokens, vocab, len(tokens["train"]), lengths, classes
 
 
@@ -80,7 +81,8 @@ def _streamed_tokens(config: Config) -> tuple[IterableDatasetDict, Vocabulary, i
                                               dict | None]:
     pre = config.preprocessing
     splits = load_stream_splits(config)
-    names = _class_names(splits["train"])  # tokenizing a stream drops its features
+    # tokenizing a stream drops its features; multi-label names are the config's (Task.named)
+    names = _class_names(splits["train"]) or config.model.label_names
     tokens = IterableDatasetDict({name: tokenize_dataset(ds, pre.spacy_model, pre.lowercase)
                                   for name, ds in splits.items()})
     vocab, rows, lengths, per_class = scan_vocabulary(tokens["train"], config)
@@ -98,6 +100,9 @@ def prepare_data(config: Config) -> PreparedData:
         ['label', 'input_ids']
     """
     read = _streamed_tokens if config.runtime.streaming else _cached_tokens
+    # A task whose label names must be known before the splits are read (multi-label) reads them here
+    config = task_for(config.model).named(
+        config, lambda: load_raw(config.data.dataset, streaming=config.runtime.streaming)["train"])
     tokens, vocab, rows, lengths, classes = read(config)
     for name, split_lengths in lengths.items():
         if int(split_lengths.max(initial=0)) == 0:

@@ -25,14 +25,15 @@ from typing import Any
 
 from hfsent.config import COMPONENTS, FIELD_OWNER, Config, DataConfig, RuntimeConfig
 from hfsent.errors import InputError, MissingError
+from hfsent.names import CONFIG_NAME
 
+# 9: model.task 'multilabel' with model.thresholds, data.multi_label and data.label_separator;
 # 8: data.validation_split ('auto' validates on the source's own split; older folders carved);
 # 7: training.wide_alpha (the rating task's linear half, new in this version);
 # 6: pooling 'concat' (the new default), training.word2vec_min_count; 5: data.group_column
-FORMAT_VERSION = 8
-READ_THE_SAME = (4, 5, 6, 7, FORMAT_VERSION)  # fields they lack take their defaults
+FORMAT_VERSION = 9
+READ_THE_SAME = (4, 5, 6, 7, 8, FORMAT_VERSION)  # fields they lack take their defaults
 CARVED_BEFORE = 8  # folders of older versions carved validation from train, whatever the source had
-CONFIG_NAME = "hfsent_config.json"
 SAVED = ("data", "preprocessing", "model", "training")
 MAX_CONFIG_BYTES = 1 << 20  # a real one is 1.5 KB; 100 label names leave plenty of room
 # What a loaded model may ask for, far above any useful model: predict pads batches of
@@ -204,7 +205,8 @@ def _has_type(value: Any, hint: Any) -> bool:
         if option is type(None) and value is None:
             return True
         if typing.get_origin(option) is list and isinstance(value, list):
-            return all(isinstance(v, str) for v in value)
+            [item] = typing.get_args(option)
+            return all(_has_type(v, item) for v in value)
         if option is float and isinstance(value, (int, float)) and not isinstance(value, bool):
             return True
         if option in (int, str, bool) and type(value) is option:

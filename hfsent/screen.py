@@ -30,7 +30,7 @@ Errors name the file, the class and the field, never a value longer than a numbe
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import keras
 from keras.src import api_export  # the table of exported names that Keras resolves with
@@ -40,7 +40,11 @@ from keras.src.ops.numpy import NotEqual
 from hfsent.config import MAX_BUCKETS, MAX_UNITS
 from hfsent.errors import InputError, UnsafeModelError
 from hfsent.locate import KERAS_CONFIG
+from hfsent.names import WIDE_AND_DEEP, WIDE_OUTPUT
 from hfsent.saved_config import CONFIG_NAME
+
+if TYPE_CHECKING:
+    from hfsent.tasks import Task
 
 _LAYERS = ("Add", "Average", "Bidirectional", "Concatenate", "Cropping1D", "Dense", "Discretization", "Dot",
            "Dropout", "Embedding", "GRU", "GlobalAveragePooling1D", "GlobalMaxPooling1D", "Hashing",
@@ -88,7 +92,7 @@ def resolve(node: dict) -> type | None:
     return vars(loaded).get(name) if loaded is not None else None
 
 
-def check_keras_config(config: Any, vocab_lines: int, task: str, where: str = KERAS_CONFIG) -> None:
+def check_keras_config(config: Any, vocab_lines: int, task: Task, where: str = KERAS_CONFIG) -> None:
     """Refuse ``config`` (the parsed ``config.json``) unless it passes every check of the module
     docstring, with an :class:`~hfsent.errors.UnsafeModelError` (or an ``InputError`` for a task
     that does not match).
@@ -96,11 +100,12 @@ def check_keras_config(config: Any, vocab_lines: int, task: str, where: str = KE
     Args:
         config: the parsed ``config.json``.
         vocab_lines: the lines of ``vocab.txt``.
-        task: the task that ``hfsent_config.json`` says.
+        task: the task that ``hfsent_config.json`` says (:func:`hfsent.tasks.task_for`), which
+            says whether the output layer predicts classes or ratings.
         where: the file name for the error message.
 
     Example:
-        >>> check_keras_config(read_json(Path("runs/m/config.json"), 2 << 20), 30000, "sentiment")
+        >>> check_keras_config(read_json(Path("runs/m/config.json"), 2 << 20), 30000, task_for(ModelConfig()))
     """
     if not isinstance(config, dict) or resolve(config) is not Functional:
         raise UnsafeModelError(f"{where} must describe a Keras functional model, as hfsent saves it")
@@ -248,7 +253,7 @@ def _item_size(node: dict) -> int:
     return 8 if isinstance(name, str) and name.endswith("64") else 4
 
 
-def _check_output(config: dict, nodes: list[tuple[type, dict]], task: str, where: str) -> None:
+def _check_output(config: dict, nodes: list[tuple[type, dict]], task: Task, where: str) -> None:
     outputs = _settings(config).get("output_layers")
     outputs = outputs if isinstance(outputs, list) else []
     names = {outputs[0]} if outputs and isinstance(outputs[0], str) else \
@@ -258,10 +263,10 @@ def _check_output(config: dict, nodes: list[tuple[type, dict]], task: str, where
     kinds = {by_name[n][0].__name__ for n in names if n in by_name}
     # A rating model ends in the Rescaling onto the scale, or in the blend of that rating with
     # the linear half's, whose own output has no activation.
-    wide = _settings(by_name.get("wide_output", (None, {}))[1])
-    rating = kinds == {"Rescaling"} or (names == {"wide_and_deep"} and wide.get("activation") == "linear")
-    if len(kinds) != 1 or rating != (task == "rating"):
+    wide = _settings(by_name.get(WIDE_OUTPUT, (None, {}))[1])
+    rating = kinds == {"Rescaling"} or (names == {WIDE_AND_DEEP} and wide.get("activation") == "linear")
+    if len(kinds) != 1 or ("ratings" if rating else "classes") != task.predicts:
         output = "/".join(sorted(kinds)) or "missing"
-        raise InputError(f"{CONFIG_NAME} says task {task!r}, but the model of {where} predicts "
+        raise InputError(f"{CONFIG_NAME} says task {task.name!r}, but the model of {where} predicts "
                          f"{'ratings' if rating else 'classes'} (output layer {output}): the folder's files "
                          "do not belong together")

@@ -208,7 +208,7 @@ def load_served(model: str, revision: str | None = None) -> tuple[SentimentClass
         "model": model if on_hub else folder_name(Path(folder).resolve()),
         "revision": Path(folder).name if on_hub else None,
         "task": config.task,
-        "labels": config.classes if config.task == "sentiment" else ["rating"],
+        "labels": classifier.task.labels,
         "format_version": version,
     }
 

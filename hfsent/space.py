@@ -104,8 +104,7 @@ def build_demo(model: str, examples: Sequence[str] = WIDGET_EXAMPLES, title: str
     import gradio as gr
 
     clf = SentimentClassifier.from_pretrained(model)
-    if clf.config.model.task != "sentiment":
-        raise InputError("the demo shows classifiers; this model predicts ratings")
+    clf.task.check_demo()  # a rating model is refused
     name = title or folder_name(model)
 
     def run(text: str):
@@ -147,8 +146,7 @@ def write_space(model: str, output_dir: str | Path, examples: Sequence[str] = WI
     """
     gradio = _gradio_version()
     clf = SentimentClassifier.from_pretrained(model)
-    if clf.config.model.task != "sentiment":
-        raise InputError("hfsent space demos classifiers; this model predicts ratings")
+    clf.task.check_demo()  # a rating model is refused before anything is written
     local = local_model(str(model))
     name = folder_name(model) if local else model
     source = 'str(Path(__file__).with_name("model"))' if local else repr(model)

@@ -34,13 +34,15 @@ from hfsent.config import MAX_LENGTH, Config
 from hfsent.distribute import get_strategy
 from hfsent.draw import confusion_png, training_curves_png
 from hfsent.errors import MissingError
-from hfsent.metrics import score_split
+from hfsent.metrics import predict_split, score_split
 from hfsent.model import build_model, compile_model, describe
 from hfsent.multiworker import check_same, is_multiworker, leave, peer_error, shard_by_data
+from hfsent.names import EMBEDDING
 from hfsent.predict import SentimentClassifier
 from hfsent.prepare import PreparedData, prepare_data
 from hfsent.pretrain import pretrained_embeddings
 from hfsent.split import validation_origin
+from hfsent.tasks import task_for
 
 log = logging.getLogger(__name__)
 Figures = dict
@@ -140,7 +142,7 @@ def init_embeddings(run: Run) -> tuple[str, Figures]:
     ``data`` and ``model``; its record names the unlabelled split it read, or none.
     """
     matrix, unlabeled = pretrained_embeddings(run.config, run.data.vocab, run.data.tokens["train"])
-    run.model.get_layer("embedding").set_weights([matrix])
+    run.model.get_layer(EMBEDDING).set_weights([matrix])
     corpus = "the training reviews" + (f" and the unlabelled {unlabeled!r} split" if unlabeled else
                                        " only (the source has no unlabelled split)")
     frozen = ", kept fixed in training" if run.config.training.freeze_embeddings else ""
@@ -185,7 +187,7 @@ def fit(run: Run) -> tuple[str, Figures]:
                           cfg.preprocessing.max_length, data.boundaries)
     train_ds, val_ds = shard_by_data(run.strategy, train_ds), shard_by_data(run.strategy, val_ds)
     with run.strategy.scope():
-        compile_model(run.model, cfg.training, cfg.model.task, run.steps_per_epoch)
+        compile_model(run.model, cfg.training, cfg.model, run.steps_per_epoch)
         if is_multiworker(run.strategy):
             # Keras' fit would build the metrics from a first batch all-reduced across the
             # workers, which fails on a (ids, label) pair and would sum batches of other
@@ -217,7 +219,7 @@ def fit(run: Run) -> tuple[str, Figures]:
         # scope would split every inference batch across replicas.
         single = build_model(cfg.model, len(data.vocab), not cfg.training.freeze_embeddings)
         single.set_weights(run.model.get_weights())
-        run.model = compile_model(single, cfg.training, cfg.model.task, run.steps_per_epoch)
+        run.model = compile_model(single, cfg.training, cfg.model, run.steps_per_epoch)
     losses = run.history.get("val_loss", [])
     epochs, best = len(losses), int(np.argmin(losses)) + 1 if losses else None
     t = cfg.training
@@ -232,6 +234,10 @@ def evaluate(run: Run) -> tuple[str, Figures]:
     """Score validation, and test once (unless ``score_test=False``), with the evaluate modules.
     Needs ``data`` and ``model``; adds ``metrics``, whose ``stages`` is the run's record list.
     """
+    task = task_for(run.config.model)
+    fitted = task.fit_decision(lambda: predict_split(run.classifier, run.data.splits["validation"])[:2])
+    if fitted:  # settings fitted on validation after training (a multi-label model's thresholds)
+        run.config = run.config.replace(**fitted)
     clf = run.classifier
     validation = score_split(clf, run.data.splits["validation"])
     test = score_split(clf, run.data.splits["test"]) if run.score_test else None
@@ -242,7 +248,7 @@ def evaluate(run: Run) -> tuple[str, Figures]:
         "history": run.history,
         "stages": run.records,  # the same list: records of later stages join it
     }
-    key = "accuracy" if "accuracy" in validation else "r2"
+    key = task.selection_key
     log.info("validation: %s", validation)
     log.info("test: %s", test)
     summary = f"validation {key} {validation[key]:.4f} on {validation['num_examples']:,} reviews"

@@ -39,7 +39,6 @@ from datasets import ClassLabel, IterableDataset, IterableDatasetDict
 
 from hfsent.config import Config
 from hfsent.data import (
-    _LABEL_FALLBACKS,
     _select,
     is_rating,
     load_raw,
@@ -48,6 +47,7 @@ from hfsent.data import (
 from hfsent.errors import InputError
 from hfsent.labels import MAX_CLASSES, class_names, encoder
 from hfsent.split import GROUP, normalized, own_validation
+from hfsent.tasks import task_for
 from hfsent.vocab import COUNT_CHUNK_ROWS, Vocabulary, count_tokens
 
 LENGTH_SAMPLE = 100_000
@@ -94,7 +94,14 @@ def _ratings(table: pa.Table, low: float, high: float, column: str) -> pa.Table:
 
 
 def normalize_stream(ds: IterableDataset, config: Config, split: str | None = None) -> IterableDataset:
-    """Lazy ``text`` / ``label`` columns, as :func:`hfsent.data.normalize` makes eagerly.
+    """Lazy ``text`` / ``label`` columns, read as the model's task reads them
+    (:meth:`hfsent.tasks.base.Task.normalize_stream`: :func:`read_stream`, or the multi-label reader)."""
+    return task_for(config.model).normalize_stream(ds, config, split)
+
+
+def read_stream(ds: IterableDataset, config: Config, split: str | None = None) -> IterableDataset:
+    """Lazy ``text`` / ``label`` columns of a single-label or rating stream, as
+    :func:`hfsent.data.normalize` makes eagerly.
 
     ``split=None`` is the training split: its classes are found as the module docstring says
     and become the ``label`` column's ``ClassLabel`` names.  Another split is encoded with
@@ -105,15 +112,15 @@ def normalize_stream(ds: IterableDataset, config: Config, split: str | None = No
         >>> stream.features["label"].names
         ['negative', 'neutral', 'positive']
     """
-    model = config.model
-    fallbacks = ("rating", "stars", "score") if model.task == "rating" else _LABEL_FALLBACKS
+    model, task = config.model, task_for(config.model)
+    fallbacks = task.label_fallbacks
     original = ds.features
     group, columns = config.data.group_column, _columns(ds)
     ds, label_col = _select(ds, config.data.text_column, config.data.label_column, fallbacks, columns,
                             group_column=group)
     grouped = {GROUP: datasets.Value("string")} if group and group in columns else {}
     ds = ds.with_format("arrow").filter(_usable, batched=True)
-    if model.task == "rating":
+    if not task.reads_classes:  # ratings
         features = datasets.Features({"text": datasets.Value("string"), "label": datasets.Value("float32"),
                                       **grouped})
         kwargs = {"low": model.rating_min, "high": model.rating_max, "column": label_col}
@@ -173,7 +180,7 @@ def load_stream_splits(config: Config) -> IterableDatasetDict:
     data, seed = config.data, config.training.seed
     raw = load_raw(data.dataset, streaming=True)
     train = normalize_stream(raw["train"], config)
-    if config.model.task != "rating":
+    if task_for(config.model).reads_classes:
         config = config.replace(label_names=train.features["label"].names)
     own = own_validation(raw, data.validation_split)  # the source's own validation split, as in hfsent.data
     read = {name: normalize_stream(raw[there], config, there)
@@ -200,11 +207,11 @@ def scan_vocabulary(tokens: IterableDataset, config: Config) -> tuple[Vocabulary
     """
     counts: Counter[str] = Counter()
     per_class: Counter[int] = Counter()
+    task = task_for(config.model)
     rows, lengths = 0, []
     for chunk in tokens.with_format("arrow").iter(batch_size=COUNT_CHUNK_ROWS):
         counts.update(count_tokens(chunk["tokens"]))
-        if config.model.task != "rating":
-            per_class.update(chunk["label"].to_pylist())
+        task.tally(per_class, chunk["label"].to_pylist())
         if rows < LENGTH_SAMPLE:
             lengths.append(pc.list_value_length(chunk["tokens"]).to_numpy(zero_copy_only=False))
         rows += chunk.num_rows

@@ -38,9 +38,13 @@ validation score of the blend is slightly optimistic.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import keras
 import numpy as np
 from keras import layers
+
+from hfsent.names import OUTPUT, TO_RATING, WIDE_AND_DEEP, WIDE_BIGRAMS, WIDE_OUTPUT, WIDE_WORDS
 
 
 def _real(x: keras.KerasTensor, name: str) -> keras.KerasTensor:
@@ -55,16 +59,18 @@ def _masked_sum(weights: keras.KerasTensor, real: keras.KerasTensor, name: str) 
 
 
 def wide_probability(inputs: keras.KerasTensor, vocab_size: int, num_bins: int,
-                     classes: int = 2, rating: bool = False) -> keras.KerasTensor:
-    """The frozen linear branch on ``inputs`` (right-padded ids), as a probability (binary), a
-    row of class probabilities (softmax over ``classes`` logits), or (``rating``) a rating.
+                     width: int = 1, activation: str | None = "sigmoid") -> keras.KerasTensor:
+    """The frozen linear branch on ``inputs`` (right-padded ids): ``width`` logits under
+    ``activation``, the GRU head's own: a probability (one sigmoid unit), a row of class
+    probabilities (softmax), of label probabilities (sigmoids), or a rating (``None``: the sum
+    plus an intercept).
 
     Args:
         inputs: the model's ``input_ids`` tensor.
         vocab_size: rows of the word weights (``len(vocab)``).
         num_bins: hash buckets for the bigrams.
-        classes: the number of classes; 2 keeps one logit and a sigmoid.
-        rating: a regression: the sum plus an intercept, with no activation.
+        width: output units, those of the GRU head.
+        activation: the GRU head's activation.
 
     Example:
         >>> inputs = keras.Input((None,), dtype="int32")
@@ -83,51 +89,63 @@ def wide_probability(inputs: keras.KerasTensor, vocab_size: int, num_bins: int,
         layers.Rescaling(float(vocab_size), dtype="float64", name="wide_left_scaled")(left),
         layers.Rescaling(1.0, dtype="float64", name="wide_right_float")(right)])
     buckets = layers.Reshape((-1,), name="wide_buckets")(layers.Hashing(num_bins, name="wide_hash")(key))
-    width = 1 if classes == 2 else classes  # one logit per class, or one for binary
-    word_sum = _masked_sum(layers.Embedding(vocab_size, width, trainable=False, name="wide_words")(inputs),
+    word_sum = _masked_sum(layers.Embedding(vocab_size, width, trainable=False, name=WIDE_WORDS)(inputs),
                            _real(ids, "wide_real"), "wide_word_sum")
-    bigram_sum = _masked_sum(layers.Embedding(num_bins, width, trainable=False, name="wide_bigrams")(buckets),
+    bigram_sum = _masked_sum(layers.Embedding(num_bins, width, trainable=False, name=WIDE_BIGRAMS)(buckets),
                              _real(right, "wide_real_right"), "wide_bigram_sum")
     logit = layers.Reshape((width,), name="wide_logit")(layers.Add(name="wide_sum")([word_sum, bigram_sum]))
-    activation = None if rating else "sigmoid" if width == 1 else "softmax"
-    return layers.Dense(width, activation=activation, trainable=False, name="wide_output")(logit)
+    return layers.Dense(width, activation=activation, trainable=False, name=WIDE_OUTPUT)(logit)
 
 
-def with_wide_branch(model: keras.Model, vocab_size: int, num_bins: int, rating: bool = False
+def with_wide_branch(model: keras.Model, vocab_size: int, num_bins: int, per_label: bool = False
                      ) -> keras.Model:
     """``model`` (ids -> probability, or rating) with the wide branch beside it, outputs
-    averaged (equal weights until :func:`set_blend_weight`).  The GRU layers are shared, not
-    copied; the wide weights are random until :func:`hfsent.linear.fit_wide_branch` sets them.
+    averaged (equal weights until :func:`set_blend_weight`).  The linear half ends as the GRU's
+    head does (its ``output`` layer's units and activation: the task's, :mod:`hfsent.tasks`).  The
+    GRU layers are shared, not copied; the wide weights are random until the task fits them
+    (:meth:`hfsent.tasks.base.Task.fit_linear`).  ``per_label`` gives each output unit its own
+    pair of weights (independent labels, :mod:`hfsent.tasks.multilabel`); otherwise all units share
+    one pair.
 
     Example:
         >>> blended = with_wide_branch(build_model(ModelConfig(), len(vocab)), len(vocab), 1 << 20)
         >>> has_wide_branch(blended)
         True
     """
-    width = int(model.output_shape[-1])
-    wide = wide_probability(model.input, vocab_size, num_bins, classes=2 if width == 1 else width,
-                            rating=rating)
-    if width == 1:
+    head = model.get_layer(OUTPUT)
+    width = int(head.units)
+    wide = wide_probability(model.input, vocab_size, num_bins, width, head.get_config()["activation"])
+    if per_label:  # Dense(K) over [gru, wide], its kernel two diagonals: diag(w) over diag(1 - w)
         both = layers.Concatenate(name="wide_and_deep_inputs")([model.output, wide])
-        outputs = layers.Dense(1, use_bias=False, trainable=False, name="wide_and_deep")(both)
+        outputs = layers.Dense(width, use_bias=False, trainable=False, name=WIDE_AND_DEEP)(both)
+    elif width == 1:
+        both = layers.Concatenate(name="wide_and_deep_inputs")([model.output, wide])
+        outputs = layers.Dense(1, use_bias=False, trainable=False, name=WIDE_AND_DEEP)(both)
     else:  # (classes, 2): each class's two probabilities, mixed by the same two weights
         columns = [layers.Reshape((width, 1), name=f"{name}_column")(t)
                    for name, t in (("gru", model.output), ("wide", wide))]
         pairs = layers.Concatenate(name="wide_and_deep_inputs")(columns)
-        mixed = layers.Dense(1, use_bias=False, trainable=False, name="wide_and_deep")(pairs)
+        mixed = layers.Dense(1, use_bias=False, trainable=False, name=WIDE_AND_DEEP)(pairs)
         outputs = layers.Reshape((width,), name="wide_and_deep_classes")(mixed)
     combined = keras.Model(model.input, outputs, name=model.name)
     set_blend_weight(combined, 0.5)
     return combined
 
 
-def set_blend_weight(model: keras.Model, gru_weight: float) -> None:
-    """Make the output ``gru_weight * GRU + (1 - gru_weight) * linear`` (probabilities or ratings).
+def set_blend_weight(model: keras.Model, gru_weight: float | Sequence[float]) -> None:
+    """Make the output ``gru_weight * GRU + (1 - gru_weight) * linear`` (probabilities or ratings);
+    a model blended per label takes one weight per label (or one for all).
 
     Example:
         >>> set_blend_weight(blended, 0.37)
     """
-    model.get_layer("wide_and_deep").set_weights([np.array([[gru_weight], [1 - gru_weight]], np.float32)])
+    layer = model.get_layer(WIDE_AND_DEEP)
+    inputs, units = (int(n) for n in layer.kernel.shape)
+    if inputs == 2 * units:  # per label (see with_wide_branch)
+        w = np.broadcast_to(np.asarray(gru_weight, np.float32), (units,))
+        layer.set_weights([np.concatenate([np.diag(w), np.diag(1 - w)]).astype(np.float32)])
+    else:
+        layer.set_weights([np.array([[gru_weight], [1 - gru_weight]], np.float32)])
 
 
 def has_wide_branch(model: keras.Model) -> bool:
@@ -137,12 +155,12 @@ def has_wide_branch(model: keras.Model) -> bool:
         >>> has_wide_branch(build_model(ModelConfig(), 100))
         False
     """
-    return any(layer.name == "wide_output" for layer in model.layers)
+    return any(layer.name == WIDE_OUTPUT for layer in model.layers)
 
 
 def is_rating(model: keras.Model) -> bool:
     """Whether the wide branch of ``model`` outputs a rating (no activation)."""
-    return model.get_layer("wide_output").get_config()["activation"] == "linear"
+    return model.get_layer(WIDE_OUTPUT).get_config()["activation"] == "linear"
 
 
 def deep_part(model: keras.Model) -> keras.Model:
@@ -152,7 +170,7 @@ def deep_part(model: keras.Model) -> keras.Model:
         >>> gru_only = SentimentClassifier(deep_part(clf.model), clf.vocab, clf.config)
     """
     names = {layer.name for layer in model.layers}
-    last = "to_rating" if "to_rating" in names else "output"  # the rating head's scale layer
+    last = TO_RATING if TO_RATING in names else OUTPUT  # the rating head's scale layer
     return keras.Model(model.input, model.get_layer(last).output, name="gru_part")
 
 
@@ -162,4 +180,4 @@ def wide_part(model: keras.Model) -> keras.Model:
     Example:
         >>> linear_only = SentimentClassifier(wide_part(clf.model), clf.vocab, clf.config)
     """
-    return keras.Model(model.input, model.get_layer("wide_output").output, name="wide_part")
+    return keras.Model(model.input, model.get_layer(WIDE_OUTPUT).output, name="wide_part")

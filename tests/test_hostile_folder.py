@@ -19,7 +19,7 @@ import hfsent.artifacts
 import hfsent.screen
 from hfsent.artifacts import public_log_names, save_artifacts
 from hfsent.cli import main
-from hfsent.config import preset
+from hfsent.config import ModelConfig, preset
 from hfsent.errors import InputError, MissingError, UnsafeModelError, UserError
 from hfsent.hub import push_to_hub
 from hfsent.model import build_model
@@ -27,6 +27,7 @@ from hfsent.predict import SentimentClassifier
 from hfsent.saved_config import CONFIG_NAME
 from hfsent.screen import MAX_PARAMETERS, check_keras_config
 from hfsent.space import write_space
+from hfsent.tasks import task_for
 from hfsent.train import train
 from hfsent.vocab import Vocabulary
 from hfsent.wide import with_wide_branch
@@ -228,11 +229,11 @@ def test_the_budget_admits_the_presets_on_imdb_and_counts_what_keras_builds(over
         config.label_names = [f"c{i}" for i in range(classes)]
     model = with_wide_branch(build_model(config, 30000), 30000, config.wide_buckets)
     saved = json.loads(json.dumps(keras.saving.serialize_keras_object(model)))
-    check_keras_config(saved, 30000, "sentiment")
+    check_keras_config(saved, 30000, task_for(config))
     assert model.count_params() < MAX_PARAMETERS / 10
     monkeypatch.setattr(hfsent.screen, "MAX_PARAMETERS", model.count_params() - 1)
     with pytest.raises(UnsafeModelError, match=f"implies {model.count_params():,} weights"):
-        check_keras_config(saved, 30000, "sentiment")
+        check_keras_config(saved, 30000, task_for(config))
 
 
 # 5. sizes of files and settings -------------------------------------------------------------------
@@ -453,14 +454,14 @@ def test_the_review_repro_is_refused_before_keras_builds_it():
     hidden = keras.layers.Dense(512, name="wide")(inputs)
     outputs = keras.layers.Dense(1, activation="sigmoid", name="output")(hidden)
     saved = json.loads(json.dumps(keras.saving.serialize_keras_object(keras.Model(inputs, outputs))))
-    check_keras_config(saved, 2, "sentiment")  # the control
+    check_keras_config(saved, 2, task_for(ModelConfig()))  # the control
     _input_layer(saved)["batch_shape"] = [None, 1 << 20]
     with pytest.raises(UnsafeModelError, match=r"InputLayer input_ids has a batch_shape with a size out"):
-        check_keras_config(saved, 2, "sentiment")
+        check_keras_config(saved, 2, task_for(ModelConfig()))
     _input_layer(saved)["batch_shape"] = [None, 16384]  # within the bound, and the build_config gone:
     del _layer(saved, "wide")["build_config"]
     with pytest.raises(UnsafeModelError, match=r"Dense wide has no build_config with the width of its input"):
-        check_keras_config(saved, 2, "sentiment")
+        check_keras_config(saved, 2, task_for(ModelConfig()))
 
 
 def test_a_layer_built_narrow_and_called_wide_fails_in_one_line_without_allocating(trained, tmp_path):

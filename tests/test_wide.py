@@ -2,10 +2,11 @@ import numpy as np
 import pytest
 
 from hfsent.blend import blend_weight
-from hfsent.config import preset
+from hfsent.config import ModelConfig, preset
 from hfsent.linear import fit_wide_branch
 from hfsent.model import build_model
 from hfsent.ngrams import bigram_buckets, count_matrix
+from hfsent.tasks.classify import Classify
 from hfsent.train import prepare_data, train
 from hfsent.wide import (
     deep_part,
@@ -81,11 +82,13 @@ def test_blend_weight_follows_the_better_calibrated_half():
     labels = rng.integers(0, 2, 2000)
     sharp = np.where(labels == 1, 0.9, 0.1)  # right every time
     noise = rng.uniform(0.05, 0.95, 2000)  # knows nothing
+    rows = Classify(ModelConfig()).class_rows  # blend_weight takes a row of class probabilities
+    sharp, noise = rows(sharp), rows(noise)
     assert blend_weight(sharp, noise, labels) > 0.95 and blend_weight(noise, sharp, labels) < 0.05
     # Each half right on a different half of the reviews, and unsure elsewhere: both are needed.
     first = np.arange(2000) < 1000
-    a = np.where(first, sharp, 0.5)
-    b = np.where(first, 0.5, sharp)
+    a = np.where(first[:, None], sharp, 0.5)
+    b = np.where(first[:, None], 0.5, sharp)
     assert abs(blend_weight(a, b, labels) - 0.5) < 0.02
 
 

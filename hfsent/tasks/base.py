@@ -1,0 +1,193 @@
+"""The interface of a task kind: everything that differs between what models predict.
+
+A :class:`Task` is built from the saved model component (:class:`~hfsent.config.ModelConfig`)
+by :func:`hfsent.tasks.task_for`, the one place that chooses it.  Everything else asks the task
+instead of comparing ``config.model.task`` or guessing from an array's shape:
+
+* **labels**: :attr:`Task.labels` names the outputs; :meth:`Task.normalize` reads a split's
+  labels (the data module's readers do the work);
+* **head and loss**: :meth:`Task.head` ends the network, :attr:`Task.loss` trains it;
+* **linear half and blend**: :meth:`Task.fit_linear` and :meth:`Task.fit_blend` call
+  :mod:`hfsent.linear` and :mod:`hfsent.blend`;
+* **metrics**: :meth:`Task.score`, and :attr:`Task.selection_key`, the one score that compares
+  the halves of the blend (higher is better);
+* **output**: :meth:`Task.present` (predict), :meth:`Task.rank` (the Endpoint handler, ``hfsent
+  serve``, the widget), :meth:`Task.class_rows` (explain, the Space), :meth:`Task.arrow_fields`
+  (``predict --dataset``), :meth:`Task.serve_outputs` (the SavedModel export);
+* **card**: :attr:`Task.card_name`, :attr:`Task.metric_names`, :meth:`Task.output_sentence`.
+
+Model outputs travel as :meth:`hfsent.predict.SentimentClassifier.predict_ids` returns them:
+one number per text where the head has one unit, else a row per text.
+
+Modules here import numpy, Keras, scikit-learn and the package's heavier modules inside the
+methods that need them, so that the configuration (which validates the task's name) stays
+cheap to import and nothing here closes an import cycle.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections import Counter
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from hfsent.errors import InputError
+
+if TYPE_CHECKING:
+    import keras
+    from datasets import Dataset
+
+    from hfsent.config import Config, ModelConfig
+
+
+class Task(ABC):
+    """One kind of task, for one saved model component.
+
+    Args:
+        model: the model component (task name, label names, rating scale).
+    """
+
+    name: ClassVar[str]  # the saved ``model.task``
+    predicts: ClassVar[str]  # "classes" or "ratings": what the folder screen expects of the output layer
+    card_name: ClassVar[str]  # the model-index task name
+    selection_key: ClassVar[str]  # the score that compares the blend's halves; higher is better
+    label_fallbacks: ClassVar[tuple[str, ...]]  # label columns tried when none is named
+    reads_classes: ClassVar[bool] = True  # the class names come from the normalized training split
+    per_label_blend: ClassVar[bool] = False  # one blend weight per output unit, not one in all
+
+    def __init__(self, model: ModelConfig) -> None:
+        self.model = model
+
+    # --- labels -----------------------------------------------------------------------------
+    @property
+    def labels(self) -> list[str]:
+        """The names of the outputs, in order: the classes, or ``["rating"]``."""
+        return self.model.classes
+
+    def check_label_names(self, names: list[str]) -> None:
+        """Refuse label names that do not fit this task (called when the config is built)."""
+        return None
+
+    def named(self, config: Config, train: Callable[[], Dataset]) -> Config:
+        """``config`` with the label names that must be known before any split is read, from
+        the raw training split that ``train()`` loads (none by default: they come from the
+        normalized split)."""
+        return config
+
+    @abstractmethod
+    def normalize(self, ds: Dataset, config: Config, split: str | None = None) -> Dataset:
+        """One split with ``text`` and ``label`` (see :func:`hfsent.data.normalize_split`)."""
+
+    def normalize_stream(self, ds: Any, config: Config, split: str | None = None) -> Any:
+        """:meth:`normalize` for a stream (:func:`hfsent.streaming.read_stream` by default)."""
+        from hfsent.streaming import read_stream
+
+        return read_stream(ds, config, split)
+
+    def class_counts(self, labels: np.ndarray) -> dict[str, int] | None:
+        """Training rows per label name, from the training split's ``label`` values; ``None``
+        where the labels are no classes."""
+        counts = np.bincount(np.asarray(labels, np.int64), minlength=len(self.labels))
+        return dict(zip(self.labels, counts.tolist()))
+
+    def tally(self, counts: Counter, labels: list) -> None:
+        """Add a chunk of training ``label`` values to ``counts`` (rows per label id), for a stream."""
+        counts.update(labels)
+
+    # --- the network ------------------------------------------------------------------------
+    @property
+    @abstractmethod
+    def width(self) -> int:
+        """Units of the output layer."""
+
+    @abstractmethod
+    def head(self, x: keras.KerasTensor) -> keras.KerasTensor:
+        """The layers after the pooled GRU states, ending in the model's output."""
+
+    @abstractmethod
+    def describe_head(self) -> str:
+        """The head in a few words, for :func:`hfsent.model.describe`."""
+
+    loss: ClassVar[str]
+    keras_metrics: ClassVar[tuple[str, ...]] = ("accuracy",)
+    wide_activation: ClassVar[str | None]  # the linear half's output activation
+
+    def check_width(self, width: int, config_name: str) -> None:
+        """Refuse a loaded model whose output has another number of units than this task's."""
+        if width != self.width:
+            raise InputError(f"{config_name} has {self.said()}, so the model should have {self.width} "
+                             f"output(s), but it has {width}: the folder's files do not belong together")
+
+    def said(self) -> str:
+        """What the saved config says, for :meth:`check_width`'s error."""
+        return f"{len(self.labels)} label names"
+
+    # --- the linear half and the blend ------------------------------------------------------
+    def fit_linear(self, model: keras.Model, train: Dataset, config: Config) -> dict:
+        """Fit the linear half on ``train`` (:func:`hfsent.linear.fit_wide_branch`)."""
+        from hfsent.linear import fit_wide_branch
+
+        t = config.training
+        return fit_wide_branch(model, train, t.wide_c, config.preprocessing.max_length, t.wide_alpha)
+
+    @abstractmethod
+    def fit_blend(self, gru: np.ndarray, linear: np.ndarray, labels: np.ndarray) -> float:
+        """The GRU's weight in the blend, fitted on validation outputs of both halves."""
+
+    @abstractmethod
+    def describe_blend(self, config: Config) -> tuple[str, str, str, str]:
+        """``(what is blended, the loss the weight minimises, the name of the selection score,
+        the linear model)`` in words."""
+
+    def quick_score(self, outputs: np.ndarray, labels: np.ndarray) -> float:
+        """:attr:`selection_key` of ``outputs``."""
+        return float(self.score(outputs, labels)[self.selection_key])
+
+    # --- metrics ----------------------------------------------------------------------------
+    metric_names: ClassVar[dict[str, str]]  # the card's model-index metrics, key -> name
+
+    def fit_decision(self, validation: Callable[[], tuple[np.ndarray, np.ndarray]]) -> dict:
+        """Model settings fitted after training on ``validation()``'s ``(outputs, labels)``, as
+        ``config.replace`` values: none by default (nothing is predicted); a multi-label task's
+        thresholds."""
+        return {}
+
+    @abstractmethod
+    def score(self, outputs: np.ndarray, labels: np.ndarray, extra_metrics: tuple[str, ...] = ()) -> dict:
+        """Every score of ``outputs`` against ``labels``."""
+
+    # --- output -----------------------------------------------------------------------------
+    def class_rows(self, outputs: np.ndarray) -> np.ndarray:
+        """``(texts, labels)`` probabilities; refused by a task whose output is no class."""
+        raise InputError(f"a {self.name} model has no class probabilities")
+
+    @abstractmethod
+    def present(self, outputs: np.ndarray) -> list[dict]:
+        """predict's dict per text."""
+
+    @abstractmethod
+    def rank(self, outputs: np.ndarray, top_k: int | None = None) -> list[list[dict]]:
+        """``[{"label", "score"}, ...]`` per text, as a ``transformers`` pipeline answers."""
+
+    @abstractmethod
+    def arrow_fields(self) -> list[tuple[str, Any]]:
+        """``(name, pyarrow type)`` of :meth:`present`'s keys, for ``predict --dataset``."""
+
+    @abstractmethod
+    def serve_outputs(self, tf: Any, out: Any, empty: Any) -> dict:
+        """The SavedModel signature's outputs from the model's ``out`` (NaN where ``empty``)."""
+
+    def widget(self, ranked: list[list[dict]]) -> list[list[dict]] | None:
+        """The widget's outputs, or ``None`` where the Hub widget cannot show this task's."""
+        return ranked
+
+    def check_demo(self) -> None:
+        """Refuse a model that the Space and explain cannot show (they draw class probabilities)."""
+        return None
+
+    # --- the card ---------------------------------------------------------------------------
+    @abstractmethod
+    def output_sentence(self, escape: Any) -> str:
+        """The card's sentence on what the model outputs; ``escape`` makes a name Markdown text."""
