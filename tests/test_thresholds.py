@@ -1,5 +1,7 @@
 """Per-label F1 thresholds and their check on load, on examples worked out by hand."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -71,3 +73,10 @@ def test_check_refuses_anything_else_in_one_line(values):
     with pytest.raises(InputError) as err:
         check_thresholds(values, 2)
     assert "\n" not in str(err.value) and "thresholds" in str(err.value)
+
+
+def test_fitted_thresholds_pass_the_check_after_a_json_round_trip():
+    rng = np.random.default_rng(1)
+    y, s = (rng.random((40, 3)) < 0.4).astype(int), rng.random((40, 3)).astype(np.float32)
+    fitted = fit_thresholds(y, s, min_positives=1)
+    assert check_thresholds(json.loads(json.dumps(fitted.tolist())), 3) == fitted.tolist()
