@@ -81,9 +81,19 @@ def flat_ids(table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     ids = ids.combine_chunks() if hasattr(ids, "combine_chunks") else ids
     offsets = ids.offsets.to_numpy()
     values = ids.values.to_numpy(zero_copy_only=False)[offsets[0]:offsets[-1]]
-    labels = (np.asarray(table["label"].to_numpy(zero_copy_only=False)) if "label" in table.column_names
-              else np.full(len(offsets) - 1, -1))
-    return values, offsets - offsets[0], labels
+    return values, offsets - offsets[0], _labels(table, len(offsets) - 1)
+
+
+def _labels(table, rows: int) -> np.ndarray:
+    """The ``label`` column: one number per row, or a ``(rows, K)`` array of a multi-label
+    split's fixed-size lists; -1 per row if the table has none."""
+    if "label" not in table.column_names:
+        return np.full(rows, -1)
+    column = table["label"]
+    column = column.combine_chunks() if hasattr(column, "combine_chunks") else column
+    if pa.types.is_fixed_size_list(column.type):
+        return column.flatten().to_numpy(zero_copy_only=False).reshape(rows, column.type.list_size)
+    return np.asarray(column.to_numpy(zero_copy_only=False))
 
 
 def _chunk_to_ragged(chunk, max_length: int) -> tuple[tf.RaggedTensor, np.ndarray]:
@@ -103,9 +113,15 @@ def _in_memory(ds: Dataset, max_length: int, shuffle: bool, seed: int) -> tf.dat
     return data.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True) if shuffle else data
 
 
-def _generated(chunks) -> tf.data.Dataset:
+def _label_shape(first) -> list[int | None]:
+    """The shape of a chunk's labels, from an Arrow table of its first row(s): ``[rows]``, or
+    ``[rows, K]`` for a multi-label split."""
+    return [None] if first is None else [None, *_labels(first, first.num_rows).shape[1:]]
+
+
+def _generated(chunks, label_shape: list[int | None]) -> tf.data.Dataset:
     """Rows of the ``(ragged ids, labels)`` chunks that the ``chunks`` generator yields."""
-    spec = (tf.RaggedTensorSpec([None, None], tf.int32, 1, tf.int64), tf.TensorSpec([None], tf.float32))
+    spec = (tf.RaggedTensorSpec([None, None], tf.int32, 1, tf.int64), tf.TensorSpec(label_shape, tf.float32))
     return tf.data.Dataset.from_generator(chunks, output_signature=spec).unbatch()
 
 
@@ -121,7 +137,7 @@ def _streamed(ds: Dataset, max_length: int, shuffle: bool, seed: int, buffer: in
         for start in order:
             yield _chunk_to_ragged(table[int(start):int(start) + STREAM_CHUNK_ROWS], max_length)
 
-    data = _generated(chunks)
+    data = _generated(chunks, _label_shape(table[:1] if len(ds) else None))
     return data.shuffle(buffer, seed=seed, reshuffle_each_iteration=True) if shuffle else data
 
 
@@ -141,7 +157,8 @@ def _from_iterable(ds: IterableDataset, max_length: int, shuffle: bool, seed: in
         for chunk in stream.iter(batch_size=STREAM_CHUNK_ROWS):
             yield _chunk_to_ragged(chunk, max_length)
 
-    return _generated(chunks)
+    first = next(iter(ds.with_format("arrow").iter(batch_size=1)), None)  # one row, for the labels' shape
+    return _generated(chunks, _label_shape(first))
 
 
 def make_dataset(

@@ -139,7 +139,8 @@ def legend(trace: Trace) -> str:
 
 
 def training_curves_png(history: dict, path: str) -> None:
-    """Loss and accuracy (mean absolute error for ratings) per epoch, train and validation.
+    """Loss and the task's metric (accuracy; binary accuracy for multi-label; mean absolute error
+    for ratings: the first metric Keras recorded) per epoch, train and validation.
 
     Args:
         history: Keras' ``History.history`` (``metrics["history"]``).
@@ -154,7 +155,8 @@ def training_curves_png(history: dict, path: str) -> None:
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
-    second = "accuracy" if "accuracy" in history else "mean_absolute_error"
+    second = next((k for k in history if k != "loss" and not k.startswith("val_") and f"val_{k}" in history),
+                  "loss")
     for ax, metric in zip(axes, ("loss", second)):
         for prefix, style in (("", "-o"), ("val_", "--o")):
             values = history.get(prefix + metric)

@@ -116,7 +116,9 @@ def _module(model, vocab_file: Path, config):
         dense = tf.pad(dense, [[0, 0], [0, tf.maximum(0, 1 - tf.shape(dense)[1])]])
         dense = tf.concat([tf.where(empty[:, None], UNK_ID, dense[:, :1]), dense[:, 1:]], axis=1)
         out = tf.cast(module.model(dense, training=False), tf.float32)
-        return task.serve_outputs(tf, out, empty)  # hfsent.tasks: each task's outputs
+        # hfsent.tasks shapes each task's outputs; its Python branches are on the task, not on
+        # tensors, so AutoGraph (which mistakes the bound method's arguments) is kept out of it
+        return tf.autograph.experimental.do_not_convert(task.serve_outputs)(tf, out, empty)
 
     module.serve, module.encode = serve, encode
     return module, serve

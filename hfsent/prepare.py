@@ -36,6 +36,7 @@ class PreparedData:
     train_rows: int
     max_length: int  # the config's, or read from the training lengths (see default_max_length)
     classes: dict[str, int] | None  # training rows per class name, in id order; None for ratings
+    task: str = "sentiment"  # the task trained: the config's, or multi-label for a label column of lists
 
 
 def default_max_length(lengths: np.ndarray) -> int:
@@ -110,4 +111,4 @@ def prepare_data(config: Config) -> PreparedData:
     encoded = type(tokens)({name: vocab.encode_dataset(ds) for name, ds in tokens.items()})
     max_length = config.preprocessing.max_length or default_max_length(lengths["train"])
     boundaries = bucket_boundaries(np.minimum(lengths["train"], max_length), config.training.num_buckets)
-    return PreparedData(encoded, tokens, vocab, boundaries, rows, max_length, classes)
+    return PreparedData(encoded, tokens, vocab, boundaries, rows, max_length, classes, config.model.task)

@@ -32,7 +32,7 @@ import hashlib
 from collections.abc import Iterable
 
 import numpy as np
-from datasets import ClassLabel, Dataset, IterableDataset
+from datasets import ClassLabel, Dataset, IterableDataset, Sequence
 
 from hfsent.errors import InputError
 from hfsent.tokenize import clean
@@ -123,8 +123,12 @@ def carve(ds: Dataset, size: float, seed: int) -> tuple[Dataset, Dataset]:
         what = "groups" if GROUP in ds.column_names else "distinct reviews"
         raise InputError(f"carving 1/{folds} of {n} rows by group needs at least {folds} {what}, "
                          f"found {groups.max() + 1}")
+    feature = ds.features["label"]
     labels = np.asarray(ds["label"])
-    strata = labels if isinstance(ds.features["label"], ClassLabel) else np.rint(labels).astype(int)
+    if isinstance(feature, Sequence):  # multi-hot rows: stratified by each row's first label
+        strata = np.where(labels.any(axis=1), labels.argmax(axis=1) + 1, 0)
+    else:
+        strata = labels if isinstance(feature, ClassLabel) else np.rint(labels).astype(int)
     if np.unique(strata, return_counts=True)[1].max() < folds:  # too few rows of any label to stratify
         strata = np.zeros(n, int)
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)

@@ -97,7 +97,8 @@ def prepare(run: Run) -> tuple[str, Figures]:
     run.data = data = prepare_data(run.config)
     classes = {"label_names": list(data.classes)} if data.classes else {}
     chosen = run.config.preprocessing.max_length is None
-    run.config = run.config.replace(vocab_size=len(data.vocab), max_length=data.max_length, **classes)
+    run.config = run.config.replace(vocab_size=len(data.vocab), max_length=data.max_length, task=data.task,
+                                    **classes)
     log.info("vocabulary: %d tokens; bucket boundaries: %s", len(data.vocab), data.boundaries)
     figures = {"train_reviews": data.train_rows, "vocab_size": len(data.vocab), "boundaries": data.boundaries}
     summary = (f"{data.train_rows:,} training reviews; a vocabulary of {len(data.vocab):,} tokens from them; "

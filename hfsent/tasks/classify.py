@@ -9,6 +9,7 @@ the validation log loss (:func:`hfsent.blend.blend_weight`).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,8 @@ import numpy as np
 from hfsent.errors import InputError
 from hfsent.names import OUTPUT
 from hfsent.tasks.base import Task
+
+log = logging.getLogger(__name__)
 
 # The card's model-index metrics: two classes, and more
 BINARY_METRIC_NAMES = {"accuracy": "Accuracy", "f1": "F1", "precision": "Precision", "recall": "Recall",
@@ -46,6 +49,29 @@ class Classify(Task):
         if not (2 <= len(names) <= 100 and len(set(names)) == len(names)):
             raise InputError(f"label_names must hold 2 to 100 distinct names, one per class, got "
                              f"{len(names)} ({len(set(names))} distinct)")
+
+    def named(self, config, train):
+        """A label column of lists (``Sequence(ClassLabel)``, lists of strings) makes the run
+        multi-label (:class:`~hfsent.tasks.multilabel.Multilabel`), whose names are read here;
+        otherwise nothing is read before the splits.  A stream's columns are unknown until read,
+        so a streamed multi-label source needs ``--multi-label``."""
+        if config.runtime.streaming or "," in config.data.label_column:
+            return config
+        from hfsent.multilabel import LIST, layout
+        from hfsent.tasks.multilabel import Multilabel
+
+        raw = train()
+        features = raw.features or {}
+        column = next((c for c in (config.data.label_column, *self.label_fallbacks) if c in features), None)
+        try:
+            listed = column is not None and layout(features, column) == LIST
+        except InputError:  # a column of classes
+            listed = False
+        if not listed:
+            return config
+        log.info("the label column %r holds lists: training a multi-label model", column)
+        config = config.replace(task=Multilabel.name, label_column=column, label_names=None)
+        return Multilabel(config.model).named(config, lambda: raw)
 
     def normalize(self, ds, config, split=None):
         from hfsent.data import normalize

@@ -1,0 +1,62 @@
+"""A multi-label split as training and scoring read it: ``text``, ``label`` (K float 0/1 values)
+and ``group`` where the split has one.
+
+The label layouts (a list column, a separated string column, one 0/1 column per label) are
+:mod:`hfsent.multilabel`'s; this module picks the text column as :mod:`hfsent.data` does, drops
+rows without a text (a row without a label stays: it is a text with none of the labels), and
+renames the columns.  Works on a ``Dataset`` and on a stream (``IterableDataset``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import datasets
+from datasets import Dataset, IterableDataset
+
+from hfsent.config import Config
+from hfsent.data import text_column_of
+from hfsent.errors import InputError
+from hfsent.multilabel import LABELS, encode, label_names
+from hfsent.split import GROUP
+
+
+def _has_text(batch: dict) -> list[bool]:
+    return [t is not None and str(t).strip() != "" for t in batch["text"]]
+
+
+def normalize_multilabel(ds: Dataset | IterableDataset, config: Config, column: str | Sequence[str],
+                         names: Sequence[str] | None, split: str | None = None) -> Dataset | IterableDataset:
+    """``ds`` with ``text``, ``label`` (K float32 0/1 values under ``names``) and ``group``.
+
+    Args:
+        ds: one split as loaded.
+        config: its data component names the text, group column and the label separator.
+        column: the label column, or the 0/1 columns, one per label.
+        names: the label names (the training split's); ``None`` reads them from ``ds``.
+        split: the split's name for errors; ``None`` is the training split.
+
+    Example:
+        >>> normalize_multilabel(raw["train"], config, ["anger", "joy"], None)["label"][0]
+        [1.0, 0.0]
+    """
+    data = config.data
+    columns = ds.column_names or list(ds.features or {})
+    text = text_column_of(columns, data.text_column) if columns else data.text_column
+    wanted = [column] if isinstance(column, str) else list(column)
+    if text in wanted:
+        raise InputError(f"the text column {text!r} cannot also be a label column")
+    group = [data.group_column] if data.group_column and data.group_column in columns else []
+    ds = ds.select_columns([text, *wanted, *group])
+    names = list(names) if names else label_names(ds, column, data.label_separator)
+    ds = encode(ds, names, column, data.label_separator, split or "train")
+    renames = {c: n for c, n in ((text, "text"), (LABELS, "label"), *((g, GROUP) for g in group)) if c != n}
+    ds = ds.rename_columns(renames) if renames else ds
+    if isinstance(ds, Dataset):
+        ds = ds.filter(_has_text, batched=True, desc="Dropping empty texts")
+        if len(ds) == 0:
+            raise InputError(f"no usable rows in the {split or 'train'} split: every text is empty")
+        if GROUP in ds.column_names:
+            ds = ds.cast_column(GROUP, datasets.Value("string"))
+        return ds
+    return ds.filter(_has_text, batched=True)

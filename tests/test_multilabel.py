@@ -1,0 +1,145 @@
+"""Multi-label classification end to end: train on one 0/1 column per label, save the fitted
+thresholds, push, pull, predict, score, answer as the Endpoint handler, and show in the Space;
+a separated string column and a list column read the same labels."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import datasets
+import numpy as np
+import pandas as pd
+import pytest
+
+from hfsent.config import ModelConfig
+from hfsent.errors import InputError
+from hfsent.hub import push_to_hub
+from hfsent.metrics import score_dataset
+from hfsent.predict import SentimentClassifier
+from hfsent.saved_config import CONFIG_NAME
+from hfsent.serving import EndpointHandler
+from hfsent.tasks import task_for
+from tests.conftest import tiny_config
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TRAIN, TEST = FIXTURES / "emotions_train.csv", FIXTURES / "emotions_test.csv"
+NAMES = ["anger", "joy", "fear"]
+PROBES = {"the film was furious": {"anger"}, "a cheerful story": {"joy"},
+          "terrified and furious": {"anger", "fear"}, "the plot was a story": set()}
+
+
+@pytest.fixture(scope="module")
+def ml_model(tmp_path_factory):
+    """A multi-label model on the generated emotions: the GRU blended, per label, with its
+    one-vs-rest linear half."""
+    from hfsent.train import train
+
+    cfg = tiny_config(f"train={TRAIN},test={TEST}", label_column=",".join(NAMES), multi_label=True,
+                      epochs=25, patience=25, wide_ngrams=True, wide_buckets=256)
+    return train(cfg, tmp_path_factory.mktemp("multilabel") / "model", verbose=0)
+
+
+def test_the_model_learns_each_label_and_saves_its_thresholds(ml_model):
+    clf = ml_model.classifier
+    assert clf.config.model.task == "multilabel" and clf.config.model.classes == NAMES
+    saved = json.loads((ml_model.output_dir / CONFIG_NAME).read_text())["model"]
+    assert len(saved["thresholds"]) == 3 and all(0 <= t <= 1 for t in saved["thresholds"])
+    assert clf.model.output_shape == (None, 3)
+    predicted = clf.predict(list(PROBES))
+    assert [set(p["labels"]) for p in predicted] == list(PROBES.values())
+    assert set(predicted[0]["scores"]) == set(NAMES)
+    test = ml_model.metrics["test"]
+    assert test["micro_f1"] > 0.9 and test["jaccard"] > 0.85 and set(test["per_class"]) == set(NAMES)
+    weights = ml_model.stage("wide")["figures"]["gru_weight"]
+    assert len(weights) == 3  # one blend weight per label
+
+
+def test_ranked_output_is_a_sigmoid_pipeline_with_the_chosen_labels_marked(ml_model):
+    [ranked] = ml_model.classifier.ranked(["terrified and furious"])
+    assert [set(r) for r in ranked] == [{"label", "score", "selected"}] * 3
+    assert [r["score"] for r in ranked] == sorted((r["score"] for r in ranked), reverse=True)
+    assert {r["label"] for r in ranked if r["selected"]} == {"anger", "fear"}
+    assert sum(r["score"] for r in ranked) > 1.2  # independent sigmoids, not a softmax
+
+
+def test_push_pull_predict_score_handler_and_space(ml_model, hub, tmp_path):
+    push_to_hub(ml_model.output_dir, "tester/emotions")
+    pulled = SentimentClassifier.from_pretrained("tester/emotions", cache_dir=tmp_path / "cache")
+    texts = list(PROBES)
+    assert pulled.predict(texts) == ml_model.classifier.predict(texts)
+    scores = score_dataset(pulled, str(TEST))
+    assert scores["jaccard"] == pytest.approx(ml_model.metrics["test"]["jaccard"], abs=1e-6)
+    handler = EndpointHandler(str(ml_model.output_dir))
+    assert handler({"inputs": texts}) == ml_model.classifier.ranked(texts)
+    pytest.importorskip("gradio")
+    from hfsent.space import analyse, write_space
+
+    scores, html = analyse(pulled, "a cheerful story")
+    assert set(scores) == set(NAMES) and scores["joy"] > 0.5 and "hfsent-trace" in html
+    assert (write_space(str(ml_model.output_dir), tmp_path / "space") / "app.py").is_file()
+
+
+def test_the_command_line_scores_and_predicts_a_multilabel_model(ml_model, tmp_path):
+    out = subprocess.run([sys.executable, "-m", "hfsent", "predict", "--model", str(ml_model.output_dir),
+                          "a cheerful story"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "joy" in out.stdout
+    out = subprocess.run([sys.executable, "-m", "hfsent", "score", "--model", str(ml_model.output_dir),
+                          "--dataset", str(TEST), "--output", str(tmp_path / "s.json")],
+                         capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "jaccard" in out.stdout
+
+
+def _layouts(tmp_path) -> dict[str, Path]:
+    df = pd.read_csv(TRAIN)
+    tags = [",".join(n for n in NAMES if row[n]) for _, row in df.iterrows()]
+    separated = tmp_path / "separated.csv"
+    pd.DataFrame({"text": df["text"], "emotions": [t.replace(",", ";") for t in tags]}).to_csv(separated,
+                                                                                              index=False)
+    listed = tmp_path / "listed"
+    feature = datasets.Sequence(datasets.ClassLabel(names=NAMES))
+    ds = datasets.Dataset.from_dict({"text": list(df["text"]), "labels": [
+        [NAMES.index(n) for n in t.split(",") if n] for t in tags]},
+        features=datasets.Features({"text": datasets.Value("string"), "labels": feature}))
+    ds.to_parquet(listed / "train-00000-of-00001.parquet")
+    return {"separated": separated, "listed": listed}
+
+
+def test_a_separated_column_and_an_auto_detected_list_column_read_the_same_labels(tmp_path):
+    from hfsent.prepare import prepare_data
+
+    want = dict(zip(NAMES, pd.read_csv(TRAIN)[NAMES].to_numpy().sum(axis=0).tolist()))
+    paths = _layouts(tmp_path)
+    runs = {"separated": tiny_config(paths["separated"], multi_label=True, label_column="emotions",
+                                     label_separator=";", validation_size=0.2, test_size=0.2),
+            "listed": tiny_config(paths["listed"], validation_size=0.2, test_size=0.2)}
+    for name, cfg in runs.items():
+        data = prepare_data(cfg)
+        assert data.task == "multilabel", name
+        # a separated column's names are sorted; a ClassLabel's keep its order
+        assert list(data.classes) == (sorted(NAMES) if name == "separated" else NAMES), name
+        labels = np.concatenate([np.asarray(data.splits[s]["label"]) for s in data.splits])
+        assert dict(zip(data.classes, labels.sum(axis=0).astype(int).tolist())) == want, name
+
+
+def test_thresholds_are_checked_on_load():
+    with pytest.raises(InputError, match="must hold 3 numbers"):
+        ModelConfig(task="multilabel", label_names=NAMES, thresholds=[0.5, 0.5])
+    with pytest.raises(InputError, match=r"thresholds\[1\] must be a number in \[0, 1\]"):
+        ModelConfig(task="multilabel", label_names=NAMES, thresholds=[0.5, 1.5, 0.5])
+    task = task_for(ModelConfig(task="multilabel", label_names=NAMES, thresholds=[0.2, 0.9, 0.5]))
+    assert task.present(np.array([[0.3, 0.8, 0.5]]))[0]["labels"] == ["anger", "fear"]
+
+
+def test_a_folder_whose_thresholds_do_not_fit_its_labels_is_refused(ml_model, tmp_path):
+    import shutil
+
+    folder = tmp_path / "m"
+    shutil.copytree(ml_model.output_dir, folder)
+    cfg = json.loads((folder / CONFIG_NAME).read_text())
+    cfg["model"]["thresholds"] = [0.5]
+    (folder / CONFIG_NAME).write_text(json.dumps(cfg))
+    with pytest.raises(InputError, match="must hold 3 numbers"):
+        SentimentClassifier.load(folder)
