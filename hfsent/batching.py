@@ -91,8 +91,10 @@ def _labels(table, rows: int) -> np.ndarray:
         return np.full(rows, -1)
     column = table["label"]
     column = column.combine_chunks() if hasattr(column, "combine_chunks") else column
-    if pa.types.is_fixed_size_list(column.type):
-        return column.flatten().to_numpy(zero_copy_only=False).reshape(rows, column.type.list_size)
+    kind = column.type
+    if pa.types.is_fixed_size_list(kind) or pa.types.is_list(kind) or pa.types.is_large_list(kind):
+        # a stream may carry the K values as a plain list: every row holds K all the same
+        return column.flatten().to_numpy(zero_copy_only=False).reshape(rows, -1)
     return np.asarray(column.to_numpy(zero_copy_only=False))
 
 

@@ -21,8 +21,11 @@ from hfsent.multilabel import LABELS, encode, label_names
 from hfsent.split import GROUP
 
 
-def _has_text(batch: dict) -> list[bool]:
-    return [t is not None and str(t).strip() != "" for t in batch["text"]]
+def _has_text(batch) -> list[bool]:
+    """Rows whose text is not missing or blank, of a dict of columns or an Arrow table."""
+    texts = batch["text"]
+    texts = texts.to_pylist() if hasattr(texts, "to_pylist") else texts
+    return [t is not None and str(t).strip() != "" for t in texts]
 
 
 def normalize_multilabel(ds: Dataset | IterableDataset, config: Config, column: str | Sequence[str],
@@ -51,12 +54,21 @@ def normalize_multilabel(ds: Dataset | IterableDataset, config: Config, column: 
     names = list(names) if names else label_names(ds, column, data.label_separator)
     ds = encode(ds, names, column, data.label_separator, split or "train")
     renames = {c: n for c, n in ((text, "text"), (LABELS, "label"), *((g, GROUP) for g in group)) if c != n}
-    ds = ds.rename_columns(renames) if renames else ds
     if isinstance(ds, Dataset):
+        ds = ds.rename_columns(renames) if renames else ds
         ds = ds.filter(_has_text, batched=True, desc="Dropping empty texts")
         if len(ds) == 0:
             raise InputError(f"no usable rows in the {split or 'train'} split: every text is empty")
         if GROUP in ds.column_names:
             ds = ds.cast_column(GROUP, datasets.Value("string"))
         return ds
+    # Arrow in, Arrow out, as every step of a stream (see hfsent.streaming): a step on Python rows
+    # between Arrow steps makes datasets rebuild batches whose keys grow with every step
+    ds = ds.with_format("arrow")
+    if renames:  # an IterableDataset renames on Python rows: this renames the Arrow table
+        ds = ds.map(_renamed, batched=True, fn_kwargs={"renames": renames})
     return ds.filter(_has_text, batched=True)
+
+
+def _renamed(table, renames: dict[str, str]):
+    return table.rename_columns([renames.get(name, name) for name in table.column_names])

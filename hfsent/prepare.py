@@ -17,9 +17,9 @@ from hfsent.batching import bucket_boundaries
 from hfsent.config import MAX_LENGTH, Config
 from hfsent.data import load_raw, load_splits
 from hfsent.errors import InputError
+from hfsent.preprocess import Preprocessor
 from hfsent.streaming import load_stream_splits, scan_vocabulary
 from hfsent.tasks import task_for
-from hfsent.tokenize import tokenize_dataset
 from hfsent.vocab import Vocabulary
 
 
@@ -58,7 +58,7 @@ def default_max_length(lengths: np.ndarray) -> int:
 
 
 def _class_names(train: Dataset | IterableDataset) -> list[str] | None:
-    label = train.features["label"]
+    label = (train.features or {}).get("label")  # a stream's features may be unknown
     return label.names if isinstance(label, ClassLabel) else None  # ratings, multi-hot rows
 
 
@@ -66,8 +66,8 @@ def _class_names(train: Dataset | IterableDataset) -> list[str] | None:
 # (a sample for a stream) and the training rows per class (None for ratings).
 
 def _cached_tokens(config: Config) -> tuple[DatasetDict, Vocabulary, int, dict[str, np.ndarray], dict | None]:
-    pre = config.preprocessing
-    tokens = DatasetDict({name: tokenize_dataset(ds, pre.spacy_model, pre.lowercase, config.runtime.num_proc)
+    pre, preprocessor = config.preprocessing, Preprocessor.of(config)
+    tokens = DatasetDict({name: preprocessor.tokenize_dataset(ds)
                           for name, ds in load_splits(config).items()})
     lengths = {name: pc.list_value_length(ds.with_format("arrow")[:]["tokens"]).to_numpy()
                for name, ds in tokens.items()}
@@ -80,11 +80,10 @@ def _cached_tokens(config: Config) -> tuple[DatasetDict, Vocabulary, int, dict[s
 
 def _streamed_tokens(config: Config) -> tuple[IterableDatasetDict, Vocabulary, int, dict[str, np.ndarray],
                                               dict | None]:
-    pre = config.preprocessing
     splits = load_stream_splits(config)
     # tokenizing a stream drops its features; multi-label names are the config's (Task.named)
     names = _class_names(splits["train"]) or config.model.label_names
-    tokens = IterableDatasetDict({name: tokenize_dataset(ds, pre.spacy_model, pre.lowercase)
+    tokens = IterableDatasetDict({name: Preprocessor.of(config).tokenize_dataset(ds, streaming=True)
                                   for name, ds in splits.items()})
     vocab, rows, lengths, per_class = scan_vocabulary(tokens["train"], config)
     classes = {n: per_class[i] for i, n in enumerate(names)} if names else None
@@ -108,7 +107,8 @@ def prepare_data(config: Config) -> PreparedData:
     for name, split_lengths in lengths.items():
         if int(split_lengths.max(initial=0)) == 0:
             raise InputError(f"the {name} split tokenizes to nothing: every review has zero tokens")
-    encoded = type(tokens)({name: vocab.encode_dataset(ds) for name, ds in tokens.items()})
+    preprocessor = Preprocessor.of(config, vocab)
+    encoded = type(tokens)({name: preprocessor.encode_dataset(ds) for name, ds in tokens.items()})
     max_length = config.preprocessing.max_length or default_max_length(lengths["train"])
     boundaries = bucket_boundaries(np.minimum(lengths["train"], max_length), config.training.num_buckets)
     return PreparedData(encoded, tokens, vocab, boundaries, rows, max_length, classes, config.model.task)

@@ -143,3 +143,16 @@ def test_a_folder_whose_thresholds_do_not_fit_its_labels_is_refused(ml_model, tm
     (folder / CONFIG_NAME).write_text(json.dumps(cfg))
     with pytest.raises(InputError, match="must hold 3 numbers"):
         SentimentClassifier.load(folder)
+
+
+def test_a_streamed_multilabel_source_trains_and_scores(tmp_path):
+    from hfsent.train import train
+
+    cfg = tiny_config(f"train={TRAIN},test={TEST}", label_column=",".join(NAMES), multi_label=True,
+                      streaming=True, validation_size=0.2, epochs=3, patience=3)
+    result = train(cfg, tmp_path / "m", verbose=0)
+    assert result.classifier.config.model.classes == NAMES
+    assert result.stage("data")["figures"]["classes"] == dict(zip(NAMES, [
+        int(v) for v in result.stage("data")["figures"]["classes"].values()]))
+    assert 0 <= result.metrics["test"]["jaccard"] <= 1 and result.metrics["test"]["num_examples"] == 60
+    assert len(result.classifier.config.model.thresholds) == 3
