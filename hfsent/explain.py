@@ -73,7 +73,7 @@ def layer_outputs(clf: SentimentClassifier, texts: list[str]) -> list[LayerOutpu
         ['a', 'great', 'film']
     """
     tokens = clf.tokens(texts)
-    ids = [clf.vocab.encode(toks) for toks in tokens]
+    ids = clf.preprocessor.to_ids(tokens)
     probe = _sequence_gru(clf.model)
     out = []
     for toks, seq in zip(tokens, ids):
@@ -136,6 +136,6 @@ def sentiment_trace(clf: SentimentClassifier, text: str) -> Trace:
     """
     clf.task.check_demo()  # a rating model has no class probabilities to trace
     [tokens] = clf.tokens([text])
-    seq = clf.vocab.encode(tokens)
+    [seq] = clf.preprocessor.to_ids([tokens])
     probs = clf.task.class_rows(clf.predict_ids([seq[: t + 1] for t in range(len(seq))]))
     return Trace(tokens, probs, clf.task.labels)

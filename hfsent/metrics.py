@@ -195,8 +195,8 @@ def score_dataset(
         2500
     """
     from hfsent.data import load_raw, load_splits, normalize_split
+    from hfsent.preprocess import Preprocessor
     from hfsent.streaming import load_stream_splits, normalize_stream
-    from hfsent.tokenize import tokenize_dataset
 
     overrides = {"dataset": dataset, "max_train_samples": 0, "max_eval_samples": max_samples}
     overrides.update({k: v for k, v in (("text_column", text_column), ("label_column", label_column)) if v})
@@ -217,7 +217,6 @@ def score_dataset(
         rows = (load_stream_splits(cfg) if streaming else load_splits(cfg))[split]
     else:
         raise InputError(f"{dataset} has no split {split!r}; its splits are {names}")
-    pre = cfg.preprocessing
-    num_proc = None if streaming else cfg.runtime.num_proc
-    tokens = tokenize_dataset(rows, pre.spacy_model, pre.lowercase, num_proc)
-    return {**score_split(classifier, classifier.vocab.encode_dataset(tokens), extra_metrics), "split": split}
+    pre = Preprocessor.of(cfg, classifier.vocab)
+    encoded = pre.encode_dataset(pre.tokenize_dataset(rows, streaming))
+    return {**score_split(classifier, encoded, extra_metrics), "split": split}

@@ -27,8 +27,8 @@ from hfsent.batching import ordered_batches
 from hfsent.config import Config
 from hfsent.errors import InputError
 from hfsent.locate import local_model
+from hfsent.preprocess import Preprocessor
 from hfsent.tasks import Task, task_for
-from hfsent.tokenize import cut, tokenize
 from hfsent.vocab import Vocabulary
 
 log = logging.getLogger(__name__)
@@ -85,27 +85,20 @@ class SentimentClassifier:
         """Write the model folder atomically (see :func:`hfsent.artifacts.save_artifacts`)."""
         return save_artifacts(folder, self.model, self.vocab, self.config, overwrite=overwrite, **kwargs)
 
+    @property
+    def preprocessor(self) -> Preprocessor:
+        """Text to ids exactly as in training (:mod:`hfsent.preprocess`)."""
+        return Preprocessor.of(self.config, self.vocab)
+
     def tokens(self, texts: Iterable[str]) -> list[list[str]]:
-        """The tokens the model reads of each text: each text cut to a bounded number of
-        characters first (:func:`hfsent.tokenize.cut`), tokenized as in training, truncated to
-        ``max_length``.  ``texts`` may be any iterable of strings (read once); unusable inputs
-        are refused."""
-        if isinstance(texts, str):
-            raise TypeError("predict takes a list of texts, not a single string: wrap it in [...]")
-        texts = list(texts)
-        for i, text in enumerate(texts):
-            if not isinstance(text, str):
-                raise TypeError(f"text {i} is {type(text).__name__}, not str")
-        pre = self.config.preprocessing
-        tokens = tokenize([cut(text, pre.max_length) for text in texts], pre.spacy_model, pre.lowercase)
-        empty = [i for i, toks in enumerate(tokens) if not toks]
-        if empty:
-            raise InputError(f"text(s) at position {empty[:10]} contain no tokens (empty or whitespace)")
-        return [toks[: pre.max_length] for toks in tokens]
+        """The tokens the model reads of each text (:meth:`hfsent.preprocess.Preprocessor.tokens`):
+        each text cut to a bounded number of characters first, tokenized as in training,
+        truncated to ``max_length``; unusable inputs are refused."""
+        return self.preprocessor.tokens(texts)
 
     def encode(self, texts: Iterable[str]) -> list[list[int]]:
         """Token ids per text (:meth:`tokens`)."""
-        return [self.vocab.encode(toks) for toks in self.tokens(texts)]
+        return self.preprocessor.ids(texts)
 
     def predict_ids(self, sequences: Sequence[Sequence[int]], batch_size: int | None = None) -> np.ndarray:
         """The model's output for each id sequence, in input order: the positive-class

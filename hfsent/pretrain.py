@@ -103,12 +103,12 @@ def pretrained_embeddings(config: Config, vocab: Vocabulary, train_tokens: Datas
         True
     """
     from hfsent.data import load_unlabeled
-    from hfsent.tokenize import tokenize_dataset
+    from hfsent.preprocess import Preprocessor
 
-    corpus, pre = [train_tokens], config.preprocessing
+    corpus = [train_tokens]
     unlabeled = load_unlabeled(config)
     if unlabeled is not None:
-        corpus.append(tokenize_dataset(unlabeled, pre.spacy_model, pre.lowercase, config.runtime.num_proc))
+        corpus.append(Preprocessor.of(config).tokenize_dataset(unlabeled, config.runtime.streaming))
     else:
         log.warning("%s has no %r split: word2vec sees the training reviews only",
                     config.data.dataset, config.data.unlabeled_split)

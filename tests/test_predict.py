@@ -105,19 +105,19 @@ def test_any_iterable_of_texts_and_no_silent_batch_size(trained):
 
 def test_a_10_mb_review_is_cut_before_tokenizing_in_predict_the_handler_and_the_space(trained, monkeypatch):
     """The tokenizer's work per text is bounded by max_length, whoever sends the text."""
-    import hfsent.predict
+    import hfsent.preprocess
     from hfsent.serving import EndpointHandler
     from hfsent.space import analyse
 
     longest = []
-    real = hfsent.predict.tokenize
+    real = hfsent.preprocess.tokenize
 
     def measured(texts, *args, **kwargs):
         texts = list(texts)
         longest.append(max(len(t) for t in texts))
         return real(texts, *args, **kwargs)
 
-    monkeypatch.setattr(hfsent.predict, "tokenize", measured)
+    monkeypatch.setattr(hfsent.preprocess, "tokenize", measured)
     clf = trained.classifier
     huge = "the film was not awful " * 450_000  # ~10 MB
     bound = 20 * clf.config.preprocessing.max_length
