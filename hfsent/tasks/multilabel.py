@@ -205,6 +205,10 @@ class Multilabel(Task):
 
     # --- the card ---------------------------------------------------------------------------
     def output_sentence(self, escape) -> str:
-        return (f"It outputs a probability for each of its {self.width} labels (independent sigmoids); a "
-                "label is predicted where its probability reaches its threshold, fitted per label on the "
-                "validation split for F1.")
+        sentence = (f"It outputs a probability for each of its {self.width} labels (independent sigmoids); a "
+                    "label is predicted where its probability reaches its threshold, fitted per label on the "
+                    "validation split for F1")
+        if self.model.thresholds is None:
+            return sentence + " (0.5 until fitted)."
+        pairs = ", ".join(f"**{escape(n)}** {t:.2f}" for n, t in zip(self.model.classes, self.thresholds))
+        return f"{sentence}: {pairs}."
