@@ -266,8 +266,10 @@ class Config:
         return Config(**parts)
 
     def __post_init__(self) -> None:
-        if self.data.multi_label and self.model.task != "multilabel":  # --multi-label is --task multilabel
-            self.model = dataclasses.replace(self.model, task="multilabel")
+        if self.data.multi_label:  # --multi-label is --task multilabel
+            from hfsent.tasks.multilabel import Multilabel
+
+            self.model = dataclasses.replace(self.model, task=Multilabel.name)
 
 
 

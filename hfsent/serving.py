@@ -12,7 +12,10 @@ Limits: a request's texts are predicted in one call (batched by length inside); 
 also puts several requests' texts in that call.  Each text is cut to a bounded number of
 characters before tokenizing (:func:`hfsent.tokenize.cut`), so a huge text costs no more than a
 long review.  A rating model answers ``[{"label": "rating", "score": <stars>}]`` per input, as a
-transformers regression head does.
+transformers regression head does.  A multi-label model answers every label, highest score first,
+each ``{"label", "score", "selected"}``: the score is the label's own sigmoid probability (as a
+pipeline with ``function_to_apply="sigmoid"`` gives it) and ``selected`` says whether it reaches
+the label's threshold (see :mod:`hfsent.tasks`).
 """
 
 from __future__ import annotations

@@ -156,3 +156,19 @@ def test_a_streamed_multilabel_source_trains_and_scores(tmp_path):
         int(v) for v in result.stage("data")["figures"]["classes"].values()]))
     assert 0 <= result.metrics["test"]["jaccard"] <= 1 and result.metrics["test"]["num_examples"] == 60
     assert len(result.classifier.config.model.thresholds) == 3
+
+
+def test_the_export_answers_every_score_and_the_labels_above_their_thresholds(ml_model, tmp_path):
+    import tensorflow as tf
+
+    from hfsent.export import export_saved_model
+
+    folder = export_saved_model(ml_model.output_dir, tmp_path / "1")
+    serve = tf.saved_model.load(str(folder)).signatures["serving_default"]
+    texts = list(PROBES)
+    out = serve(text=tf.constant(texts))
+    clf = ml_model.classifier
+    np.testing.assert_allclose(out["scores"].numpy(), clf.predict_proba(texts), atol=1e-5)
+    chosen = [{n for n, c in zip(NAMES, row) if c} for row in out["selected"].numpy()]
+    assert chosen == [set(p["labels"]) for p in clf.predict(texts)]
+    assert json.loads((folder / "hfsent_export.json").read_text())["labels"] == NAMES
