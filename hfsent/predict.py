@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ import keras
 import numpy as np
 from huggingface_hub import CommitInfo
 
-from hfsent import hub
+from hfsent import fields, hub
 from hfsent.artifacts import load_artifacts, save_artifacts
 from hfsent.batching import ordered_batches
 from hfsent.config import Config
@@ -84,14 +84,22 @@ class SentimentClassifier:
         """Write the model folder atomically (see :func:`hfsent.artifacts.save_artifacts`)."""
         return save_artifacts(folder, self.model, self.vocab, self.config, overwrite=overwrite, **kwargs)
 
-    def tokens(self, texts: Iterable[str]) -> list[list[str]]:
+    @property
+    def text_fields(self) -> list[str]:
+        """The text fields the model reads (``data.text_column``; see :mod:`hfsent.fields`)."""
+        return fields.parse(self.config.data.text_column)
+
+    def tokens(self, texts: Iterable[str | Mapping[str, str]]) -> list[list[str]]:
         """The tokens the model reads of each text: each text cut to a bounded number of
         characters first (:func:`hfsent.tokenize.cut`), tokenized as in training, truncated to
         ``max_length``.  ``texts`` may be any iterable of strings (read once); unusable inputs
-        are refused."""
+        are refused.  An input may also be a ``{field: text}`` dict of the model's
+        :attr:`text_fields`, joined as training joined them (:func:`hfsent.fields.input_texts`)."""
         if isinstance(texts, str):
             raise TypeError("predict takes a list of texts, not a single string: wrap it in [...]")
-        texts = list(texts)
+        if isinstance(texts, Mapping):
+            raise TypeError("predict takes a list of inputs, not a single dict: wrap it in [...]")
+        texts = fields.input_texts(texts, self.text_fields)
         for i, text in enumerate(texts):
             if not isinstance(text, str):
                 raise TypeError(f"text {i} is {type(text).__name__}, not str")

@@ -1,0 +1,230 @@
+"""Several text fields (``--text-column title,body``): joined the same way in training, streaming,
+predict (dicts and dataset columns), score, the Endpoint handler and the Space; their names
+checked wherever a model folder is read."""
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hfsent.errors import InputError
+from hfsent.fields import SEPARATOR, join, parse, record_text
+from tests.conftest import NEGATIVE, POSITIVE, make_reviews, tiny_config
+from tests.nasty import NASTY
+from tests.test_cli import installed_hfsent, user_error
+
+FIELDS = "title,body"
+
+
+def make_titled(n: int, seed: int) -> pd.DataFrame:
+    """Reviews whose title holds a polarity word and whose body is a short review of the same
+    label; every 7th has no title, and one row has neither (dropped as empty)."""
+    df = make_reviews(n, seed)
+    titles = [f"{(POSITIVE if y else NEGATIVE)[i % 6].capitalize()} film" for i, y in enumerate(df["label"])]
+    df = pd.DataFrame({"title": titles, "body": df["text"], "label": df["label"]})
+    df.loc[df.index % 7 == 3, "title"] = None
+    df.loc[5, ["title", "body"]] = None
+    return df
+
+
+@pytest.fixture(scope="module")
+def titled_csv(tmp_path_factory) -> str:
+    root = tmp_path_factory.mktemp("titled")
+    make_titled(80, seed=1).to_csv(root / "train.csv", index=False)
+    make_titled(30, seed=2).to_csv(root / "test.csv", index=False)
+    return f"train={root / 'train.csv'},test={root / 'test.csv'}"
+
+
+@pytest.fixture(scope="module")
+def titled(titled_csv, tmp_path_factory):
+    from hfsent.train import train
+
+    out = tmp_path_factory.mktemp("m") / "titled"
+    return train(tiny_config(titled_csv, text_column=FIELDS, epochs=4), out, verbose=0)
+
+
+def test_names_are_parsed_and_checked_and_one_field_is_its_text():
+    assert parse("title, body") == ["title", "body"] and parse("text") == ["text"]
+    for bad, message in (("a,a", "names a field twice"), ("a,,b", "text field 1 must be a name"),
+                         ("ok,bad\x1b[2J", "text field 1 holds the character U+001B"),
+                         (",".join("x" * 20), "1 to 16 text fields"), ("é" * 101, "text field 0 must")):
+        with pytest.raises(InputError, match=re.escape(message)):
+            parse(bad)
+    assert join(["A film. <br />Fine"]) == "A film. <br />Fine"  # one field: the text, untouched
+    assert join(["Great", "Loved it."]) == f"Great {SEPARATOR} Loved it." and join([None, " "]) == ""
+    record = {"title": "Great", "body": "Loved it."}
+    assert record_text(record, ["title", "body"]) == join(["Great", "Loved it."])
+    for record, message in (({"title": "x"}, "missing 'body'"), ({"title": "x", "body": "y", "stars": "5"},
+                            "unknown 'stars'"), ({"title": "x", "body": 5}, "input\\['body'\\] is int")):
+        with pytest.raises(InputError, match=message):
+            record_text(record, ["title", "body"])
+
+
+def test_the_fields_are_joined_the_same_eagerly_and_streamed(titled_csv):
+    from hfsent.data import load_raw, normalize_split
+    from hfsent.streaming import normalize_stream
+    from hfsent.tokenize import tokenize
+
+    config = tiny_config(titled_csv, text_column=FIELDS)
+    eager = normalize_split(load_raw(titled_csv)["train"], config)
+    streamed = list(normalize_stream(load_raw(titled_csv, streaming=True)["train"], config).with_format(None))
+    raw = make_titled(80, seed=1)
+    kept = raw.drop(index=5)
+    assert list(eager["text"]) == [s["text"] for s in streamed] == [
+        join([None if pd.isna(t) else t, b]) for t, b in zip(kept["title"], kept["body"])]
+    assert eager.column_names == ["text", "label"] and len(eager) == 79  # the row with neither is dropped
+    assert tokenize([eager["text"][3]], "blank:en", True)[0][0] == SEPARATOR  # no title: the separator first
+
+
+def test_train_predict_with_dicts_and_columns_then_score(titled, titled_csv, tmp_path):
+    from hfsent.metrics import score_dataset
+    from hfsent.predict import SentimentClassifier
+    from hfsent.predictions import predict_dataset
+
+    folder = titled.output_dir
+    saved = json.loads((folder / "hfsent_config.json").read_text())
+    assert saved["data"]["text_column"] == FIELDS
+    clf = SentimentClassifier.load(folder)
+    assert clf.text_fields == ["title", "body"] and clf.vocab.encode([SEPARATOR]) != [1]  # learned, not [UNK]
+    records = [{"title": "Great film", "body": "The plot was superb."},
+               {"title": "Awful film", "body": "The actor was dreadful."}]
+    by_dict = clf.predict(records)
+    assert by_dict == clf.predict([join(list(r.values())) for r in records])
+    assert [r["label"] for r in by_dict] == ["positive", "negative"]
+    with pytest.raises(InputError, match="input 1 must have the fields 'title', 'body': missing 'body'"):
+        clf.predict([records[0], {"title": "Great film"}])
+
+    test_csv = titled_csv.split("test=")[1]
+    rows, split = predict_dataset(clf, test_csv, tmp_path / "p.jsonl")
+    written = [json.loads(line) for line in (tmp_path / "p.jsonl").read_text().splitlines()]
+    raw = make_titled(30, seed=2)
+    assert rows == 30 and written[0]["text"] == {"title": raw["title"][0], "body": raw["body"][0]}
+    assert written[5]["label"] is None and written[3]["text"]["title"] is None  # neither / no title
+    usable = [w for w in written if w["label"] is not None]
+    assert [w["label"] for w in usable] == [r["label"] for r in clf.predict(
+        [{k: v or "" for k, v in w["text"].items()} for w in usable])]
+    with pytest.raises(InputError, match=r"this model reads 2 text field\(s\) \(title, body\); "
+                                         "--text-column names 1"):
+        predict_dataset(clf, test_csv, tmp_path / "q.jsonl", text_column="body")
+
+    scores = score_dataset(clf, test_csv)
+    labels = [y for y, t, b in zip(raw["label"], raw["title"], raw["body"])
+              if not (pd.isna(t) and pd.isna(b))]
+    assert scores["num_examples"] == 29
+    assert scores["accuracy"] == pytest.approx(sum(
+        w["label"] == ("positive" if y else "negative") for w, y in zip(usable, labels)) / 29)
+
+
+def test_the_handler_and_the_server_take_dicts(titled):
+    from hfsent.serving import EndpointHandler, answer_requests, parse_request
+
+    handler = EndpointHandler(str(titled.output_dir))
+    record = {"title": "Great film", "body": "The plot was superb."}
+    one = handler({"inputs": record})
+    both = handler({"inputs": [record, {"title": "", "body": "The actor was dreadful."}]})
+    assert one == both[:1] and [r["label"] for r in both[0]] == [r["label"] for r in
+                                                                  titled.classifier.ranked([record])[0]]
+    assert both[1][0]["label"] == "negative"
+    with pytest.raises(ValueError, match="input 0 must have the fields 'title', 'body': unknown 'text'"):
+        handler({"inputs": {"title": "x", "body": "y", "text": "z"}})
+    with pytest.raises(ValueError, match=r'"inputs"\[0\] is dict, not a text or an object of texts'):
+        parse_request({"inputs": [{"title": 5}]})
+    [good, bad] = answer_requests(titled.classifier, [parse_request({"inputs": record}),
+                                                      parse_request({"inputs": {"title": "x"}})])
+    assert good == one and isinstance(bad, InputError)
+
+
+def _demo_parts(demo):
+    import gradio as gr
+
+    boxes = [b for b in demo.blocks.values() if isinstance(b, gr.Textbox)]
+    [run] = [f.fn for f in demo.fns.values() if getattr(f.fn, "__name__", "") == "run"][:1]
+    return boxes, run
+
+
+def test_the_space_has_one_box_per_field(titled):
+    pytest.importorskip("gradio")
+    from hfsent.space import analyse, build_demo
+
+    demo = build_demo(str(titled.output_dir))
+    boxes, run = _demo_parts(demo)
+    assert [(b.label, b.elem_id) for b in boxes] == [("title", "field-0"), ("body", "field-1")]
+    scores, html = run("Great film", "The plot was superb.")
+    record = {"title": "Great film", "body": "The plot was superb."}
+    assert (scores, html) == analyse(titled.classifier, record)
+    assert max(scores, key=scores.get) == titled.classifier.predict([record])[0]["label"]
+    assert SEPARATOR in html  # the trace shows the separator as the word the model read
+
+
+def _with_fields(src: Path, dst: Path, text_column: str) -> Path:
+    shutil.copytree(src, dst)
+    path = dst / "hfsent_config.json"
+    saved = json.loads(path.read_text())
+    saved["data"]["text_column"] = text_column
+    path.write_text(json.dumps(saved))
+    return dst
+
+
+def test_hostile_field_names_are_refused_or_stay_plain_labels(titled, tmp_path):
+    pytest.importorskip("gradio")
+    from hfsent.predict import SentimentClassifier
+    from hfsent.space import build_demo, write_space
+
+    def space_files(folder: Path) -> list[str]:
+        written = write_space(str(folder), folder.parent / "space")
+        return [(written / name).read_text() for name in ("app.py", "README.md")]
+
+    plain = space_files(_with_fields(titled.output_dir, tmp_path / "plain" / "model", "title,body"))
+    for i, nasty in enumerate(NASTY + ["x" * 101, "bidi\u202eoverride"]):
+        names = [f"title {i}", nasty.replace(",", ";")]
+        folder = _with_fields(titled.output_dir, tmp_path / f"m{i}" / "model", ",".join(names))
+        try:
+            names = parse(",".join(names))  # names are stripped of surrounding whitespace
+        except InputError as err:  # refused on load as it is refused on the command line
+            with pytest.raises(InputError, match=re.escape(str(err))):
+                SentimentClassifier.load(folder)
+            continue
+        boxes, _ = _demo_parts(build_demo(str(folder)))
+        assert [b.label for b in boxes] == names and [b.elem_id for b in boxes] == ["field-0", "field-1"]
+        assert space_files(folder) == plain  # the names are read from the model, never written there
+        clf = SentimentClassifier.load(folder)
+        assert clf.predict([dict(zip(names, ["Great film", "Superb."]))]) == clf.predict(
+            [join(["Great film", "Superb."])])
+
+
+def test_a_wrong_or_missing_field_is_one_line_from_the_installed_command(titled, titled_csv, tmp_path):
+    hfsent = installed_hfsent()
+    test_csv = titled_csv.split("test=")[1]
+    train_csv = titled_csv.split(",")[0].split("=")[1]
+    model = str(titled.output_dir)
+    runs = {
+        "this model reads 2 text field(s) (title, body); --text-column names 1":
+            ["predict", "--model", model, "--dataset", test_csv, "--text-column", "body", "--output-file",
+             str(tmp_path / "p.jsonl")],
+        "no text column 'nope' in the data (--text-column)":
+            ["score", "--model", model, "--dataset", test_csv, "--text-column", "title,nope",
+             "--output", str(tmp_path / "s.json")],
+        "no text column 'headline' in the data (--text-column)":
+            ["train", "--dataset", train_csv, "--text-column", "headline,body", "--output-dir",
+             str(tmp_path / "out")],
+        "--text-column names a field twice":
+            ["train", "--dataset", train_csv, "--text-column", "body,body", "--output-dir",
+             str(tmp_path / "o2")],
+    }
+    for message, args in runs.items():
+        assert user_error(subprocess.run([hfsent, *args], capture_output=True, text=True)).startswith(message)
+    assert not (tmp_path / "out").exists() and not (tmp_path / "p.jsonl").exists()
+
+
+def test_a_streamed_model_reads_the_fields_too(titled_csv, tmp_path):
+    from hfsent.train import train
+
+    result = train(tiny_config(titled_csv, text_column=FIELDS, epochs=2, streaming=True), tmp_path / "s",
+                   verbose=0)
+    clf = result.classifier
+    assert clf.text_fields == ["title", "body"] and clf.vocab.encode([SEPARATOR]) != [1]
+    assert len(clf.predict([{"title": "Great film", "body": "Superb."}])) == 1
