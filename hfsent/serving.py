@@ -13,7 +13,7 @@ also puts several requests' texts in that call.  Each text is cut to a bounded n
 characters before tokenizing (:func:`hfsent.tokenize.cut`), so a huge text costs no more than a
 long review.  A model of several text fields (``--text-column title,body``) takes each input as
 an object of its fields, ``{"inputs": {"title": ..., "body": ...}}`` or a list of them, as a
-pipeline takes ``{"text", "text_pair"}``; a missing or unknown field is a 400 that names it.  A
+pipeline takes ``{"text", "text_pair"}``; a missing or unknown field is an error that names it.  A
 rating model answers ``[{"label": "rating", "score": <stars>}]`` per input, as a
 transformers regression head does.
 """

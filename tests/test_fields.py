@@ -16,6 +16,7 @@ from hfsent.fields import SEPARATOR, join, parse, record_text
 from tests.conftest import NEGATIVE, POSITIVE, make_reviews, tiny_config
 from tests.nasty import NASTY
 from tests.test_cli import installed_hfsent, user_error
+from tests.test_serving import assert_same_answers
 
 FIELDS = "title,body"
 
@@ -138,6 +139,37 @@ def test_the_handler_and_the_server_take_dicts(titled):
     assert good == one and isinstance(bad, InputError)
 
 
+def test_the_local_server_takes_dicts(titled):
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+
+    from hfsent.server import Limits, create_app, listen_socket, load_served
+
+    classifier, info = load_served(str(titled.output_dir))
+    assert info["text_fields"] == ["title", "body"]
+    sock = listen_socket("127.0.0.1", 0)
+    uv = uvicorn.Server(uvicorn.Config(create_app(classifier, info, Limits()), log_config=None,
+                                       access_log=False, lifespan="on"))
+    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        while not uv.started:
+            time.sleep(0.05)
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/"
+        record = {"title": "Great film", "body": "The plot was superb."}
+        answer = httpx.post(url, json={"inputs": [record, record]}, timeout=60)
+        assert answer.status_code == 200
+        assert_same_answers(answer.json(), classifier.ranked([record, record]))
+        missing = httpx.post(url, json={"inputs": {"body": "x"}}, timeout=60)
+        assert missing.status_code == 422 and "missing 'title'" in missing.json()["error"]
+    finally:
+        uv.should_exit = True
+        thread.join(10)
+
+
 def _demo_parts(demo):
     import gradio as gr
 
@@ -228,3 +260,71 @@ def test_a_streamed_model_reads_the_fields_too(titled_csv, tmp_path):
     clf = result.classifier
     assert clf.text_fields == ["title", "body"] and clf.vocab.encode([SEPARATOR]) != [1]
     assert len(clf.predict([{"title": "Great film", "body": "Superb."}])) == 1
+
+
+def test_the_space_app_reads_each_field_in_a_real_browser(titled, tmp_path):
+    """The written Space, run as Spaces runs it, with a field name that is HTML: the page shows it
+    as a label and predicts what predict does for the same record."""
+    import os
+    import socket
+    import sys
+    import time
+    import urllib.request
+
+    from tests.test_space import CHROMIUM, DRIVER, _require
+
+    pytest.importorskip("gradio")
+    _require(bool(CHROMIUM and DRIVER), "Debian's chromium and chromium-driver")
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from hfsent.predict import SentimentClassifier
+    from hfsent.space import write_space
+
+    hostile = "<img src=x onerror=alert(1)>"
+    folder = write_space(str(_with_fields(titled.output_dir, tmp_path / "model", f"title,{hostile}")),
+                         tmp_path / "space")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "GRADIO_SERVER_NAME": "127.0.0.1", "GRADIO_SERVER_PORT": str(port),
+           "GRADIO_ANALYTICS_ENABLED": "False", "HF_HUB_OFFLINE": "1"}
+    app = subprocess.Popen([sys.executable, "app.py"], cwd=folder, env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1200,1300"):
+        options.add_argument(flag)
+    browser = None
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        for _ in range(240):
+            try:
+                urllib.request.urlopen(url, timeout=1)
+                break
+            except OSError:
+                assert app.poll() is None, "the Space app exited"
+                time.sleep(0.5)
+        browser = webdriver.Chrome(service=Service(DRIVER), options=options)
+        browser.get(url)
+        wait = WebDriverWait(browser, 60)
+        title = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#field-0 textarea"))
+        title.send_keys("Awful film")
+        browser.find_element(By.CSS_SELECTOR, "#field-1 textarea").send_keys("The actor was dreadful.")
+        browser.find_element(By.CSS_SELECTOR, "#predict").click()
+        spans = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#trace span.hfsent-word"))
+        words = [s.text for s in spans]
+        label = browser.find_element(By.CSS_SELECTOR, "#prediction [data-testid='label-output-value']").text
+        record = {"title": "Awful film", hostile: "The actor was dreadful."}
+        clf = SentimentClassifier.load(tmp_path / "model")
+        assert label == clf.predict([record])[0]["label"]
+        assert words == clf.tokens([record])[0] and SEPARATOR in words
+        assert hostile in browser.find_element(By.CSS_SELECTOR, "#field-1").text  # shown as text
+        assert not browser.find_elements(By.CSS_SELECTOR, "img[src='x']")  # not as an element
+    finally:
+        if browser is not None:
+            browser.quit()
+        app.terminate()
+        app.wait(timeout=30)
