@@ -328,3 +328,21 @@ def test_the_space_app_reads_each_field_in_a_real_browser(titled, tmp_path):
             browser.quit()
         app.terminate()
         app.wait(timeout=30)
+
+
+def test_the_card_names_the_fields_as_plain_text(titled):
+    from hfsent.card import build_card, markdown_text
+
+    def body(text_column: str) -> str:  # the whole card: its YAML front matter names no field
+        return str(build_card(titled.classifier.config.replace(text_column=text_column), titled.metrics,
+                              "me/model"))
+
+    plain = body("title,body")
+    assert "It reads 2 text fields, title, body,\njoined in that order with the word `xxfld`" in plain
+    assert "It reads" not in body("text")  # one field: the card as before
+    for nasty in NASTY:
+        try:
+            [_, name] = parse(f"title,{nasty.replace(',', ';')}")
+        except InputError:
+            continue
+        assert body(f"title,{name}").replace(markdown_text(name), "body") == plain, name
