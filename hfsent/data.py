@@ -303,5 +303,5 @@ def load_unlabeled(config: Config) -> Dataset | IterableDataset | None:
                else text_columns_of(ds.column_names, wanted))
     ds = ds.select_columns(columns)
     if len(columns) > 1:
-        return fields.join_dataset(ds, columns)
+        return fields.join_dataset(ds, columns, blank="")  # nothing here is dropped: "" has no tokens
     return ds if columns[0] == "text" else ds.rename_column(columns[0], "text")

@@ -131,10 +131,11 @@ def input_texts(inputs: Iterable[Any], names: Sequence[str]) -> list[Any]:
             for i, x in enumerate(inputs)]
 
 
-def join_table(table: Any, columns: Sequence[str], into: str = "text") -> Any:
+def join_table(table: Any, columns: Sequence[str], blank: str | None = None, into: str = "text") -> Any:
     """A batch (an Arrow table) with ``columns`` replaced by one string column ``into``, their
-    rows joined by :func:`join` (null where every field is blank, so that the row is dropped as an
-    empty text); for ``Dataset.map`` / ``IterableDataset.map`` on the Arrow format.
+    rows joined by :func:`join`; ``blank`` where every field is blank (null, so that a labelled
+    row is dropped as an empty text); for ``Dataset.map`` / ``IterableDataset.map`` on the Arrow
+    format.
 
     Example:
         >>> join_table(pa.table({"title": ["Great"], "body": ["Loved it."]}), ["title", "body"])["text"]
@@ -143,20 +144,20 @@ def join_table(table: Any, columns: Sequence[str], into: str = "text") -> Any:
     import pyarrow as pa
 
     rows = zip(*(table[c].to_pylist() for c in columns))
-    joined = [join(values) or None for values in rows]
+    joined = [join(values) or blank for values in rows]
     kept = table.drop_columns(list(columns))
     return kept.append_column(into, pa.array(joined, pa.string()))
 
 
-def join_dataset(ds: Any, columns: Sequence[str]) -> Any:
+def join_dataset(ds: Any, columns: Sequence[str], blank: str | None = None) -> Any:
     """A ``Dataset`` or ``IterableDataset`` with ``columns`` replaced by their joined ``text``
-    (:func:`join_table`), Arrow to Arrow: a Python step in a stream costs what
-    :mod:`hfsent.streaming` says."""
+    (:func:`join_table`, ``blank`` where every field is), Arrow to Arrow: a Python step in a
+    stream costs what :mod:`hfsent.streaming` says."""
     from datasets import Dataset
 
     named = {"desc": "Joining text fields"} if isinstance(ds, Dataset) else {}  # a stream's map has no desc
-    return ds.with_format("arrow").map(join_table, batched=True, fn_kwargs={"columns": list(columns)},
-                                       **named).with_format(None)
+    return ds.with_format("arrow").map(join_table, batched=True, fn_kwargs={"columns": list(columns),
+                                       "blank": blank}, **named).with_format(None)
 
 
 def _listed(names: Sequence[str], most: int = 5, chars: int = 40) -> str:

@@ -346,3 +346,16 @@ def test_the_card_names_the_fields_as_plain_text(titled):
         except InputError:
             continue
         assert body(f"title,{name}").replace(markdown_text(name), "body") == plain, name
+
+
+@pytest.mark.parametrize("streaming", [False, True])
+def test_the_unlabelled_split_that_word2vec_reads_is_joined_too(tmp_path, streaming):
+    from hfsent.data import load_unlabeled
+    from tests.conftest import write_hub_layout
+
+    unlabelled = make_titled(12, seed=3).assign(label=-1)
+    root = write_hub_layout(tmp_path / "d", {"train": make_titled(12, seed=1), "unsupervised": unlabelled})
+    texts = load_unlabeled(tiny_config(root, text_column=FIELDS, streaming=streaming))
+    expected = [join([None if pd.isna(t) else t, None if pd.isna(b) else b])
+                for t, b in zip(unlabelled["title"], unlabelled["body"])]
+    assert [row["text"] for row in texts] == expected and expected[5] == ""  # word2vec reads "", not None
