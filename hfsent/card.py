@@ -26,6 +26,7 @@ from huggingface_hub import EvalResult, ModelCard, ModelCardData
 from huggingface_hub.errors import HFValidationError
 from huggingface_hub.utils import validate_repo_id
 
+from hfsent import fields
 from hfsent.config import Config
 from hfsent.errors import InputError
 from hfsent.folder import atomic_file
@@ -146,6 +147,7 @@ def build_card(
         per_class=list((test.get("per_class") or {}).items()),
         num_train=counts.get("train", "?"), num_validation=counts.get("validation", "?"),
         num_test=counts.get("test", "?"), serving=serving,
+        text_fields=fields.parse(config.data.text_column), separator=fields.SEPARATOR,
     ))
 
 

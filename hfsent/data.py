@@ -30,6 +30,7 @@ from collections.abc import Sequence
 import datasets
 from datasets import ClassLabel, Dataset, DatasetDict, IterableDataset, IterableDatasetDict
 
+from hfsent import fields
 from hfsent.config import Config, DataConfig
 from hfsent.errors import InputError, MissingError
 from hfsent.fingerprint import local_cache_dir
@@ -106,18 +107,29 @@ def text_column_of(columns: Sequence[str], wanted: str = "text") -> str:
     return _pick_column(columns, wanted, _TEXT_FALLBACKS, "text")
 
 
+def text_columns_of(columns: Sequence[str], wanted: Sequence[str]) -> list[str]:
+    """The columns of the text fields ``wanted`` (:mod:`hfsent.fields`): one field as
+    :func:`text_column_of` finds it, several only by their names."""
+    if len(wanted) == 1:
+        return [text_column_of(columns, wanted[0])]
+    return [_pick_column(columns, name, (), "text") for name in wanted]
+
+
 def _select(ds: Dataset | IterableDataset, text_column: str, label_column: str,
             label_fallbacks: Sequence[str], columns: Sequence[str] | None = None,
             group_column: str | None = None) -> tuple[Dataset | IterableDataset, str]:
     """Keep the text and label columns as ``text`` / ``label`` (and ``group_column``, where the
-    split has it, as ``group``); the original label name too.  ``columns`` names the columns of
-    a stream whose schema ``datasets`` does not know yet."""
+    split has it, as ``group``); the original label name too.  Several text fields
+    (``title,body``) become one ``text`` column, joined by :func:`hfsent.fields.join_table`.
+    ``columns`` names the columns of a stream whose schema ``datasets`` does not know yet."""
     columns = columns or ds.column_names
-    text_col = _pick_column(columns, text_column, _TEXT_FALLBACKS, "text")
+    text_cols = text_columns_of(columns, fields.parse(text_column))
     label_col = _pick_column(columns, label_column, label_fallbacks, "label")
     group = [group_column] if group_column and group_column in columns else []
-    ds = ds.select_columns([text_col, label_col, *group])
-    pairs = ((text_col, "text"), (label_col, "label"), *((g, GROUP) for g in group))
+    ds = ds.select_columns([*text_cols, label_col, *group])
+    if len(text_cols) > 1:
+        ds, text_cols = fields.join_dataset(ds, text_cols), ["text"]
+    pairs = ((text_cols[0], "text"), (label_col, "label"), *((g, GROUP) for g in group))
     renames = {c: n for c, n in pairs if c != n}
     return (ds.rename_columns(renames) if renames else ds), label_col
 
@@ -285,7 +297,10 @@ def load_unlabeled(config: Config) -> Dataset | IterableDataset | None:
     if data.unlabeled_split not in raw:
         return None
     ds = raw[data.unlabeled_split]
-    column = (data.text_column if ds.column_names is None  # a stream of unknown schema
-              else _pick_column(ds.column_names, data.text_column, _TEXT_FALLBACKS, "text"))
-    ds = ds.select_columns([column])
-    return ds if column == "text" else ds.rename_column(column, "text")
+    wanted = fields.parse(data.text_column)
+    columns = (wanted if ds.column_names is None  # a stream of unknown schema
+               else text_columns_of(ds.column_names, wanted))
+    ds = ds.select_columns(columns)
+    if len(columns) > 1:
+        return fields.join_dataset(ds, columns, blank="")  # nothing here is dropped: "" has no tokens
+    return ds if columns[0] == "text" else ds.rename_column(columns[0], "text")

@@ -12,6 +12,7 @@ import argparse
 import dataclasses
 import typing
 
+from hfsent import fields
 from hfsent.config import COMPONENTS, DERIVED, FIELD_OWNER, Config, preset
 from hfsent.errors import InputError
 from hfsent.saved_config import LOAD_LIMITS
@@ -86,8 +87,10 @@ def config_from_args(args: argparse.Namespace) -> Config:
     """
     names = set(FIELD_OWNER) - DERIVED
     try:
-        return preset(getattr(args, "preset", None) or "default",
-                      **{n: getattr(args, n) for n in names if hasattr(args, n)})
+        config = preset(getattr(args, "preset", None) or "default",
+                        **{n: getattr(args, n) for n in names if hasattr(args, n)})
+        fields.parse(config.data.text_column)  # several text fields: see hfsent.fields
+        return config
     except InputError as err:
         name = str(err).split(" ", 1)[0]
         raise InputError("--" + name.replace("_", "-") + str(err)[len(name):] if name in FIELD_OWNER

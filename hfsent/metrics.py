@@ -17,6 +17,7 @@ from datasets import Dataset, IterableDataset
 
 from hfsent.batching import flat_ids
 from hfsent.errors import InputError, MissingError
+from hfsent.fields import check_same_fields
 from hfsent.labels import is_number
 
 if TYPE_CHECKING:
@@ -199,6 +200,8 @@ def score_dataset(
     from hfsent.streaming import load_stream_splits, normalize_stream
 
     overrides = {"dataset": dataset, "max_train_samples": 0, "max_eval_samples": max_samples}
+    if text_column:  # as many fields as the model reads (hfsent.fields)
+        text_column = ",".join(check_same_fields(classifier.text_fields, text_column))
     overrides.update({k: v for k, v in (("text_column", text_column), ("label_column", label_column)) if v})
     cfg = classifier.config.replace(**overrides, streaming=streaming)
     names = list(load_raw(dataset, streaming=streaming))

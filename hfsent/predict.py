@@ -21,7 +21,7 @@ import keras
 import numpy as np
 from huggingface_hub import CommitInfo
 
-from hfsent import hub
+from hfsent import fields, hub
 from hfsent.artifacts import load_artifacts, save_artifacts
 from hfsent.batching import ordered_batches
 from hfsent.config import Config
@@ -86,6 +86,11 @@ class SentimentClassifier:
         return save_artifacts(folder, self.model, self.vocab, self.config, overwrite=overwrite, **kwargs)
 
     @property
+    def text_fields(self) -> list[str]:
+        """The text fields the model reads (``data.text_column``; see :mod:`hfsent.fields`)."""
+        return fields.parse(self.config.data.text_column)
+
+    @property
     def preprocessor(self) -> Preprocessor:
         """Text to ids exactly as in training (:mod:`hfsent.preprocess`)."""
         return Preprocessor.of(self.config, self.vocab)
@@ -93,7 +98,8 @@ class SentimentClassifier:
     def tokens(self, texts: Iterable[str]) -> list[list[str]]:
         """The tokens the model reads of each text (:meth:`hfsent.preprocess.Preprocessor.tokens`):
         each text cut to a bounded number of characters first, tokenized as in training,
-        truncated to ``max_length``; unusable inputs are refused."""
+        truncated to ``max_length``; unusable inputs are refused.  An input may also be a
+        ``{field: text}`` dict of the model's :attr:`text_fields`, joined as training joined them."""
         return self.preprocessor.tokens(texts)
 
     def encode(self, texts: Iterable[str]) -> list[list[int]]:

@@ -7,8 +7,9 @@ serve`` and explain all go through a :class:`Preprocessor` built from the model'
 
 Two paths, one tokenizer (:func:`hfsent.tokenize.tokenize`):
 
-* **texts** (:meth:`Preprocessor.tokens`, :meth:`Preprocessor.ids`): each text cut to a bounded
-  number of characters first (:func:`hfsent.tokenize.cut`), tokenized, refused if it holds no
+* **texts** (:meth:`Preprocessor.tokens`, :meth:`Preprocessor.ids`): a ``{field: text}`` input of
+  a model of several text fields joined as training joined them (:mod:`hfsent.fields`); each text
+  cut to a bounded number of characters first (:func:`hfsent.tokenize.cut`), tokenized, refused if it holds no
   token, truncated to ``max_length``;
 * **datasets** (:meth:`Preprocessor.tokenize_dataset`, :meth:`Preprocessor.encode_dataset`): a
   ``tokens`` column (cached by ``datasets``), then ``input_ids`` under the vocabulary; the
@@ -18,10 +19,11 @@ Two paths, one tokenizer (:func:`hfsent.tokenize.tokenize`):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from hfsent import fields
 from hfsent.errors import InputError
 from hfsent.tokenize import cut, tokenize, tokenize_dataset
 
@@ -46,20 +48,25 @@ class Preprocessor:
     max_length: int | None
     vocab: Vocabulary | None = None
     num_proc: int | None = None
+    text_fields: tuple[str, ...] = ("text",)
 
     @classmethod
     def of(cls, config: Config, vocab: Vocabulary | None = None) -> Preprocessor:
         """The preprocessor of ``config`` (its ``preprocessing`` settings and ``num_proc``)."""
         pre = config.preprocessing
-        return cls(pre.spacy_model, pre.lowercase, pre.max_length, vocab, config.runtime.num_proc)
+        return cls(pre.spacy_model, pre.lowercase, pre.max_length, vocab, config.runtime.num_proc,
+                   tuple(fields.parse(config.data.text_column)))
 
     # --- texts ------------------------------------------------------------------------------
-    def tokens(self, texts: Iterable[str]) -> list[list[str]]:
+    def tokens(self, texts: Iterable[str | Mapping[str, Any]]) -> list[list[str]]:
         """The tokens the model reads of each text (see the module docstring).  ``texts`` may
-        be any iterable of strings (read once); unusable inputs are refused."""
+        be any iterable of strings, or of ``{field: text}`` dicts of :attr:`text_fields` (read
+        once); unusable inputs are refused."""
         if isinstance(texts, str):
             raise TypeError("predict takes a list of texts, not a single string: wrap it in [...]")
-        texts = list(texts)
+        if isinstance(texts, Mapping):
+            raise TypeError("predict takes a list of inputs, not a single dict: wrap it in [...]")
+        texts = fields.input_texts(texts, self.text_fields)
         for i, text in enumerate(texts):
             if not isinstance(text, str):
                 raise TypeError(f"text {i} is {type(text).__name__}, not str")

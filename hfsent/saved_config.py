@@ -23,6 +23,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
+from hfsent import fields
 from hfsent.config import COMPONENTS, FIELD_OWNER, Config, DataConfig, RuntimeConfig
 from hfsent.errors import InputError, MissingError
 from hfsent.names import CONFIG_NAME
@@ -83,8 +84,9 @@ def from_saved(data: dict[str, Any]) -> Config:
     data = {**data, "model": _check_label_maps(dict(data.get("model") or {}))}
     if version < CARVED_BEFORE and isinstance(data.get("data"), dict):
         data["data"] = {"validation_split": "carve", **data["data"]}
-    return _check_limits(Config(**{part: _component(COMPONENTS[part], data.get(part, {}), part)
-                                   for part in SAVED}))
+    config = Config(**{part: _component(COMPONENTS[part], data.get(part, {}), part) for part in SAVED})
+    fields.parse(config.data.text_column)  # names shown in the Space and in errors (hfsent.fields)
+    return _check_limits(config)
 
 
 def _quoted(value: Any, most: int = 100) -> str:

@@ -191,7 +191,8 @@ def listen_socket(host: str, port: int) -> socket.socket:
 
 def load_served(model: str, revision: str | None = None) -> tuple[SentimentClassifier, dict[str, Any]]:
     """The classifier and what ``/info`` says of it: a Hub model's id and commit, a local
-    folder's name only (no local path leaves the machine), task, labels and format version."""
+    folder's name only (no local path leaves the machine), task, labels, text fields and format
+    version."""
     from hfsent import hub
     from hfsent.locate import closed_file, folder_name, local_model
     from hfsent.predict import SentimentClassifier
@@ -209,6 +210,7 @@ def load_served(model: str, revision: str | None = None) -> tuple[SentimentClass
         "revision": Path(folder).name if on_hub else None,
         "task": config.task,
         "labels": classifier.task.labels,
+        "text_fields": classifier.text_fields,  # several: each input is an object of them (hfsent.fields)
         "format_version": version,
     }
 

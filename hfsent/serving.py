@@ -11,7 +11,10 @@ payload through :func:`parse_request` and :func:`answer_requests`.
 Limits: a request's texts are predicted in one call (batched by length inside); the server
 also puts several requests' texts in that call.  Each text is cut to a bounded number of
 characters before tokenizing (:func:`hfsent.tokenize.cut`), so a huge text costs no more than a
-long review.  A rating model answers ``[{"label": "rating", "score": <stars>}]`` per input, as a
+long review.  A model of several text fields (``--text-column title,body``) takes each input as
+an object of its fields, ``{"inputs": {"title": ..., "body": ...}}`` or a list of them, as a
+pipeline takes ``{"text", "text_pair"}``; a missing or unknown field is an error that names it.  A
+rating model answers ``[{"label": "rating", "score": <stars>}]`` per input, as a
 transformers regression head does.  A multi-label model answers every label, highest score first,
 each ``{"label", "score", "selected"}``: the score is the label's own sigmoid probability (as a
 pipeline with ``function_to_apply="sigmoid"`` gives it) and ``selected`` says whether it reaches
@@ -33,8 +36,10 @@ class TooManyTexts(InputError):
     """A request holds more texts than the server accepts in one."""
 
 
-def parse_request(data: Any, max_texts: int | None = None) -> tuple[list[str], int | None]:
-    """``(texts, top_k)`` of an Inference API payload (parsed JSON), every part checked.
+def parse_request(data: Any, max_texts: int | None = None) -> tuple[list[str | dict[str, str]], int | None]:
+    """``(texts, top_k)`` of an Inference API payload (parsed JSON), every part checked.  An input
+    of a model of several text fields is an object ``{"title": ..., "body": ...}``; its fields are
+    checked against the model's when it is encoded (:meth:`SentimentClassifier.tokens`).
 
     Raises :class:`~hfsent.errors.InputError` for a payload of the wrong shape or types, and
     :class:`TooManyTexts` for more than ``max_texts`` texts.
@@ -46,12 +51,12 @@ def parse_request(data: Any, max_texts: int | None = None) -> tuple[list[str], i
     if not isinstance(data, dict) or "inputs" not in data:
         raise InputError(f"the request must be JSON of the form {PAYLOAD}")
     inputs, parameters = data["inputs"], data.get("parameters")
-    texts = [inputs] if isinstance(inputs, str) else inputs
+    texts = [inputs] if isinstance(inputs, (str, dict)) else inputs
     if not isinstance(texts, list) or not texts:
         raise InputError(f'"inputs" must be a text or a non-empty list of texts, got {type(inputs).__name__}')
-    bad = next((i for i, text in enumerate(texts) if not isinstance(text, str)), None)
+    bad = next((i for i, text in enumerate(texts) if not _is_input(text)), None)
     if bad is not None:
-        raise InputError(f'"inputs"[{bad}] is {type(texts[bad]).__name__}, not a text')
+        raise InputError(f'"inputs"[{bad}] is {type(texts[bad]).__name__}, not a text or an object of texts')
     if max_texts is not None and len(texts) > max_texts:
         raise TooManyTexts(f"{len(texts)} texts in one request; the limit is {max_texts}")
     if parameters is not None and not isinstance(parameters, dict):
@@ -61,7 +66,14 @@ def parse_request(data: Any, max_texts: int | None = None) -> tuple[list[str], i
     return texts, top_k
 
 
-def answer_requests(classifier: SentimentClassifier, requests: Sequence[tuple[list[str], int | None]]
+def _is_input(value: Any) -> bool:
+    """A text, or a ``{field: text}`` object (whose fields the model checks: :mod:`hfsent.fields`)."""
+    return isinstance(value, str) or isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+
+
+def answer_requests(classifier: SentimentClassifier,
+                    requests: Sequence[tuple[list[str | dict[str, str]], int | None]]
                     ) -> list[list[list[dict]] | InputError]:
     """The answer to each ``(texts, top_k)`` of :func:`parse_request`, with the texts of all
     of them in one model call; a request whose texts cannot be encoded (one holds no token)

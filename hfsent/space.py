@@ -7,7 +7,8 @@
     README.md         the Space's card: sdk: gradio, the model linked under models:
     model/            the model's files, only when MODEL is a local folder
 
-:func:`build_demo` is the app.  It has a text box, the label scores (``gr.Label``), and the
+:func:`build_demo` is the app.  It has a text box (one per text field, for a model of several:
+:mod:`hfsent.fields`), the label scores (``gr.Label``), and the
 sentiment after every word, colored as ``hfsent explain`` draws it
 (:func:`hfsent.draw.trace_spans`), with example reviews.  :func:`hfsent.hub.push_space`
 uploads the folder in one commit.  Gradio is the optional extra ``hfsent[demo]``, imported only
@@ -70,9 +71,10 @@ def _gradio_version() -> str:
         raise MissingError("the demo needs Gradio: pip install 'hfsent[demo]'") from None
 
 
-def analyse(clf: SentimentClassifier, text: str) -> tuple[dict[str, float], str]:
-    """What the demo shows for ``text``: each label's probability, and the words as HTML spans
-    colored by the prediction after each of them.
+def analyse(clf: SentimentClassifier, text: str | dict[str, str]) -> tuple[dict[str, float], str]:
+    """What the demo shows for ``text`` (or a ``{field: text}`` record of the model's text fields):
+    each label's probability, and the words as HTML spans colored by the prediction after each of
+    them.
 
     Example:
         >>> scores, html = analyse(clf, "not bad at all")
@@ -107,24 +109,33 @@ def build_demo(model: str, examples: Sequence[str] = WIDGET_EXAMPLES, title: str
     clf.task.check_demo()  # a rating model is refused
     name = title or folder_name(model)
 
-    def run(text: str):
-        if not text or not text.strip():
+    names = clf.text_fields
+
+    def run(*texts: str):
+        if not any(text and text.strip() for text in texts):
             raise gr.Error("Type a review first.")
-        try:
-            return analyse(clf, text)
+        try:  # several fields: joined as training joined them (hfsent.fields)
+            return analyse(clf, texts[0] if len(names) == 1 else dict(zip(names, (t or "" for t in texts))))
         except InputError as err:  # e.g. a text that tokenizes to nothing
             raise gr.Error(str(err)) from None
 
     with gr.Blocks(title=f"{name} · hfsent") as demo:
         gr.Markdown(f"# {markdown_text(name)}\nA GRU sentiment classifier trained with "
                     "[hfsent](https://pypi.org/project/hfsent/). Type a review, or pick an example.")
-        text = gr.Textbox(label="Review", lines=4, elem_id="review")
+        # One box per text field, labelled with the field's name (plain text in the page; checked
+        # printable on load by hfsent.fields.parse), the last the longest; ids never hold a name.
+        boxes = ([gr.Textbox(label="Review", lines=4, elem_id="review")] if len(names) == 1 else
+                 [gr.Textbox(label=field, lines=4 if i == len(names) - 1 else 1, elem_id=f"field-{i}")
+                  for i, field in enumerate(names)])
         button = gr.Button("Predict", variant="primary", elem_id="predict")
         label = gr.Label(label="Prediction", elem_id="prediction")
         trace = gr.HTML(label="Sentiment after each word", elem_id="trace")
-        gr.Examples(list(examples), inputs=text)
-        button.click(run, inputs=text, outputs=[label, trace])
-        text.submit(run, inputs=text, outputs=[label, trace])
+        # An example review goes in the last field (the body), the others left empty.
+        gr.Examples(list(examples) if len(names) == 1 else [[""] * (len(names) - 1) + [e] for e in examples],
+                    inputs=boxes[0] if len(names) == 1 else boxes)
+        button.click(run, inputs=boxes, outputs=[label, trace])
+        for box in boxes:
+            box.submit(run, inputs=boxes, outputs=[label, trace])
     return demo
 
 
