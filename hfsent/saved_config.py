@@ -25,6 +25,7 @@ from typing import Any
 
 from hfsent.config import COMPONENTS, FIELD_OWNER, Config, DataConfig, RuntimeConfig
 from hfsent.errors import InputError, MissingError
+from hfsent.vector_formats import public_source as public_vectors
 
 # 8: data.validation_split ('auto' validates on the source's own split; older folders carved);
 # 7: training.wide_alpha (the rating task's linear half, new in this version);
@@ -50,6 +51,7 @@ def to_saved(config: Config) -> dict[str, Any]:
     """
     saved = {part: dataclasses.asdict(getattr(config, part)) for part in SAVED}
     saved["data"]["dataset"] = public_source(config.data)
+    saved["training"]["word_vectors"] = public_vectors(config.training.word_vectors)
     del saved["data"]["dataset_id"]
     names = config.model.label_names
     if names is not None:  # as transformers writes them: ids as strings in id2label
