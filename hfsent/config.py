@@ -204,6 +204,8 @@ class TrainingConfig:
             from hfsent.vector_formats import refuse_pickle
 
             refuse_pickle(self.word_vectors)
+        elif self.word_vectors_revision is not None:
+            raise InputError("word_vectors_revision needs --word-vectors (a Hub repo)")
 
 
 @dataclass

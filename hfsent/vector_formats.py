@@ -103,7 +103,7 @@ def refuse_pickle(name: str) -> None:
                          "word2vec binary, fastText .bin or safetensors with its vocabulary")
 
 
-def _check_dim(dim: int, count: int, what: str) -> None:
+def check_dim(dim: int, count: int, what: str) -> None:
     if not 1 <= dim <= MAX_UNITS:
         raise InputError(f"{what}: vectors of {dim} dimensions (hfsent takes 1 to {MAX_UNITS})")
     if not 0 <= count <= MAX_VECTORS:
@@ -119,7 +119,7 @@ def read_text(path: Path, found: Found) -> Found:
             raise InputError(f"line 1 of the word vectors is longer than {len(first) - 1:,} bytes")
         header = _W2V_HEADER.fullmatch(first)
         dim = int(header.group(2)) if header else len(first.split()) - 1
-        _check_dim(dim, int(header.group(1)) if header else 0, path.name)
+        check_dim(dim, int(header.group(1)) if header else 0, path.name)
         found.dim, longest = dim, MAX_WORD_BYTES + 32 * dim  # a word, then dim numbers of < 32 bytes
         if not header:
             _text_line(first, 1, found, longest)
@@ -161,7 +161,7 @@ def read_word2vec_binary(path: Path, found: Found) -> Found:
     if header is None:
         raise InputError(f"{path.name}: not word2vec binary (no 'count dim' header line)")
     count, dim = int(header.group(1)), int(header.group(2))
-    _check_dim(dim, count, path.name)
+    check_dim(dim, count, path.name)
     if count * dim * 4 > path.stat().st_size:
         raise InputError(f"{path.name}: its header promises {count:,} vectors of {dim}, more than it holds")
     return _from_keyed(_gensim(lambda: KeyedVectors.load_word2vec_format(
@@ -198,7 +198,7 @@ def _check_fasttext(path: Path) -> None:
         (dim, *_, bucket, _minn, _maxn, _rate), at = take("@12i", at)
         _, at = take("@d", at)
         (vocab_size, nwords, nlabels), at = take("@3i", at)
-        _check_dim(dim, vocab_size, path.name)
+        check_dim(dim, vocab_size, path.name)
         if nlabels:
             raise InputError(f"{path.name}: a supervised fastText classifier, not word vectors")
         (_ntokens, pruned), at = take("@2q", at)
@@ -228,7 +228,7 @@ def read_safetensors(weights: Path, vocab_file: Path, found: Found) -> Found:
                          f"({type(err).__name__})") from None
     if not isinstance(words, list) or matrix.ndim != 2 or len(words) != matrix.shape[0]:
         raise InputError(f"{weights.name}: its {matrix.shape[0]:,} rows do not match its vocabulary")
-    _check_dim(int(matrix.shape[1]), len(words), weights.name)
+    check_dim(int(matrix.shape[1]), len(words), weights.name)
     found.dim, found.count = int(matrix.shape[1]), len(words)
     for i, word in enumerate(words[1:], start=1):  # row 0 is sentence-transformers' padding
         if isinstance(word, str):
@@ -245,7 +245,7 @@ def _gensim(load, path: Path):
 
 def _from_keyed(kv, found: Found) -> Found:
     found.dim, found.count = int(kv.vector_size), len(kv.index_to_key)
-    _check_dim(found.dim, found.count, "the word vectors")
+    check_dim(found.dim, found.count, "the word vectors")
     for i, word in enumerate(kv.index_to_key):
         found.offer(word, lambda i=i: np.asarray(kv.vectors[i], np.float32))
     return found

@@ -210,7 +210,7 @@ def _from_spacy(name: str, found: fmt.Found) -> dict:
         raise InputError(f"the spaCy pipeline {public_source(name)!r} has no word vectors (the _sm pipelines "
                          "have none: use en_core_web_md or _lg)")
     found.dim, found.count = int(nlp.vocab.vectors_length), int(vectors.n_keys)
-    fmt._check_dim(found.dim, found.count, "the spaCy vectors")
+    fmt.check_dim(found.dim, found.count, "the spaCy vectors")
     for word in list(found.wanted):
         for form in (word, word.capitalize()) if found.lowercase else (word,):
             if nlp.vocab.has_vector(form):

@@ -142,10 +142,10 @@ def test_hub_file_at_a_pinned_revision(hub_layout_dir, tmp_path, hub):
     api = HfApi()
     api.create_repo("tester/glove-tiny", exist_ok=True)
     first, second = _vectors(5), _vectors(6)
-    pinned = api.create_commit("tester/glove-tiny", [CommitOperationAdd(
-        "glove.tiny.6d.txt", _write_text(tmp_path / "a.txt", first, header=False).read_bytes())], commit_message="first")
-    api.create_commit("tester/glove-tiny", [CommitOperationAdd(
-        "glove.tiny.6d.txt", _write_text(tmp_path / "b.txt", second, header=False).read_bytes())], commit_message="second")
+    commits = [api.create_commit("tester/glove-tiny", [CommitOperationAdd("glove.tiny.6d.txt", _write_text(
+        tmp_path / f"{i}.txt", v, header=False).read_bytes())], commit_message=str(i))
+        for i, v in enumerate((first, second))]
+    pinned = commits[0]
     _, clf = _train(hub_layout_dir, tmp_path, "tester/glove-tiny", "--word-vectors-revision", pinned.oid)
     _check_rows(clf, first)
 
@@ -167,6 +167,11 @@ def test_a_pickle_is_refused_by_name_in_one_line_before_any_work(tmp_path):
     for name in ("glove.model", "vectors.npy", "pytorch_model.bin", "x.kv"):
         assert "a pickle (gensim's .model/.kv" in user_error(hfsent(
             "train", "--dataset", "nowhere.csv", "--word-vectors", str(tmp_path / name)))
+
+
+def test_a_revision_needs_vectors():
+    assert "--word-vectors-revision needs --word-vectors" in user_error(hfsent(
+        "train", "--dataset", "nowhere.csv", "--word-vectors-revision", "main"))
 
 
 def _found():
