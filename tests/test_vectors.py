@@ -222,3 +222,20 @@ def test_hub_errors_are_one_user_error(hub, tmp_path):
         _choose({"fse/glove.model": 10, "fse/glove.model.vectors.npy": 10, "README.md": 1}, "", "fse/glove")
     with pytest.raises(InputError, match="holds 2 vectors files: a.txt, b.vec; name one as o/n/PATH"):
         _choose({"a.txt": 1, "b.vec": 1}, "", "o/n")
+
+
+def test_the_card_escapes_a_hostile_vectors_record():
+    from hfsent.card import build_card
+    from hfsent.config import preset
+
+    record = {"source": "hub", "repo": "<script>x</script>|`", "revision": "abc", "license": "mit\n# owned",
+              "vectors": 3, "dim": 4, "types_covered": 0.5}
+    def card_of(vectors):
+        return str(build_card(preset("default"), {"stages": [{"name": "data",
+                                                             "figures": {"word_vectors": vectors}}]}))
+
+    card = card_of(record)
+    line = next(x for x in card.splitlines() if x.startswith("- Word vectors:"))
+    assert "&lt;script&gt;x&lt;/script&gt;\\|\\`" in line and "license mit # owned" in line
+    broken = {**record, "types_covered": "most"}
+    assert "- Word vectors: recorded in metrics.json" in card_of(broken)
