@@ -8,7 +8,7 @@ no local path leaves the machine.  Runtime settings are never written.
 key and every value's type is checked against the dataclasses, naming the field, and the sizes
 that loading and predicting allocate by (:data:`LOAD_LIMITS`) are range-checked, before
 anything uses it.  Every JSON file of a model folder is read by :func:`read_json`.  Versions
-4 to 7 (without the fields added since, which take their defaults, but for
+4 to 8 (without the fields added since, which take their defaults, but for
 ``data.validation_split``: every folder before it carved validation) and version 3 (hfsent 0.1:
 one flat dict) still load.
 """
@@ -27,11 +27,12 @@ from hfsent.config import COMPONENTS, FIELD_OWNER, Config, DataConfig, RuntimeCo
 from hfsent.errors import InputError, MissingError
 from hfsent.vector_formats import public_source as public_vectors
 
+# 9: training.word_vectors and word_vectors_revision (--word-vectors);
 # 8: data.validation_split ('auto' validates on the source's own split; older folders carved);
 # 7: training.wide_alpha (the rating task's linear half, new in this version);
 # 6: pooling 'concat' (the new default), training.word2vec_min_count; 5: data.group_column
-FORMAT_VERSION = 8
-READ_THE_SAME = (4, 5, 6, 7, FORMAT_VERSION)  # fields they lack take their defaults
+FORMAT_VERSION = 9
+READ_THE_SAME = (4, 5, 6, 7, 8, FORMAT_VERSION)  # fields they lack take their defaults
 CARVED_BEFORE = 8  # folders of older versions carved validation from train, whatever the source had
 CONFIG_NAME = "hfsent_config.json"
 SAVED = ("data", "preprocessing", "model", "training")

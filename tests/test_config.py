@@ -128,7 +128,9 @@ def test_a_version_3_config_with_a_wrong_type_is_refused_too(tmp_path):
 
 def test_older_configs_without_the_newer_fields_still_load_with_their_defaults():
     saved = to_saved(Config().replace(group_column="movie_id", word2vec_min_count=1))
-    assert saved["format_version"] == FORMAT_VERSION == 8 and saved["data"]["group_column"] == "movie_id"
+    assert saved["format_version"] == FORMAT_VERSION == 9 and saved["data"]["group_column"] == "movie_id"
+    del saved["training"]["word_vectors"], saved["training"]["word_vectors_revision"]
+    assert from_saved({**saved, "format_version": 8}).training.word_vectors is None
     del saved["training"]["wide_alpha"]
     assert from_saved({**saved, "format_version": 6}).training.wide_alpha == 100.0
     del saved["training"]["word2vec_min_count"]
