@@ -64,6 +64,8 @@ def load_vectors(config: Config, vocab: Vocabulary) -> Vectors:
         record = _from_spacy(source[len(SPACY_PREFIX):], found)
     elif os.path.exists(source):
         record = _from_path(Path(source), found)
+    elif not hub_like(source):  # never sent to the Hub
+        raise MissingError(f"--word-vectors: no such file {source[:200]!r}")
     else:
         record = _from_hub(source, revision, found)
     if not found.rows:
@@ -77,6 +79,12 @@ def load_vectors(config: Config, vocab: Vocabulary) -> Vectors:
         matrix[found.wanted[word]], covered[found.wanted[word]] = row, True
     return Vectors(matrix, covered, {**record, "dim": found.dim, "vectors": found.count,
                                      **({"subword": found.subword} if found.subword else {})})
+
+
+def hub_like(source: str) -> bool:
+    """Whether a source that is no local path may be sent to the Hub: not one that starts with
+    ``.``, ``~`` or ``/``, holds a backslash, or lies in an existing local folder."""
+    return not (source.startswith((".", "~", "/")) or "\\" in source or os.path.isdir(source.split("/")[0]))
 
 
 def _from_path(path: Path, found: fmt.Found) -> dict:

@@ -213,8 +213,13 @@ def test_hostile_binary_files_are_refused_before_gensim_allocates_or_loops(tmp_p
         read_fasttext(path, _found())
 
 
-def test_hub_errors_are_one_user_error(hub, tmp_path):
-    from hfsent.vectors import _choose, _from_hub
+def test_hub_errors_are_one_user_error(hub, tmp_path, monkeypatch):
+    from hfsent.vectors import _choose, _from_hub, hub_like
+
+    assert hub_like("owner/name") and hub_like("owner/name/dir/file.txt")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    assert not any(hub_like(p) for p in ("./v.txt", "/data/v.txt", "~/v.txt", "a\\b", "data/v.txt"))
 
     with pytest.raises(UserError, match="no such model repo"):
         _from_hub("tester/no-such-vectors", None, _found())
