@@ -43,6 +43,7 @@ PICKLE_SUFFIXES = (".pkl", ".pickle", ".p", ".pt", ".pth", ".ckpt", ".joblib", "
                    ".npz", ".wv", ".vectors")
 PICKLE_NAMES = ("pytorch_model.bin",)
 ST_WEIGHTS, ST_VOCAB = "model.safetensors", "whitespacetokenizer_config.json"  # sentence-transformers'
+ST_FOLDER = "0_WordEmbeddings"  # where the Hub's average_word_embeddings_* keep those two
 FASTTEXT_MAGIC = 793712314
 SPACY_PREFIX = "spacy:"  # --word-vectors spacy:NAME
 _W2V_HEADER = re.compile(rb"\s*(\d{1,12}) (\d{1,12})\s*\n")
@@ -101,6 +102,12 @@ def refuse_pickle(name: str) -> None:
         raise InputError(f"refusing word vectors {base[:100]!r}: a pickle (gensim's .model/.kv, numpy's "
                          ".npy, torch's .bin/.pt) can run code when loaded; give word2vec/GloVe text, "
                          "word2vec binary, fastText .bin or safetensors with its vocabulary")
+
+
+def check_size(size: int, what: str) -> None:
+    if size > MAX_VECTOR_BYTES:
+        raise InputError(f"the word vectors {what[:100]!r} are {size / 1e9:.1f} GB, above hfsent's "
+                         f"{MAX_VECTOR_BYTES / 1e9:.1f} GB")
 
 
 def check_dim(dim: int, count: int, what: str) -> None:

@@ -6,10 +6,10 @@ SOURCE is, checked in this order:
   folder of one (``spacy:path/to/pipeline``);
 * an existing local file (see :mod:`hfsent.vector_formats`), or a folder in
   sentence-transformers' layout (``0_WordEmbeddings/model.safetensors`` and its vocabulary);
-* a Hub model repo, ``owner/name``, or one file of it, ``owner/name/path/in/repo``, at
+* a Hub model repo, ``owner/name``, or one file of it, ``owner/name/path/in/repo`` (never a
+  value that looks like a local path: :func:`hub_like`), at
   ``--word-vectors-revision`` (a branch, tag or commit, as ``from_pretrained(revision=...)``;
-  default ``main``), resolved to its commit first.  The repo's file list gives each file's size,
-  which is logged (and capped) before the download; ``hf_hub_download`` caches the files.
+  default ``main``): see :mod:`hfsent.vector_hub` (sizes logged before the download, cached).
 
 Rows of the vocabulary that the vectors lack are filled by the task's own word2vec
 (:mod:`hfsent.pretrain`) when it is on, else drawn at random; both at the vectors' scale.
@@ -35,10 +35,10 @@ from hfsent import vector_formats as fmt
 from hfsent.config import Config
 from hfsent.errors import InputError, MissingError
 from hfsent.vector_formats import SPACY_PREFIX, public_source
+from hfsent.vector_hub import from_hub
 from hfsent.vocab import PAD_ID, UNK_ID, Vocabulary
 
 log = logging.getLogger(__name__)
-ST_FOLDER = "0_WordEmbeddings"  # where sentence-transformers' average_word_embeddings_* keep them
 
 
 @dataclass
@@ -67,7 +67,7 @@ def load_vectors(config: Config, vocab: Vocabulary) -> Vectors:
     elif not hub_like(source):  # never sent to the Hub
         raise MissingError(f"--word-vectors: no such file {source[:200]!r}")
     else:
-        record = _from_hub(source, revision, found)
+        record = from_hub(source, revision, found, read_file)
     if not found.rows:
         raise InputError(f"the word vectors {public_source(source)!r} hold none of the "
                          f"{len(vocab):,} vocabulary words: check the language and the casing")
@@ -90,12 +90,12 @@ def hub_like(source: str) -> bool:
 def _from_path(path: Path, found: fmt.Found) -> dict:
     """A local file or sentence-transformers folder; the record keeps its name and SHA-256."""
     if path.is_dir():
-        folder = path / ST_FOLDER if (path / ST_FOLDER).is_dir() else path
+        folder = path / fmt.ST_FOLDER if (path / fmt.ST_FOLDER).is_dir() else path
         weights, words = folder / fmt.ST_WEIGHTS, folder / fmt.ST_VOCAB
         if not (weights.is_file() and words.is_file()):
-            raise MissingError(f"the folder {path.name!r} holds no {ST_FOLDER}/{fmt.ST_WEIGHTS} with its "
+            raise MissingError(f"the folder {path.name!r} holds no {fmt.ST_FOLDER}/{fmt.ST_WEIGHTS} with its "
                                f"{fmt.ST_VOCAB}: give a vectors file instead")
-        _check_size(weights.stat().st_size + words.stat().st_size, path.name)
+        fmt.check_size(weights.stat().st_size + words.stat().st_size, path.name)
         fmt.read_safetensors(weights, words, found)
         return {"source": "file", "name": path.name, "sha256": _sha256(weights)}
     read_file(path, found)
@@ -105,7 +105,7 @@ def _from_path(path: Path, found: fmt.Found) -> dict:
 def read_file(path: Path, found: fmt.Found) -> fmt.Found:
     """One vectors file, its format told by its name and first bytes (pickles refused by name)."""
     fmt.refuse_pickle(path.name)
-    _check_size(path.stat().st_size, path.name)
+    fmt.check_size(path.stat().st_size, path.name)
     name = path.name.lower()
     if name.endswith(".safetensors"):
         return fmt.read_safetensors(path, path.with_name(fmt.ST_VOCAB), found)
@@ -123,85 +123,12 @@ def read_file(path: Path, found: fmt.Found) -> fmt.Found:
                      ".vec.gz, .bin or .safetensors)")
 
 
-def _check_size(size: int, what: str) -> None:
-    if size > fmt.MAX_VECTOR_BYTES:
-        raise InputError(f"the word vectors {what[:100]!r} are {size / 1e9:.1f} GB, above hfsent's "
-                         f"{fmt.MAX_VECTOR_BYTES / 1e9:.1f} GB")
-
-
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _from_hub(source: str, revision: str | None, found: fmt.Found) -> dict:
-    """The vectors of a Hub repo: listed with sizes, the size logged, then downloaded (cached)."""
-    from huggingface_hub import HfApi, hf_hub_download
-    from huggingface_hub.errors import (
-        HfHubHTTPError,
-        HFValidationError,
-        RepositoryNotFoundError,
-        RevisionNotFoundError,
-    )
-
-    from hfsent.hub import HubError
-
-    parts = source.split("/")
-    repo_id, wanted = "/".join(parts[:2]), "/".join(parts[2:])
-    api = HfApi()
-    try:
-        info = api.model_info(repo_id, revision=revision)
-        files = {f.path: f.size for f in api.list_repo_tree(repo_id, revision=info.sha, recursive=True)
-                 if getattr(f, "size", None) is not None}
-        chosen = _choose(files, wanted, repo_id)
-        size = sum(files[p] for p in chosen)
-        _check_size(size, repo_id)
-        log.info("word vectors: %s at %s, %s (%.1f MB), from the Hub or its cache", repo_id, info.sha[:12],
-                 ", ".join(chosen), size / 1e6)
-        paths = [Path(hf_hub_download(repo_id, p, revision=info.sha)) for p in chosen]
-    except HFValidationError:
-        raise MissingError(f"--word-vectors {source[:100]!r} is no local file, no spacy:NAME and no Hub "
-                           "repo id (owner/name)") from None
-    except RepositoryNotFoundError:
-        raise HubError(f"--word-vectors {source[:100]!r}: no local file of that name, and no such model repo "
-                       "on the Hub (or it is private and no valid token was given)") from None
-    except RevisionNotFoundError:
-        raise HubError(f"revision {revision!r} does not exist in {repo_id!r}") from None
-    except (HfHubHTTPError, OSError) as err:
-        raise HubError(f"downloading the word vectors {repo_id!r} failed: "
-                       f"{str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__}") \
-            from None
-    if len(paths) == 2:
-        fmt.read_safetensors(paths[0], paths[1], found)
-    else:
-        read_file(paths[0], found)
-    card = info.card_data.to_dict() if info.card_data is not None else {}
-    tags = [t[len("license:"):] for t in info.tags or [] if t.startswith("license:")]
-    return {"source": "hub", "repo": repo_id, "revision": info.sha, "files": chosen,
-            "license": str(card.get("license") or (tags[0] if tags else "unknown"))}
-
-
-def _choose(files: dict[str, int], wanted: str, repo_id: str) -> list[str]:
-    """The repo's vectors: the file asked for, sentence-transformers' pair, or its one vectors file."""
-    if wanted:
-        if wanted not in files:
-            raise MissingError(f"{repo_id!r} has no file {wanted[:100]!r}")
-        fmt.refuse_pickle(wanted)
-        return [wanted]
-    pair = [f"{ST_FOLDER}/{fmt.ST_WEIGHTS}", f"{ST_FOLDER}/{fmt.ST_VOCAB}"]
-    if all(p in files for p in pair):
-        return pair
-    readable = sorted(p for p in files if p.lower().endswith((*fmt.TEXT_SUFFIXES, ".bin"))
-                      and Path(p).name not in fmt.PICKLE_NAMES and Path(p).name != "requirements.txt")
-    if len(readable) == 1:
-        return readable
-    for path in files if not readable else ():
-        fmt.refuse_pickle(path)  # a repo of pickles only (gensim's .model + .npy) is refused by name
-    listed = ": " + ", ".join(readable[:5]) if readable else ""
-    raise InputError(f"{repo_id!r} holds {len(readable)} vectors files{listed}; name one as {repo_id}/PATH")
 
 
 def _from_spacy(name: str, found: fmt.Found) -> dict:

@@ -130,15 +130,16 @@ def main() -> None:
                 print({k: v for k, v in run.items() if k != "correct"}, flush=True)
     done = [r for r in runs if "size" in r]
     n_test = done[0]["n"] if done else 0
-    intro = (f"Written by `python scripts/bench_vectors.py`: the first-sentence data of the section above "
-             f"(train cut to each size, validation carved from it by movie, {n_test:,} test sentences), "
+    intro = (f"Written by `python scripts/bench_vectors.py`: the data of \"Short texts\" (first sentences; "
+             f"train cut to each size, validation carved from it by movie, {n_test:,} test sentences), "
              "trained with the package defaults, and with the defaults plus `--word-vectors` pointing at "
              "word2vec trained on IMDB's 50,000 unlabelled reviews (`scripts/make_vectors.py`: spaCy "
              "`blank:en` tokens, skip-gram, 128 dimensions, 5 epochs, min_count 5), the \"outside\" vectors "
              "that stand in for a Hub download offline. Both arms of a seed share validation split and "
              "test examples; accuracy on test, mean over seeds (min–max); the paired difference is "
              "outside minus default, its p-value a paired bootstrap over test examples. The default's "
-             "own word2vec sees only the train sentences (the parquet files have no unlabelled split).")
+             "own word2vec sees only the train sentences (the parquet files have no unlabelled split). "
+             "\"GRU alone\" is the blend's GRU half scored by itself: the half the vectors start.")
     section = "\n".join([BEGIN, "## Outside word vectors on short texts (learning curve)", "", intro, "",
                          *table(done, baselines), END])
     write_section(Path(args.output), BEGIN, END, section)

@@ -214,7 +214,8 @@ def test_hostile_binary_files_are_refused_before_gensim_allocates_or_loops(tmp_p
 
 
 def test_hub_errors_are_one_user_error(hub, tmp_path, monkeypatch):
-    from hfsent.vectors import _choose, _from_hub, hub_like
+    from hfsent.vector_hub import _choose, from_hub
+    from hfsent.vectors import hub_like, read_file
 
     assert hub_like("owner/name") and hub_like("owner/name/dir/file.txt")
     monkeypatch.chdir(tmp_path)
@@ -222,7 +223,7 @@ def test_hub_errors_are_one_user_error(hub, tmp_path, monkeypatch):
     assert not any(hub_like(p) for p in ("./v.txt", "/data/v.txt", "~/v.txt", "a\\b", "data/v.txt"))
 
     with pytest.raises(UserError, match="no such model repo"):
-        _from_hub("tester/no-such-vectors", None, _found())
+        from_hub("tester/no-such-vectors", None, _found(), read_file)
     with pytest.raises(InputError, match="a pickle"):
         _choose({"fse/glove.model": 10, "fse/glove.model.vectors.npy": 10, "README.md": 1}, "", "fse/glove")
     with pytest.raises(InputError, match="holds 2 vectors files: a.txt, b.vec; name one as o/n/PATH"):
