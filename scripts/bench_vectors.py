@@ -69,6 +69,10 @@ def _bits(run: dict, half: str) -> np.ndarray:
     return np.unpackbits(packed)[:run["n"]].astype(float)
 
 
+def _p(p: float) -> str:
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"  # 2,000 rounds resolve no less
+
+
 def _spread(values: list[float]) -> str:
     return f"{np.mean(values):.4f} ({min(values):.4f}–{max(values):.4f})"
 
@@ -90,7 +94,7 @@ def table(runs: list[dict], baselines: dict) -> list[str]:
             lines.append(f"| {size:,} | {len(seeds)} | {'blend' if half == 'blend' else 'GRU alone'} | "
                          f"{_spread([by['default', s][half] for s in seeds])} | "
                          f"{_spread([by['vectors', s][half] for s in seeds])} | {diffs.mean():+.4f} | "
-                         f"{paired_p(diffs):.3f} | {cover} | {base} |")
+                         f"{_p(paired_p(diffs))} | {cover} | {base} |")
     return lines
 
 
@@ -107,7 +111,7 @@ def main() -> None:
     args = parser.parse_args()
     runs_path = Path(args.runs)
     runs = [json.loads(line) for line in runs_path.read_text().splitlines()] if runs_path.exists() else []
-    baselines = next((r["baselines"] for r in runs if "baselines" in r), {})
+    baselines = {k: v for r in runs for k, v in r.get("baselines", {}).items()}
     # Seed by seed, every size: an interrupted measurement still has the whole curve.
     for seed, size in [] if args.report_only else [(s, n) for s in range(args.seeds) for n in args.sizes]:
         with tempfile.TemporaryDirectory() as tmp:
