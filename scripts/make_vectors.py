@@ -1,6 +1,6 @@
 """Outside word vectors for the benchmarks: word2vec on IMDB's 50,000 unlabelled reviews.
 
-``python scripts/make_vectors.py --imdb ../shared/data/imdb --output ../vectors/imdb-w2v.txt``
+``python scripts/make_vectors.py --imdb ../shared/data/imdb --output imdb-w2v.txt``
 (about 10 minutes on 2 cores) tokenizes the ``unsupervised`` split exactly as hfsent does
 (spaCy ``blank:en``, lowercased, HTML line breaks removed: :func:`hfsent.tokenize.tokenize_dataset`),
 trains skip-gram word2vec with gensim (one worker thread, a fixed seed, so that a rerun writes the
