@@ -34,6 +34,7 @@ from hfsent.model import describe
 from hfsent.names import CARD_NAME, CONFUSION_NAME, CURVES_NAME
 from hfsent.saved_config import public_source, to_saved
 from hfsent.tasks import task_for
+from hfsent.vectors import source_text
 
 TEMPLATE = Path(__file__).with_name("model_card_template.md")
 # Reviews shown in the Hub widget and listed in the Space; the widget's outputs are the model's
@@ -146,9 +147,24 @@ def build_card(
         classes=list(_class_counts(metrics, classes).items()),
         per_class=list((test.get("per_class") or {}).items()),
         num_train=counts.get("train", "?"), num_validation=counts.get("validation", "?"),
-        num_test=counts.get("test", "?"), serving=serving,
+        num_test=counts.get("test", "?"), serving=serving, vectors=_vectors_sentence(metrics),
         text_fields=fields.parse(config.data.text_column), separator=fields.SEPARATOR,
     ))
+
+
+def _vectors_sentence(metrics: dict) -> str | None:
+    """The word vectors' source (repo, revision, license; or file, or spaCy pipeline) and coverage,
+    from the data stage's record; ``None`` without vectors."""
+    record = next((r for r in metrics.get("stages", []) if r.get("name") == "data"), {})
+    vectors = (record.get("figures") or {}).get("word_vectors")
+    if not isinstance(vectors, dict):
+        return None
+    try:
+        text = f"{source_text(vectors)}; they covered {vectors['types_covered']:.1%} of the vocabulary words"
+        covered = vectors.get("tokens_covered")
+        return text + (f" and {covered:.1%} of the training tokens" if covered is not None else "")
+    except (KeyError, TypeError, ValueError):  # a hand-edited metrics.json
+        return "recorded in metrics.json (the data stage's figures)"
 
 
 def _class_counts(metrics: dict, classes: list[str]) -> dict:

@@ -186,6 +186,8 @@ class TrainingConfig:
     seed: int = 42
     pretrain_embeddings: bool = field(default=True, metadata=_help("initialise the Embedding with word2vec trained on train + the unlabelled split"))
     freeze_embeddings: bool = field(default=False, metadata=_help("keep the Embedding fixed during training (useful with --pretrain-embeddings)"))
+    word_vectors: str | None = field(default=None, metadata=_help("pretrained word vectors for the Embedding: a Hub repo (owner/name, or owner/name/FILE), a local file (word2vec/GloVe text, word2vec or fastText .bin, safetensors) or spacy:PIPELINE; their dimension replaces --embedding-dim, and words they lack get word2vec's vectors (or random ones with --no-pretrain-embeddings); see hfsent.vectors"))
+    word_vectors_revision: str | None = field(default=None, metadata=_help("branch, tag or commit of the --word-vectors Hub repo (default: main)"))
     word2vec_epochs: int = 3
     word2vec_min_count: int = field(default=3, metadata=_help("word2vec ignores words seen fewer times in its corpus"))
     wide_c: float = field(default=0.1, metadata=_help("inverse L2 strength of the wide branch's logistic regression"))
@@ -199,6 +201,12 @@ class TrainingConfig:
             raise InputError(f"lr_decay must be in (0, 1], got {self.lr_decay}")
         if self.wide_weight is not None and not 0 <= self.wide_weight <= 1:
             raise InputError(f"wide_weight must be in [0, 1], got {self.wide_weight}")
+        if self.word_vectors is not None:  # a pickle is refused by its name, before any work
+            from hfsent.vector_formats import refuse_pickle
+
+            refuse_pickle(self.word_vectors)
+        elif self.word_vectors_revision is not None:
+            raise InputError("word_vectors_revision needs --word-vectors (a Hub repo)")
 
 
 @dataclass

@@ -8,7 +8,7 @@ no local path leaves the machine.  Runtime settings are never written.
 key and every value's type is checked against the dataclasses, naming the field, and the sizes
 that loading and predicting allocate by (:data:`LOAD_LIMITS`) are range-checked, before
 anything uses it.  Every JSON file of a model folder is read by :func:`read_json`.  Versions
-4 to 7 (without the fields added since, which take their defaults, but for
+4 to 8 (without the fields added since, which take their defaults, but for
 ``data.validation_split``: every folder before it carved validation) and version 3 (hfsent 0.1:
 one flat dict) still load.
 """
@@ -27,8 +27,10 @@ from hfsent import fields
 from hfsent.config import COMPONENTS, FIELD_OWNER, Config, DataConfig, RuntimeConfig
 from hfsent.errors import InputError, MissingError
 from hfsent.names import CONFIG_NAME
+from hfsent.vector_formats import public_source as public_vectors
 
 # 9: model.task 'multilabel' with model.thresholds, data.multi_label and data.label_separator;
+#    training.word_vectors and word_vectors_revision (--word-vectors);
 # 8: data.validation_split ('auto' validates on the source's own split; older folders carved);
 # 7: training.wide_alpha (the rating task's linear half, new in this version);
 # 6: pooling 'concat' (the new default), training.word2vec_min_count; 5: data.group_column
@@ -52,6 +54,7 @@ def to_saved(config: Config) -> dict[str, Any]:
     """
     saved = {part: dataclasses.asdict(getattr(config, part)) for part in SAVED}
     saved["data"]["dataset"] = public_source(config.data)
+    saved["training"]["word_vectors"] = public_vectors(config.training.word_vectors)
     del saved["data"]["dataset_id"]
     names = config.model.label_names
     if names is not None:  # as transformers writes them: ids as strings in id2label

@@ -43,6 +43,7 @@ from hfsent.prepare import PreparedData, prepare_data
 from hfsent.pretrain import pretrained_embeddings
 from hfsent.split import validation_origin
 from hfsent.tasks import task_for
+from hfsent.vectors import Vectors, coverage, init_matrix, load_vectors, source_text
 
 log = logging.getLogger(__name__)
 Figures = dict
@@ -74,6 +75,7 @@ class Run:
     metrics: dict = field(default_factory=dict)
     records: list[dict] = field(default_factory=list)
     saved: Path | None = None
+    vectors: Vectors | None = None  # --word-vectors' rows for the vocabulary, read by the data stage
 
     @property
     def classifier(self) -> SentimentClassifier:
@@ -113,6 +115,10 @@ def prepare(run: Run) -> tuple[str, Figures]:
     figures["validation"] = validation_origin(validation, run.config.data.group_column)
     rows = f" ({len(validation):,} rows)" if isinstance(validation, Dataset) else ""  # a stream: unknown
     summary += f"; validation: {figures['validation']}{rows}"
+    if run.config.training.word_vectors:  # read here: their dimension sets the Embedding's width
+        run.vectors = load_vectors(run.config, data.vocab)
+        text, figures["word_vectors"] = coverage(run.vectors, run.config, data.splits["train"])
+        summary, run.config = summary + text, run.config.replace(embedding_dim=run.vectors.dim)
     return summary, figures
 
 
@@ -134,22 +140,33 @@ def build(run: Run) -> tuple[str, Figures]:
 
 
 def skip_embeddings(run: Run) -> str | None:
-    """Why word2vec does not run: it is turned off."""
-    return None if run.config.training.pretrain_embeddings else "off (--no-pretrain-embeddings)"
+    """Why the Embedding keeps its random start: word2vec is turned off and no word vectors given."""
+    t = run.config.training
+    return None if t.pretrain_embeddings or t.word_vectors else "off (--no-pretrain-embeddings)"
 
 
 def init_embeddings(run: Run) -> tuple[str, Figures]:
-    """Word2vec on the training reviews (and the unlabelled split) into the Embedding.  Needs
-    ``data`` and ``model``; its record names the unlabelled split it read, or none.
+    """Word2vec on the training reviews (and the unlabelled split) into the Embedding, under the
+    ``--word-vectors`` rows where those cover a word (:func:`hfsent.vectors.init_matrix`).  Needs
+    ``data`` and ``model`` (and ``vectors``, if given); its record names the unlabelled split read.
     """
-    matrix, unlabeled = pretrained_embeddings(run.config, run.data.vocab, run.data.tokens["train"])
+    t = run.config.training
+    matrix, unlabeled = (pretrained_embeddings(run.config, run.data.vocab, run.data.tokens["train"])
+                         if t.pretrain_embeddings else (None, None))
+    if run.vectors is not None:
+        matrix = init_matrix(run.vectors, matrix, t.seed)
     run.model.get_layer(EMBEDDING).set_weights([matrix])
     corpus = "the training reviews" + (f" and the unlabelled {unlabeled!r} split" if unlabeled else
                                        " only (the source has no unlabelled split)")
-    frozen = ", kept fixed in training" if run.config.training.freeze_embeddings else ""
-    return (f"Embedding initialised with word2vec (skip-gram, {run.config.training.word2vec_epochs} epochs) "
-            f"trained on {corpus}{frozen}; no outside weights",
-            {"unlabeled_split": unlabeled})
+    frozen = ", kept fixed in training" if t.freeze_embeddings else ""
+    w2v = f"word2vec (skip-gram, {t.word2vec_epochs} epochs) trained on {corpus}"
+    if run.vectors is None:
+        return f"Embedding initialised with {w2v}{frozen}; no outside weights", {"unlabeled_split": unlabeled}
+    rows = int(run.vectors.covered.sum())
+    rest = w2v if t.pretrain_embeddings else "random vectors"
+    return (f"Embedding initialised with the word vectors of {source_text(run.vectors.record)} for {rows:,} "
+            f"of {len(run.data.vocab):,} words, the others with {rest} at their scale{frozen}",
+            {"unlabeled_split": unlabeled, "vector_rows": rows})
 
 
 def _backup_callback(output_dir: Path, resume: bool) -> keras.callbacks.BackupAndRestore:

@@ -47,6 +47,16 @@ def _widget_problems(entry) -> list[str]:
     return problems
 
 
+def _front_matter(readme: bytes) -> dict:
+    """A README's YAML front matter, as the Hub gives it in a repo's ``cardData``."""
+    front = re.match(r"---\n(.*?)\n---", readme.decode("utf-8", "replace"), re.DOTALL)
+    try:
+        data = yaml.safe_load(front.group(1)) if front else {}
+    except yaml.YAMLError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 class Repo:
     def __init__(self, repo_id: str, private: bool, sdk: str | None = None):
         self.repo_id, self.private, self.sdk = repo_id, private, sdk
@@ -254,8 +264,11 @@ class Handler(BaseHTTPRequestHandler):
         if found is None:
             return
         r, sha, files = found
+        card = _front_matter(files.get("README.md", {}).get("content", b""))
+        license_tags = [f"license:{card['license']}"] if "license" in card else []
         self._send(200, {"id": repo, "modelId": repo, "sha": sha, "private": r.private,
-                         "siblings": [{"rfilename": p} for p in sorted(files)]})
+                         "siblings": [{"rfilename": p} for p in sorted(files)],
+                         "cardData": card, "tags": license_tags})
 
     def tree(self, head, body, query, repo, rev, subpath=""):
         found = self._files_at(repo, rev)

@@ -134,6 +134,8 @@ def test_older_configs_without_the_newer_fields_still_load_with_their_defaults()
     del saved["model"]["thresholds"]
     v8 = from_saved({**saved, "format_version": 8})
     assert v8.model.task == "sentiment" and v8.model.thresholds is None and v8.data.label_separator == ","
+    del saved["training"]["word_vectors"], saved["training"]["word_vectors_revision"]
+    assert from_saved({**saved, "format_version": 8}).training.word_vectors is None
     del saved["training"]["wide_alpha"]
     assert from_saved({**saved, "format_version": 6}).training.wide_alpha == 100.0
     del saved["training"]["word2vec_min_count"]
