@@ -106,15 +106,20 @@ def add_wide_branch(run: Run) -> tuple[str, Figures]:
     run.model = with_wide_branch(run.model, len(data.vocab), cfg.model.wide_buckets, rating=rating)
     figures = fit_wide_branch(run.model, data.splits["train"], cfg.training.wide_c,
                               cfg.preprocessing.max_length, cfg.training.wide_alpha)
+    # the strength chosen by cross-validation is saved with the model, as a chosen max_length is
+    strength = "wide_alpha" if rating else "wide_c"
+    run.config = cfg = cfg.replace(**{strength: figures["alpha" if rating else "c"]})
     figures.update(weigh_halves(run))
     weight, fitted = figures["gru_weight"], figures["gru_weight_fitted"]
+    cv = figures.get("cross_validation")
+    chosen = f" (chosen by {cv['folds']}-fold cross-validation on train)" if cv else ""
     if rating:
         output, loss, score = "rating", "squared error", "R²"
-        linear = f"ridge regression, alpha={cfg.training.wide_alpha:g}"
+        linear = f"ridge regression, alpha={cfg.training.wide_alpha:g}{chosen}"
     else:
         output, loss, score = "probability", "log loss", "accuracy"
         linear = ("naive-Bayes-weighted logistic regression" if len(cfg.model.classes) == 2
-                  else "multinomial logistic regression") + f", C={cfg.training.wide_c:g}"
+                  else "multinomial logistic regression") + f", C={cfg.training.wide_c:g}{chosen}"
     how = f"fitted on the validation split by {loss}" if fitted else "given (--wide-weight)"
     return (f"output = {weight:.2f} × the GRU's {output} + {1 - weight:.2f} × that of a linear "
             f"model of word and hashed word-bigram counts ({cfg.model.wide_buckets:,} buckets; "

@@ -187,8 +187,8 @@ class TrainingConfig:
     freeze_embeddings: bool = field(default=False, metadata=_help("keep the Embedding fixed during training (useful with --pretrain-embeddings)"))
     word2vec_epochs: int = 3
     word2vec_min_count: int = field(default=3, metadata=_help("word2vec ignores words seen fewer times in its corpus"))
-    wide_c: float = field(default=0.1, metadata=_help("inverse L2 strength of the wide branch's logistic regression"))
-    wide_alpha: float = field(default=100.0, metadata=_help("L2 strength of the wide branch's ridge regression (the rating task)"))
+    wide_c: float | None = field(default=None, metadata=_help("inverse L2 strength of the wide branch's logistic regression (default: chosen by 3-fold cross-validation on train from 0.03, 0.1, 0.3, 1)"))
+    wide_alpha: float | None = field(default=None, metadata=_help("L2 strength of the wide branch's ridge regression, the rating task (default: chosen by 3-fold cross-validation on train from 10 to 1000)"))
     wide_weight: float | None = field(default=None, metadata=_help("weight of the GRU's probability in the blend, the linear half getting the rest (default: fitted on the validation split by log loss)"))
 
     def __post_init__(self) -> None:
