@@ -107,4 +107,38 @@ def rule_table(folder: Path) -> list[str]:
         rows.append("| " + " | ".join(cells) + " |")
     rows += ["", "| rule | mean (test accuracy − better half's) | min | max |", "|---|---|---|---|"]
     rows += [f"| {k} | {np.mean(v):+.4f} | {np.min(v):+.4f} | {np.max(v):+.4f} |" for k, v in gaps.items()]
+    return rows + [""] + seed_table(folder)
+
+
+def seed_table(folder: Path) -> list[str]:
+    """Per training size of the first-sentence runs: each rule's blend (A) against the better half on
+    test (B) over the seeds, by the protocol (``benchmarks.compare``: mean ± std over seeds, the
+    paired bootstrap of the difference on the same test sentences)."""
+    from benchmarks import compare, comparison_row
+
+    from hfsent.blend import blend_weight, guarded_weight
+
+    rows = ["| first sentences, rule (A) vs the better half on test (B) | A: mean ± std (seeds) | "
+            "B: mean ± std (seeds) | A − B [95% interval] | paired p |", "|---|---|---|---|---|"]
+    sizes = sorted({int(p.stem.split("-")[1]) for p in folder.glob("short-*.npz")})
+    for size in sizes:
+        runs = [np.load(p) for p in sorted(folder.glob(f"short-{size}-*.npz"))]
+        y = runs[0]["y_test"]
+        if any(len(r["y_test"]) != len(y) or (r["y_test"] != y).any() for r in runs):
+            continue  # not the same test examples
+
+        def decide(r, w):
+            return ((w * r["gru_test"] + (1 - w) * r["linear_test"]) >= 0.5).astype(int)
+        better = [decide(r, max((0.0, 1.0), key=lambda w, r=r: float(np.mean(decide(r, w) == y))))
+                  for r in runs]
+        for rule in ("fitted", "accuracy", "log_loss"):
+            chosen = []
+            for r in runs:
+                halves = (r["gru_validation"], r["linear_validation"], r["y_validation"])
+                w = blend_weight(*halves)
+                if rule != "fitted":
+                    w, _ = guarded_weight(*halves, w, rule)
+                chosen.append(decide(r, w))
+            record = compare(y, np.stack(chosen), np.stack(better), samples=500)
+            rows.append(comparison_row(f"{size:,} train, {rule}", record))
     return rows
