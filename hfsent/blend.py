@@ -220,7 +220,7 @@ def add_wide_branch(run: Run) -> tuple[str, Figures]:
     figures.update(weigh_halves(run))
     weight, fitted = figures["gru_weight"], figures["gru_weight_fitted"]
     cv = figures.get("cross_validation")
-    chosen = f" (chosen by {cv['folds']}-fold cross-validation on train)" if cv else ""
+    chosen = f" (chosen by {cv['folds']}-fold cross-validation on train)" if isinstance(cv, dict) else ""
     if rating:
         output, loss, score = "rating", "squared error", "R²"
         linear = f"ridge regression, alpha={cfg.training.wide_alpha:g}{chosen}"

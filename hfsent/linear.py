@@ -42,6 +42,10 @@ from hfsent.regularization import choose_strength, classifier, nb_ratio
 from hfsent.wide import is_rating
 
 log = logging.getLogger(__name__)
+# Multinomial CV costs folds x grid Newton-CG fits: on IMDB's 20,000 reviews as 4 classes it ran
+# over 8 minutes unfinished (BENCHMARKS.md), so past this many texts x classes C stays DEFAULT_C.
+MULTICLASS_CV_BUDGET = 50_000
+DEFAULT_C = 0.1
 
 
 def fit_wide_branch(model: keras.Model, train: Dataset, c: float | None, max_length: int,
@@ -81,6 +85,9 @@ def fit_wide_branch(model: keras.Model, train: Dataset, c: float | None, max_len
     rating, classes = is_rating(model), int(model.get_layer("wide_output").units)
     kind = "rating" if rating else "multiclass" if classes > 1 else "binary"
     chosen = {}
+    if c is None and kind == "multiclass" and len(y) * classes > MULTICLASS_CV_BUDGET:
+        c, chosen = DEFAULT_C, {"cross_validation": "skipped: too large for a cheap multinomial CV"}
+        log.info("wide branch: %d texts x %d classes: C=%g without cross-validation", len(y), classes, c)
     if (alpha if rating else c) is None:
         cv = choose_strength(seen, y, kind, groups, metric, class_weight, unseen)
         chosen = {"cross_validation": cv}

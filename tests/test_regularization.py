@@ -68,3 +68,19 @@ def test_fit_wide_branch_chooses_c_when_not_given(tiny):
     assert chosen["c"] in C_GRID and chosen["cross_validation"]["chosen"] == chosen["c"]
     given = fit_wide_branch(model, data.splits["train"], 0.5, cfg.preprocessing.max_length)
     assert given["c"] == 0.5 and "cross_validation" not in given
+
+
+def test_a_large_multiclass_fit_skips_the_cross_validation(tmp_path, monkeypatch):
+    import hfsent.linear as linear
+    from tests.test_classes import make_classes
+
+    make_classes(90, ["negative", "neutral", "positive"]).to_csv(tmp_path / "a.csv", index=False)
+    cfg = tiny_config(str(tmp_path / "a.csv"), wide_buckets=64)
+    data = prepare_data(cfg)
+    cfg = cfg.replace(label_names=list(data.classes))
+    model = with_wide_branch(build_model(cfg.model, len(data.vocab)), len(data.vocab), 64)
+    monkeypatch.setattr(linear, "MULTICLASS_CV_BUDGET", 10)
+    fitted = fit_wide_branch(model, data.splits["train"], None, cfg.preprocessing.max_length)
+    assert fitted["c"] == linear.DEFAULT_C and fitted["cross_validation"].startswith("skipped")
+    monkeypatch.setattr(linear, "MULTICLASS_CV_BUDGET", 10**9)
+    assert isinstance(fit_wide_branch(model, data.splits["train"], None, 32)["cross_validation"], dict)
