@@ -145,6 +145,7 @@ def build_card(
         stages=metrics.get("stages", []),
         output_sentence=task.output_sentence(markdown_text),
         classes=list(_class_counts(metrics, classes).items()),
+        rare_classes=rare_class_warning(_class_counts(metrics, classes)),
         per_class=list((test.get("per_class") or {}).items()),
         num_train=counts.get("train", "?"), num_validation=counts.get("validation", "?"),
         num_test=counts.get("test", "?"), serving=serving, vectors=_vectors_sentence(metrics),
@@ -172,6 +173,30 @@ def _class_counts(metrics: dict, classes: list[str]) -> dict:
     record = next((r for r in metrics.get("stages", []) if r.get("name") == "data"), {})
     counts = (record.get("figures") or {}).get("classes") or {}
     return {name: counts.get(name, "?") for name in classes}
+
+
+RARE_CLASS_EXAMPLES = 20  # fewer training examples than this, and a class's scores are unreliable
+
+
+def rare_class_warning(counts: dict) -> str | None:
+    """A sentence for the card's limitations naming each class with fewer than
+    :data:`RARE_CLASS_EXAMPLES` training examples (``counts``: examples per class name; names
+    not escaped here, the template escapes the sentence), or ``None`` where there is none.
+
+    Example:
+        >>> rare_class_warning({"neg": 400, "mixed": 7, "pos": 380})
+        'Class mixed has only 7 training examples (fewer than 20): its predictions and scores are unreliable.'
+    """
+    rare = [(name, n) for name, n in counts.items() if isinstance(n, int) and n < RARE_CLASS_EXAMPLES]
+    if not rare:
+        return None
+    if len(rare) == 1:
+        (name, n), = rare
+        return (f"Class {name} has only {n} training example{'s' if n != 1 else ''} (fewer than "
+                f"{RARE_CLASS_EXAMPLES}): its predictions and scores are unreliable.")
+    listed = ", ".join(f"{name} ({n})" for name, n in rare)
+    return (f"Classes {listed} have fewer than {RARE_CLASS_EXAMPLES} training examples each: their "
+            "predictions and scores are unreliable.")
 
 
 def widget_outputs(clf, texts=WIDGET_EXAMPLES) -> list[dict]:

@@ -31,7 +31,9 @@ DEFAULT_OUTPUT_DIR = "runs/hfsent"  # training's default model folder (never tak
 MAX_UNITS = 4096  # GRU units, embedding dimensions, Dense units
 MAX_BUCKETS = 1 << 24  # the wide branch's hash buckets
 MAX_LENGTH = 600  # the longest default max_length: IMDB's reviews, 99th percentile ~1,100 tokens
-VALIDATION_SPLITS = ("auto", "carve")  # DataConfig.validation_split: the source's own, or carved
+VALIDATION_SPLITS = ("auto", "carve")
+SELECTION_METRICS = ("log_loss", "accuracy", "macro_f1")  # TrainingConfig.selection_metric
+CLASS_WEIGHTS = ("none", "balanced")  # TrainingConfig.class_weight  # DataConfig.validation_split: the source's own, or carved
 MAX_LABELS, MAX_LABEL_CHARS = 1000, 100  # label names: how many, how long each
 # Unicode categories a label name may not hold: controls (terminal escapes), format characters
 # (bidi overrides), line and paragraph separators, surrogates, private use, unassigned.
@@ -190,9 +192,11 @@ class TrainingConfig:
     word_vectors_revision: str | None = field(default=None, metadata=_help("branch, tag or commit of the --word-vectors Hub repo (default: main)"))
     word2vec_epochs: int = 3
     word2vec_min_count: int = field(default=3, metadata=_help("word2vec ignores words seen fewer times in its corpus"))
-    wide_c: float = field(default=0.1, metadata=_help("inverse L2 strength of the wide branch's logistic regression"))
-    wide_alpha: float = field(default=100.0, metadata=_help("L2 strength of the wide branch's ridge regression (the rating task)"))
+    wide_c: float | None = field(default=None, metadata=_help("inverse L2 strength of the wide branch's logistic regression (default: chosen by 3-fold cross-validation on train from 0.03, 0.1, 0.3, 1)"))
+    wide_alpha: float | None = field(default=None, metadata=_help("L2 strength of the wide branch's ridge regression, the rating task (default: chosen by 3-fold cross-validation on train from 10 to 1000)"))
     wide_weight: float | None = field(default=None, metadata=_help("weight of the GRU's probability in the blend, the linear half getting the rest (default: fitted on the validation split by log loss)"))
+    class_weight: str = field(default="none", metadata={**_help("'balanced' weighs each class by the inverse of its share of train, in the GRU's loss and the linear half's fit alike; 'none' weighs every example alike"), "choices": CLASS_WEIGHTS})
+    selection_metric: str = field(default="log_loss", metadata={**_help("what early stopping watches on validation and the blend's weight optimises: log_loss, accuracy or macro_f1 (ratings: squared error)"), "choices": SELECTION_METRICS})
 
     def __post_init__(self) -> None:
         _positive(self, "batch_size", "epochs", "learning_rate", "patience", "num_buckets", "word2vec_epochs",
@@ -207,6 +211,9 @@ class TrainingConfig:
             refuse_pickle(self.word_vectors)
         elif self.word_vectors_revision is not None:
             raise InputError("word_vectors_revision needs --word-vectors (a Hub repo)")
+        for name, choices in (("class_weight", CLASS_WEIGHTS), ("selection_metric", SELECTION_METRICS)):
+            if getattr(self, name) not in choices:
+                raise InputError(f"{name} must be one of {', '.join(choices)}, got {getattr(self, name)!r}"[:200])
 
 
 @dataclass

@@ -13,6 +13,9 @@ training split's counts (:func:`hfsent.ngrams.count_matrix`) and sets their weig
 * ratings: ridge regression on the counts (``Ridge``, ``alpha``; 100 won on IMDB's ratings,
   validation carved by movie: R² 0.542, 0.551, 0.566, 0.580, 0.578 at 3, 10, 30, 100, 300).
 
+The strength (``C``, or ``alpha``) is chosen by cross-validation on the training split unless
+given (:mod:`hfsent.regularization`).
+
 Every fit sees only the columns that have a count in the training split (:func:`seen_columns`,
 :func:`compact`): of the 1,078,576 word and bigram-bucket columns, 683,928 on IMDB's 22,500
 training reviews, and fewer the smaller the corpus.  A column without a count gets no weight under L2
@@ -34,13 +37,21 @@ import numpy as np
 import scipy.sparse as sp
 from datasets import Dataset
 
+from hfsent.names import WIDE_BIGRAMS, WIDE_OUTPUT, WIDE_WORDS
 from hfsent.ngrams import count_matrix
+from hfsent.regularization import choose_strength, classifier, nb_ratio
 from hfsent.wide import is_rating
 
 log = logging.getLogger(__name__)
+# Multinomial CV costs folds x grid Newton-CG fits: on IMDB's 20,000 reviews as 4 classes it ran
+# over 8 minutes unfinished (BENCHMARKS.md), so past this many texts x classes C stays DEFAULT_C.
+MULTICLASS_CV_BUDGET = 50_000
+DEFAULT_C = 0.1
 
 
-def fit_wide_branch(model: keras.Model, train: Dataset, c: float, max_length: int, alpha: float = 100.0
+def fit_wide_branch(model: keras.Model, train: Dataset, c: float | None, max_length: int,
+                    alpha: float | None = 100.0, *, groups: np.ndarray | None = None,
+                    kind: str | None = None, metric: str = "accuracy", class_weight: str | None = None
                     ) -> dict:
     """Fit the NB-weighted logistic regression on ``train`` and write it into ``model``'s
     wide layers; for more than two classes, a multinomial logistic regression on the counts;
@@ -49,45 +60,59 @@ def fit_wide_branch(model: keras.Model, train: Dataset, c: float, max_length: in
     Args:
         model: a model from :func:`with_wide_branch`; its GRU layers are not touched.
         train: the encoded training split (``input_ids``, ``label`` 0/1).
-        c: inverse L2 strength of scikit-learn's ``LogisticRegression``.
+        c: inverse L2 strength of scikit-learn's ``LogisticRegression``; ``None`` chooses it by
+            cross-validation on ``train`` (:func:`hfsent.regularization.choose_strength`).
         max_length: only the first ``max_length`` ids of a review count, as in the GRU.
-        alpha: L2 strength of the ridge regression (ratings only).
+        alpha: L2 strength of the ridge regression (ratings only); ``None`` chooses it likewise.
+        groups: one group id per row of ``train`` (a movie id) for the cross-validation's folds.
+        kind: ``binary``, ``multiclass`` or ``rating``: the task's (``Task.linear_kind``); by
+            default read from the wide layers the task built (their activation and units).
+        metric: what the cross-validation scores (``accuracy``, ``macro_f1`` or ``log_loss``).
+        class_weight: ``"balanced"`` weighs each class by the inverse of its share; ``None``.
 
     Returns:
-        ``{"features": words and buckets seen in train, "seconds": fit time}``.
+        ``{"features": words and buckets seen in train, "seconds": fit time, "c"`` (or
+        ``"alpha"``): the strength used, and ``"cross_validation"`` where it was chosen``}``.
 
     Example:
         >>> model = with_wide_branch(build_model(ModelConfig(), len(vocab)), len(vocab), 1 << 20)
         >>> fit_wide_branch(model, encoded["train"], c=0.1, max_length=600)["features"]
         412345
     """
-    from sklearn.linear_model import LogisticRegression
-
     start = time.perf_counter()
-    vocab_size = int(model.get_layer("wide_words").input_dim)
-    num_bins = int(model.get_layer("wide_bigrams").input_dim)
+    vocab_size = int(model.get_layer(WIDE_WORDS).input_dim)
+    num_bins = int(model.get_layer(WIDE_BIGRAMS).input_dim)
     x, y = count_matrix(train, vocab_size, num_bins, max_length)
     columns = seen_columns(x)
     seen = compact(x, columns)
-    if is_rating(model):
-        return _fit_ridge(model, seen, y, alpha, columns, vocab_size, start)
-    if int(model.get_layer("wide_output").units) > 1:
-        return _fit_multinomial(model, seen, y, c, columns, vocab_size, start)
-    present = seen.copy()
-    present.data[:] = 1
+    unseen = x.shape[1] - len(columns)
+    classes = int(model.get_layer(WIDE_OUTPUT).units)
+    if kind is None:
+        kind = "rating" if is_rating(model) else "multiclass" if classes > 1 else "binary"
+    rating = kind == "rating"
+    chosen = {}
+    if c is None and kind == "multiclass" and len(y) * classes > MULTICLASS_CV_BUDGET:
+        c, chosen = DEFAULT_C, {"cross_validation": "skipped: too large for a cheap multinomial CV"}
+        log.info("wide branch: %d texts x %d classes: C=%g without cross-validation", len(y), classes, c)
+    if (alpha if rating else c) is None:
+        cv = choose_strength(seen, y, kind, groups, metric, class_weight, unseen)
+        chosen = {"cross_validation": cv}
+        alpha, c = (cv["chosen"], c) if rating else (alpha, cv["chosen"])
+    if rating:
+        return {**_fit_ridge(model, seen, y, alpha, columns, vocab_size, start), "alpha": alpha, **chosen}
+    if kind == "multiclass":
+        return {**_fit_multinomial(model, seen, y, c, columns, vocab_size, start, class_weight), "c": c,
+                **chosen}
     # Naive-Bayes log-count ratio with add-one smoothing, from presence (not counts).  Each
     # unseen column adds its one to both totals, as when the ratio was taken over every column.
-    unseen = x.shape[1] - len(columns)
-    pos = 1 + np.asarray(present[y == 1].sum(axis=0)).ravel()
-    neg = 1 + np.asarray(present[y == 0].sum(axis=0)).ravel()
-    ratio = np.log(pos / (pos.sum() + unseen)) - np.log(neg / (neg.sum() + unseen))
-    fitted = LogisticRegression(C=c, max_iter=3000).fit(seen @ sp.diags(ratio), y)
+    ratio = nb_ratio(seen, y, unseen)
+    fitted = classifier(c, 2, class_weight).fit(seen @ sp.diags(ratio), y)
     weights = _full_width((fitted.coef_[0] * ratio)[:, None], columns, x.shape[1])
     _set_tables(model, weights, vocab_size)
-    model.get_layer("wide_output").set_weights([np.ones((1, 1), np.float32),
+    model.get_layer(WIDE_OUTPUT).set_weights([np.ones((1, 1), np.float32),
                                                  fitted.intercept_.astype(np.float32)])
     seconds = round(time.perf_counter() - start, 1)
-    summary = {"features": len(columns), "seconds": seconds}
+    summary = {"features": len(columns), "seconds": seconds, "c": c, **chosen}
     log.info("wide branch: %d words and bigram buckets seen, fitted in %.1f s",
              summary["features"], seconds)
     return summary
@@ -128,8 +153,8 @@ def _full_width(weights: np.ndarray, columns: np.ndarray, width: int) -> np.ndar
 def _set_tables(model: keras.Model, weights: np.ndarray, vocab_size: int) -> None:
     """Rows of ``weights`` (the columns of :func:`hfsent.ngrams.count_matrix`) into the word
     and bigram tables."""
-    model.get_layer("wide_words").set_weights([weights[:vocab_size]])
-    model.get_layer("wide_bigrams").set_weights([weights[vocab_size:]])
+    model.get_layer(WIDE_WORDS).set_weights([weights[:vocab_size]])
+    model.get_layer(WIDE_BIGRAMS).set_weights([weights[vocab_size:]])
 
 
 def _fit_ridge(model: keras.Model, x: sp.csr_matrix, y: np.ndarray, alpha: float, columns: np.ndarray,
@@ -139,9 +164,9 @@ def _fit_ridge(model: keras.Model, x: sp.csr_matrix, y: np.ndarray, alpha: float
     from sklearn.linear_model import Ridge
 
     fitted = Ridge(alpha=alpha, solver="sparse_cg").fit(x, np.asarray(y, np.float64))
-    width = vocab_size + int(model.get_layer("wide_bigrams").input_dim)
+    width = vocab_size + int(model.get_layer(WIDE_BIGRAMS).input_dim)
     _set_tables(model, _full_width(fitted.coef_[:, None], columns, width), vocab_size)
-    model.get_layer("wide_output").set_weights([np.ones((1, 1), np.float32),
+    model.get_layer(WIDE_OUTPUT).set_weights([np.ones((1, 1), np.float32),
                                                 np.array([fitted.intercept_], np.float32)])
     seconds = round(time.perf_counter() - start, 1)
     log.info("wide branch: ridge regression on %d words and bigram buckets, fitted in %.1f s", len(columns),
@@ -150,19 +175,19 @@ def _fit_ridge(model: keras.Model, x: sp.csr_matrix, y: np.ndarray, alpha: float
 
 
 def _fit_multinomial(model: keras.Model, x: sp.csr_matrix, y: np.ndarray, c: float, columns: np.ndarray,
-                     vocab_size: int, start: float) -> dict:
+                     vocab_size: int, start: float, class_weight: str | None = None) -> dict:
     """One weight per seen column and class (scikit-learn's multinomial logistic regression on
     the seen columns' counts ``x``), into the wide layers; the softmax of ``wide_output`` takes the
     logits as they are."""
-    classes = int(model.get_layer("wide_output").units)
-    fitted = multinomial(c).fit(x, y)
+    classes = int(model.get_layer(WIDE_OUTPUT).units)
+    fitted = classifier(c, classes, class_weight).fit(x, y)
     weights = np.zeros((x.shape[1], classes), np.float32)
     weights[:, fitted.classes_] = fitted.coef_.T  # a class absent from train keeps zero weights
     bias = np.full(classes, -1e4, np.float32)
     bias[fitted.classes_] = fitted.intercept_
-    width = vocab_size + int(model.get_layer("wide_bigrams").input_dim)
+    width = vocab_size + int(model.get_layer(WIDE_BIGRAMS).input_dim)
     _set_tables(model, _full_width(weights, columns, width), vocab_size)
-    model.get_layer("wide_output").set_weights([np.eye(classes, dtype=np.float32), bias])
+    model.get_layer(WIDE_OUTPUT).set_weights([np.eye(classes, dtype=np.float32), bias])
     seconds = round(time.perf_counter() - start, 1)
     log.info("wide branch: %d words and bigram buckets seen, %d classes, fitted in %.1f s", len(columns),
              classes, seconds)
@@ -173,6 +198,4 @@ def multinomial(c: float):
     """The unfitted multinomial logistic regression of the multi-class linear half: Newton-CG,
     which took 12 iterations where L-BFGS took 599 on IMDB's stars as 8 classes (see the module
     docstring)."""
-    from sklearn.linear_model import LogisticRegression
-
-    return LogisticRegression(C=c, solver="newton-cg", max_iter=3000)
+    return classifier(c, 3)

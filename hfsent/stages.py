@@ -41,6 +41,7 @@ from hfsent.names import EMBEDDING
 from hfsent.predict import SentimentClassifier
 from hfsent.prepare import PreparedData, prepare_data
 from hfsent.pretrain import pretrained_embeddings
+from hfsent.selection import early_stopping
 from hfsent.split import validation_origin
 from hfsent.tasks import task_for
 from hfsent.vectors import Vectors, coverage, init_matrix, load_vectors, source_text
@@ -213,9 +214,10 @@ def fit(run: Run) -> tuple[str, Figures]:
             # the scope it runs in, which skips that step.
             run.model._symbolic_build(data_batch=(np.ones((1, 1), np.int32), np.zeros(1, np.float32)))
             run.model._distribute_strategy = None
-    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=cfg.training.patience,
-                                         restore_best_weights=True)
-    callbacks = [stop, *run.callbacks]
+    task = task_for(cfg.model)
+    stopping = early_stopping(task.selection(cfg.training.selection_metric), cfg.training.patience,
+                              val_ds, task)
+    callbacks = [*stopping, *run.callbacks]
     if run.output_dir is not None:
         callbacks.append(_backup_callback(run.output_dir, run.resume))
     if run.tensorboard:
@@ -224,8 +226,10 @@ def fit(run: Run) -> tuple[str, Figures]:
 
     try:
         with run.strategy.scope():
+            weights = task.keras_class_weight(data.classes, cfg.training.class_weight)
             history = fit_batches(run.model, train_ds, validation_data=val_ds, epochs=cfg.training.epochs,
-                                  shuffle=False, callbacks=callbacks, verbose=run.verbose)
+                                  shuffle=False, callbacks=callbacks, verbose=run.verbose,
+                                  class_weight=weights)
     except tf.errors.OpError as err:
         if not is_multiworker(run.strategy):
             raise
@@ -238,12 +242,15 @@ def fit(run: Run) -> tuple[str, Figures]:
         single = build_model(cfg.model, len(data.vocab), not cfg.training.freeze_embeddings)
         single.set_weights(run.model.get_weights())
         run.model = compile_model(single, cfg.training, cfg.model, run.steps_per_epoch)
-    losses = run.history.get("val_loss", [])
-    epochs, best = len(losses), int(np.argmin(losses)) + 1 if losses else None
+    monitor = stopping[-1].monitor
+    watched = np.asarray(run.history.get(monitor, []))
+    signed = -watched if monitor == "val_loss" else watched  # higher is better
+    epochs, best = len(watched), int(np.argmax(signed)) + 1 if len(watched) else None
     t = cfg.training
     decay = f" (×{t.lr_decay:g} after each epoch)" if t.lr_decay != 1 else ""
     return (f"Adam, learning rate {t.learning_rate:g}{decay}, batch size {t.batch_size}, "
-            f"up to {t.epochs} epochs with early stopping on validation loss (patience {t.patience}): "
+            f"up to {t.epochs} epochs with early stopping on validation {monitor[4:].replace('_', ' ')} "
+            f"(patience {t.patience}): "
             f"{epochs} ran, the best (restored) was epoch {best}; seed {t.seed}",
             {"epochs_trained": epochs, "best_epoch": best})
 

@@ -1,4 +1,5 @@
-"""Measurements behind BENCHMARKS.md: tokenization, padding, throughput, latency, accuracy.
+"""Measurements behind BENCHMARKS.md: tokenization, padding, throughput, latency, accuracy, and the
+protocol that compares two candidates on the same examples (:func:`compare`).
 
 Every figure comes from one process (``scripts/bench.py``) on one machine, so ratios
 compare like with like.  This is benchmark code, not part of the installed package.  The
@@ -238,7 +239,9 @@ def blend_means(result, data) -> list[dict]:
     rows = []
     for kind in ("probability", "logit"):
         # the probability mean's weight is the package's own fit (hfsent.blend), not a copy of it
-        w = (blend_weight(probs["gru", "validation"], probs["linear", "validation"], labels["validation"])
+        two = [np.stack([1 - probs[h, "validation"], probs[h, "validation"]], axis=1)
+               for h in ("gru", "linear")]
+        w = (blend_weight(*two, labels["validation"])
              if kind == "probability" else
              round(float(minimize_scalar(lambda v: log_loss(v, "validation", "logit"), bounds=(0, 1),
                                          method="bounded").x), 2))
@@ -319,3 +322,113 @@ def tokenization_scaling(parts: list[Dataset], spacy_model: str = "blank:en") ->
             rows.append({"num_proc": num_proc, "reviews": sum(len(p) for p in parts), "seconds": seconds})
     rows[1]["speed_up"] = rows[0]["seconds"] / rows[1]["seconds"]
     return rows
+
+
+# The comparison protocol: two candidates scored on the same examples.  A single run on one
+# validation split cannot separate candidates whose accuracies differ by less than its standard
+# error (about one point on 2,000 examples); a paired test on the same examples, and means over
+# seeds for anything that trains the GRU, see much smaller differences, because most examples
+# are right (or wrong) under both candidates and carry no information about the difference.
+
+def mcnemar(correct_a: np.ndarray, correct_b: np.ndarray) -> dict:
+    """McNemar's exact test of two classifiers' accuracies on the same examples: the examples
+    that exactly one of them gets right are, under the null hypothesis of equal accuracy, a fair
+    coin's tosses.  ``b``: only A right; ``c``: only B right; ``p``: two-sided exact p-value.
+
+    Example:
+        >>> mcnemar(np.array([1] * 9 + [0]), np.array([0] * 9 + [1]))["p"]
+        0.021484375
+    """
+    from scipy.stats import binom
+
+    a, b = np.asarray(correct_a, bool), np.asarray(correct_b, bool)
+    only_a, only_b = int(np.sum(a & ~b)), int(np.sum(~a & b))
+    n = only_a + only_b
+    p = 1.0 if n == 0 else min(1.0, 2 * float(binom.cdf(min(only_a, only_b), n, 0.5)))
+    return {"b": only_a, "c": only_b, "difference": (only_a - only_b) / len(a), "p": p}
+
+
+def paired_bootstrap(metric, labels: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray,
+                     samples: int = 2000, seed: int = 0) -> dict:
+    """The difference ``metric(A) - metric(B)`` on the same examples, with a paired bootstrap:
+    the examples are resampled with replacement (the same rows for both candidates), and the
+    difference recomputed on each resample.  Works for any metric of ``(labels, predictions)``,
+    macro F1 included, which McNemar's test does not cover.
+
+    ``pred_a`` and ``pred_b`` may be 2-D (one row per seed, the same examples in each row): the
+    metric is then the mean over seeds, and the resampling keeps each example's seeds together.
+
+    Returns ``difference`` (on all examples), the 95% interval ``low``/``high``, and ``p``: the
+    two-sided bootstrap p-value, twice the share of resamples on the far side of zero (with one
+    added to each count, so it never reads 0).
+
+    Example:
+        >>> paired_bootstrap(accuracy, np.ones(50), np.ones(50), np.zeros(50))["difference"]
+        1.0
+    """
+    labels = np.asarray(labels)
+    pred_a, pred_b = np.atleast_2d(pred_a), np.atleast_2d(pred_b)
+
+    def diff(rows: np.ndarray) -> float:
+        return float(np.mean([metric(labels[rows], a[rows]) for a in pred_a])
+                     - np.mean([metric(labels[rows], b[rows]) for b in pred_b]))
+
+    rng = np.random.default_rng(seed)
+    n = len(labels)
+    draws = np.array([diff(rng.integers(0, n, n)) for _ in range(samples)])
+    below, above = int(np.sum(draws <= 0)), int(np.sum(draws >= 0))
+    p = min(1.0, 2 * (min(below, above) + 1) / (samples + 1))
+    low, high = np.percentile(draws, [2.5, 97.5])
+    return {"difference": diff(np.arange(n)), "low": float(low), "high": float(high), "p": p}
+
+
+def accuracy(labels: np.ndarray, predicted: np.ndarray) -> float:
+    return float(np.mean(np.asarray(labels) == np.asarray(predicted)))
+
+
+def macro_f1(labels: np.ndarray, predicted: np.ndarray) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(labels, predicted, average="macro", zero_division=0))
+
+
+def spread(values) -> dict:
+    """Mean, sample standard deviation (0 for one value), min and max of one figure over seeds.
+
+    Example:
+        >>> spread([0.70, 0.72, 0.74])["std"]
+        0.02
+    """
+    values = np.asarray(values, np.float64)
+    std = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+    return {"mean": float(values.mean()), "std": round(std, 12), "min": float(values.min()),
+            "max": float(values.max()), "n": len(values)}
+
+
+def compare(labels: np.ndarray, pred_a: np.ndarray, pred_b: np.ndarray, samples: int = 2000) -> dict:
+    """The protocol's record of candidate A against B on the same examples: per metric (accuracy,
+    macro F1) each one's mean and spread over seeds (rows of the 2-D predictions; one row is one
+    run), the paired bootstrap of the difference, and, with one seed each, McNemar's p.
+
+    Example:
+        >>> compare(y, blend_predictions, linear_predictions)["macro_f1"]["difference"]  # A - B
+    """
+    pred_a, pred_b = np.atleast_2d(pred_a), np.atleast_2d(pred_b)
+    out = {}
+    for name, metric in (("accuracy", accuracy), ("macro_f1", macro_f1)):
+        boot = paired_bootstrap(metric, labels, pred_a, pred_b, samples)
+        out[name] = {"a": spread([metric(labels, p) for p in pred_a]),
+                     "b": spread([metric(labels, p) for p in pred_b]), **boot}
+    if len(pred_a) == 1 and len(pred_b) == 1:
+        out["accuracy"]["mcnemar_p"] = mcnemar(pred_a[0] == labels, pred_b[0] == labels)["p"]
+    return out
+
+
+def comparison_row(name: str, record: dict, metric: str = "accuracy") -> str:
+    """One Markdown row of a :func:`compare` record: A and B as mean ± std (n), the difference
+    with its 95% interval, and the paired p-value (McNemar's where there is one, else bootstrap)."""
+    r = record[metric]
+    a, b = r["a"], r["b"]
+    p = r.get("mcnemar_p", r["p"])
+    return (f"| {name} | {a['mean']:.4f} ± {a['std']:.4f} ({a['n']}) | {b['mean']:.4f} ± {b['std']:.4f} "
+            f"({b['n']}) | {r['difference']:+.4f} [{r['low']:+.4f}, {r['high']:+.4f}] | {p:.3g} |")

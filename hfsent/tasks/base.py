@@ -125,21 +125,43 @@ class Task(ABC):
         return f"{len(self.labels)} label names"
 
     # --- the linear half and the blend ------------------------------------------------------
+    linear_kind: ClassVar[str] = "binary"  # which fit hfsent.linear runs: binary, multiclass, rating
+
     def fit_linear(self, model: keras.Model, train: Dataset, config: Config) -> dict:
-        """Fit the linear half on ``train`` (:func:`hfsent.linear.fit_wide_branch`)."""
+        """Fit the linear half on ``train`` (:func:`hfsent.linear.fit_wide_branch`); its strength
+        is given, or chosen by cross-validation on train, whose folds score decisions (accuracy,
+        or macro F1 where that is what selection optimises)."""
         from hfsent.linear import fit_wide_branch
+        from hfsent.selection import sklearn_class_weight
 
         t = config.training
-        return fit_wide_branch(model, train, t.wide_c, config.preprocessing.max_length, t.wide_alpha)
+        folds_score = "macro_f1" if t.selection_metric == "macro_f1" else "accuracy"
+        return fit_wide_branch(model, train, t.wide_c, config.preprocessing.max_length, t.wide_alpha,
+                               kind=self.linear_kind, metric=folds_score,
+                               class_weight=sklearn_class_weight(t.class_weight))
+
+    def selection(self, metric: str) -> str:
+        """What model selection optimises under ``--selection-metric metric``: that metric by
+        default; a task without classes to count keeps its loss (``log_loss``)."""
+        return metric
+
+    def keras_class_weight(self, counts: dict[str, int] | None, choice: str) -> dict[int, float] | None:
+        """Keras' ``class_weight`` under ``--class-weight choice``: none by default (a rating or
+        a multi-label row is no single class); single-label classes weigh as the linear half's."""
+        return None
 
     @abstractmethod
-    def fit_blend(self, gru: np.ndarray, linear: np.ndarray, labels: np.ndarray) -> float:
-        """The GRU's weight in the blend, fitted on validation outputs of both halves."""
+    def fit_blend(self, gru: np.ndarray, linear: np.ndarray, labels: np.ndarray, metric: str
+                  ) -> tuple[float | list[float], dict]:
+        """The GRU's weight in the blend, fitted on validation outputs of both halves for
+        ``metric`` (:meth:`selection`), and the record of the paired test that guards it
+        (:func:`hfsent.blend.guarded_weight`; empty where there is none)."""
 
     @abstractmethod
-    def describe_blend(self, config: Config) -> tuple[str, str, str, str]:
+    def describe_blend(self, config: Config, figures: dict) -> tuple[str, str, str, str]:
         """``(what is blended, the loss the weight minimises, the name of the selection score,
-        the linear model)`` in words."""
+        the linear model)`` in words; ``figures`` are the linear fit's (its strength, and how it
+        was chosen)."""
 
     def quick_score(self, outputs: np.ndarray, labels: np.ndarray) -> float:
         """:attr:`selection_key` of ``outputs``."""
@@ -191,3 +213,9 @@ class Task(ABC):
     @abstractmethod
     def output_sentence(self, escape: Any) -> str:
         """The card's sentence on what the model outputs; ``escape`` makes a name Markdown text."""
+
+
+def chosen(figures: dict) -> str:
+    """How the linear half's strength in ``figures`` was chosen, in words (or nothing if given)."""
+    cv = figures.get("cross_validation")
+    return f" (chosen by {cv['folds']}-fold cross-validation on train)" if isinstance(cv, dict) else ""

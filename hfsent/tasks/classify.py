@@ -16,7 +16,7 @@ import numpy as np
 
 from hfsent.errors import InputError
 from hfsent.names import OUTPUT
-from hfsent.tasks.base import Task
+from hfsent.tasks.base import Task, chosen
 
 log = logging.getLogger(__name__)
 
@@ -102,15 +102,28 @@ class Classify(Task):
         return "Dense(1, sigmoid)" if self.binary else f"Dense({self.width}, softmax)"
 
     # --- the linear half and the blend ------------------------------------------------------
-    def fit_blend(self, gru: np.ndarray, linear: np.ndarray, labels: np.ndarray) -> float:
-        from hfsent.blend import blend_weight
+    @property
+    def linear_kind(self) -> str:  # type: ignore[override]
+        return "binary" if self.binary else "multiclass"
 
-        return blend_weight(self.class_rows(gru), self.class_rows(linear), labels)
+    def keras_class_weight(self, counts, choice):
+        from hfsent.selection import class_weights
 
-    def describe_blend(self, config) -> tuple[str, str, str, str]:
+        return class_weights(counts, choice)
+
+    def fit_blend(self, gru, linear, labels, metric):
+        from hfsent.blend import blend_weight, guarded_weight, macro_f1_weight
+
+        gru, linear = self.class_rows(gru), self.class_rows(linear)
+        fit = macro_f1_weight if metric == "macro_f1" else blend_weight
+        return guarded_weight(gru, linear, labels, fit(gru, linear, labels), metric)
+
+    def describe_blend(self, config, figures) -> tuple[str, str, str, str]:
         linear = ("naive-Bayes-weighted logistic regression" if self.binary
-                  else "multinomial logistic regression") + f", C={config.training.wide_c:g}"
-        return "probability", "log loss", "accuracy", linear
+                  else "multinomial logistic regression") + f", C={figures['c']:g}{chosen(figures)}"
+        metric = config.training.selection_metric
+        loss = {"macro_f1": "macro F1", "accuracy": "accuracy"}.get(metric, "log loss")
+        return "probability", loss, "accuracy", linear
 
     def quick_score(self, outputs: np.ndarray, labels: np.ndarray) -> float:
         return float((self.class_rows(outputs).argmax(axis=1) == np.asarray(labels).reshape(-1)).mean())

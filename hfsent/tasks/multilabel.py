@@ -125,21 +125,26 @@ class Multilabel(Task):
 
     # --- the linear half and the blend ------------------------------------------------------
     def fit_linear(self, model, train, config) -> dict:
+        from hfsent.linear import DEFAULT_C
         from hfsent.tasks.ovr import fit_one_vs_rest
 
-        return fit_one_vs_rest(model, train, config.training.wide_c, config.preprocessing.max_length)
+        c = DEFAULT_C if config.training.wide_c is None else config.training.wide_c  # no cross-validation yet
+        return {**fit_one_vs_rest(model, train, c, config.preprocessing.max_length), "c": c}
 
-    def fit_blend(self, gru: np.ndarray, linear: np.ndarray, labels: np.ndarray) -> list[float]:
-        """One GRU weight per label, each by that label's log loss."""
+    def selection(self, metric: str) -> str:
+        return "log_loss"  # the labels' own losses; thresholds are fitted for F1 afterwards
+
+    def fit_blend(self, gru, linear, labels, metric) -> tuple[list[float], dict]:
+        """One GRU weight per label, each by that label's log loss; no paired guard."""
         from hfsent.blend import blend_weight
 
         labels = np.asarray(labels).astype(int)
         two = lambda p: np.stack([1 - p, p], axis=1)  # noqa: E731
-        return [blend_weight(two(gru[:, k]), two(linear[:, k]), labels[:, k]) for k in range(self.width)]
+        return [blend_weight(two(gru[:, k]), two(linear[:, k]), labels[:, k]) for k in range(self.width)], {}
 
-    def describe_blend(self, config) -> tuple[str, str, str, str]:
+    def describe_blend(self, config, figures) -> tuple[str, str, str, str]:
         return ("probabilities (per label)", "each label's log loss", "micro F1",
-                f"one-vs-rest logistic regression, C={config.training.wide_c:g}")
+                f"one-vs-rest logistic regression, C={figures['c']:g}")
 
     # --- metrics ----------------------------------------------------------------------------
     def decide(self, outputs: np.ndarray) -> np.ndarray:

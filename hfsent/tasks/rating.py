@@ -15,7 +15,7 @@ import numpy as np
 
 from hfsent.errors import InputError
 from hfsent.names import OUTPUT, TO_RATING
-from hfsent.tasks.base import Task
+from hfsent.tasks.base import Task, chosen
 
 RATING_METRIC_NAMES = {"r2": "R²", "mse": "MSE", "mae": "MAE", "r2_rounded": "R² (rounded to whole stars)",
                        "mae_rounded": "MAE (rounded to whole stars)"}
@@ -73,13 +73,21 @@ class Rating(Task):
         return "Dense(1) → Rescaling to the rating scale"
 
     # --- the linear half and the blend ------------------------------------------------------
-    def fit_blend(self, gru: np.ndarray, linear: np.ndarray, labels: np.ndarray) -> float:
-        from hfsent.blend import rating_blend_weight
+    linear_kind = "rating"
 
-        return rating_blend_weight(gru, linear, labels)
+    def selection(self, metric: str) -> str:
+        return "squared_error"  # a rating has no classes to count or to weigh
 
-    def describe_blend(self, config) -> tuple[str, str, str, str]:
-        return "rating", "squared error", "R²", f"ridge regression, alpha={config.training.wide_alpha:g}"
+    def fit_blend(self, gru, linear, labels, metric):
+        from hfsent.blend import guarded_weight, rating_blend_weight
+
+        gru, linear = np.asarray(gru).reshape(-1), np.asarray(linear).reshape(-1)
+        return guarded_weight(gru, linear, labels, rating_blend_weight(gru, linear, labels), metric)
+
+    def describe_blend(self, config, figures) -> tuple[str, str, str, str]:
+        linear = f"ridge regression, alpha={figures['alpha']:g}{chosen(figures)}"
+        linear = f"ridge regression, alpha={figures['alpha']:g}{chosen(figures)}"
+        return "rating", "squared error", "R²", linear
 
     def quick_score(self, outputs: np.ndarray, labels: np.ndarray) -> float:
         from hfsent.metrics import score_regression

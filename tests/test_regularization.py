@@ -1,0 +1,86 @@
+"""The linear half's strength chosen by cross-validation (hfsent.regularization)."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from hfsent.linear import fit_wide_branch
+from hfsent.model import build_model
+from hfsent.regularization import ALPHA_GRID, C_GRID, choose_strength, duplicate_groups, folds, nb_ratio
+from hfsent.train import prepare_data
+from hfsent.wide import with_wide_branch
+from tests.conftest import tiny_config
+
+
+def _counts(n: int, seed: int = 0, noise: float = 0.0) -> tuple[sp.csr_matrix, np.ndarray]:
+    """Rows of 20 columns; columns 0 and 1 tell the label, the rest are noise."""
+    rng = np.random.default_rng(seed)
+    y = np.arange(n) % 2
+    x = rng.poisson(0.5, (n, 20)).astype(np.float32)
+    x[:, 0] += (y == 1) * rng.poisson(1.0 + noise, n)
+    x[:, 1] += (y == 0) * rng.poisson(1.0 + noise, n)
+    return sp.csr_matrix(x), y
+
+
+def test_folds_keep_each_group_on_one_side():
+    x, y = _counts(120)
+    groups = np.repeat(np.arange(30), 4)
+    for train, held in folds(x, y, groups, k=3):
+        assert not set(groups[train]) & set(groups[held])
+        assert len(train) + len(held) == 120
+    duplicated = sp.csr_matrix(np.array([[1, 0], [0, 1], [1, 0], [0, 1], [2, 0], [1, 1]] * 3))
+    codes = duplicate_groups(duplicated)
+    assert codes[0] == codes[2] and codes[1] == codes[3] and codes[0] != codes[4]
+    for train, held in folds(duplicated, np.zeros(18, int), None, k=3):
+        assert not set(codes[train]) & set(codes[held])
+
+
+def test_choose_strength_reports_the_grid_and_its_best():
+    x, y = _counts(300)
+    cv = choose_strength(x, y, "binary")
+    assert set(cv["scores"]) == set(C_GRID) and cv["folds"] == 3
+    assert cv["scores"][cv["chosen"]] == max(cv["scores"].values())
+    assert cv["chosen"] == C_GRID[list(cv["scores"].values()).index(max(cv["scores"].values()))]
+    ratings = x[:, 0].toarray().ravel() * 2.0 + 1
+    assert set(choose_strength(x, ratings, "rating")["scores"]) == set(ALPHA_GRID)
+    multi = choose_strength(x, np.arange(300) % 3, "multiclass", metric="log_loss")
+    assert all(score < 0 for score in multi["scores"].values())  # negated log loss
+
+
+def test_nb_ratio_known_answer():
+    ratio = nb_ratio(sp.csr_matrix(np.array([[1, 0], [0, 2]])), np.array([1, 0]))
+    np.testing.assert_allclose(ratio, [np.log(2 / 3) - np.log(1 / 3), np.log(1 / 3) - np.log(2 / 3)])
+    with_unseen = nb_ratio(sp.csr_matrix(np.array([[1, 0], [0, 2]])), np.array([1, 0]), unseen=2)
+    np.testing.assert_allclose(with_unseen, ratio)  # both totals grow alike: the ratio is unchanged
+
+
+@pytest.fixture(scope="module")
+def tiny(hub_layout_dir):
+    cfg = tiny_config(hub_layout_dir, wide_buckets=64)
+    return cfg, prepare_data(cfg)
+
+
+def test_fit_wide_branch_chooses_c_when_not_given(tiny):
+    cfg, data = tiny
+    assert cfg.training.wide_c is None  # the default: chosen by cross-validation
+    model = with_wide_branch(build_model(cfg.model, len(data.vocab)), len(data.vocab), 64)
+    chosen = fit_wide_branch(model, data.splits["train"], None, cfg.preprocessing.max_length)
+    assert chosen["c"] in C_GRID and chosen["cross_validation"]["chosen"] == chosen["c"]
+    given = fit_wide_branch(model, data.splits["train"], 0.5, cfg.preprocessing.max_length)
+    assert given["c"] == 0.5 and "cross_validation" not in given
+
+
+def test_a_large_multiclass_fit_skips_the_cross_validation(tmp_path, monkeypatch):
+    import hfsent.linear as linear
+    from tests.test_classes import make_classes
+
+    make_classes(90, ["negative", "neutral", "positive"]).to_csv(tmp_path / "a.csv", index=False)
+    cfg = tiny_config(str(tmp_path / "a.csv"), wide_buckets=64)
+    data = prepare_data(cfg)
+    cfg = cfg.replace(label_names=list(data.classes))
+    model = with_wide_branch(build_model(cfg.model, len(data.vocab)), len(data.vocab), 64)
+    monkeypatch.setattr(linear, "MULTICLASS_CV_BUDGET", 10)
+    fitted = fit_wide_branch(model, data.splits["train"], None, cfg.preprocessing.max_length)
+    assert fitted["c"] == linear.DEFAULT_C and fitted["cross_validation"].startswith("skipped")
+    monkeypatch.setattr(linear, "MULTICLASS_CV_BUDGET", 10**9)
+    assert isinstance(fit_wide_branch(model, data.splits["train"], None, 32)["cross_validation"], dict)
