@@ -7,8 +7,8 @@ Multi-worker runs fail fast rather than hang (TensorFlow alone waits forever for
 peer, blocked in C++ where SIGTERM does not reach Python):
 
 * joining the cluster (the strategy and one all-reduce) must finish within
-  :func:`peer_timeout` seconds, else a watchdog process kills the worker (exit status
-  -9 / 137: TensorFlow holds the GIL and SIGTERM meanwhile) and writes one error line;
+  :func:`peer_timeout` seconds, else a watchdog process writes one error line and ends the
+  worker with exit status 2, as any user error (:func:`_exit_2_on_sigint`);
 * once joined, a thread knocks on every peer's port every :data:`KNOCK_SECONDS`; a peer that
   does not answer :data:`KNOCK_MISSES` times in a row ends this worker with one error line,
   so a worker that dies ends the others.  :func:`leave` stops it after a last all-reduce,
@@ -22,6 +22,7 @@ the chief's vocabulary), :func:`shard_by_data` (the sharding policy for generato
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import logging
@@ -103,15 +104,42 @@ def peer_timeout() -> float:
     return seconds
 
 
-# Waits for its stdin to close (the worker joined, or died); at the timeout it kills the worker
-# (SIGKILL: TensorFlow holds SIGTERM while it waits) and writes the one error line.
+# Waits for its stdin to close (the worker joined, or died).  At the timeout it writes the one
+# error line, then sends SIGINT, which the worker answers with _exit(2) (_exit_2_on_sigint);
+# SIGKILL only if that did not end it within a few seconds (then the status is 137).  It ignores
+# SIGINT itself: a Ctrl-C in the terminal reaches both, and must not print its traceback.
 _WATCHDOG = """
 import os, select, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_IGN)
 pid, timeout, message = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
 if not select.select([sys.stdin], [], [], timeout)[0]:
-    os.kill(pid, signal.SIGKILL)
     print("hfsent: error: " + message, file=sys.stderr, flush=True)
+    os.kill(pid, signal.SIGINT)
+    if not select.select([sys.stdin], [], [], 10)[0]:
+        os.kill(pid, signal.SIGKILL)
 """
+
+
+def _exit_2_on_sigint() -> bool:
+    """Make SIGINT end this process at once with exit status 2, without Python: the signal's
+    handler becomes libc's ``_exit``, which the kernel calls with the signal's number, 2.
+
+    While TensorFlow waits for the peers it holds the GIL in C++, so no Python thread or
+    signal handler can run; a handler in C can.  Nothing is cleaned up (no folder exists yet)
+    and buffered output is lost, so stdout and stderr are flushed first.  ``False`` (nothing
+    changed) off the main thread or where libc cannot be found; the watchdog then kills.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.signal.argtypes, libc.signal.restype = [ctypes.c_int, ctypes.c_void_p], ctypes.c_void_p
+        exit_now = ctypes.cast(libc._exit, ctypes.c_void_p).value
+    except (OSError, AttributeError):
+        return False
+    sys.stdout.flush()
+    sys.stderr.flush()
+    return libc.signal(signal.SIGINT, exit_now) != ctypes.c_void_p(-1).value  # SIG_ERR
 
 
 def _fail(message: str) -> None:
@@ -175,11 +203,17 @@ def _join() -> tf.distribute.Strategy:
     # this process runs meanwhile, so the watchdog is a process of its own.
     watchdog = subprocess.Popen([sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(timeout), message],
                                 stdin=subprocess.PIPE)
-    strategy = tf.distribute.MultiWorkerMirroredStrategy()
-    _patch_keras_logs()
-    one = strategy.reduce("SUM", strategy.run(lambda: tf.constant(1.0)), axis=None)  # everyone is here
-    watchdog.stdin.close()  # joined: the watchdog leaves
-    watchdog.wait()
+    interrupt = signal.getsignal(signal.SIGINT) or signal.default_int_handler
+    native = _exit_2_on_sigint()
+    try:
+        strategy = tf.distribute.MultiWorkerMirroredStrategy()
+        _patch_keras_logs()
+        one = strategy.reduce("SUM", strategy.run(lambda: tf.constant(1.0)), axis=None)  # everyone is here
+    finally:
+        if native:  # Python's handler again (KeyboardInterrupt): from now on folders need cleaning up
+            signal.signal(signal.SIGINT, interrupt)
+        watchdog.stdin.close()  # joined (or failed in Python): the watchdog leaves
+        watchdog.wait()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
     peers = [(f"{k} {i}", a) for k, addrs in cluster.items() for i, a in enumerate(addrs) if a != me]
