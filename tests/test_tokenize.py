@@ -31,3 +31,16 @@ def test_map_writes_arrow_and_a_rerun_hits_the_cache(tmp_path):
     again = tokenize_dataset(Dataset.load_from_disk(tmp_path / "ds"), num_proc=1)
     assert again.cache_files[0]["filename"] == cache
     assert again._fingerprint == first._fingerprint
+
+
+def test_a_renewed_pipeline_hands_its_freed_memory_back(monkeypatch):
+    from hfsent import tokenize as module
+
+    trims, first, trim = [], module.load_spacy("blank:en"), module._trim_heap
+    monkeypatch.setattr(module, "RENEW_AFTER_TEXTS", 3)
+    monkeypatch.setattr(module, "_trim_heap", lambda: trims.append(1))
+    monkeypatch.setitem(module._TOKENIZED, "blank:en", 0)
+    assert tokenize(["a b", "c"]) == [["a", "b"], ["c"]] and trims == []
+    assert tokenize(["d"]) == [["d"]] and trims == [1]  # the third text renews the pipeline
+    assert module.load_spacy("blank:en") is not first
+    trim()  # and the real one runs here (glibc) or does nothing (elsewhere)
