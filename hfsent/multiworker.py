@@ -210,10 +210,11 @@ def _join() -> tf.distribute.Strategy:
         _patch_keras_logs()
         one = strategy.reduce("SUM", strategy.run(lambda: tf.constant(1.0)), axis=None)  # everyone is here
     finally:
+        # The watchdog leaves first: one that timed out just now still finds C's handler.
+        watchdog.stdin.close()  # joined (or failed in Python)
+        watchdog.wait()
         if native:  # Python's handler again (KeyboardInterrupt): from now on folders need cleaning up
             signal.signal(signal.SIGINT, interrupt)
-        watchdog.stdin.close()  # joined (or failed in Python): the watchdog leaves
-        watchdog.wait()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
     peers = [(f"{k} {i}", a) for k, addrs in cluster.items() for i, a in enumerate(addrs) if a != me]
