@@ -113,12 +113,19 @@ def sample(reviews: int, start: float) -> dict:
 
 
 def _one_pass(encoded) -> None:
+    from hfsent import tokenize
     from hfsent.batching import make_dataset
 
     seen, batches, tokens, start = 0, 0, 0, time.perf_counter()
     print(json.dumps(sample(0, start)), flush=True)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     for ids, _ in make_dataset(encoded, 64, 400, [50, 100, 150, 200, 300], shuffle=True):
         seen, batches, tokens = seen + int(ids.shape[0]), batches + 1, tokens + int((ids != 0).numpy().sum())
+        if resource.getrusage(resource.RUSAGE_SELF).ru_maxrss > peak + 10 * 1024:  # a new high: when?
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            print(json.dumps({"new_peak_mib": round(peak / 1024, 1), "at_reviews": seen,
+                              "batch_width": int(ids.shape[1]),
+                              "texts_since_renewal": dict(tokenize._TOKENIZED)}), flush=True)
         if seen // SAMPLE_EVERY != (seen - int(ids.shape[0])) // SAMPLE_EVERY:
             print(json.dumps(sample(seen, start)), flush=True)
     seconds = time.perf_counter() - start
@@ -244,27 +251,31 @@ def _spread(values: list[float], sign: str = "+") -> str:
     return f"{median} ({low} to {high})" if len(values) > 1 else median
 
 
+def _slope(points: list[tuple[int, float]]) -> tuple[float, float]:
+    """Least-squares growth of ``(reviews, value)`` per 900,000 reviews, and its 95% half-width."""
+    n = len(points)
+    mx, my = sum(x for x, _ in points) / n, sum(y for _, y in points) / n
+    sxx = sum((x - mx) ** 2 for x, _ in points)
+    slope = sum((x - mx) * (y - my) for x, y in points) / sxx
+    residual = sum((y - my - slope * (x - mx)) ** 2 for x, y in points) / (n - 2)
+    return slope * 900_000, 1.96 * (residual / sxx) ** 0.5 * 900_000
+
+
 def _run_growth(lines: list[dict]) -> dict:
-    """One ``pipeline`` run's growth from 100k reviews to its end, within the process: medians of
-    three samples around the 100,000th review and of three late samples (a finished pass: the
-    three ending 50,000 before its end, before the buffers drain; a pass cut short: its last
-    three), for RSS as sampled and after the trims; and the peak RSS at each point."""
-    import statistics
-
+    """One ``pipeline`` run's growth within the process: the least-squares slope of its samples
+    from the 100,000th review to 100,000 before the end of a finished pass (the buffers drain
+    after that; a pass cut short: to its last sample), per 900,000 reviews (100k to 1M), for RSS
+    as sampled, after the trims, Python's blocks and Arrow's pool; and the peak RSS (the
+    kernel's high-water mark) at 100,000 reviews and at the end.  The samples move by about
+    ±20 MiB as the buffers' reviews change length, so one pair of samples says little."""
     rows = [row for row in lines if "batches" not in row]
-    done = len(rows) < len(lines)
-    late = [r for r in rows if r["reviews"] <= rows[-1]["reviews"] - 50_000][-3:] if done else rows[-3:]
-    early = [r for r in rows if 75_000 <= r["reviews"] <= 125_000]
+    last = rows[-1]["reviews"] - (100_000 if len(rows) < len(lines) else 0)
+    window = [r for r in rows if 100_000 <= r["reviews"] <= last + 100]
     at_100k = next(r for r in rows if r["reviews"] >= 100_000)
-
-    def median(window: list[dict], key: str) -> float:
-        return statistics.median(r[key] for r in window)
-
-    return {"to": late[-1]["reviews"], "done": done,
-            **{key: median(late, key) - median(early, key) for key in ("rss_mib", "trimmed_rss_mib")},
-            "peak_100k": at_100k["peak_rss_mib"], "peak_end": lines[-1]["peak_rss_mib"],
-            "blocks": median(late, "python_blocks") - median(early, "python_blocks"),
-            "arrow": median(late, "arrow_mib") - median(early, "arrow_mib")}
+    return {"to": window[-1]["reviews"], "done": len(rows) < len(lines),
+            **{key: _slope([(r["reviews"], r[key]) for r in window])
+               for key in ("rss_mib", "trimmed_rss_mib", "python_blocks", "arrow_mib")},
+            "peak_100k": at_100k["peak_rss_mib"], "peak_end": lines[-1]["peak_rss_mib"]}
 
 
 def write(path: str, counts_file: str, *runs: str) -> None:
@@ -275,20 +286,25 @@ def write(path: str, counts_file: str, *runs: str) -> None:
     from benchmarks import write_section
 
     def read(name: str) -> list[dict]:
-        return [json.loads(line) for line in Path(name).read_text().splitlines() if line.startswith("{")]
+        lines = (json.loads(line) for line in Path(name).read_text().splitlines() if line.startswith("{"))
+        return [line for line in lines if "new_peak_mib" not in line]
 
     growths = [_run_growth(read(name)) for name in runs]
-    lines = ["| run | reviews (last sample used) | RSS growth (MiB) | growth after malloc_trim (MiB) | "
-             "peak RSS at 100k (MiB) | peak RSS at the end (MiB) | peak growth (MiB) | "
-             "Python blocks growth | Arrow pool growth (MiB) |", "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| run | samples used (reviews) | RSS growth (MiB) | growth after the trims (MiB) | "
+             "Python blocks growth | Arrow pool growth (MiB) | peak RSS at 100k (MiB) | "
+             "peak RSS at the end (MiB) | peak growth (MiB) |", "|---|---|---|---|---|---|---|---|---|"]
     for i, g in enumerate(growths, 1):
-        lines.append(f"| {i}{'' if g['done'] else ' (cut short)'} | {g['to']:,} | {g['rss_mib']:+,.0f} | "
-                     f"{g['trimmed_rss_mib']:+,.0f} | {g['peak_100k']:,.0f} | {g['peak_end']:,.0f} | "
-                     f"{g['peak_end'] - g['peak_100k']:+,.0f} | {g['blocks']:+,.0f} | {g['arrow']:+,.0f} |")
+        rss, trimmed = g["rss_mib"], g["trimmed_rss_mib"]
+        blocks, arrow = g["python_blocks"], g["arrow_mib"]
+        lines.append(f"| {i}{'' if g['done'] else ' (cut short)'} | 100,000 to {g['to']:,} | "
+                     f"{rss[0]:+,.0f} ± {rss[1]:,.0f} | {trimmed[0]:+,.0f} ± {trimmed[1]:,.0f} | "
+                     f"{blocks[0]:+,.0f} ± {blocks[1]:,.0f} | {arrow[0]:+,.0f} ± {arrow[1]:,.0f} | "
+                     f"{g['peak_100k']:,.0f} | {g['peak_end']:,.0f} | "
+                     f"{g['peak_end'] - g['peak_100k']:+,.0f} |")
     if len(growths) > 1:
-        lines.append(f"| median (min to max) | | {_spread([g['rss_mib'] for g in growths])} | "
-                     f"{_spread([g['trimmed_rss_mib'] for g in growths])} | | | "
-                     f"{_spread([g['peak_end'] - g['peak_100k'] for g in growths])} | | |")
+        lines.append(f"| median (min to max) | | {_spread([g['rss_mib'][0] for g in growths])} | "
+                     f"{_spread([g['trimmed_rss_mib'][0] for g in growths])} | | | | | "
+                     f"{_spread([g['peak_end'] - g['peak_100k'] for g in growths])} |")
     tallies = read(counts_file)
     table = ["| counted with | runs | growth, 100k to 1M reviews (MiB) | "
              "left after the pass, over 100k (MiB) | peak RSS of the pass (MiB) |", "|---|---|---|---|---|"]
@@ -301,11 +317,12 @@ def write(path: str, counts_file: str, *runs: str) -> None:
              "buffer of 20,000, length buckets, batches of 64) over IMDB's 25,000 training reviews "
              "repeated, each prefixed with an id token of its own, so every review brings a new string "
              "(`HFSENT_BENCH_TRIM=1 python scripts/bench_scale.py pipeline 1000000 ../shared/data/imdb`). "
-             "Growth is measured within each process, from 100,000 reviews to the end of the pass: "
-             "medians of three samples (25,000 reviews apart) around the 100,000th review and of the "
-             "last three before the buffers drain. Each sample is taken as RSS, then again after "
-             "`malloc_trim` and Arrow's `release_unused` (the difference is free memory the allocators "
-             "kept). Other work shared the 2 cores throughout, so no speed is given here.")
+             "Growth is measured within each process, as the least-squares slope of its samples "
+             "(every 25,000 reviews) from the 100,000th review to 100,000 before the end (the buffers "
+             "drain after that), per 900,000 reviews, ± its 95% interval. Each sample is taken as RSS, "
+             "then again after `malloc_trim` and Arrow's `release_unused` (the difference is free "
+             "memory the allocators kept). Other work shared the 2 cores throughout, so no speed is "
+             "given here.")
     counts_intro = ("The vocabulary pass (before the first epoch: one streamed pass that counts every "
                     "token) over the same corpus, its counts alone (`python scripts/bench_scale.py counts "
                     "1000000 ../shared/data/imdb arrow|counter`: about 1.08 million distinct tokens at "
