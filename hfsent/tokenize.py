@@ -139,6 +139,7 @@ def tokenize(texts: Iterable[str], spacy_model: str = "blank:en", lowercase: boo
         [tok.lower_ if lowercase else tok.text for tok in doc if not tok.is_space]
         for doc in tokenizer.pipe(clean(t) for t in texts)
     ]
+    del tokenizer  # the last reference here: a renewal below frees the old pipeline before the trim
     _TOKENIZED[spacy_model] = _TOKENIZED.get(spacy_model, 0) + len(out)
     if _TOKENIZED[spacy_model] >= RENEW_AFTER_TEXTS:
         # spaCy keeps every string it ever saw (its StringStore and tokenizer cache): over a

@@ -1,3 +1,5 @@
+import sys
+
 from datasets import Dataset
 
 from hfsent.tokenize import clean, tokenize, tokenize_dataset
@@ -37,10 +39,14 @@ def test_a_renewed_pipeline_hands_its_freed_memory_back(monkeypatch):
     from hfsent import tokenize as module
 
     trims, first, trim = [], module.load_spacy("blank:en"), module._trim_heap
+    old = first.tokenizer  # holds the old pipeline's strings
     monkeypatch.setattr(module, "RENEW_AFTER_TEXTS", 3)
-    monkeypatch.setattr(module, "_trim_heap", lambda: trims.append(1))
+    monkeypatch.setattr(module, "_trim_heap", lambda: trims.append(sys.getrefcount(old)))
     monkeypatch.setitem(module._TOKENIZED, "blank:en", 0)
     assert tokenize(["a b", "c"]) == [["a", "b"], ["c"]] and trims == []
-    assert tokenize(["d"]) == [["d"]] and trims == [1]  # the third text renews the pipeline
-    assert module.load_spacy("blank:en") is not first
+    del first
+    assert tokenize(["d"]) == [["d"]] and len(trims) == 1  # the third text renews the pipeline
+    # When the heap is trimmed, nothing but this test holds the old tokenizer any more
+    assert trims == [sys.getrefcount(old)]
+    assert module.load_spacy("blank:en").tokenizer is not old
     trim()  # and the real one runs here (glibc) or does nothing (elsewhere)
