@@ -8,7 +8,7 @@ peer, blocked in C++ where SIGTERM does not reach Python):
 
 * joining the cluster (the strategy and one all-reduce) must finish within
   :func:`peer_timeout` seconds, else a watchdog process writes one error line and ends the
-  worker with exit status 2, as any user error (:func:`_exit_2_on_sigint`);
+  worker with exit status 2, as any user error (:func:`hfsent.watchdog.deadline`);
 * once joined, a thread knocks on every peer's port every :data:`KNOCK_SECONDS`; a peer that
   does not answer :data:`KNOCK_MISSES` times in a row ends this worker with one error line,
   so a worker that dies ends the others.  :func:`leave` stops it after a last all-reduce,
@@ -22,19 +22,18 @@ the chief's vocabulary), :func:`shard_by_data` (the sharding policy for generato
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import json
 import logging
 import os
 import signal
 import socket
-import subprocess
 import sys
 import threading
 from typing import TYPE_CHECKING
 
 from hfsent.errors import InputError, UserError
+from hfsent.watchdog import deadline
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -104,44 +103,6 @@ def peer_timeout() -> float:
     return seconds
 
 
-# Waits for its stdin to close (the worker joined, or died).  At the timeout it writes the one
-# error line, then sends SIGINT, which the worker answers with _exit(2) (_exit_2_on_sigint);
-# SIGKILL only if that did not end it within a few seconds (then the status is 137).  It ignores
-# SIGINT itself: a Ctrl-C in the terminal reaches both, and must not print its traceback.
-_WATCHDOG = """
-import os, select, signal, sys
-signal.signal(signal.SIGINT, signal.SIG_IGN)
-pid, timeout, message = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
-if not select.select([sys.stdin], [], [], timeout)[0]:
-    print("hfsent: error: " + message, file=sys.stderr, flush=True)
-    os.kill(pid, signal.SIGINT)
-    if not select.select([sys.stdin], [], [], 10)[0]:
-        os.kill(pid, signal.SIGKILL)
-"""
-
-
-def _exit_2_on_sigint() -> bool:
-    """Make SIGINT end this process at once with exit status 2, without Python: the signal's
-    handler becomes libc's ``_exit``, which the kernel calls with the signal's number, 2.
-
-    While TensorFlow waits for the peers it holds the GIL in C++, so no Python thread or
-    signal handler can run; a handler in C can.  Nothing is cleaned up (no folder exists yet)
-    and buffered output is lost, so stdout and stderr are flushed first.  ``False`` (nothing
-    changed) off the main thread or where libc cannot be found; the watchdog then kills.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        return False
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.signal.argtypes, libc.signal.restype = [ctypes.c_int, ctypes.c_void_p], ctypes.c_void_p
-        exit_now = ctypes.cast(libc._exit, ctypes.c_void_p).value
-    except (OSError, AttributeError):
-        return False
-    sys.stdout.flush()
-    sys.stderr.flush()
-    return libc.signal(signal.SIGINT, exit_now) != ctypes.c_void_p(-1).value  # SIG_ERR
-
-
 def _fail(message: str) -> None:
     """End this process at once with one error line: called from a watchdog thread, where
     TensorFlow's blocked C++ would swallow an exception."""
@@ -199,22 +160,10 @@ def _join() -> tf.distribute.Strategy:
     message = (f"multi-worker: not every peer of {me} joined within {timeout:g} s (set {PEER_TIMEOUT_ENV}); "
                "start the same command on every host of TF_CONFIG's cluster: "
                + ", ".join(f"{k} {i} {a}" for k, addrs in cluster.items() for i, a in enumerate(addrs)))
-    # TensorFlow waits for the peers in C++ holding the GIL: no thread or signal handler of
-    # this process runs meanwhile, so the watchdog is a process of its own.
-    watchdog = subprocess.Popen([sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(timeout), message],
-                                stdin=subprocess.PIPE)
-    interrupt = signal.getsignal(signal.SIGINT) or signal.default_int_handler
-    native = _exit_2_on_sigint()
-    try:
+    with deadline(timeout, message):  # TensorFlow waits for the peers in C++ holding the GIL
         strategy = tf.distribute.MultiWorkerMirroredStrategy()
         _patch_keras_logs()
         one = strategy.reduce("SUM", strategy.run(lambda: tf.constant(1.0)), axis=None)  # everyone is here
-    finally:
-        # The watchdog leaves first: one that timed out just now still finds C's handler.
-        watchdog.stdin.close()  # joined (or failed in Python)
-        watchdog.wait()
-        if native:  # Python's handler again (KeyboardInterrupt): from now on folders need cleaning up
-            signal.signal(signal.SIGINT, interrupt)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
     peers = [(f"{k} {i}", a) for k, addrs in cluster.items() for i, a in enumerate(addrs) if a != me]
