@@ -7,8 +7,8 @@ Multi-worker runs fail fast rather than hang (TensorFlow alone waits forever for
 peer, blocked in C++ where SIGTERM does not reach Python):
 
 * joining the cluster (the strategy and one all-reduce) must finish within
-  :func:`peer_timeout` seconds, else a watchdog process kills the worker (exit status
-  -9 / 137: TensorFlow holds the GIL and SIGTERM meanwhile) and writes one error line;
+  :func:`peer_timeout` seconds, else a watchdog process writes one error line and ends the
+  worker with exit status 2, as any user error (:func:`hfsent.watchdog.deadline`);
 * once joined, a thread knocks on every peer's port every :data:`KNOCK_SECONDS`; a peer that
   does not answer :data:`KNOCK_MISSES` times in a row ends this worker with one error line,
   so a worker that dies ends the others.  :func:`leave` stops it after a last all-reduce,
@@ -28,12 +28,12 @@ import logging
 import os
 import signal
 import socket
-import subprocess
 import sys
 import threading
 from typing import TYPE_CHECKING
 
 from hfsent.errors import InputError, UserError
+from hfsent.watchdog import deadline
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -103,17 +103,6 @@ def peer_timeout() -> float:
     return seconds
 
 
-# Waits for its stdin to close (the worker joined, or died); at the timeout it kills the worker
-# (SIGKILL: TensorFlow holds SIGTERM while it waits) and writes the one error line.
-_WATCHDOG = """
-import os, select, signal, sys
-pid, timeout, message = int(sys.argv[1]), float(sys.argv[2]), sys.argv[3]
-if not select.select([sys.stdin], [], [], timeout)[0]:
-    os.kill(pid, signal.SIGKILL)
-    print("hfsent: error: " + message, file=sys.stderr, flush=True)
-"""
-
-
 def _fail(message: str) -> None:
     """End this process at once with one error line: called from a watchdog thread, where
     TensorFlow's blocked C++ would swallow an exception."""
@@ -171,15 +160,10 @@ def _join() -> tf.distribute.Strategy:
     message = (f"multi-worker: not every peer of {me} joined within {timeout:g} s (set {PEER_TIMEOUT_ENV}); "
                "start the same command on every host of TF_CONFIG's cluster: "
                + ", ".join(f"{k} {i} {a}" for k, addrs in cluster.items() for i, a in enumerate(addrs)))
-    # TensorFlow waits for the peers in C++ holding the GIL: no thread or signal handler of
-    # this process runs meanwhile, so the watchdog is a process of its own.
-    watchdog = subprocess.Popen([sys.executable, "-c", _WATCHDOG, str(os.getpid()), str(timeout), message],
-                                stdin=subprocess.PIPE)
-    strategy = tf.distribute.MultiWorkerMirroredStrategy()
-    _patch_keras_logs()
-    one = strategy.reduce("SUM", strategy.run(lambda: tf.constant(1.0)), axis=None)  # everyone is here
-    watchdog.stdin.close()  # joined: the watchdog leaves
-    watchdog.wait()
+    with deadline(timeout, message):  # TensorFlow waits for the peers in C++ holding the GIL
+        strategy = tf.distribute.MultiWorkerMirroredStrategy()
+        _patch_keras_logs()
+        one = strategy.reduce("SUM", strategy.run(lambda: tf.constant(1.0)), axis=None)  # everyone is here
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
     peers = [(f"{k} {i}", a) for k, addrs in cluster.items() for i, a in enumerate(addrs) if a != me]

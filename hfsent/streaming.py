@@ -48,7 +48,7 @@ from hfsent.errors import InputError
 from hfsent.labels import MAX_CLASSES, class_names, encoder
 from hfsent.split import GROUP, normalized, own_validation
 from hfsent.tasks import task_for
-from hfsent.vocab import COUNT_CHUNK_ROWS, Vocabulary, count_tokens
+from hfsent.vocab import COUNT_CHUNK_ROWS, TokenCounts, Vocabulary
 
 LENGTH_SAMPLE = 100_000
 
@@ -205,16 +205,16 @@ def scan_vocabulary(tokens: IterableDataset, config: Config) -> tuple[Vocabulary
     Example:
         >>> vocab, rows, lengths, per_class = scan_vocabulary(tokenize_dataset(train_stream), config)
     """
-    counts: Counter[str] = Counter()
+    counts = TokenCounts()  # not a Counter: a new token in many reviews grows it (see TokenCounts)
     per_class: Counter[int] = Counter()
     task = task_for(config.model)
     rows, lengths = 0, []
     for chunk in tokens.with_format("arrow").iter(batch_size=COUNT_CHUNK_ROWS):
-        counts.update(count_tokens(chunk["tokens"]))
+        counts.update(chunk["tokens"])
         task.tally(per_class, chunk["label"].to_pylist())
         if rows < LENGTH_SAMPLE:
             lengths.append(pc.list_value_length(chunk["tokens"]).to_numpy(zero_copy_only=False))
         rows += chunk.num_rows
-    vocab = Vocabulary.from_counts(counts, config.preprocessing.min_freq, config.preprocessing.max_vocab_size)
+    vocab = counts.vocabulary(config.preprocessing.min_freq, config.preprocessing.max_vocab_size)
     sample = np.concatenate(lengths)[:LENGTH_SAMPLE] if lengths else np.zeros(0, np.int64)
     return vocab, rows, sample, per_class

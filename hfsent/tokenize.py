@@ -18,6 +18,7 @@ file instead of tokenizing again.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import re
@@ -138,6 +139,7 @@ def tokenize(texts: Iterable[str], spacy_model: str = "blank:en", lowercase: boo
         [tok.lower_ if lowercase else tok.text for tok in doc if not tok.is_space]
         for doc in tokenizer.pipe(clean(t) for t in texts)
     ]
+    del tokenizer  # the last reference here: a renewal below frees the old pipeline before the trim
     _TOKENIZED[spacy_model] = _TOKENIZED.get(spacy_model, 0) + len(out)
     if _TOKENIZED[spacy_model] >= RENEW_AFTER_TEXTS:
         # spaCy keeps every string it ever saw (its StringStore and tokenizer cache): over a
@@ -146,7 +148,18 @@ def tokenize(texts: Iterable[str], spacy_model: str = "blank:en", lowercase: boo
         # frees them too, but tokenized three times slower without its cache.)
         _PIPELINES.pop(spacy_model, None)
         _TOKENIZED[spacy_model] = 0
+        _trim_heap()
     return out
+
+
+def _trim_heap() -> None:
+    """Hand the pages freed with a renewed pipeline back to the system (glibc's ``malloc_trim``):
+    without it glibc keeps them, and the process's RSS creeps up over a long stream although
+    what it holds does not.  Elsewhere (no glibc) nothing happens."""
+    import ctypes
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _tokenize_batch(batch: dict, spacy_model: str, lowercase: bool) -> dict:

@@ -13,9 +13,12 @@ held: what grows is the pipeline's.
   global batch 64) with one worker, then two ``--strategy multiworker`` workers on 127.0.0.1.
   Both workers share this machine's cores, so this shows the cost of the collectives, not
   the speed-up of two machines.
-* ``write BENCHMARKS.md AFTER.jsonl [BEFORE.jsonl]``: the streaming-memory section, between its
-  markers, from the JSON lines of ``pipeline`` runs (BEFORE: the same with spaCy never renewed,
-  ``hfsent.tokenize.RENEW_AFTER_TEXTS`` set beyond the corpus).
+* ``write BENCHMARKS.md COUNTS.jsonl RUN.jsonl...``: the streaming-memory section, between its
+  markers, from the JSON lines of ``counts`` runs (both ways) and of ``pipeline`` runs with
+  ``HFSENT_BENCH_TRIM=1`` (one file each; a run cut short counts to its last sample).
+* ``counts ROWS [arrow|counter]``: the RSS of the vocabulary pass's token counts alone, at
+  100,000 and at ROWS reviews of the same corpus, and once they are freed; ``counter`` counts
+  as the pass did before :class:`hfsent.vocab.TokenCounts`.
 * ``train ROWS``: one epoch of ``hfsent`` training on ROWS streamed reviews with a tiny model
   (embedding 8, GRU 8), no word2vec, no wide branch; prints the stage times.
 
@@ -88,22 +91,99 @@ def pipeline(rows: int, folder: str) -> None:
         _one_pass(vocab.encode_dataset(tokenize_dataset(stream)))
 
 
+def sample(reviews: int, start: float) -> dict:
+    """What the process holds now: its RSS and peak RSS, the blocks Python's allocator holds
+    (live Python objects), the bytes Arrow's pool holds, and with ``HFSENT_BENCH_TRIM=1`` the
+    RSS after ``malloc_trim`` and Arrow's ``release_unused`` (the difference is what the
+    allocators kept as free pages, i.e. fragmentation); cheap enough every 25,000 reviews."""
+    import pyarrow as pa
+
+    row = {"reviews": reviews, "rss_mib": round(rss_mib(), 1),
+           "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+           "python_blocks": sys.getallocatedblocks(),
+           "arrow_mib": round(pa.total_allocated_bytes() / 2**20, 1),
+           "seconds": round(time.perf_counter() - start, 1)}
+    if os.environ.get("HFSENT_BENCH_TRIM") == "1":
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        pa.default_memory_pool().release_unused()  # Arrow's own allocator (mimalloc) keeps pages too
+        row["trimmed_rss_mib"] = round(rss_mib(), 1)
+    return row
+
+
 def _one_pass(encoded) -> None:
+    from hfsent import tokenize
     from hfsent.batching import make_dataset
 
     seen, batches, tokens, start = 0, 0, 0, time.perf_counter()
-    base = rss_mib()
-    print(json.dumps({"reviews": 0, "rss_mib": round(base, 1)}), flush=True)
+    print(json.dumps(sample(0, start)), flush=True)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     for ids, _ in make_dataset(encoded, 64, 400, [50, 100, 150, 200, 300], shuffle=True):
         seen, batches, tokens = seen + int(ids.shape[0]), batches + 1, tokens + int((ids != 0).numpy().sum())
+        if resource.getrusage(resource.RUSAGE_SELF).ru_maxrss > peak + 10 * 1024:  # a new high: when?
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            print(json.dumps({"new_peak_mib": round(peak / 1024, 1), "at_reviews": seen,
+                              "batch_width": int(ids.shape[1]),
+                              "texts_since_renewal": dict(tokenize._TOKENIZED)}), flush=True)
         if seen // SAMPLE_EVERY != (seen - int(ids.shape[0])) // SAMPLE_EVERY:
-            print(json.dumps({"reviews": seen, "rss_mib": round(rss_mib(), 1),
-                              "seconds": round(time.perf_counter() - start, 1)}), flush=True)
+            print(json.dumps(sample(seen, start)), flush=True)
     seconds = time.perf_counter() - start
     print(json.dumps({"reviews": seen, "batches": batches, "tokens": tokens, "seconds": round(seconds, 1),
                       "reviews_per_s": round(seen / seconds), "tokens_per_s": round(tokens / seconds),
                       "rss_mib": round(rss_mib(), 1),
                       "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
+
+
+def counts(rows: int, folder: str, how: str = "arrow") -> None:
+    """RSS of the vocabulary pass's counts alone at 100,000 and at ``rows`` reviews, and once
+    they are freed, in one process: IMDB's training reviews tokenized once, then counted over
+    and over in chunks of 10,000 reviews, each review with its id token (``#r123456``) as in
+    :func:`reviews`.  Both allocators are trimmed before each sample.  ``how``: ``arrow``
+    (:class:`hfsent.vocab.TokenCounts`, as :func:`hfsent.streaming.scan_vocabulary` counts)
+    or ``counter`` (a ``Counter`` of :func:`hfsent.vocab.count_tokens`, as it counted before)."""
+    import ctypes
+    from collections import Counter
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from hfsent.tokenize import tokenize
+    from hfsent.vocab import COUNT_CHUNK_ROWS, TokenCounts, Vocabulary, count_tokens
+
+    cache = os.path.join(os.environ.get("TMPDIR", "/tmp"), "hfsent-scale-imdb-tokens.parquet")
+    if not os.path.exists(cache):  # tokenized once: the repeats time the counting only
+        files = glob.glob(os.path.join(folder, "plain_text", "train-*.parquet"))
+        table = pq.read_table(files, columns=["text"])
+        tokens = pa.array(tokenize(table["text"].to_pylist()), pa.list_(pa.string()))
+        pq.write_table(pa.table({"tokens": tokens}), cache)
+    lists = pq.read_table(cache)["tokens"].combine_chunks()
+    order = [i * 7919 % len(lists) for i in range(len(lists))]  # the stride of reviews()
+    tally = TokenCounts() if how == "arrow" else Counter()
+    out = {"how": how, "reviews": rows}
+
+    def measure(name: str) -> None:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        pa.default_memory_pool().release_unused()
+        out[name] = round(rss_mib(), 1)
+
+    measure("rss_mib_before")
+    for start in range(0, rows, COUNT_CHUNK_ROWS):
+        picked = lists.take(pa.array([order[i % len(order)] for i in range(start, start + COUNT_CHUNK_ROWS)]))
+        ids = pa.array([f"#r{i}" for i in range(start, start + COUNT_CHUNK_ROWS)])
+        values = pa.concat_arrays([ids, picked.flatten()])
+        chunk = pa.ListArray.from_arrays(pa.array([0, len(values)], pa.int32()), values)  # counts ignore rows
+        tally.update(chunk) if how == "arrow" else tally.update(count_tokens(chunk))
+        if start + COUNT_CHUNK_ROWS == 100_000:
+            measure("rss_mib_100k")
+    measure("rss_mib_end")
+    vocab = tally.vocabulary(2, 30_000) if how == "arrow" else Vocabulary.from_counts(tally, 2, 30_000)
+    out["vocabulary"] = len(vocab)
+    out["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    out["growth_100k_to_end_mib"] = round(out["rss_mib_end"] - out["rss_mib_100k"], 1)
+    del tally, vocab
+    measure("rss_mib_after_the_pass")
+    print(json.dumps(out), flush=True)
 
 
 def train(rows: int, folder: str) -> None:
@@ -162,43 +242,94 @@ def workers(rows: int, folder: str) -> None:
                       "fit_seconds_2_workers": fit_seconds(f"{tmp}/two")}))
 
 
-def write(path: str, after: str, before: str | None = None) -> None:
+def _spread(values: list[float], sign: str = "+") -> str:
+    """``median (min to max)`` of ``values``, in MiB (signed unless ``sign=""``)."""
+    import statistics
+
+    form = f"{{:{sign},.0f}}"
+    median, low, high = (form.format(v) for v in (statistics.median(values), min(values), max(values)))
+    return f"{median} ({low} to {high})" if len(values) > 1 else median
+
+
+def _slope(points: list[tuple[int, float]]) -> tuple[float, float]:
+    """Least-squares growth of ``(reviews, value)`` per 900,000 reviews, and its 95% half-width."""
+    n = len(points)
+    mx, my = sum(x for x, _ in points) / n, sum(y for _, y in points) / n
+    sxx = sum((x - mx) ** 2 for x, _ in points)
+    slope = sum((x - mx) * (y - my) for x, y in points) / sxx
+    residual = sum((y - my - slope * (x - mx)) ** 2 for x, y in points) / (n - 2)
+    return slope * 900_000, 1.96 * (residual / sxx) ** 0.5 * 900_000
+
+
+def _run_growth(lines: list[dict]) -> dict:
+    """One ``pipeline`` run's growth within the process: the least-squares slope of its samples
+    from the 100,000th review to 100,000 before the end of a finished pass (the buffers drain
+    after that; a pass cut short: to its last sample), per 900,000 reviews (100k to 1M), for RSS
+    as sampled, after the trims, Python's blocks and Arrow's pool; and the peak RSS (the
+    kernel's high-water mark) at 100,000 reviews and at the end.  The samples move by about
+    ±20 MiB as the buffers' reviews change length, so one pair of samples says little."""
+    rows = [row for row in lines if "batches" not in row]
+    last = rows[-1]["reviews"] - (100_000 if len(rows) < len(lines) else 0)
+    window = [r for r in rows if 100_000 <= r["reviews"] <= last + 100]
+    at_100k = next(r for r in rows if r["reviews"] >= 100_000)
+    return {"to": window[-1]["reviews"], "done": len(rows) < len(lines),
+            **{key: _slope([(r["reviews"], r[key]) for r in window])
+               for key in ("rss_mib", "trimmed_rss_mib", "python_blocks", "arrow_mib")},
+            "peak_100k": at_100k["peak_rss_mib"], "peak_end": lines[-1]["peak_rss_mib"]}
+
+
+def write(path: str, counts_file: str, *runs: str) -> None:
+    """The streaming-memory section of ``path`` from a ``counts`` JSON-lines file (both ways)
+    and the JSON lines of ``pipeline`` runs (``HFSENT_BENCH_TRIM=1``), one file each."""
     from pathlib import Path
 
     from benchmarks import write_section
 
-    def samples(name: str) -> tuple[dict[int, float], dict]:
-        lines = [json.loads(line) for line in Path(name).read_text().splitlines() if line.startswith("{")]
-        rss = {row["reviews"] // 1000 * 1000: row["rss_mib"] for row in lines if "batches" not in row}
-        return rss, lines[-1]
+    def read(name: str) -> list[dict]:
+        lines = (json.loads(line) for line in Path(name).read_text().splitlines() if line.startswith("{"))
+        return [line for line in lines if "new_peak_mib" not in line]
 
-    runs = [("spaCy renewed every 50,000 reviews (now)", *samples(after))]
-    if before:
-        runs.append(("spaCy never renewed (before)", *samples(before)))
-
-    def mean(rss: dict[int, float], low: int, high: int) -> float:
-        window = [v for k, v in rss.items() if low <= k <= high]
-        return sum(window) / len(window)
-
-    # RSS moves by tens of MiB between samples as the shuffle buffer's reviews change length:
-    # compare means over 100,000 reviews, around the 100,000th and near the end, before the
-    # buffers drain (RSS falls over the last 50,000 reviews).
-    lines = ["| pipeline | reviews | RSS before the pass (MiB) | mean RSS, reviews 50k-150k (MiB) | "
-             "mean RSS, 100k reviews ending 75k before the end (MiB) | growth (MiB) | "
-             "highest sample (MiB) | reviews/s |",
-             "|---|---|---|---|---|---|---|---|"]
-    for name, rss, last in runs:
-        end = max(rss)
-        early, late = mean(rss, 50_000, 150_000), mean(rss, end - 175_000, end - 75_000)
-        lines.append(f"| {name} | {end:,} | {rss[0]:,.0f} | {early:,.0f} | {late:,.0f} | "
-                     f"{late - early:+,.0f} | {max(rss.values()):,.0f} | {last.get('reviews_per_s', '–')} |")
+    growths = [_run_growth(read(name)) for name in runs]
+    lines = ["| run | samples used (reviews) | RSS growth (MiB) | growth after the trims (MiB) | "
+             "Python blocks growth | Arrow pool growth (MiB) | peak RSS at 100k (MiB) | "
+             "peak RSS at the end (MiB) | peak growth (MiB) |", "|---|---|---|---|---|---|---|---|---|"]
+    for i, g in enumerate(growths, 1):
+        rss, trimmed = g["rss_mib"], g["trimmed_rss_mib"]
+        blocks, arrow = g["python_blocks"], g["arrow_mib"]
+        lines.append(f"| {i}{'' if g['done'] else ' (cut short)'} | 100,000 to {g['to']:,} | "
+                     f"{rss[0]:+,.0f} ± {rss[1]:,.0f} | {trimmed[0]:+,.0f} ± {trimmed[1]:,.0f} | "
+                     f"{blocks[0]:+,.0f} ± {blocks[1]:,.0f} | {arrow[0]:+,.0f} ± {arrow[1]:,.0f} | "
+                     f"{g['peak_100k']:,.0f} | {g['peak_end']:,.0f} | "
+                     f"{g['peak_end'] - g['peak_100k']:+,.0f} |")
+    if len(growths) > 1:
+        lines.append(f"| median (min to max) | | {_spread([g['rss_mib'][0] for g in growths])} | "
+                     f"{_spread([g['trimmed_rss_mib'][0] for g in growths])} | | | | | "
+                     f"{_spread([g['peak_end'] - g['peak_100k'] for g in growths])} |")
+    tallies = read(counts_file)
+    table = ["| counted with | runs | growth, 100k to 1M reviews (MiB) | "
+             "left after the pass, over 100k (MiB) | peak RSS of the pass (MiB) |", "|---|---|---|---|---|"]
+    for how, name in (("counter", "a Python Counter (before)"), ("arrow", "vocab.TokenCounts, Arrow (now)")):
+        mine = [t for t in tallies if t["how"] == how]
+        table.append(f"| {name} | {len(mine)} | {_spread([t['growth_100k_to_end_mib'] for t in mine])} | "
+                     f"{_spread([t['rss_mib_after_the_pass'] - t['rss_mib_100k'] for t in mine])} | "
+                     f"{_spread([t['peak_rss_mib'] for t in mine], sign='')} |")
     intro = ("One streamed pass of the training pipeline (read Parquet shards, tokenize, encode, shuffle "
              "buffer of 20,000, length buckets, batches of 64) over IMDB's 25,000 training reviews "
              "repeated, each prefixed with an id token of its own, so every review brings a new string "
-             "(`python scripts/bench_scale.py pipeline 1000000 ../shared/data/imdb`). RSS sampled every "
-             "25,000 reviews. Other work shared the 2 cores: reviews/s is a lower bound.")
+             "(`HFSENT_BENCH_TRIM=1 python scripts/bench_scale.py pipeline 1000000 ../shared/data/imdb`). "
+             "Growth is measured within each process, as the least-squares slope of its samples "
+             "(every 25,000 reviews) from the 100,000th review to 100,000 before the end (the buffers "
+             "drain after that), per 900,000 reviews, ± its 95% interval. Each sample is taken as RSS, "
+             "then again after `malloc_trim` and Arrow's `release_unused` (the difference is free "
+             "memory the allocators kept). Other work shared the 2 cores throughout, so no speed is "
+             "given here.")
+    counts_intro = ("The vocabulary pass (before the first epoch: one streamed pass that counts every "
+                    "token) over the same corpus, its counts alone (`python scripts/bench_scale.py counts "
+                    "1000000 ../shared/data/imdb arrow|counter`: about 1.08 million distinct tokens at "
+                    "1M reviews). Other work shared the 2 cores.")
     title = "## Streaming memory (--streaming, 1M reviews)"
-    write_section(Path(path), BEGIN, END, "\n".join([BEGIN, title, "", intro, "", *lines, END]))
+    section = [BEGIN, title, "", intro, "", *lines, "", counts_intro, "", *table, END]
+    write_section(Path(path), BEGIN, END, "\n".join(section))
 
 
 if __name__ == "__main__":
@@ -206,4 +337,5 @@ if __name__ == "__main__":
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         write(*sys.argv[2:])
         raise SystemExit
-    {"pipeline": pipeline, "train": train, "workers": workers}[sys.argv[1]](int(sys.argv[2]), sys.argv[3])
+    {"pipeline": pipeline, "train": train, "workers": workers, "counts": counts}[sys.argv[1]](
+        int(sys.argv[2]), *sys.argv[3:])

@@ -86,9 +86,9 @@ def test_a_missing_peer_is_one_error_line_after_the_timeout(tmp_path, scratch):
     start = time.monotonic()
     env = {"TMPDIR": str(scratch), "HFSENT_PEER_TIMEOUT": "8", "TF_CONFIG": _tf_config(_free_ports(2), 0)}
     rc, _, err = _finish(_start(tmp_path / "model", env, "--strategy=multiworker"), timeout=120)
-    assert rc == -9, err[-3000:]  # killed by its watchdog: TensorFlow held on
-    errors = [line for line in err.splitlines() if line.startswith("hfsent: error:")]
-    assert errors == [err.splitlines()[-1]] and "not every peer" in errors[0] and "Traceback" not in err
+    # Its watchdog ended it while TensorFlow held on in C++: a user error's status and one line
+    assert rc == 2, err[-3000:]
+    assert len(err.splitlines()) == 1 and err.startswith("hfsent: error: multi-worker: not every peer"), err
     assert time.monotonic() - start < 100
     assert not (tmp_path / "model").exists()
 
@@ -110,3 +110,19 @@ def test_a_worker_that_dies_ends_its_peer(tmp_path, scratch):
     assert len(errors) == 1 and "Traceback" not in err, err[-3000:]
     assert "worker 1" in errors[0] or "a peer ended" in errors[0]
     _finish(workers[1])
+
+
+def _python(code):
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+
+
+def test_a_deadline_ends_a_process_stuck_in_c_holding_the_gil_with_one_line_and_status_2():
+    # PyDLL keeps the GIL through the call, as TensorFlow does while it waits for its peers.
+    stuck = _python("import ctypes\nfrom hfsent.watchdog import deadline\n"
+                    "with deadline(1, 'too late'):\n    ctypes.PyDLL(None).sleep(30)\nprint('not here')")
+    assert (stuck.returncode, stuck.stderr, stuck.stdout) == (2, "hfsent: error: too late\n", "")
+    # In time: nothing is written, and Ctrl-C is Python's KeyboardInterrupt again afterwards
+    done = _python("import os, signal\nfrom hfsent.watchdog import deadline\nwith deadline(30, 'no'):\n"
+                   "    pass\ntry:\n    os.kill(os.getpid(), signal.SIGINT)\n    signal.pause()\n"
+                   "except KeyboardInterrupt:\n    print('interrupted')")
+    assert (done.returncode, done.stderr, done.stdout) == (0, "", "interrupted\n")

@@ -1,3 +1,5 @@
+import sys
+
 from datasets import Dataset
 
 from hfsent.tokenize import clean, tokenize, tokenize_dataset
@@ -31,3 +33,20 @@ def test_map_writes_arrow_and_a_rerun_hits_the_cache(tmp_path):
     again = tokenize_dataset(Dataset.load_from_disk(tmp_path / "ds"), num_proc=1)
     assert again.cache_files[0]["filename"] == cache
     assert again._fingerprint == first._fingerprint
+
+
+def test_a_renewed_pipeline_hands_its_freed_memory_back(monkeypatch):
+    from hfsent import tokenize as module
+
+    trims, first, trim = [], module.load_spacy("blank:en"), module._trim_heap
+    old = first.tokenizer  # holds the old pipeline's strings
+    monkeypatch.setattr(module, "RENEW_AFTER_TEXTS", 3)
+    monkeypatch.setattr(module, "_trim_heap", lambda: trims.append(sys.getrefcount(old)))
+    monkeypatch.setitem(module._TOKENIZED, "blank:en", 0)
+    assert tokenize(["a b", "c"]) == [["a", "b"], ["c"]] and trims == []
+    del first
+    assert tokenize(["d"]) == [["d"]] and len(trims) == 1  # the third text renews the pipeline
+    # When the heap is trimmed, nothing but this test holds the old tokenizer any more
+    assert trims == [sys.getrefcount(old)]
+    assert module.load_spacy("blank:en").tokenizer is not old
+    trim()  # and the real one runs here (glibc) or does nothing (elsewhere)

@@ -1,8 +1,11 @@
+import random
+from collections import Counter
+
 import pyarrow as pa
 import pytest
 from datasets import Dataset
 
-from hfsent.vocab import PAD, PAD_ID, UNK, UNK_ID, Vocabulary
+from hfsent.vocab import PAD, PAD_ID, UNK, UNK_ID, TokenCounts, Vocabulary
 
 
 def _ds(lists):
@@ -20,6 +23,20 @@ def test_min_freq_and_max_size():
     ds = _ds([["a", "a", "a", "b", "b", "c"]])
     assert Vocabulary.build(ds, min_freq=2).tokens == [PAD, UNK, "a", "b"]
     assert Vocabulary.build(ds, max_size=3).tokens == [PAD, UNK, "a"]
+
+
+def test_token_counts_merged_in_arrow_rank_as_a_counter_does():
+    rng = random.Random(0)
+    words = ["a", "B", "b", "é", "e", "z", "😀", "zz", PAD, UNK] + [f"w{i}" for i in range(300)]
+    columns = [[[rng.choice(words) for _ in range(rng.randrange(0, 6))] for _ in range(7)] for _ in range(40)]
+    counts, counter = TokenCounts(), Counter()
+    for column in columns:  # 40 columns: several merges, and a last part left unmerged
+        counts.update(pa.array(column, pa.list_(pa.string())))
+        counter.update(token for row in column for token in row)
+    for min_freq, max_size in [(1, None), (2, None), (3, 12), (1, 2), (10**6, None)]:
+        assert counts.vocabulary(min_freq, max_size).tokens == \
+            Vocabulary.from_counts(counter, min_freq, max_size).tokens
+    assert TokenCounts().vocabulary().tokens == [PAD, UNK]
 
 
 def test_unknown_words_encode_to_unk_and_arrow_matches_python():
