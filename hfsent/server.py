@@ -54,7 +54,9 @@ class Limits:
     """What one server accepts and how it batches (see the module docstring)."""
 
     max_batch: int = 32  # texts per model call; 1 turns batching off
-    max_wait_ms: float = 5.0  # how long a lone request waits for company
+    # How long a lone request waits for company.  0: none; requests that come while the model
+    # runs still share the next call, and on busy cores a timer wakes late (BENCHMARKS.md).
+    max_wait_ms: float = 0.0
     max_texts: int = 256  # texts per request
     max_body_bytes: int = 1 << 20
 
