@@ -181,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=_port, default=8080,
                        help="port to listen on, 0 for any free one (default: 8080)")
     serve.add_argument("--max-batch", type=_positive_int, default=32, help="texts per model call (1: off)")
-    serve.add_argument("--max-wait-ms", type=_milliseconds, default=5.0, help="a lone request's wait (ms)")
+    serve.add_argument("--max-wait-ms", type=_milliseconds, default=0.0, help="a lone request's wait (ms)")
     serve.add_argument("--max-texts", type=_positive_int, default=256, help="texts per request")
     serve.add_argument("--max-body-bytes", type=_positive_int, default=1 << 20, help="request body size")
 

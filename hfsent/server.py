@@ -8,12 +8,15 @@
 =============  ===============================================================================
 
 Concurrent requests share model calls (:mod:`hfsent.batcher`), run in one worker thread so the
-event loop keeps reading requests.  Every refusal is JSON ``{"error": "..."}``: a body over
-``max_body_bytes`` (by its Content-Length, or as it streams in) or more than ``max_texts``
-texts is 413, a body that is not JSON 400, a payload of the wrong shape or types (or a text
-with no token) 422.  SIGTERM or Ctrl-C stops accepting connections and finishes the requests
-in flight (uvicorn's graceful shutdown).  Each request is logged on stderr in the Common Log
-Format, plus its duration in milliseconds.
+event loop keeps reading requests; the model's recurrent layers run compiled by XLA
+(:mod:`hfsent.fast_predict`), for every batch shape before the port answers.
+
+Every refusal is JSON ``{"error": "..."}``: a body over ``max_body_bytes`` (by its
+Content-Length, or as it streams in) or more than ``max_texts`` texts is 413, a body that is
+not JSON 400, a payload of the wrong shape or types (or a text with no token) 422.  SIGTERM or
+Ctrl-C stops accepting connections and finishes the requests in flight (uvicorn's graceful
+shutdown).  Each request is logged on stderr in the Common Log Format, plus its duration in
+milliseconds.
 
 Limits: plain HTTP on one process; put it behind a reverse proxy for TLS or the open internet.
 """
@@ -51,7 +54,9 @@ class Limits:
     """What one server accepts and how it batches (see the module docstring)."""
 
     max_batch: int = 32  # texts per model call; 1 turns batching off
-    max_wait_ms: float = 5.0  # how long a lone request waits for company
+    # How long a lone request waits for company.  0: none; requests that come while the model
+    # runs still share the next call, and on busy cores a timer wakes late (BENCHMARKS.md).
+    max_wait_ms: float = 0.0
     max_texts: int = 256  # texts per request
     max_body_bytes: int = 1 << 20
 
@@ -84,8 +89,10 @@ def create_app(classifier: SentimentClassifier, info: dict[str, Any], limits: Li
         >>> uvicorn.run(app, port=8080)
     """
     from hfsent.batcher import Batcher
+    from hfsent.fast_predict import FastClassifier
     from hfsent.serving import TooManyTexts, answer_requests, parse_request
 
+    classifier = FastClassifier.of(classifier)  # the model call compiled by XLA: see hfsent.fast_predict
     batcher = Batcher(lambda jobs: answer_requests(classifier, jobs), size=lambda job: len(job[0]),
                       max_batch=limits.max_batch, max_wait=limits.max_wait_ms / 1000)
 
@@ -235,9 +242,13 @@ def serve(model: str, host: str = "127.0.0.1", port: int = 8080, revision: str |
     """
     import uvicorn
 
+    from hfsent.fast_predict import FastClassifier
+
     sock = listen_socket(host, port)
     classifier, info = load_served(model, revision)
+    classifier = FastClassifier.of(classifier)
     warm_up(classifier)
+    classifier.compile_shapes(limits.max_batch)  # XLA, once per shape: no client waits for it
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     access_log.addHandler(handler)

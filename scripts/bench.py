@@ -10,8 +10,8 @@ against the default on the same grouped split; ``--ratings`` writes the star-rat
 (``scripts/bench_ratings.py``) in the same run.  Every table in the file comes from this run,
 except the multi-class and short-text sections that ``scripts/bench_classes.py`` and
 ``scripts/bench_short.py`` write, and the serving load test (``--serve MODEL``, alone:
-``scripts/bench_serve.py``) and the export's section (``scripts/bench_export.py``), which are
-kept as they are.  The hand-written reasoning and
+``scripts/bench_serve.py``; one review at a time: ``scripts/bench_one_review.py``) and the
+export's section (``scripts/bench_export.py``), which are kept as they are.  The hand-written reasoning and
 the history of earlier runs live in ``docs/benchmark-notes.md``, which is copied in at the end,
 so a rerun never deletes them.  The GPU section says what this machine has, as TensorFlow sees it."""
 
@@ -227,11 +227,12 @@ def main(argv: list[str] | None = None) -> None:
     body = [f"## {title}\n\n{content}\n" for title, content in sections]
     import bench_classes
     import bench_export
+    import bench_one_review
     import bench_scale
     import bench_serve
     import bench_short
 
-    kept = (bench_classes, bench_short, bench_serve, bench_export, bench_scale)
+    kept = (bench_classes, bench_short, bench_serve, bench_one_review, bench_export, bench_scale)
     kept += () if ratings else (bench_ratings,)
     body.append(kept_sections(Path(args.output), kept) + (f"\n{ratings}\n" if ratings else ""))
     body.append(f"## GPU\n\n{gpu_section(machine)}\n")

@@ -1,0 +1,72 @@
+"""The serving fast path: the same outputs as ``predict_ids`` within float noise, with XLA really
+compiling the recurrent layers, and the wrapped classifier's own model left plain."""
+
+import keras
+import numpy as np
+import pytest
+
+from hfsent.fast_predict import ROW_BUCKETS, FastClassifier, bucket, width_buckets
+from hfsent.model import build_model
+from hfsent.predict import SentimentClassifier
+from hfsent.vocab import PAD, UNK, Vocabulary
+from hfsent.wide import with_wide_branch
+from tests.conftest import tiny_config
+
+WORDS = [f"w{i}" for i in range(40)]
+MAX_LENGTH = 16  # one width bucket: XLA compiles each shape for a second or more
+
+
+def _sequences(n: int, max_length: int, seed: int = 0) -> list[list[int]]:
+    """``n`` id sequences of every length from 1 to ``max_length``."""
+    rng = np.random.default_rng(seed)
+    return [rng.integers(1, len(WORDS) + 2, size=1 + (i * 7) % max_length).tolist() for i in range(n)]
+
+
+@pytest.fixture(scope="module", params=["gru", "wide, three classes"])
+def classifier(request, tmp_path_factory):
+    """An untrained model: a bidirectional GRU, or one with the wide branch (string-hashed
+    bigrams, which XLA cannot compile) and a softmax over three classes."""
+    keras.utils.set_random_seed(0)
+    three = request.param != "gru"
+    config = tiny_config(tmp_path_factory.mktemp("unused"), embedding_dim=8, gru_units=8, bidirectional=True,
+                         max_length=MAX_LENGTH, **({"label_names": ["a", "b", "c"]} if three else {}))
+    vocab = Vocabulary([PAD, UNK, *WORDS])
+    model = build_model(config.model, len(vocab))
+    if three:
+        model = with_wide_branch(model, len(vocab), 64)
+    return SentimentClassifier(model, vocab, config)
+
+
+def test_buckets():
+    assert width_buckets(600) == [16, 32, 64, 128, 256, 512, 600]
+    assert width_buckets(16) == [16] and width_buckets(10) == [10]
+    assert [bucket(n, ROW_BUCKETS) for n in (1, 3, 8, 9, 33)] == [1, 4, 8, 16, 33]
+
+
+def test_outputs_equal_predict_ids_within_float_noise(classifier):
+    fast = FastClassifier.of(classifier)
+    sequences = _sequences(70, MAX_LENGTH)  # two full calls of 32 rows and one of 6, grown to 8
+    expected = classifier.predict_ids(sequences)
+    got = fast.predict_ids(sequences)
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5)
+    for i in (0, 5, 33):  # alone: its batch of one grows to a bucket of one, padded on the right
+        np.testing.assert_allclose(fast.predict_ids([sequences[i]]), expected[i:i + 1], rtol=0, atol=1e-5)
+    np.testing.assert_allclose(fast.predict_ids(sequences, batch_size=3), expected, rtol=0, atol=1e-5)
+    texts = ["w1 w2 w3", "w4 w5", "w9 " * 50]  # the last one truncated to max_length
+    assert [r["label"] for r in fast.predict(texts)] == [r["label"] for r in classifier.predict(texts)]
+
+
+def test_xla_compiles_the_recurrent_layers_and_leaves_the_model_plain(classifier):
+    fast = FastClassifier.of(classifier)
+    library = fast._call.graph.as_graph_def().library.function
+    compiled = [f.signature.name for f in library if f.attr["_XlaMustCompile"].b]
+    assert compiled, "no function of the fast graph is compiled by XLA"
+    assert all("call" not in vars(layer) for layer in classifier.model.layers)
+    assert FastClassifier.of(fast) is fast
+
+
+def test_compile_shapes_counts_each_bucketed_shape(classifier):
+    fast = FastClassifier.of(classifier)
+    assert fast.compile_shapes(max_rows=4) == 3  # rows 1, 2 and 4, one width
+    assert fast.compile_shapes(max_rows=1) == 1
