@@ -92,10 +92,7 @@ class Trace:
     tokens: list[str]
     probabilities: np.ndarray  # (T, classes): each class's probability after each prefix
     classes: list[str]
-
-    @property
-    def binary(self) -> bool:
-        return len(self.classes) == 2
+    binary: bool = False  # two classes under one probability, P(classes[1]) (the task says so)
 
     @property
     def predicted(self) -> np.ndarray:
@@ -138,4 +135,4 @@ def sentiment_trace(clf: SentimentClassifier, text: str) -> Trace:
     [tokens] = clf.tokens([text])
     [seq] = clf.preprocessor.to_ids([tokens])
     probs = clf.task.class_rows(clf.predict_ids([seq[: t + 1] for t in range(len(seq))]))
-    return Trace(tokens, probs, clf.task.labels)
+    return Trace(tokens, probs, clf.task.labels, clf.task.binary)

@@ -172,3 +172,25 @@ def test_the_export_answers_every_score_and_the_labels_above_their_thresholds(ml
     chosen = [{n for n, c in zip(NAMES, row) if c} for row in out["selected"].numpy()]
     assert chosen == [set(p["labels"]) for p in clf.predict(texts)]
     assert json.loads((folder / "hfsent_export.json").read_text())["labels"] == NAMES
+
+
+
+def test_explain_traces_a_two_label_model_by_its_top_label_not_as_one_binary_probability():
+    from types import SimpleNamespace
+
+    from hfsent.explain import Trace, sentiment_trace
+
+    class TwoLabels:  # a two-label multi-label classifier: its task, and sigmoid rows per prefix
+        task = task_for(ModelConfig(task="multilabel", label_names=["anger", "joy"], thresholds=[0.5, 0.5]))
+        preprocessor = SimpleNamespace(to_ids=lambda tokens: [[2, 3, 4] for _ in tokens])
+
+        def tokens(self, texts):
+            return [["so", "much", "joy"]]
+
+        def predict_ids(self, prefixes):
+            return np.array([[0.9, 0.2], [0.8, 0.7], [0.1, 0.95]])[: len(prefixes)]
+
+    trace = sentiment_trace(TwoLabels(), "so much joy")
+    assert not trace.binary and trace.describe() == "joy (P = 0.950)"
+    binary = Trace(["good"], np.array([[0.2, 0.8]]), ["negative", "positive"], binary=True)
+    assert binary.describe() == "P(positive) = 0.800 (positive)"

@@ -126,6 +126,7 @@ class Task(ABC):
 
     # --- the linear half and the blend ------------------------------------------------------
     linear_kind: ClassVar[str] = "binary"  # which fit hfsent.linear runs: binary, multiclass, rating
+    binary = False  # one probability for two classes (P of the second); a property of Classify
 
     def fit_linear(self, model: keras.Model, train: Dataset, config: Config) -> dict:
         """Fit the linear half on ``train`` (:func:`hfsent.linear.fit_wide_branch`); its strength
