@@ -51,8 +51,12 @@ def test_the_model_learns_each_label_and_saves_its_thresholds(ml_model):
     assert set(predicted[0]["scores"]) == set(NAMES)
     test = ml_model.metrics["test"]
     assert test["micro_f1"] > 0.9 and test["jaccard"] > 0.85 and set(test["per_class"]) == set(NAMES)
-    weights = ml_model.stage("wide")["figures"]["gru_weight"]
-    assert len(weights) == 3  # one blend weight per label
+    wide = ml_model.stage("wide")["figures"]
+    assert len(wide["gru_weight"]) == 3  # one blend weight per label
+    from hfsent.regularization import C_GRID
+
+    # no --wide-c: each label's C chosen by cross-validation on train, from the grid
+    assert len(wide["c"]) == 3 and set(wide["c"]) <= set(C_GRID) and wide["cross_validation"]["folds"] == 3
 
 
 def test_ranked_output_is_a_sigmoid_pipeline_with_the_chosen_labels_marked(ml_model):

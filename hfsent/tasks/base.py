@@ -216,7 +216,7 @@ class Task(ABC):
         """The card's sentence on what the model outputs; ``escape`` makes a name Markdown text."""
 
 
-def chosen(figures: dict) -> str:
+def how_chosen(figures: dict) -> str:
     """How the linear half's strength in ``figures`` was chosen, in words (or nothing if given)."""
     cv = figures.get("cross_validation")
     return f" (chosen by {cv['folds']}-fold cross-validation on train)" if isinstance(cv, dict) else ""

@@ -16,7 +16,7 @@ import numpy as np
 
 from hfsent.errors import InputError
 from hfsent.names import OUTPUT
-from hfsent.tasks.base import Task, chosen
+from hfsent.tasks.base import Task, how_chosen
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ class Classify(Task):
 
     def describe_blend(self, config, figures) -> tuple[str, str, str, str]:
         linear = ("naive-Bayes-weighted logistic regression" if self.binary
-                  else "multinomial logistic regression") + f", C={figures['c']:g}{chosen(figures)}"
+                  else "multinomial logistic regression") + f", C={figures['c']:g}{how_chosen(figures)}"
         metric = config.training.selection_metric
         loss = {"macro_f1": "macro F1", "accuracy": "accuracy"}.get(metric, "log loss")
         return "probability", loss, "accuracy", linear

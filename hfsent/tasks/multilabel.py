@@ -23,7 +23,7 @@ import numpy as np
 
 from hfsent.errors import InputError
 from hfsent.names import OUTPUT
-from hfsent.tasks.base import Task
+from hfsent.tasks.base import Task, how_chosen
 
 MULTILABEL_METRIC_NAMES = {"jaccard": "Jaccard (per sample)", "micro_f1": "Micro F1", "macro_f1": "Macro F1",
                            "samples_f1": "F1 (per sample)", "subset_accuracy": "Subset accuracy",
@@ -125,11 +125,9 @@ class Multilabel(Task):
 
     # --- the linear half and the blend ------------------------------------------------------
     def fit_linear(self, model, train, config) -> dict:
-        from hfsent.linear import DEFAULT_C
         from hfsent.tasks.ovr import fit_one_vs_rest
 
-        c = DEFAULT_C if config.training.wide_c is None else config.training.wide_c  # no cross-validation yet
-        return {**fit_one_vs_rest(model, train, c, config.preprocessing.max_length), "c": c}
+        return fit_one_vs_rest(model, train, config.training.wide_c, config.preprocessing.max_length)
 
     def selection(self, metric: str) -> str:
         return "log_loss"  # the labels' own losses; thresholds are fitted for F1 afterwards
@@ -143,8 +141,10 @@ class Multilabel(Task):
         return [blend_weight(two(gru[:, k]), two(linear[:, k]), labels[:, k]) for k in range(self.width)], {}
 
     def describe_blend(self, config, figures) -> tuple[str, str, str, str]:
+        c = figures["c"]
+        c = f"C={c:g}" if np.ndim(c) == 0 else f"C from {min(c):g} to {max(c):g}"
         return ("probabilities (per label)", "each label's log loss", "micro F1",
-                f"one-vs-rest logistic regression, C={figures['c']:g}")
+                f"one-vs-rest logistic regression, {c}{how_chosen(figures)}")
 
     # --- metrics ----------------------------------------------------------------------------
     def decide(self, outputs: np.ndarray) -> np.ndarray:

@@ -20,34 +20,30 @@ import numpy as np
 import scipy.sparse as sp
 from datasets import Dataset
 
-from hfsent.linear import _full_width, _set_tables, compact, seen_columns
+from hfsent.linear import DEFAULT_C, _full_width, _set_tables, compact, seen_columns
 from hfsent.names import WIDE_BIGRAMS, WIDE_OUTPUT, WIDE_WORDS
 from hfsent.ngrams import count_matrix
+from hfsent.regularization import choose_strength, classifier, nb_ratio
 
 log = logging.getLogger(__name__)
+MIN_CV_POSITIVES = 10  # a label rarer than this keeps DEFAULT_C: too few positives per fold to choose
 
 
-def nb_ratio(present: sp.csr_matrix, y: np.ndarray, unseen: int) -> np.ndarray:
-    """The naive-Bayes log-count ratio of each column for the 0/1 targets ``y``, with add-one
-    smoothing over every column (``unseen`` columns without a count add their ones)."""
-    pos = 1 + np.asarray(present[y == 1].sum(axis=0)).ravel()
-    neg = 1 + np.asarray(present[y == 0].sum(axis=0)).ravel()
-    return np.log(pos / (pos.sum() + unseen)) - np.log(neg / (neg.sum() + unseen))
-
-
-def fit_one_vs_rest(model: keras.Model, train: Dataset, c: float, max_length: int) -> dict:
+def fit_one_vs_rest(model: keras.Model, train: Dataset, c: float | None, max_length: int) -> dict:
     """Fit one NB-weighted logistic regression per label on ``train`` (``label``: K 0/1 values)
-    and write them into ``model``'s wide layers (built with K sigmoid units).
+    and write them into ``model``'s wide layers (built with K sigmoid units).  ``c`` is the
+    inverse L2 strength of every label's fit; ``None`` chooses it per label by cross-validation
+    on train, scored by log loss (:func:`hfsent.regularization.choose_strength`), since the
+    thresholds that turn the scores into labels are fitted afterwards.
 
     Returns:
-        ``{"features": words and buckets seen in train, "seconds": fit time}``.
+        ``{"features": words and buckets seen in train, "seconds": fit time, "c": the value, or
+        each label's where they were chosen, "cross_validation": the folds' record, if any}``.
 
     Example:
         >>> fit_one_vs_rest(model, encoded["train"], c=1.0, max_length=64)["features"]
         41234
     """
-    from sklearn.linear_model import LogisticRegression
-
     start = time.perf_counter()
     vocab_size = int(model.get_layer(WIDE_WORDS).input_dim)
     num_bins = int(model.get_layer(WIDE_BIGRAMS).input_dim)
@@ -55,19 +51,21 @@ def fit_one_vs_rest(model: keras.Model, train: Dataset, c: float, max_length: in
     y = np.asarray(y).reshape(x.shape[0], -1).astype(int)
     columns = seen_columns(x)
     seen = compact(x, columns)
-    present = seen.copy()
-    present.data[:] = 1
     unseen = x.shape[1] - len(columns)
     weights = np.zeros((len(columns), y.shape[1]), np.float32)
     bias = np.zeros(y.shape[1], np.float32)
+    strengths, folds = [DEFAULT_C if c is None else c] * y.shape[1], None
     for k in range(y.shape[1]):
         target = y[:, k]
         if target.min() == target.max():  # one class only: its training rate, no weights
             rate = np.clip(target.mean(), 1e-3, 1 - 1e-3)
             bias[k] = np.log(rate / (1 - rate))
             continue
-        ratio = nb_ratio(present, target, unseen)
-        fitted = LogisticRegression(C=c, max_iter=3000).fit(seen @ sp.diags(ratio), target)
+        if c is None and min(target.sum(), len(target) - target.sum()) >= MIN_CV_POSITIVES:
+            cv = choose_strength(seen, target, "binary", metric="log_loss", unseen=unseen)
+            strengths[k], folds = cv["chosen"], cv["folds"]
+        ratio = nb_ratio(seen, target, unseen)
+        fitted = classifier(strengths[k], 2).fit(seen @ sp.diags(ratio), target)
         weights[:, k] = fitted.coef_[0] * ratio
         bias[k] = fitted.intercept_[0]
     _set_tables(model, _full_width(weights, columns, x.shape[1]), vocab_size)
@@ -75,4 +73,5 @@ def fit_one_vs_rest(model: keras.Model, train: Dataset, c: float, max_length: in
     seconds = round(time.perf_counter() - start, 1)
     log.info("wide branch: %d words and bigram buckets seen, %d labels one-vs-rest, fitted in %.1f s",
              len(columns), y.shape[1], seconds)
-    return {"features": len(columns), "seconds": seconds}
+    chosen = {"cross_validation": {"folds": folds}} if folds else {}
+    return {"features": len(columns), "seconds": seconds, "c": c if c is not None else strengths, **chosen}

@@ -15,7 +15,7 @@ import numpy as np
 
 from hfsent.errors import InputError
 from hfsent.names import OUTPUT, TO_RATING
-from hfsent.tasks.base import Task, chosen
+from hfsent.tasks.base import Task, how_chosen
 
 RATING_METRIC_NAMES = {"r2": "R²", "mse": "MSE", "mae": "MAE", "r2_rounded": "R² (rounded to whole stars)",
                        "mae_rounded": "MAE (rounded to whole stars)"}
@@ -85,8 +85,7 @@ class Rating(Task):
         return guarded_weight(gru, linear, labels, rating_blend_weight(gru, linear, labels), metric)
 
     def describe_blend(self, config, figures) -> tuple[str, str, str, str]:
-        linear = f"ridge regression, alpha={figures['alpha']:g}{chosen(figures)}"
-        linear = f"ridge regression, alpha={figures['alpha']:g}{chosen(figures)}"
+        linear = f"ridge regression, alpha={figures['alpha']:g}{how_chosen(figures)}"
         return "rating", "squared error", "R²", linear
 
     def quick_score(self, outputs: np.ndarray, labels: np.ndarray) -> float:
