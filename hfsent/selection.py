@@ -20,7 +20,8 @@ import keras
 import numpy as np
 
 _MONITOR = {"log_loss": ("val_loss", "min"), "accuracy": ("val_accuracy", "max"),
-            "macro_f1": ("val_macro_f1", "max")}
+            "macro_f1": ("val_macro_f1", "max"),
+            "squared_error": ("val_loss", "min")}  # a rating's loss (Task.selection)
 
 
 class MacroF1(keras.callbacks.Callback):
