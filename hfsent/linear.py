@@ -80,12 +80,7 @@ def fit_wide_branch(model: keras.Model, train: Dataset, c: float | None, max_len
         412345
     """
     start = time.perf_counter()
-    vocab_size = int(model.get_layer(WIDE_WORDS).input_dim)
-    num_bins = int(model.get_layer(WIDE_BIGRAMS).input_dim)
-    x, y = count_matrix(train, vocab_size, num_bins, max_length)
-    columns = seen_columns(x)
-    seen = compact(x, columns)
-    unseen = x.shape[1] - len(columns)
+    seen, y, columns, unseen = seen_counts(model, train, max_length)
     classes = int(model.get_layer(WIDE_OUTPUT).units)
     if kind is None:
         kind = "rating" if is_rating(model) else "multiclass" if classes > 1 else "binary"
@@ -99,16 +94,14 @@ def fit_wide_branch(model: keras.Model, train: Dataset, c: float | None, max_len
         chosen = {"cross_validation": cv}
         alpha, c = (cv["chosen"], c) if rating else (alpha, cv["chosen"])
     if rating:
-        return {**_fit_ridge(model, seen, y, alpha, columns, vocab_size, start), "alpha": alpha, **chosen}
+        return {**_fit_ridge(model, seen, y, alpha, columns, start), "alpha": alpha, **chosen}
     if kind == "multiclass":
-        return {**_fit_multinomial(model, seen, y, c, columns, vocab_size, start, class_weight), "c": c,
-                **chosen}
+        return {**_fit_multinomial(model, seen, y, c, columns, start, class_weight), "c": c, **chosen}
     # Naive-Bayes log-count ratio with add-one smoothing, from presence (not counts).  Each
     # unseen column adds its one to both totals, as when the ratio was taken over every column.
     ratio = nb_ratio(seen, y, unseen)
     fitted = classifier(c, 2, class_weight).fit(seen @ sp.diags(ratio), y)
-    weights = _full_width((fitted.coef_[0] * ratio)[:, None], columns, x.shape[1])
-    _set_tables(model, weights, vocab_size)
+    set_tables(model, (fitted.coef_[0] * ratio)[:, None], columns)
     model.get_layer(WIDE_OUTPUT).set_weights([np.ones((1, 1), np.float32),
                                                  fitted.intercept_.astype(np.float32)])
     seconds = round(time.perf_counter() - start, 1)
@@ -141,31 +134,39 @@ def compact(x: sp.csr_matrix, columns: np.ndarray) -> sp.csr_matrix:
     return sp.csr_matrix((x.data, position[x.indices], x.indptr), shape=(x.shape[0], len(columns)))
 
 
-def _full_width(weights: np.ndarray, columns: np.ndarray, width: int) -> np.ndarray:
-    """Rows of ``weights`` (one per seen column) at their columns of a zero ``(width, k)`` table;
-    padding's row stays zero (it is masked anyway)."""
+def seen_counts(model: keras.Model, train: Dataset, max_length: int
+                ) -> tuple[sp.csr_matrix, np.ndarray, np.ndarray, int]:
+    """``(counts on the seen columns, labels, the seen columns, how many columns are unseen)`` of
+    ``train``, for the word and bigram tables of ``model``'s wide layers (every linear fit's start).
+    """
+    vocab_size = int(model.get_layer(WIDE_WORDS).input_dim)
+    num_bins = int(model.get_layer(WIDE_BIGRAMS).input_dim)
+    x, y = count_matrix(train, vocab_size, num_bins, max_length)
+    columns = seen_columns(x)
+    return compact(x, columns), y, columns, x.shape[1] - len(columns)
+
+
+def set_tables(model: keras.Model, weights: np.ndarray, columns: np.ndarray) -> None:
+    """Rows of ``weights`` (one per seen column, one column per output unit) at their
+    columns of the word and bigram tables, every other row zero; padding's row stays zero (it is
+    masked anyway)."""
+    words = model.get_layer(WIDE_WORDS)
+    width = int(words.input_dim) + int(model.get_layer(WIDE_BIGRAMS).input_dim)
     full = np.zeros((width, weights.shape[1]), np.float32)
     full[columns] = weights
     full[0] = 0.0
-    return full
-
-
-def _set_tables(model: keras.Model, weights: np.ndarray, vocab_size: int) -> None:
-    """Rows of ``weights`` (the columns of :func:`hfsent.ngrams.count_matrix`) into the word
-    and bigram tables."""
-    model.get_layer(WIDE_WORDS).set_weights([weights[:vocab_size]])
-    model.get_layer(WIDE_BIGRAMS).set_weights([weights[vocab_size:]])
+    words.set_weights([full[: words.input_dim]])
+    model.get_layer(WIDE_BIGRAMS).set_weights([full[words.input_dim:]])
 
 
 def _fit_ridge(model: keras.Model, x: sp.csr_matrix, y: np.ndarray, alpha: float, columns: np.ndarray,
-               vocab_size: int, start: float) -> dict:
+               start: float) -> dict:
     """Ridge regression of the ratings on the seen columns' counts ``x``, into the wide layers;
     ``wide_output`` adds the intercept and nothing else."""
     from sklearn.linear_model import Ridge
 
     fitted = Ridge(alpha=alpha, solver="sparse_cg").fit(x, np.asarray(y, np.float64))
-    width = vocab_size + int(model.get_layer(WIDE_BIGRAMS).input_dim)
-    _set_tables(model, _full_width(fitted.coef_[:, None], columns, width), vocab_size)
+    set_tables(model, fitted.coef_[:, None], columns)
     model.get_layer(WIDE_OUTPUT).set_weights([np.ones((1, 1), np.float32),
                                                 np.array([fitted.intercept_], np.float32)])
     seconds = round(time.perf_counter() - start, 1)
@@ -175,7 +176,7 @@ def _fit_ridge(model: keras.Model, x: sp.csr_matrix, y: np.ndarray, alpha: float
 
 
 def _fit_multinomial(model: keras.Model, x: sp.csr_matrix, y: np.ndarray, c: float, columns: np.ndarray,
-                     vocab_size: int, start: float, class_weight: str | None = None) -> dict:
+                     start: float, class_weight: str | None = None) -> dict:
     """One weight per seen column and class (scikit-learn's multinomial logistic regression on
     the seen columns' counts ``x``), into the wide layers; the softmax of ``wide_output`` takes the
     logits as they are."""
@@ -185,8 +186,7 @@ def _fit_multinomial(model: keras.Model, x: sp.csr_matrix, y: np.ndarray, c: flo
     weights[:, fitted.classes_] = fitted.coef_.T  # a class absent from train keeps zero weights
     bias = np.full(classes, -1e4, np.float32)
     bias[fitted.classes_] = fitted.intercept_
-    width = vocab_size + int(model.get_layer(WIDE_BIGRAMS).input_dim)
-    _set_tables(model, _full_width(weights, columns, width), vocab_size)
+    set_tables(model, weights, columns)
     model.get_layer(WIDE_OUTPUT).set_weights([np.eye(classes, dtype=np.float32), bias])
     seconds = round(time.perf_counter() - start, 1)
     log.info("wide branch: %d words and bigram buckets seen, %d classes, fitted in %.1f s", len(columns),

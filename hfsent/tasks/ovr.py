@@ -20,9 +20,8 @@ import numpy as np
 import scipy.sparse as sp
 from datasets import Dataset
 
-from hfsent.linear import DEFAULT_C, _full_width, _set_tables, compact, seen_columns
-from hfsent.names import WIDE_BIGRAMS, WIDE_OUTPUT, WIDE_WORDS
-from hfsent.ngrams import count_matrix
+from hfsent.linear import DEFAULT_C, seen_counts, set_tables
+from hfsent.names import WIDE_OUTPUT
 from hfsent.regularization import choose_strength, classifier, nb_ratio
 
 log = logging.getLogger(__name__)
@@ -45,13 +44,8 @@ def fit_one_vs_rest(model: keras.Model, train: Dataset, c: float | None, max_len
         41234
     """
     start = time.perf_counter()
-    vocab_size = int(model.get_layer(WIDE_WORDS).input_dim)
-    num_bins = int(model.get_layer(WIDE_BIGRAMS).input_dim)
-    x, y = count_matrix(train, vocab_size, num_bins, max_length)
-    y = np.asarray(y).reshape(x.shape[0], -1).astype(int)
-    columns = seen_columns(x)
-    seen = compact(x, columns)
-    unseen = x.shape[1] - len(columns)
+    seen, y, columns, unseen = seen_counts(model, train, max_length)
+    y = np.asarray(y).reshape(seen.shape[0], -1).astype(int)
     weights = np.zeros((len(columns), y.shape[1]), np.float32)
     bias = np.zeros(y.shape[1], np.float32)
     strengths, folds = [DEFAULT_C if c is None else c] * y.shape[1], None
@@ -68,7 +62,7 @@ def fit_one_vs_rest(model: keras.Model, train: Dataset, c: float | None, max_len
         fitted = classifier(strengths[k], 2).fit(seen @ sp.diags(ratio), target)
         weights[:, k] = fitted.coef_[0] * ratio
         bias[k] = fitted.intercept_[0]
-    _set_tables(model, _full_width(weights, columns, x.shape[1]), vocab_size)
+    set_tables(model, weights, columns)
     model.get_layer(WIDE_OUTPUT).set_weights([np.eye(y.shape[1], dtype=np.float32), bias])
     seconds = round(time.perf_counter() - start, 1)
     log.info("wide branch: %d words and bigram buckets seen, %d labels one-vs-rest, fitted in %.1f s",
