@@ -33,9 +33,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from hfsent.batching import ordered_batches
 from hfsent.config import MAX_LENGTH
-from hfsent.errors import InputError
 from hfsent.predict import SentimentClassifier
 from hfsent.vocab import PAD_ID, UNK_ID
 
@@ -119,18 +117,11 @@ class FastClassifier(SentimentClassifier):
             return classifier
         return cls(**{f.name: getattr(classifier, f.name) for f in dataclasses.fields(SentimentClassifier)})
 
-    def predict_ids(self, sequences: Sequence[Sequence[int]], batch_size: int | None = None) -> np.ndarray:
-        """As :meth:`SentimentClassifier.predict_ids`, at most ``ROW_BUCKETS[-1]`` rows per model call."""
-        if batch_size is not None and batch_size < 1:
-            raise InputError(f"batch_size must be a whole number ≥ 1, got {batch_size}")
-        width = int(self.model.output_shape[-1])
-        outputs = np.empty((len(sequences), width), dtype=np.float32)
-        rows = min(batch_size or ROW_BUCKETS[-1], ROW_BUCKETS[-1])
-        for positions, padded in ordered_batches(sequences, rows):
-            outputs[positions] = self._run(padded)[: len(positions)].reshape(len(positions), width)
-        return outputs.reshape(-1) if width == 1 else outputs
+    def _rows_per_call(self, batch_size: int | None) -> int:
+        """At most ``ROW_BUCKETS[-1]`` rows per model call, the largest compiled shape."""
+        return min(batch_size or ROW_BUCKETS[-1], ROW_BUCKETS[-1])
 
-    def _run(self, padded: np.ndarray) -> np.ndarray:
+    def _call_batch(self, padded: np.ndarray) -> np.ndarray:
         """The model on ``padded`` grown to bucketed rows (copies of its first) and width (padding)."""
         rows, width = bucket(len(padded), ROW_BUCKETS), bucket(padded.shape[1], self.widths)
         shaped = np.full((rows, width), PAD_ID, dtype=np.int32)
@@ -144,6 +135,6 @@ class FastClassifier(SentimentClassifier):
         shapes = [(rows, width) for rows in ROW_BUCKETS if rows <= max(max_rows, 1) for width in self.widths]
         start = time.perf_counter()
         for rows, width in shapes:
-            self._run(np.full((rows, width), UNK_ID, dtype=np.int32))
+            self._call_batch(np.full((rows, width), UNK_ID, dtype=np.int32))
         log.info("compiled the model for %d input shapes in %.0f s", len(shapes), time.perf_counter() - start)
         return len(shapes)

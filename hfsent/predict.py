@@ -114,10 +114,18 @@ class SentimentClassifier:
             raise InputError(f"batch_size must be a whole number ≥ 1, got {batch_size}")
         width = int(self.model.output_shape[-1])
         probs = np.empty((len(sequences), width), dtype=np.float32)
-        batch_size = batch_size or self.config.training.batch_size * 4
-        for positions, padded in ordered_batches(sequences, batch_size):
-            probs[positions] = np.asarray(self.model.predict_on_batch(padded)).reshape(len(positions), width)
+        for positions, padded in ordered_batches(sequences, self._rows_per_call(batch_size)):
+            out = np.asarray(self._call_batch(padded))[: len(positions)]
+            probs[positions] = out.reshape(len(positions), width)
         return probs.reshape(-1) if width == 1 else probs
+
+    def _rows_per_call(self, batch_size: int | None) -> int:
+        """How many sequences :meth:`predict_ids` gives one model call."""
+        return batch_size or self.config.training.batch_size * 4
+
+    def _call_batch(self, padded: np.ndarray) -> np.ndarray:
+        """The model's outputs for one padded batch (at least its rows; extra rows are dropped)."""
+        return self.model.predict_on_batch(padded)
 
     def predict_proba(self, texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
         """:meth:`predict_ids` of :meth:`encode`: one number per text, or a row of class
