@@ -80,7 +80,6 @@ def rating_blend_weight(gru: np.ndarray, linear: np.ndarray, ratings: np.ndarray
 
 
 LEVEL = 0.05  # one-sided level of the paired test that a fitted blend must pass
-SELECTION = ("accuracy", "macro_f1", "log_loss")  # what choosing on validation may optimise
 
 
 def guarded_weight(gru: np.ndarray, linear: np.ndarray, labels: np.ndarray, weight: float,

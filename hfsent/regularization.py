@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 C_GRID = (0.03, 0.1, 0.3, 1.0)  # strongest regularisation first: the warm starts follow this order
 ALPHA_GRID = (1000.0, 300.0, 100.0, 30.0, 10.0)
 FOLDS = 3
-METRICS = ("accuracy", "macro_f1", "log_loss")  # what a fold scores; higher is better but for log_loss
 
 
 def nb_ratio(x: sp.csr_matrix, y: np.ndarray, unseen: int = 0) -> np.ndarray:
@@ -113,7 +112,8 @@ def choose_strength(x: sp.csr_matrix, y: np.ndarray, kind: str, groups: np.ndarr
         kind: ``"binary"`` (NB-scaled logistic regression), ``"multiclass"`` or ``"rating"`` (ridge,
             scored by negated squared error).
         groups: one group id per row (a movie id), or ``None`` (duplicates are grouped).
-        metric: one of :data:`METRICS` (classifiers only).
+        metric: one of :data:`hfsent.config.SELECTION_METRICS` (classifiers only; higher is better,
+            log loss negated).
         class_weight: ``"balanced"`` or ``None``, as the final fit will use.
         unseen: columns outside ``x`` (the binary ratio's smoothing counts them).
 
