@@ -1,12 +1,19 @@
-"""--class-weight balanced against none, on IMDB's stars as 8 (and 4) classes: the linear half alone.
+"""--class-weight balanced against none, on IMDB's stars as 8 (and 4) classes.
 
 ``python scripts/bench_imbalance.py --imdb ../shared/data/imdb --movies ../shared/data/imdb-movies
 --ratings ../shared/data/imdb-ratings --sets stars8,stars4 --c 0.1`` prepares each set as
 ``bench_tune.py`` does (validation and test carved by movie), fits the package's linear half with
 ``class_weight=None`` and with ``"balanced"`` at the same C, and compares them on validation (the
 choice) and on test (once) by the protocol of ``benchmarks.py``: accuracy by McNemar's exact
-test, macro F1 by a paired bootstrap.  The GRU is not trained (one 8-class run takes about 25
-minutes on 2 cores), so this measures the linear half's share of the decision only.
+test, macro F1 by a paired bootstrap.  This measures the linear half's share of the decision only.
+
+``--full 1,2`` trains the whole default model (both halves, the blend) once per seed and arm
+instead: ``--class-weight none`` and ``balanced``, everything else the package default.  A seed
+carves its own validation split, shared by its two arms, so validation is compared seed by seed
+(and the differences averaged); test is the same examples for every run, so it is compared over
+the seeds at once.  Each run's predictions are kept in ``--out`` (one ``.npz`` per seed and
+arm, with each half's outputs alone as ``bench_blend.py`` keeps them), and a run already there is
+not trained again.  About 10 minutes per run on 2 idle cores.
 """
 
 from __future__ import annotations
@@ -14,8 +21,11 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
+import time
 from pathlib import Path
 
+import numpy as np
+from bench_blend import halves
 from bench_classes import SCHEMES, carved, reviews_with_movies
 from bench_tune import predicted
 from benchmarks import compare, comparison_row
@@ -26,6 +36,7 @@ from hfsent.metrics import predict_split
 from hfsent.model import build_model
 from hfsent.predict import SentimentClassifier
 from hfsent.prepare import prepare_data
+from hfsent.train import train
 from hfsent.wide import wide_part, with_wide_branch
 
 
@@ -37,8 +48,13 @@ def main() -> None:
     parser.add_argument("--sets", default="stars8")
     parser.add_argument("--c", type=float, default=0.1)
     parser.add_argument("--json", default="bench_imbalance.json")
+    parser.add_argument("--full", default=None, help="seeds: train the whole model per seed and arm")
+    parser.add_argument("--out", default="bench_imbalance", help="with --full: where predictions go")
     args = parser.parse_args()
     df = reviews_with_movies(args.imdb, args.ratings, args.movies)
+    if args.full:
+        full(df, args)
+        return
     rows, results = [], {}
     for name in args.sets.split(","):
         scheme = list(SCHEMES.values())[0 if name == "stars4" else 1]
@@ -64,6 +80,60 @@ def main() -> None:
                 rows.append(comparison_row(title, record, metric))
                 print(rows[-1], flush=True)
         print("classes:", data.classes, flush=True)
+    Path(args.json).write_text(json.dumps(results, indent=1, default=float))
+
+
+ARMS = ("none", "balanced")
+
+
+def full(df, args) -> None:
+    """The whole default model per seed and arm (see the module's docstring); prints the rows."""
+    out, rows, results = Path(args.out), [], {}
+    out.mkdir(parents=True, exist_ok=True)
+    seeds = [int(s) for s in args.full.split(",")]
+    for name in args.sets.split(","):
+        scheme = list(SCHEMES.values())[0 if name == "stars4" else 1]
+        with tempfile.TemporaryDirectory() as tmp:
+            dataset, _, _ = carved(df, scheme, Path(tmp))
+            for seed, arm in ((seed, arm) for seed in seeds for arm in ARMS):
+                path = out / f"{name}-{seed}-{arm}.npz"
+                if path.exists():
+                    continue
+                config = preset("default", dataset=dataset, group_column="movie_id", seed=seed,
+                                class_weight=arm)
+                start = time.perf_counter()
+                result = train(config, None, verbose=0)
+                fitted = result.classifier.config.preprocessing.max_length
+                data = prepare_data(config.replace(max_length=fitted))
+                record = {"seconds": time.perf_counter() - start,
+                          "fitted_weight": result.stage("wide")["figures"]["gru_weight"],
+                          **halves(result.classifier, data)}  # for the blend's rule, as bench_blend keeps
+                for split in ("validation", "test"):
+                    probs, labels, _ = predict_split(result.classifier, data.splits[split])
+                    record[f"p_{split}"], record[f"y_{split}"] = probs, labels
+                np.savez(path, **record)
+                print(name, seed, arm, result.metrics["test"]["accuracy"], result.metrics["test"]["macro_f1"],
+                      round(record["seconds"]), flush=True)
+        runs = {(seed, arm): np.load(out / f"{name}-{seed}-{arm}.npz") for seed in seeds for arm in ARMS}
+        per_seed = [compare(runs[seed, "none"]["y_validation"],
+                            predicted(runs[seed, "balanced"]["p_validation"]),
+                            predicted(runs[seed, "none"]["p_validation"]))
+                    for seed in seeds]
+        results[f"{name} validation"] = per_seed
+        for metric in ("accuracy", "macro_f1"):
+            for seed, record in zip(seeds, per_seed):
+                title = f"{name}, validation, seed {seed}, {metric}: balanced (A) vs none (B)"
+                rows.append(comparison_row(title, record, metric))
+                print(rows[-1], flush=True)
+            mean = np.mean([r[metric]["difference"] for r in per_seed])
+            print(f"{name}, validation, {metric}: mean difference over seeds {mean:+.4f}", flush=True)
+        labels = runs[seeds[0], "none"]["y_test"]
+        record = compare(labels, np.stack([predicted(runs[s, "balanced"]["p_test"]) for s in seeds]),
+                         np.stack([predicted(runs[s, "none"]["p_test"]) for s in seeds]))
+        results[f"{name} test"] = record
+        for metric in ("accuracy", "macro_f1"):
+            rows.append(comparison_row(f"{name}, test, {metric}: balanced (A) vs none (B)", record, metric))
+            print(rows[-1], flush=True)
     Path(args.json).write_text(json.dumps(results, indent=1, default=float))
 
 
