@@ -24,7 +24,7 @@ from hfsent.vector_formats import check_size
 
 log = logging.getLogger(__name__)
 CARD = "README.md"  # the repo card, read for the license offline
-MAX_CARD_BYTES = 1_000_000  # a larger card is not downloaded: the license is then the Hub's tags only
+MAX_CARD_BYTES = 1_000_000  # a larger card is not downloaded (nor read): offline, the license is then unknown
 
 
 def from_hub(source: str, revision: str | None, found: fmt.Found, read_file) -> dict:
