@@ -200,7 +200,7 @@ def add_wide_branch(run: Run) -> tuple[str, Figures]:
     cfg, data = run.config, run.data
     task = task_for(cfg.model)
     run.model = with_wide_branch(run.model, len(data.vocab), cfg.model.wide_buckets, task.per_label_blend)
-    figures = task.fit_linear(run.model, data.splits["train"], cfg)
+    figures = task.fit_linear(run.model, data.splits["train"], cfg, data.groups)
     figures.update(weigh_halves(run))
     weight, fitted = figures["gru_weight"], figures["gru_weight_fitted"]
     output, loss, score, linear = task.describe_blend(cfg, figures)

@@ -28,6 +28,7 @@ import os
 from collections.abc import Sequence
 
 import datasets
+import numpy as np
 from datasets import ClassLabel, Dataset, DatasetDict, IterableDataset, IterableDatasetDict
 
 from hfsent import fields
@@ -35,7 +36,7 @@ from hfsent.config import Config, DataConfig
 from hfsent.errors import InputError, MissingError
 from hfsent.fingerprint import local_cache_dir
 from hfsent.labels import BINARY, class_names, encoder
-from hfsent.split import GROUP, carve, own_validation, validation_origin
+from hfsent.split import GROUP, carve, group_codes, own_validation, validation_origin
 from hfsent.tasks import task_for  # imports nothing of this module at import time
 from hfsent.tasks.classify import Classify
 from hfsent.tasks.rating import Rating
@@ -236,7 +237,16 @@ def normalize_split(ds: Dataset, config: Config, split: str | None = None) -> Da
 
 
 def load_splits(config: Config) -> DatasetDict:
-    """``train`` / ``validation`` / ``test`` with columns ``text`` and ``label`` (0/1).
+    """``train`` / ``validation`` / ``test`` with columns ``text`` and ``label`` (0/1): the splits
+    of :func:`load_grouped_splits`, without the training rows' groups."""
+    return load_grouped_splits(config)[0]
+
+
+def load_grouped_splits(config: Config) -> tuple[DatasetDict, np.ndarray | None]:
+    """``train`` / ``validation`` / ``test`` with columns ``text`` and ``label`` (0/1), and one
+    group code per training row (:func:`hfsent.split.group_codes` of ``data.group_column``;
+    ``None`` without one), for the linear half's cross-validation folds.  No split keeps the
+    group column: groups are a value of the run, never part of what the model reads or saves.
 
     Validation is the source's own split where it has one (:func:`hfsent.split.own_validation`)
     and ``data.validation_split`` is ``"auto"``.  Otherwise it, and a test split the source
@@ -250,9 +260,9 @@ def load_splits(config: Config) -> DatasetDict:
             labels; ``training.seed`` seeds the carving.
 
     Example:
-        >>> splits = load_splits(preset("default", dataset="stanfordnlp/imdb"))
-        >>> {name: len(split) for name, split in splits.items()}
-        {'train': 22500, 'validation': 2500, 'test': 25000}
+        >>> splits, groups = load_grouped_splits(preset("default", dataset="stanfordnlp/imdb"))
+        >>> {name: len(split) for name, split in splits.items()}, groups
+        ({'train': 22500, 'validation': 2500, 'test': 25000}, None)
     """
     data, model, seed = config.data, config.model, config.training.seed
     raw = load_raw(data.dataset)
@@ -279,8 +289,9 @@ def load_splits(config: Config) -> DatasetDict:
               "test": _head(test, data.max_eval_samples)}
     log.info("validation: %s (%d rows)", validation_origin(splits["validation"], data.group_column),
              len(splits["validation"]))
+    groups = group_codes(splits["train"]) if GROUP in splits["train"].column_names else None
     return DatasetDict({name: ds.remove_columns([c for c in (GROUP,) if c in ds.column_names])
-                        for name, ds in splits.items()})
+                        for name, ds in splits.items()}), groups
 
 
 def load_unlabeled(config: Config) -> Dataset | IterableDataset | None:

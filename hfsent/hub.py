@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from huggingface_hub import CommitInfo, CommitOperationAdd, HfApi, constants, snapshot_download
@@ -173,11 +175,12 @@ def _commit(repo_id: str, operations: list[CommitOperationAdd], message: str, to
 
 
 def _failed(repo_id: str, attempt: int, err: Exception) -> str:
-    return (f"pushing to {repo_id!r} failed after {attempt + 1} attempt(s): {_first_line(err)}. "
+    return (f"pushing to {repo_id!r} failed after {attempt + 1} attempt(s): {first_line(err)}. "
             "Nothing was committed; the local folder is unchanged.")
 
 
-def _first_line(err: Exception) -> str:
+def first_line(err: Exception) -> str:
+    """The first line of ``err``'s message, or its type's name where it has none."""
     return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
 
 
@@ -189,20 +192,44 @@ def download(repo_id: str, revision: str | None = None, cache_dir: str | Path | 
     Example:
         >>> SentimentClassifier.load(download("USER/imdb-gru", revision="main"))
     """
-    try:
+    with hub_errors(
+        repo_id, revision,
+        invalid=f"{repo_id!r} is neither a local model folder nor a valid Hub repo id (USER/NAME)",
+        not_found=f"model repo {repo_id!r} was not found on {constants.ENDPOINT} "
+                  "(or it is private and no valid token was given)",
+        not_cached=f"{repo_id!r} is not in the local cache and the Hub cannot be reached "
+                   f"(HF_HUB_OFFLINE={'1' if constants.is_offline_mode() else '0'}). Download it once while "
+                   "online; afterwards HF_HUB_OFFLINE=1 serves it from the cache."):
         return Path(snapshot_download(repo_id, revision=revision, cache_dir=cache_dir, token=token,
                                       allow_patterns=list(ARTIFACT_FILES)))
+
+
+@contextmanager
+def hub_errors(repo_id: str, revision: str | None, *, invalid: str, not_found: str, not_cached: str,
+               failed: str | None = None) -> Iterator[None]:
+    """Turn each huggingface_hub error of a download in the block into one :class:`HubError`
+    with the caller's message: an ``invalid`` repo id, a repo ``not_found``, a revision that does
+    not exist, files ``not_cached`` while the Hub cannot be reached (``HF_HUB_OFFLINE=1``).  With
+    ``failed``, any other Hub or OS error becomes ``"{failed}: {its first line}"``; without it,
+    it propagates.  A :class:`~hfsent.errors.UserError` raised in the block passes unchanged.
+
+    Example:
+        >>> with hub_errors("o/n", "main", invalid="bad id", not_found="no repo", not_cached="offline"):
+        ...     snapshot_download("o/n", revision="main")
+    """
+    try:
+        yield
+    except UserError:
+        raise
     except HFValidationError:
-        raise HubError(f"{repo_id!r} is neither a local model folder nor a valid Hub repo id "
-                       "(USER/NAME)") from None
+        raise HubError(invalid) from None
     except RepositoryNotFoundError:
-        raise HubError(f"model repo {repo_id!r} was not found on {constants.ENDPOINT} "
-                       "(or it is private and no valid token was given)") from None
+        raise HubError(not_found) from None
     except RevisionNotFoundError:
         raise HubError(f"revision {revision!r} does not exist in {repo_id!r}") from None
     except LocalEntryNotFoundError:
-        raise HubError(
-            f"{repo_id!r} is not in the local cache and the Hub cannot be reached "
-            f"(HF_HUB_OFFLINE={'1' if constants.HF_HUB_OFFLINE else '0'}). Download it once while "
-            "online; afterwards HF_HUB_OFFLINE=1 serves it from the cache."
-        ) from None
+        raise HubError(not_cached) from None
+    except (HfHubHTTPError, OSError) as err:
+        if failed is None:
+            raise
+        raise HubError(f"{failed}: {first_line(err)}") from None

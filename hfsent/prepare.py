@@ -15,7 +15,7 @@ from datasets import ClassLabel, Dataset, DatasetDict, IterableDataset, Iterable
 
 from hfsent.batching import bucket_boundaries
 from hfsent.config import MAX_LENGTH, Config
-from hfsent.data import load_raw, load_splits
+from hfsent.data import load_grouped_splits, load_raw
 from hfsent.errors import InputError
 from hfsent.preprocess import Preprocessor
 from hfsent.streaming import load_stream_splits, scan_vocabulary
@@ -26,7 +26,8 @@ from hfsent.vocab import Vocabulary
 @dataclass
 class PreparedData:
     """The encoded splits (``label`` + ``input_ids``), their tokens, the train-only vocabulary
-    and the bucket boundaries of the training lengths (see :func:`prepare_data`).
+    and the bucket boundaries of the training lengths (see :func:`prepare_data`), and the training
+    rows' groups for the linear half's cross-validation folds (never saved with the model).
     """
 
     splits: DatasetDict | IterableDatasetDict
@@ -37,6 +38,9 @@ class PreparedData:
     max_length: int  # the config's, or read from the training lengths (see default_max_length)
     classes: dict[str, int] | None  # training rows per class name, in id order; None for ratings
     task: str = "sentiment"  # the task trained: the config's, or multi-label for a label column of lists
+    # One group code per training row (``data.group_column``), row for row with ``splits["train"]``;
+    # None without a group column, and for a stream (whose linear half is not fitted)
+    groups: np.ndarray | None = None
 
 
 def default_max_length(lengths: np.ndarray) -> int:
@@ -63,23 +67,26 @@ def _class_names(train: Dataset | IterableDataset) -> list[str] | None:
 
 
 # Both return the tokens, the vocabulary, the training rows, the lengths of each split read
-# (a sample for a stream) and the training rows per class (None for ratings).
+# (a sample for a stream), the training rows per class (None for ratings) and the training rows'
+# groups (None without them, and for a stream).
 
-def _cached_tokens(config: Config) -> tuple[DatasetDict, Vocabulary, int, dict[str, np.ndarray], dict | None]:
+def _cached_tokens(config: Config) -> tuple[DatasetDict, Vocabulary, int, dict[str, np.ndarray], dict | None,
+                                            np.ndarray | None]:
     pre, preprocessor = config.preprocessing, Preprocessor.of(config)
-    tokens = DatasetDict({name: preprocessor.tokenize_dataset(ds)
-                          for name, ds in load_splits(config).items()})
+    splits, groups = load_grouped_splits(config)
+    # tokenizing maps row for row (no filter), so the groups stay aligned with the training rows
+    tokens = DatasetDict({name: preprocessor.tokenize_dataset(ds) for name, ds in splits.items()})
     lengths = {name: pc.list_value_length(ds.with_format("arrow")[:]["tokens"]).to_numpy()
                for name, ds in tokens.items()}
     vocab = Vocabulary.build(tokens["train"], pre.min_freq, pre.max_vocab_size)
     names = _class_names(tokens["train"]) or config.model.label_names
     task = task_for(config.replace(label_names=names).model if names else config.model)
     classes = task.class_counts(np.asarray(tokens["train"]["label"]))
-    return tokens, vocab, len(tokens["train"]), lengths, classes
+    return tokens, vocab, len(tokens["train"]), lengths, classes, groups
 
 
 def _streamed_tokens(config: Config) -> tuple[IterableDatasetDict, Vocabulary, int, dict[str, np.ndarray],
-                                              dict | None]:
+                                              dict | None, None]:
     splits = load_stream_splits(config)
     # tokenizing a stream drops its features; multi-label names are the config's (Task.named)
     names = _class_names(splits["train"]) or config.model.label_names
@@ -87,7 +94,7 @@ def _streamed_tokens(config: Config) -> tuple[IterableDatasetDict, Vocabulary, i
                                   for name, ds in splits.items()})
     vocab, rows, lengths, per_class = scan_vocabulary(tokens["train"], config)
     classes = {n: per_class[i] for i, n in enumerate(names)} if names else None
-    return tokens, vocab, rows, {"train": lengths}, classes  # the other streams are read when scored
+    return tokens, vocab, rows, {"train": lengths}, classes, None  # the other streams are read when scored
 
 
 def prepare_data(config: Config) -> PreparedData:
@@ -103,7 +110,7 @@ def prepare_data(config: Config) -> PreparedData:
     # A task whose label names must be known before the splits are read (multi-label) reads them here
     config = task_for(config.model).named(
         config, lambda: load_raw(config.data.dataset, streaming=config.runtime.streaming)["train"])
-    tokens, vocab, rows, lengths, classes = read(config)
+    tokens, vocab, rows, lengths, classes, groups = read(config)
     for name, split_lengths in lengths.items():
         if int(split_lengths.max(initial=0)) == 0:
             raise InputError(f"the {name} split tokenizes to nothing: every review has zero tokens")
@@ -111,4 +118,5 @@ def prepare_data(config: Config) -> PreparedData:
     encoded = type(tokens)({name: preprocessor.encode_dataset(ds) for name, ds in tokens.items()})
     max_length = config.preprocessing.max_length or default_max_length(lengths["train"])
     boundaries = bucket_boundaries(np.minimum(lengths["train"], max_length), config.training.num_buckets)
-    return PreparedData(encoded, tokens, vocab, boundaries, rows, max_length, classes, config.model.task)
+    return PreparedData(encoded, tokens, vocab, boundaries, rows, max_length, classes, config.model.task,
+                        groups)

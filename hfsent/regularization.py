@@ -12,8 +12,10 @@ take few iterations.  The naive-Bayes ratio of the binary half is computed
 from each fold's own training rows, since it reads their labels.
 
 Folds keep a group on one side, as :mod:`hfsent.split` carves validation: the ``groups`` given
-(a movie id per row), else rows with the same counts (duplicate texts) form a group.  They are
-stratified by label (ratings by whole star).
+(a movie id per row: :attr:`hfsent.prepare.PreparedData.groups`, from ``--group-column``), else
+rows with the same counts (duplicate texts) form a group, as they do where fewer groups are given
+than folds.  The record says which (``"grouped"``).  They are stratified by label (ratings by
+whole star).
 
 Limits: the grid is coarse (a factor of about 3 between steps); a score tie keeps the stronger
 regularisation.  Fold scores are noisy on small data, so the choice is a best guess, not a
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 C_GRID = (0.03, 0.1, 0.3, 1.0)  # strongest regularisation first: the warm starts follow this order
 ALPHA_GRID = (1000.0, 300.0, 100.0, 30.0, 10.0)
 FOLDS = 3
+BY_GROUP, BY_DUPLICATES = "the group column", "duplicate text"  # the record's "grouped"
 
 
 def nb_ratio(x: sp.csr_matrix, y: np.ndarray, unseen: int = 0) -> np.ndarray:
@@ -77,16 +80,34 @@ def duplicate_groups(x: sp.csr_matrix) -> np.ndarray:
 
 def folds(x: sp.csr_matrix, y: np.ndarray, groups: np.ndarray | None, k: int = FOLDS, seed: int = 0
           ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``k`` (train rows, held-out rows) pairs, grouped and stratified (see the module docstring);
-    ungrouped-stratified where a group or class is too small for it."""
+    """``k`` (train rows, held-out rows) pairs, grouped (:func:`fold_groups`) and stratified (see
+    the module docstring); unstratified where a class is too small for it."""
     from sklearn.model_selection import StratifiedGroupKFold
 
-    groups = duplicate_groups(x) if groups is None else np.unique(np.asarray(groups), return_inverse=True)[1]
+    groups = fold_groups(x, groups, k)[0]
     strata = np.rint(y).astype(int) if np.issubdtype(np.asarray(y).dtype, np.floating) else np.asarray(y)
     if np.unique(strata, return_counts=True)[1].min() < k:
         strata = np.zeros(len(y), int)
     splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
     return list(splitter.split(np.zeros(len(y)), strata, groups))
+
+
+def fold_groups(x: sp.csr_matrix, groups: np.ndarray | None, k: int = FOLDS) -> tuple[np.ndarray, str]:
+    """One group code per row of ``x`` and what grouped them (:data:`BY_GROUP` or
+    :data:`BY_DUPLICATES`): the ``groups`` given, unless they are fewer than ``k`` (no ``k`` grouped
+    folds then), else duplicate rows.
+
+    Example:
+        >>> fold_groups(sp.csr_matrix(np.eye(4)), np.array(["a", "a", "b", "c"]))
+        (array([0, 0, 1, 2]), 'the group column')
+    """
+    if groups is not None:
+        codes = np.unique(np.asarray(groups), return_inverse=True)[1].reshape(-1)
+        if codes.max(initial=-1) + 1 >= k:
+            return codes, BY_GROUP
+        log.warning("linear half: %d groups, fewer than %d folds: folds grouped by duplicate text instead",
+                    codes.max(initial=-1) + 1, k)
+    return duplicate_groups(x), BY_DUPLICATES
 
 
 def score(metric: str, y: np.ndarray, probs: np.ndarray, classes: np.ndarray) -> float:
@@ -118,13 +139,15 @@ def choose_strength(x: sp.csr_matrix, y: np.ndarray, kind: str, groups: np.ndarr
         unseen: columns outside ``x`` (the binary ratio's smoothing counts them).
 
     Returns:
-        ``{"chosen": value, "scores": {value: mean fold score}, "folds": k}``.
+        ``{"chosen": value, "scores": {value: mean fold score}, "folds": k, "grouped": what kept
+        each group in one fold`` (:func:`fold_groups`)``}``.
 
     Example:
         >>> choose_strength(x, y, "binary")["chosen"]
         0.3
     """
-    pairs = folds(x, y, groups)
+    codes, grouped = fold_groups(x, groups)
+    pairs = folds(x, y, codes)
     grid = ALPHA_GRID if kind == "rating" else C_GRID
     totals = np.zeros(len(grid))
     for train, held in pairs:
@@ -132,9 +155,9 @@ def choose_strength(x: sp.csr_matrix, y: np.ndarray, kind: str, groups: np.ndarr
     means = totals / len(pairs)
     best = int(np.argmax(means))  # the first of a tie: the strongest regularisation
     scores = {float(v): round(float(s), 5) for v, s in zip(grid, means)}
-    log.info("linear half, %d-fold cross-validation by %s: %s; chosen %g", len(pairs),
-             "squared error" if kind == "rating" else metric, scores, grid[best])
-    return {"chosen": float(grid[best]), "scores": scores, "folds": len(pairs)}
+    log.info("linear half, %d-fold cross-validation (folds grouped by %s) by %s: %s; chosen %g", len(pairs),
+             grouped, "squared error" if kind == "rating" else metric, scores, grid[best])
+    return {"chosen": float(grid[best]), "scores": scores, "folds": len(pairs), "grouped": grouped}
 
 
 def _fold_scores(x, y, train, held, kind, grid, metric, class_weight, unseen) -> np.ndarray:

@@ -1,15 +1,25 @@
 """The linear half's strength chosen by cross-validation (hfsent.regularization)."""
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 
 from hfsent.linear import fit_wide_branch
 from hfsent.model import build_model
-from hfsent.regularization import ALPHA_GRID, C_GRID, choose_strength, duplicate_groups, folds, nb_ratio
+from hfsent.regularization import (
+    ALPHA_GRID,
+    BY_DUPLICATES,
+    BY_GROUP,
+    C_GRID,
+    choose_strength,
+    duplicate_groups,
+    folds,
+    nb_ratio,
+)
 from hfsent.train import prepare_data
 from hfsent.wide import with_wide_branch
-from tests.conftest import tiny_config
+from tests.conftest import make_reviews, tiny_config
 
 
 def _counts(n: int, seed: int = 0, noise: float = 0.0) -> tuple[sp.csr_matrix, np.ndarray]:
@@ -84,3 +94,60 @@ def test_a_large_multiclass_fit_skips_the_cross_validation(tmp_path, monkeypatch
     assert fitted["c"] == linear.DEFAULT_C and fitted["cross_validation"].startswith("skipped")
     monkeypatch.setattr(linear, "MULTICLASS_CV_BUDGET", 10**9)
     assert isinstance(fit_wide_branch(model, data.splits["train"], None, 32)["cross_validation"], dict)
+
+
+MARKS = [f"mark{a}{b}" for a in "pqrs" for b in "vwxyz"]  # one word per movie, to follow rows
+
+
+def _with_movies(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with a ``movie`` column (20 movies) and its movie's word at the end of each text."""
+    movie = np.arange(len(df)) % len(MARKS)
+    return df.assign(movie=[f"m{m}" for m in movie],
+                     text=[f"{t} {MARKS[m]}" for t, m in zip(df["text"], movie)])
+
+
+@pytest.mark.parametrize("task", ["sentiment", "rating", "multilabel"])
+def test_the_wide_stage_folds_keep_each_movie_on_one_side(task, tmp_path, monkeypatch):
+    """The group column reaches the linear half's cross-validation (each task's), row for row;
+    the wide stage's record says the folds were grouped by it."""
+    import hfsent.regularization as regularization
+    from hfsent.blend import add_wide_branch
+    from hfsent.stages import Run
+    from tests.test_multilabel import NAMES, TRAIN
+
+    path = tmp_path / "movies.csv"
+    kinds = {"sentiment": (make_reviews(160, seed=3), {}),
+             "rating": (make_reviews(160, seed=3).assign(rating=lambda d: np.where(d["label"] == 1, 8, 3)),
+                        {"task": "rating", "label_column": "rating"}),
+             "multilabel": (pd.read_csv(TRAIN), {"multi_label": True, "label_column": ",".join(NAMES)})}
+    df, overrides = kinds[task]
+    _with_movies(df).to_csv(path, index=False)
+    cfg = tiny_config(path, wide_ngrams=True, wide_buckets=64, group_column="movie", test_size=0.2,
+                      **overrides)
+    data = prepare_data(cfg)
+    # the groups follow the training rows through tokenizing: one movie, one word
+    marks = [next(w for w in tokens if w.startswith("mark")) for tokens in data.tokens["train"]["tokens"]]
+    assert len(data.groups) == len(marks) and len(set(zip(data.groups, marks))) == len(set(marks)) > 3
+    seen = []
+    real_folds = regularization.folds
+    monkeypatch.setattr(regularization, "folds", lambda *a, **k: seen.append(real_folds(*a, **k)) or seen[-1])
+    run = Run(cfg.replace(label_names=list(data.classes)) if data.classes else cfg, score_test=False)
+    run.data, run.model = data, build_model(run.config.model, len(data.vocab))
+    summary, figures = add_wide_branch(run)
+    assert seen and figures["cross_validation"]["grouped"] == regularization.BY_GROUP
+    assert "cross-validation on train, folds grouped by the group column" in summary
+    for pairs in seen:
+        for train, held in pairs:
+            assert not set(data.groups[train]) & set(data.groups[held])
+
+
+def test_without_groups_the_folds_group_duplicates_and_say_so(tiny):
+    cfg, data = tiny
+    assert data.groups is None
+    model = with_wide_branch(build_model(cfg.model, len(data.vocab)), len(data.vocab), 64)
+    fitted = fit_wide_branch(model, data.splits["train"], None, cfg.preprocessing.max_length)
+    assert fitted["cross_validation"]["grouped"] == BY_DUPLICATES
+    x, y = _counts(60)
+    few = np.array(["a", "b"] * 30)  # two groups cannot make three grouped folds
+    assert choose_strength(x, y, "binary", few)["grouped"] == BY_DUPLICATES
+    assert choose_strength(x, y, "binary", np.arange(60) % 6)["grouped"] == BY_GROUP

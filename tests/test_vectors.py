@@ -245,3 +245,48 @@ def test_the_card_escapes_a_hostile_vectors_record():
     assert "&lt;script&gt;x&lt;/script&gt;\\|\\`" in line and "license mit # owned" in line
     broken = {**record, "types_covered": "most"}
     assert "- Word vectors: recorded in metrics.json" in card_of(broken)
+
+
+def test_a_cached_hub_repo_loads_offline_and_an_uncached_one_is_one_line(hub_layout_dir, tmp_path, hub,
+                                                                          monkeypatch):
+    """With HF_HUB_OFFLINE=1, what an online run downloaded (at a pinned commit, or at a branch
+    whose ref it cached) loads from huggingface_hub's cache with the same record, and asks
+    nothing of the Hub; what the cache lacks is one user error line."""
+    from huggingface_hub import constants
+
+    from hfsent.hub import HubError
+    from hfsent.vector_hub import from_hub
+    from hfsent.vectors import read_file
+
+    repo, vectors = "tester/offline-vectors", _vectors(8)
+    folder = _write_st(tmp_path / "st", vectors)
+    (folder / "README.md").write_text("---\nlicense: apache-2.0\n---\n# vectors\n")
+    api = HfApi()
+    api.create_repo(repo, exist_ok=True)
+    pinned = api.upload_folder(repo_id=repo, folder_path=str(folder)).oid
+    api.create_commit(repo, [CommitOperationAdd("README.md", b"---\nlicense: mit\n---\n")],
+                      commit_message="relicensed: main moves on")
+    online = {rev: from_hub(repo, rev, _found(), read_file) for rev in (pinned, None)}  # a commit; main
+    assert online[pinned]["license"] == "apache-2.0" and online[None]["license"] == "mit"
+    asked = len(hub.state.requests)
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)  # huggingface_hub reads it once, on import
+    for rev in (pinned, None, "main"):
+        found = _found()
+        assert from_hub(repo, rev, found, read_file) == online[rev if rev != "main" else None]
+        np.testing.assert_array_equal(found.rows["great"], vectors["great"])
+    _, clf = _train(hub_layout_dir, tmp_path, repo, "--word-vectors-revision", pinned)
+    _check_rows(clf, vectors)
+    assert len(hub.state.requests) == asked, hub.state.requests[asked:]
+
+    for source, rev in (("tester/never-downloaded", None), (repo, "other-branch"), (repo, "a" * 40),
+                        (f"{repo}/glove.txt", pinned)):
+        with pytest.raises(HubError, match="is not in huggingface_hub's cache and the Hub cannot be reached "
+                                           r"\(HF_HUB_OFFLINE=1\)"):
+            from_hub(source, rev, _found(), read_file)
+    with pytest.raises(InputError, match="no branch, tag or commit name"):
+        from_hub(repo, "../../../x", _found(), read_file)
+    message = user_error(hfsent("train", "--dataset", str(hub_layout_dir), "--word-vectors", "tester/nowhere",
+                                env={"HF_HUB_OFFLINE": "1"}))
+    assert message.startswith("--word-vectors 'tester/nowhere': 'tester/nowhere' is not in huggingface_hub's")

@@ -128,17 +128,19 @@ class Task(ABC):
     linear_kind: ClassVar[str] = "binary"  # which fit hfsent.linear runs: binary, multiclass, rating
     binary = False  # one probability for two classes (P of the second); a property of Classify
 
-    def fit_linear(self, model: keras.Model, train: Dataset, config: Config) -> dict:
+    def fit_linear(self, model: keras.Model, train: Dataset, config: Config,
+                   groups: np.ndarray | None = None) -> dict:
         """Fit the linear half on ``train`` (:func:`hfsent.linear.fit_wide_branch`); its strength
         is given, or chosen by cross-validation on train, whose folds score decisions (accuracy,
-        or macro F1 where that is what selection optimises)."""
+        or macro F1 where that is what selection optimises) and keep each of ``groups`` (one per
+        row of ``train``: :attr:`hfsent.prepare.PreparedData.groups`) on one side."""
         from hfsent.linear import fit_wide_branch
         from hfsent.selection import sklearn_class_weight
 
         t = config.training
         folds_score = "macro_f1" if t.selection_metric == "macro_f1" else "accuracy"
         return fit_wide_branch(model, train, t.wide_c, config.preprocessing.max_length, t.wide_alpha,
-                               kind=self.linear_kind, metric=folds_score,
+                               groups=groups, kind=self.linear_kind, metric=folds_score,
                                class_weight=sklearn_class_weight(t.class_weight))
 
     def selection(self, metric: str) -> str:
@@ -217,6 +219,10 @@ class Task(ABC):
 
 
 def how_chosen(figures: dict) -> str:
-    """How the linear half's strength in ``figures`` was chosen, in words (or nothing if given)."""
+    """How the linear half's strength in ``figures`` was chosen, in words (or nothing if given):
+    the folds, and what kept rows together in one fold (:func:`hfsent.regularization.fold_groups`)."""
     cv = figures.get("cross_validation")
-    return f" (chosen by {cv['folds']}-fold cross-validation on train)" if isinstance(cv, dict) else ""
+    if not isinstance(cv, dict):
+        return ""
+    grouped = f", folds grouped by {cv['grouped']}" if cv.get("grouped") else ""
+    return f" (chosen by {cv['folds']}-fold cross-validation on train{grouped})"

@@ -124,10 +124,10 @@ class Multilabel(Task):
         return f"Dense({self.width}, sigmoid): one probability per label"
 
     # --- the linear half and the blend ------------------------------------------------------
-    def fit_linear(self, model, train, config) -> dict:
+    def fit_linear(self, model, train, config, groups=None) -> dict:
         from hfsent.tasks.ovr import fit_one_vs_rest
 
-        return fit_one_vs_rest(model, train, config.training.wide_c, config.preprocessing.max_length)
+        return fit_one_vs_rest(model, train, config.training.wide_c, config.preprocessing.max_length, groups)
 
     def selection(self, metric: str) -> str:
         return "log_loss"  # the labels' own losses; thresholds are fitted for F1 afterwards

@@ -28,16 +28,19 @@ log = logging.getLogger(__name__)
 MIN_CV_POSITIVES = 10  # a label rarer than this keeps DEFAULT_C: too few positives per fold to choose
 
 
-def fit_one_vs_rest(model: keras.Model, train: Dataset, c: float | None, max_length: int) -> dict:
+def fit_one_vs_rest(model: keras.Model, train: Dataset, c: float | None, max_length: int,
+                    groups: np.ndarray | None = None) -> dict:
     """Fit one NB-weighted logistic regression per label on ``train`` (``label``: K 0/1 values)
     and write them into ``model``'s wide layers (built with K sigmoid units).  ``c`` is the
     inverse L2 strength of every label's fit; ``None`` chooses it per label by cross-validation
     on train, scored by log loss (:func:`hfsent.regularization.choose_strength`), since the
-    thresholds that turn the scores into labels are fitted afterwards.
+    thresholds that turn the scores into labels are fitted afterwards.  The folds keep each of
+    ``groups`` (one per row of ``train``) on one side.
 
     Returns:
         ``{"features": words and buckets seen in train, "seconds": fit time, "c": the value, or
-        each label's where they were chosen, "cross_validation": the folds' record, if any}``.
+        each label's where they were chosen, "cross_validation": the folds' record (how many, what
+        grouped them), if any}``.
 
     Example:
         >>> fit_one_vs_rest(model, encoded["train"], c=1.0, max_length=64)["features"]
@@ -48,7 +51,7 @@ def fit_one_vs_rest(model: keras.Model, train: Dataset, c: float | None, max_len
     y = np.asarray(y).reshape(seen.shape[0], -1).astype(int)
     weights = np.zeros((len(columns), y.shape[1]), np.float32)
     bias = np.zeros(y.shape[1], np.float32)
-    strengths, folds = [DEFAULT_C if c is None else c] * y.shape[1], None
+    strengths, folds, grouped = [DEFAULT_C if c is None else c] * y.shape[1], None, None
     for k in range(y.shape[1]):
         target = y[:, k]
         if target.min() == target.max():  # one class only: its training rate, no weights
@@ -56,8 +59,8 @@ def fit_one_vs_rest(model: keras.Model, train: Dataset, c: float | None, max_len
             bias[k] = np.log(rate / (1 - rate))
             continue
         if c is None and min(target.sum(), len(target) - target.sum()) >= MIN_CV_POSITIVES:
-            cv = choose_strength(seen, target, "binary", metric="log_loss", unseen=unseen)
-            strengths[k], folds = cv["chosen"], cv["folds"]
+            cv = choose_strength(seen, target, "binary", groups, metric="log_loss", unseen=unseen)
+            strengths[k], folds, grouped = cv["chosen"], cv["folds"], cv["grouped"]
         ratio = nb_ratio(seen, target, unseen)
         fitted = classifier(strengths[k], 2).fit(seen @ sp.diags(ratio), target)
         weights[:, k] = fitted.coef_[0] * ratio
@@ -67,5 +70,5 @@ def fit_one_vs_rest(model: keras.Model, train: Dataset, c: float | None, max_len
     seconds = round(time.perf_counter() - start, 1)
     log.info("wide branch: %d words and bigram buckets seen, %d labels one-vs-rest, fitted in %.1f s",
              len(columns), y.shape[1], seconds)
-    chosen = {"cross_validation": {"folds": folds}} if folds else {}
+    chosen = {"cross_validation": {"folds": folds, "grouped": grouped}} if folds else {}
     return {"features": len(columns), "seconds": seconds, "c": c if c is not None else strengths, **chosen}
