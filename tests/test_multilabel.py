@@ -128,6 +128,47 @@ def test_a_separated_column_and_an_auto_detected_list_column_read_the_same_label
         assert dict(zip(data.classes, labels.sum(axis=0).astype(int).tolist())) == want, name
 
 
+@pytest.mark.parametrize("source", ["parquet", "jsonl"])
+def test_a_streamed_list_column_is_multilabel_as_it_is_eagerly(tmp_path, source):
+    """A Parquet ``Sequence(ClassLabel)`` column, or JSON lines of string lists (whose features a
+    stream knows only once read), make the run multi-label streamed or not, with the same names."""
+    from hfsent.prepare import prepare_data
+
+    if source == "parquet":
+        folder = _layouts(tmp_path)["listed"]
+    else:
+        folder = tmp_path / "jsonl"
+        folder.mkdir()
+        df = pd.read_csv(TRAIN)
+        lines = [json.dumps({"text": t, "labels": [n for n in NAMES if row[n]]})
+                 for t, (_, row) in zip(df["text"], df.iterrows())]
+        (folder / "train.jsonl").write_text("\n".join(lines) + "\n")
+    found = {}
+    for streaming in (False, True):
+        data = prepare_data(tiny_config(folder, validation_size=0.2, test_size=0.2, streaming=streaming))
+        assert data.task == "multilabel", (source, streaming)
+        found[streaming] = list(data.classes)
+        rows = next(iter(data.splits["train"].with_format("arrow").iter(batch_size=50)))["label"].to_pylist()
+        assert all(len(r) == 3 for r in rows) and any(sum(r) > 1 for r in rows)  # read, not null
+    assert found[True] == found[False] == (NAMES if source == "parquet" else sorted(NAMES))
+
+
+def test_a_csv_label_cell_that_looks_like_a_list_is_named_in_the_data_summary(tmp_path):
+    """A CSV cannot type a list: without --multi-label its cells are classes, and the data
+    stage says how to read them as labels."""
+    from hfsent.stages import Run, prepare
+
+    df = pd.read_csv(TRAIN)
+    tags = [",".join(n for n in NAMES if row[n]) or "none" for _, row in df.iterrows()]
+    path = tmp_path / "tags.csv"
+    pd.DataFrame({"text": df["text"], "label": tags}).to_csv(path, index=False)
+    summary, _ = prepare(Run(tiny_config(path, validation_size=0.2, test_size=0.2)))
+    assert "class names look like several labels in one cell" in summary and "--multi-label" in summary
+    plain = tmp_path / "plain.csv"
+    pd.DataFrame({"text": df["text"], "label": [t.split(",")[0] for t in tags]}).to_csv(plain, index=False)
+    assert "--multi-label" not in prepare(Run(tiny_config(plain, validation_size=0.2, test_size=0.2)))[0]
+
+
 def test_thresholds_are_checked_on_load():
     with pytest.raises(InputError, match="must hold 3 numbers"):
         ModelConfig(task="multilabel", label_names=NAMES, thresholds=[0.5, 0.5])

@@ -92,6 +92,10 @@ class Task(ABC):
         counts = np.bincount(np.asarray(labels, np.int64), minlength=len(self.labels))
         return dict(zip(self.labels, counts.tolist()))
 
+    def label_note(self, config: Config) -> str:
+        """A note for the data stage's summary on how the labels were read (none by default)."""
+        return ""
+
     def tally(self, counts: Counter, labels: list) -> None:
         """Add a chunk of training ``label`` values to ``counts`` (rows per label id), for a stream."""
         counts.update(labels)
