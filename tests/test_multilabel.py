@@ -57,6 +57,24 @@ def test_the_model_learns_each_label_and_saves_its_thresholds(ml_model):
 
     # no --wide-c: each label's C chosen by cross-validation on train, from the grid
     assert len(wide["c"]) == 3 and set(wide["c"]) <= set(C_GRID) and wide["cross_validation"]["folds"] == 3
+    # each half alone is judged as the blend is: at thresholds fitted on validation for that half
+    for half in ("gru", "linear"):
+        assert set(wide[half]) == {"validation", "test", "thresholds"} and len(wide[half]["thresholds"]) == 3
+    assert "each at thresholds fitted on validation for it" in ml_model.stage("wide")["summary"]
+
+
+def test_a_half_alone_is_scored_at_thresholds_fitted_for_it_not_at_one_half():
+    """Scores far below 0.5 that still rank every label right: micro F1 0 at 0.5, 1 at fitted
+    thresholds, on validation and on test alike (the test is scored at validation's thresholds)."""
+    task = task_for(ModelConfig(task="multilabel", label_names=NAMES))
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, (60, 3))
+    labels[:12] = np.eye(3, dtype=int)[np.arange(12) % 3]  # every label has positives
+    outputs = np.where(labels == 1, 0.3, 0.1) + rng.uniform(0, 0.05, labels.shape)
+    assert task.quick_score(outputs, labels) == 0.0
+    figures = task.score_alone(outputs, labels, lambda: (outputs[::-1], labels[::-1]))
+    assert figures["validation"] == figures["test"] == 1.0
+    assert all(0.15 < t < 0.3 for t in figures["thresholds"])
 
 
 def test_ranked_output_is_a_sigmoid_pipeline_with_the_chosen_labels_marked(ml_model):

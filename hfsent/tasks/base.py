@@ -172,6 +172,15 @@ class Task(ABC):
         """:attr:`selection_key` of ``outputs``."""
         return float(self.score(outputs, labels)[self.selection_key])
 
+    def score_alone(self, outputs: np.ndarray, labels: np.ndarray,
+                    test: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None) -> dict:
+        """One half of the blend scored alone, as the blend is scored: :attr:`selection_key` on
+        its validation ``outputs`` and, where ``test`` is given, on ``test()``'s ``(outputs, labels)``."""
+        figures = {"validation": self.quick_score(outputs, labels)}
+        if test is not None:
+            figures["test"] = self.quick_score(*test())
+        return figures
+
     # --- metrics ----------------------------------------------------------------------------
     metric_names: ClassVar[dict[str, str]]  # the card's model-index metrics, key -> name
 

@@ -143,7 +143,8 @@ class Multilabel(Task):
     def describe_blend(self, config, figures) -> tuple[str, str, str, str]:
         c = figures["c"]
         c = f"C={c:g}" if np.ndim(c) == 0 else f"C from {min(c):g} to {max(c):g}"
-        return ("probabilities (per label)", "each label's log loss", "micro F1",
+        return ("probabilities (per label)", "each label's log loss",
+                "micro F1 (each at thresholds fitted on validation for it, as the blend's are)",
                 f"one-vs-rest logistic regression, {c}{how_chosen(figures)}")
 
     # --- metrics ----------------------------------------------------------------------------
@@ -171,6 +172,15 @@ class Multilabel(Task):
         outputs, labels = validation()
         fitted = fit_thresholds(np.asarray(labels).astype(int), np.asarray(outputs, np.float64))
         return {"thresholds": [round(float(t), 4) for t in fitted]}
+
+    def score_alone(self, outputs, labels, test=None) -> dict:
+        """A half's scores at thresholds fitted on validation for that half (as the blend's are
+        fitted for the blend before it is scored), not at 0.5; they are in the record too."""
+        from dataclasses import replace
+
+        fitted = self.fit_decision(lambda: (outputs, labels))
+        own = Multilabel(replace(self.model, **fitted))
+        return {**Task.score_alone(own, outputs, labels, test), **fitted}
 
     # --- output -----------------------------------------------------------------------------
     def class_rows(self, outputs: np.ndarray) -> np.ndarray:
