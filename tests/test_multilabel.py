@@ -102,6 +102,50 @@ def test_push_pull_predict_score_handler_and_space(ml_model, hub, tmp_path):
     assert (write_space(str(ml_model.output_dir), tmp_path / "space") / "app.py").is_file()
 
 
+def _demo_run(folder):
+    import gradio as gr
+
+    from hfsent.space import build_demo
+
+    demo = build_demo(str(folder))
+    [run] = [f.fn for f in demo.fns.values() if getattr(f.fn, "__name__", "") == "run"][:1]
+    return run, [b.elem_id for b in demo.blocks.values() if isinstance(b, gr.HTML)]
+
+
+def test_the_space_lists_the_labels_above_their_thresholds(ml_model, tmp_path):
+    """Beside the scores, the Space names the labels given (each label at or above its own
+    threshold), every name escaped; a hostile label name stays text."""
+    pytest.importorskip("gradio")
+    import html
+    import shutil
+
+    from hfsent.space import analyse
+
+    run, shown = _demo_run(ml_model.output_dir)
+    assert shown == ["selected", "trace"]
+    scores, selected, trace = run("terrified and furious")
+    assert (scores, trace) == analyse(ml_model.classifier, "terrified and furious")
+    assert "<b>anger</b>, <b>fear</b>" in selected and "joy" not in selected
+    assert "none of the labels" in run("the plot was a story")[1]
+
+    from tests.nasty import NASTY
+
+    hostile = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "a & b"]
+    assert set(hostile) <= set(NASTY) | {"a & b"}
+    folder = tmp_path / "hostile"
+    shutil.copytree(ml_model.output_dir, folder)
+    cfg = json.loads((folder / CONFIG_NAME).read_text())
+    cfg["model"]["label_names"], cfg["model"]["thresholds"] = hostile, [0.0, 0.0, 1.0]  # the first two
+    cfg["model"]["id2label"] = {str(i): n for i, n in enumerate(hostile)}
+    cfg["model"]["label2id"] = {n: i for i, n in enumerate(hostile)}
+    (folder / CONFIG_NAME).write_text(json.dumps(cfg))
+    run, _ = _demo_run(folder)
+    scores, selected, _ = run("terrified and furious")
+    assert set(scores) == set(hostile)
+    assert "<script>" not in selected and "<img" not in selected
+    assert selected.count("<b>") == 2 and html.escape(hostile[0]) in selected and "a &amp; b" not in selected
+
+
 def test_the_command_line_scores_and_predicts_a_multilabel_model(ml_model, tmp_path):
     out = subprocess.run([sys.executable, "-m", "hfsent", "predict", "--model", str(ml_model.output_dir),
                           "a cheerful story"], capture_output=True, text=True)

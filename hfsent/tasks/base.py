@@ -215,6 +215,11 @@ class Task(ABC):
     def serve_outputs(self, tf: Any, out: Any, empty: Any) -> dict:
         """The SavedModel signature's outputs from the model's ``out`` (NaN where ``empty``)."""
 
+    def selected_labels(self, outputs: np.ndarray) -> list[list[str]] | None:
+        """The names each text is given where a text may get several or none (the Space lists
+        them beside the scores); ``None`` where the top score names the one class."""
+        return None
+
     def widget(self, ranked: list[list[dict]]) -> list[list[dict]] | None:
         """The widget's outputs, or ``None`` where the Hub widget cannot show this task's."""
         return ranked

@@ -189,12 +189,13 @@ class Multilabel(Task):
     def present(self, outputs: np.ndarray) -> list[dict]:
         """``{"labels", "scores"}`` per text: the names at or above their thresholds (in label
         order, possibly none) and every label's probability."""
-        names, out = self.model.classes, []
-        rows = self.class_rows(outputs)
-        for row, chosen in zip(rows, self.decide(rows)):
-            out.append({"labels": [n for n, c in zip(names, chosen) if c],
-                        "scores": {n: float(p) for n, p in zip(names, row)}})
-        return out
+        names, rows = self.model.classes, self.class_rows(outputs)
+        return [{"labels": chosen, "scores": {n: float(p) for n, p in zip(names, row)}}
+                for row, chosen in zip(rows, self.selected_labels(rows))]
+
+    def selected_labels(self, outputs: np.ndarray) -> list[list[str]]:
+        """The names at or above their thresholds, per text, in label order (possibly none)."""
+        return [[n for n, c in zip(self.model.classes, chosen) if c] for chosen in self.decide(outputs)]
 
     def rank(self, outputs: np.ndarray, top_k: int | None = None) -> list[list[dict]]:
         """Every label with its probability, highest first, and ``"selected"``: whether it is
