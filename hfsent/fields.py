@@ -3,8 +3,10 @@
 A model reads one sequence of tokens.  A record of several fields (a review's title and body)
 becomes that sequence by joining its fields, in the order ``--text-column`` names them, with
 :data:`SEPARATOR` between them.  Training (eager and streamed), ``predict`` (dicts, or the same
-columns of a dataset), ``hfsent score``, the Endpoint handler, ``hfsent serve`` and the Space all
-join through :func:`join`, so a model sees the same text however a record reaches it.
+columns of a dataset; ``hfsent predict``: JSON objects, :func:`records`), ``hfsent score``, the
+Endpoint handler, ``hfsent serve`` and the Space all join through :func:`join`, so a model sees
+the same text however a record reaches it; the SavedModel export redoes :func:`join` in its graph
+(:mod:`hfsent.export`).
 
 The separator is the word ``xxfld`` (fastai's field marker), chosen because:
 
