@@ -248,11 +248,8 @@ def export(args: argparse.Namespace) -> None:
     check_output_folder(args.output_dir, args.overwrite)
     start_tensorflow(args.debug)
     from hfsent import hub
-    from hfsent.export import EXPORT_INFO, export_saved_model
+    from hfsent.export import export_saved_model, inputs_said
 
     folder = folder or hub.download(args.model, args.revision)
     out = export_saved_model(folder, args.output_dir, quantize=args.quantize, overwrite=args.overwrite)
-    keys = list(json.loads((out / EXPORT_INFO).read_text(encoding="utf-8"))["inputs"])  # ASCII identifiers
-    takes = "a string tensor 'text'" if keys == ["text"] else "a string tensor per text field: " + ", ".join(
-        f"'{key}'" for key in keys)
-    print(f"wrote the SavedModel to {out}; its signature 'serving_default' takes {takes}")
+    print(f"wrote the SavedModel to {out}; its signature 'serving_default' takes {inputs_said(out)}")

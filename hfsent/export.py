@@ -88,6 +88,19 @@ def input_keys(names: Sequence[str]) -> list[str]:
     return keys
 
 
+def inputs_said(folder: Path) -> str:
+    """What the export in ``folder`` takes, in words, from its :data:`EXPORT_INFO` (whose input
+    keys are :func:`input_keys`: plain identifiers, safe to print).
+
+    Example:
+        >>> inputs_said(Path("exports/titled/1"))
+        "a string tensor per text field: 'title', 'body'"
+    """
+    keys = list(json.loads((folder / EXPORT_INFO).read_text(encoding="utf-8"))["inputs"])
+    said = ", ".join(f"'{key}'" for key in keys)
+    return f"a string tensor {said}" if len(keys) == 1 else f"a string tensor per text field: {said}"
+
+
 def quantize_int8(model) -> list[str]:
     """Quantize ``model``'s large Embedding layers to int8 in place; returns their names.
 

@@ -376,7 +376,7 @@ def test_the_export_takes_one_tensor_per_field_and_joins_them_as_predict(titled,
     import numpy as np
     import tensorflow as tf
 
-    from hfsent.export import EXPORT_INFO, export_saved_model
+    from hfsent.export import EXPORT_INFO, export_saved_model, inputs_said
 
     folder = export_saved_model(titled.output_dir, tmp_path / "1")
     loaded = tf.saved_model.load(str(folder))
@@ -398,6 +398,7 @@ def test_the_export_takes_one_tensor_per_field_and_joins_them_as_predict(titled,
     info = json.loads((folder / EXPORT_INFO).read_text())
     assert info["inputs"] == {name: {"dtype": "string", "shape": [None], "field": name}
                               for name in ("title", "body")}
+    assert inputs_said(folder) == "a string tensor per text field: 'title', 'body'"  # what export prints
 
 
 def test_hostile_field_names_become_plain_signature_keys(titled, tmp_path):
