@@ -6,16 +6,17 @@ blend on the validation split by the task's rule (:meth:`hfsent.tasks.base.Task.
 :func:`blend_weight` by log loss, :func:`macro_f1_weight` by macro F1; for ratings
 :func:`rating_blend_weight` by squared error), keeps that weight only where a paired test on
 validation says its blend beats the better half (:func:`guarded_weight`), and scores each half
-alone (the task's ``selection_key``: accuracy, or R²), so that the record shows what the blend
-adds to either.  Test is scored only when the run scores it, once, for the record; nothing here
-chooses on it.
+alone as the blend is scored (:meth:`hfsent.tasks.base.Task.score_alone`: the task's
+``selection_key``, accuracy or R²; a multi-label half's micro F1 at thresholds fitted on
+validation for it), so that the record shows what the blend adds to either.  Test is scored
+only when the run scores it, once, for the record; nothing here chooses on it.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from hfsent.metrics import predict_split, score_split
+from hfsent.metrics import predict_split
 from hfsent.predict import SentimentClassifier
 from hfsent.stages import Figures, Run
 from hfsent.tasks import task_for
@@ -173,14 +174,14 @@ def weigh_halves(run: Run) -> Figures:
     """
     cfg, data = run.config, run.data
     task = task_for(cfg.model)
-    outputs, figures, key = {}, {}, task.selection_key
+    outputs, figures = {}, {}
     for name, part in (("gru", deep_part(run.model)), ("linear", wide_part(run.model))):
         alone = SentimentClassifier(part, data.vocab, cfg)
         outputs[name], labels, _ = predict_split(alone, data.splits["validation"])
-        # scored from the outputs just predicted, as score_split would score them
-        figures[name] = {"validation": task.quick_score(outputs[name], labels)}
-        if run.score_test:
-            figures[name]["test"] = score_split(alone, data.splits["test"])[key]
+        # scored from the outputs just predicted, as score_split would score them, and as the
+        # task scores the blend (a multi-label half at thresholds fitted for it on validation)
+        test = (lambda alone=alone: predict_split(alone, data.splits["test"])[:2]) if run.score_test else None
+        figures[name] = task.score_alone(outputs[name], labels, test)
     fitted = cfg.training.wide_weight is None
     weight, guard = cfg.training.wide_weight, {}
     if fitted:

@@ -134,7 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
                          "train --dataset) into --output-file, .parquet or .jsonl")
     predict.add_argument("--split", default=None, help="with --dataset (default: the only one, or test)")
     predict.add_argument("--text-column", default=None, help="with --dataset (default: the model's)")
-    predict.add_argument("texts", nargs="*", help="texts to classify")
+    predict.add_argument("texts", nargs="*", help="texts to classify; for a model of several text fields "
+                         """each a JSON object of them, e.g. '{"title": "...", "body": "..."}'""")
 
     score = command("score", "Score a model on a labelled dataset with the evaluate library.", commands.score)
     model_flags(score)

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from hfsent.errors import InputError, MissingError
+from hfsent.fields import records
 from hfsent.flags import config_from_args
 from hfsent.folder import locked
 from hfsent.locate import check_model_folder, check_output_folder, local_model
@@ -117,7 +118,8 @@ def predict(args: argparse.Namespace) -> None:
                         file=sys.stderr)
         bar = stack.enter_context(progress)
         for first, texts in chunks:
-            try:
+            try:  # a model of several text fields reads each text as a JSON object of them
+                texts = records(texts, clf.text_fields) if len(clf.text_fields) > 1 else texts
                 results = clf.predict(texts, args.batch_size)
             except InputError as err:
                 where = f"{args.input_file}, the chunk from line {first}: " if args.input_file else ""
@@ -246,8 +248,8 @@ def export(args: argparse.Namespace) -> None:
     check_output_folder(args.output_dir, args.overwrite)
     start_tensorflow(args.debug)
     from hfsent import hub
-    from hfsent.export import export_saved_model
+    from hfsent.export import export_saved_model, inputs_said
 
     folder = folder or hub.download(args.model, args.revision)
     out = export_saved_model(folder, args.output_dir, quantize=args.quantize, overwrite=args.overwrite)
-    print(f"wrote the SavedModel to {out}; its signature 'serving_default' takes a string tensor 'text'")
+    print(f"wrote the SavedModel to {out}; its signature 'serving_default' takes {inputs_said(out)}")

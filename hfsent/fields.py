@@ -3,8 +3,10 @@
 A model reads one sequence of tokens.  A record of several fields (a review's title and body)
 becomes that sequence by joining its fields, in the order ``--text-column`` names them, with
 :data:`SEPARATOR` between them.  Training (eager and streamed), ``predict`` (dicts, or the same
-columns of a dataset), ``hfsent score``, the Endpoint handler, ``hfsent serve`` and the Space all
-join through :func:`join`, so a model sees the same text however a record reaches it.
+columns of a dataset; ``hfsent predict``: JSON objects, :func:`records`), ``hfsent score``, the
+Endpoint handler, ``hfsent serve`` and the Space all join through :func:`join`, so a model sees
+the same text however a record reaches it; the SavedModel export redoes :func:`join` in its graph
+(:mod:`hfsent.export`).
 
 The separator is the word ``xxfld`` (fastai's field marker), chosen because:
 
@@ -30,6 +32,7 @@ refuses of a label name, and more than :data:`MAX_FIELDS` of them.
 
 from __future__ import annotations
 
+import json
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -129,6 +132,30 @@ def input_texts(inputs: Iterable[Any], names: Sequence[str]) -> list[Any]:
     """
     return [record_text(x, names, f"input {i}") if isinstance(x, Mapping) else x
             for i, x in enumerate(inputs)]
+
+
+def records(texts: Sequence[str], names: Sequence[str]) -> list[dict]:
+    """Texts given to ``hfsent predict`` (arguments, lines of ``--input-file`` or stdin) for a
+    model of the fields ``names``: each a JSON object of them, as the Endpoint takes it
+    (``{"title": "Great", "body": "Loved it."}``; checked by :func:`record_text` when
+    predicted).  A plain text is refused, naming the fields: which field would it be?
+
+    Example:
+        >>> records(['{"title": "Great", "body": "Loved it."}'], ["title", "body"])
+        [{'title': 'Great', 'body': 'Loved it.'}]
+    """
+    out = []
+    for i, text in enumerate(texts):
+        try:
+            record = json.loads(text)
+        except ValueError:
+            record = None
+        if not isinstance(record, dict):
+            example = json.dumps(dict.fromkeys(names[:3], "..."))  # escaped, one line
+            raise InputError(f"this model reads {len(names)} text fields ({_listed(names)}): give text {i} "
+                             f"as a JSON object of them, e.g. {example}")
+        out.append(record)
+    return out
 
 
 def join_table(table: Any, columns: Sequence[str], blank: str | None = None, into: str = "text") -> Any:

@@ -75,8 +75,9 @@ def layout(features: datasets.Features | None, column: str | Sequence[str]) -> s
                      "separated strings (or give one 0/1 column per label)")
 
 
-def _features(ds: AnyDataset) -> datasets.Features:
-    """The features of ``ds``; a CSV stream's, unknown until read, as its first rows show them."""
+def features_of(ds: AnyDataset) -> datasets.Features:
+    """The features of ``ds``; a stream's, unknown until read (CSV, JSON lines), as its first
+    rows show them: a JSON list is a list there, a CSV cell only ever a string."""
     if ds.features is not None:
         return ds.features
     first = next(iter(ds.with_format("arrow").iter(batch_size=_NAMES_CHUNK_ROWS)), None)
@@ -122,7 +123,7 @@ def label_names(ds: AnyDataset, column: str | Sequence[str], separator: str = DE
         >>> label_names(Dataset.from_dict({"tags": ["b, a", "", "c"]}), "tags")
         ['a', 'b', 'c']
     """
-    features = _features(ds)
+    features = features_of(ds)
     columns = _columns(features, column)
     kind = layout(features, column)
     if kind == SEPARATED and not separator:
@@ -159,7 +160,7 @@ def encode(ds: AnyDataset, names: Sequence[str], column: str | Sequence[str],
         >>> encode(Dataset.from_dict({"tags": ["b, a", ""]}), ["a", "b"], "tags")[LABELS]
         [[1.0, 1.0], [0.0, 0.0]]
     """
-    features = _features(ds)
+    features = features_of(ds)
     columns = _columns(features, column)
     kind = layout(features, column)
     if kind == COLUMNS and columns != list(names):
@@ -209,9 +210,11 @@ def encode(ds: AnyDataset, names: Sequence[str], column: str | Sequence[str],
     if ds.features is not None:  # else the stream's stay unknown; the column is float32 all the same
         out_features = datasets.Features({k: v for k, v in ds.features.items() if k not in columns})
         out_features[LABELS] = datasets.Sequence(datasets.Value("float32"), length=len(names))
-    # Arrow in, Arrow out, as the streaming module's steps are; the result reads as Python rows
-    mapped = ds.with_format("arrow").map(with_labels, batched=True, remove_columns=columns,
-                                         features=out_features)
+    # Arrow in, Arrow out, as the streaming module's steps are; the result reads as Python rows.
+    # with_labels drops the label columns itself: a stream would also drop the new one where
+    # it has a dropped one's name (a list column called "labels").
+    removed = {"remove_columns": columns} if isinstance(ds, Dataset) else {}
+    mapped = ds.with_format("arrow").map(with_labels, batched=True, features=out_features, **removed)
     return mapped.with_format(None)
 
 

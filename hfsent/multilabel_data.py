@@ -21,9 +21,9 @@ from hfsent.multilabel import LABELS, encode, label_names
 from hfsent.split import GROUP
 
 
-def _has_text(batch) -> list[bool]:
+def _has_text(batch, column: str = "text") -> list[bool]:
     """Rows whose text is not missing or blank, of a dict of columns or an Arrow table."""
-    texts = batch["text"]
+    texts = batch[column]
     texts = texts.to_pylist() if hasattr(texts, "to_pylist") else texts
     return [t is not None and str(t).strip() != "" for t in texts]
 
@@ -64,10 +64,15 @@ def normalize_multilabel(ds: Dataset | IterableDataset, config: Config, column: 
         return ds
     # Arrow in, Arrow out, as every step of a stream (see hfsent.streaming): a step on Python rows
     # between Arrow steps makes datasets rebuild batches whose keys grow with every step
-    ds = ds.with_format("arrow")
+    ds = ds.with_format("arrow").filter(_has_text, batched=True, fn_kwargs={"column": text})
     if renames:  # an IterableDataset renames on Python rows: this renames the Arrow table
-        ds = ds.map(_renamed, batched=True, fn_kwargs={"renames": renames})
-    return ds.filter(_has_text, batched=True)
+        # and its features, where known (a Parquet or Hub stream's): a stream keeps only the
+        # columns its features name, so the old names would drop the renamed columns
+        known = ds.features
+        features = datasets.Features({renames.get(k, k): v for k, v in known.items()}) if known else None
+        # (filtered first: a stream's filter after a map given features adds its mask twice)
+        ds = ds.map(_renamed, batched=True, fn_kwargs={"renames": renames}, features=features)
+    return ds
 
 
 def _renamed(table, renames: dict[str, str]):

@@ -8,7 +8,8 @@
     model/            the model's files, only when MODEL is a local folder
 
 :func:`build_demo` is the app.  It has a text box (one per text field, for a model of several:
-:mod:`hfsent.fields`), the label scores (``gr.Label``), and the
+:mod:`hfsent.fields`), the label scores (``gr.Label``; for a multi-label model also the
+labels it gives, those whose score reaches their threshold: :func:`selection`), and the
 sentiment after every word, colored as ``hfsent explain`` draws it
 (:func:`hfsent.draw.trace_spans`), with example reviews.  :func:`hfsent.hub.push_space`
 uploads the folder in one commit.  Gradio is the optional extra ``hfsent[demo]``, imported only
@@ -31,6 +32,8 @@ import importlib.metadata
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
+
+import numpy as np
 
 from hfsent import __version__
 from hfsent.card import WIDGET_EXAMPLES, front_matter, markdown_text
@@ -88,6 +91,23 @@ def analyse(clf: SentimentClassifier, text: str | dict[str, str]) -> tuple[dict[
     return scores, f'<div class="hfsent-trace" style="line-height:2">{trace_spans(trace)}</div>{legend}'
 
 
+def selection(clf: SentimentClassifier, scores: dict[str, float]) -> str | None:
+    """The labels that a multi-label model gives a text (each at or above its threshold), as
+    HTML for the demo, every name escaped; ``None`` for a model of one class per text, whose
+    ``gr.Label`` heading (the top score) already names it.  ``scores``: :func:`analyse`'s.
+
+    Example:
+        >>> selection(clf, {"anger": 0.81, "joy": 0.05, "fear": 0.62})
+        '<p class="hfsent-selected">Selected: <b>anger</b>, <b>fear</b> ...</p>'
+    """
+    chosen = clf.task.selected_labels(np.array([list(scores.values())]))
+    if chosen is None:
+        return None
+    names = ", ".join(f"<b>{html.escape(name)}</b>" for name in chosen[0]) or "none of the labels"
+    return (f'<p class="hfsent-selected">Selected: {names} <small>(each label whose score reaches its '
+            "threshold, fitted on validation)</small></p>")
+
+
 def build_demo(model: str, examples: Sequence[str] = WIDGET_EXAMPLES, title: str | None = None):
     """The Gradio app of ``model`` (a Hub repo id or a model folder, loaded with hfsent).
 
@@ -111,13 +131,18 @@ def build_demo(model: str, examples: Sequence[str] = WIDGET_EXAMPLES, title: str
 
     names = clf.text_fields
 
+    # a multi-label model's Space lists the labels it gives (no row: whether the task lists any)
+    selects = clf.task.selected_labels(np.zeros((0, clf.task.width))) is not None
+
     def run(*texts: str):
         if not any(text and text.strip() for text in texts):
             raise gr.Error("Type a review first.")
         try:  # several fields: joined as training joined them (hfsent.fields)
-            return analyse(clf, texts[0] if len(names) == 1 else dict(zip(names, (t or "" for t in texts))))
+            scores, trace = analyse(clf, texts[0] if len(names) == 1 else
+                                    dict(zip(names, (t or "" for t in texts))))
         except InputError as err:  # e.g. a text that tokenizes to nothing
             raise gr.Error(str(err)) from None
+        return (scores, selection(clf, scores), trace) if selects else (scores, trace)
 
     with gr.Blocks(title=f"{name} · hfsent") as demo:
         gr.Markdown(f"# {markdown_text(name)}\nA GRU sentiment classifier trained with "
@@ -129,13 +154,14 @@ def build_demo(model: str, examples: Sequence[str] = WIDGET_EXAMPLES, title: str
                   for i, field in enumerate(names)])
         button = gr.Button("Predict", variant="primary", elem_id="predict")
         label = gr.Label(label="Prediction", elem_id="prediction")
+        shown = [label, gr.HTML(label="Selected labels", elem_id="selected")] if selects else [label]
         trace = gr.HTML(label="Sentiment after each word", elem_id="trace")
         # An example review goes in the last field (the body), the others left empty.
         gr.Examples(list(examples) if len(names) == 1 else [[""] * (len(names) - 1) + [e] for e in examples],
                     inputs=boxes[0] if len(names) == 1 else boxes)
-        button.click(run, inputs=boxes, outputs=[label, trace])
+        button.click(run, inputs=boxes, outputs=[*shown, trace])
         for box in boxes:
-            box.submit(run, inputs=boxes, outputs=[label, trace])
+            box.submit(run, inputs=boxes, outputs=[*shown, trace])
     return demo
 
 

@@ -112,6 +112,7 @@ def prepare(run: Run) -> tuple[str, Figures]:
     if data.classes:
         figures["classes"] = data.classes
         summary += "; classes " + ", ".join(f"{n} ({c:,})" for n, c in data.classes.items())
+        summary += task_for(run.config.model).label_note(run.config)
     validation = data.splits["validation"]
     figures["validation"] = validation_origin(validation, run.config.data.group_column)
     rows = f" ({len(validation):,} rows)" if isinstance(validation, Dataset) else ""  # a stream: unknown

@@ -364,3 +364,91 @@ def test_the_unlabelled_split_that_word2vec_reads_is_joined_too(tmp_path, stream
     expected = [join([None if pd.isna(t) else t, None if pd.isna(b) else b])
                 for t, b in zip(unlabelled["title"], unlabelled["body"])]
     assert [row["text"] for row in texts] == expected and expected[5] == ""  # word2vec reads "", not None
+
+
+EXPORT_RECORDS = [{"title": "Great film", "body": "The plot was superb."},
+                  {"title": "", "body": "The actor was dreadful."},
+                  {"title": "  ", "body": "Loved it<br />all"},
+                  {"title": "Awful film", "body": "\u2003"}]
+
+
+def test_the_export_takes_one_tensor_per_field_and_joins_them_as_predict(titled, tmp_path):
+    import numpy as np
+    import tensorflow as tf
+
+    from hfsent.export import EXPORT_INFO, export_saved_model, inputs_said
+
+    folder = export_saved_model(titled.output_dir, tmp_path / "1")
+    loaded = tf.saved_model.load(str(folder))
+    serve, encode = loaded.signatures["serving_default"], loaded.signatures["encode"]
+    assert set(serve.structured_input_signature[1]) == set(encode.structured_input_signature[1]) == {"title",
+                                                                                                     "body"}
+    both_blank = {"title": " ", "body": "\t"}  # no text at all: refused by predict, NaN here
+
+    def tensors(records):
+        return {name: tf.constant([r[name] for r in records]) for name in ("title", "body")}
+
+    clf = titled.classifier
+    out = serve(**tensors([*EXPORT_RECORDS, both_blank]))
+    np.testing.assert_allclose(out["scores"].numpy()[:4], clf.class_probabilities(EXPORT_RECORDS), atol=1e-5)
+    assert np.isnan(out["scores"].numpy()[4]).all() and out["label"].numpy()[4] == -1
+    ids = encode(**tensors(EXPORT_RECORDS))
+    assert [row[:n].tolist() for row, n in zip(ids["input_ids"].numpy(), ids["length"].numpy())] == \
+        clf.encode(EXPORT_RECORDS)
+    info = json.loads((folder / EXPORT_INFO).read_text())
+    assert info["inputs"] == {name: {"dtype": "string", "shape": [None], "field": name}
+                              for name in ("title", "body")}
+    assert inputs_said(folder) == "a string tensor per text field: 'title', 'body'"  # what export prints
+
+
+def test_hostile_field_names_become_plain_signature_keys(titled, tmp_path):
+    import keyword
+
+    import tensorflow as tf
+
+    from hfsent.export import EXPORT_INFO, export_saved_model, input_keys
+
+    assert input_keys(["text"]) == ["text"] and input_keys(["body"]) == ["text"]  # one field: as ever
+    names = list(dict.fromkeys(n for nasty in NASTY + ["class", "2nd", "a b", "a_b", "a_b_2", "_x", "café"]
+                               for n in _parsed(nasty)))
+    keys = input_keys(names)
+    assert len(set(keys)) == len(keys) == len(names)
+    assert all(re.fullmatch("[A-Za-z][A-Za-z0-9_]*", k) and not keyword.iskeyword(k) for k in keys)
+    assert input_keys(["a b", "a_b", "class", "2nd", "café"]) == \
+        ["a_b", "a_b_1", "class_", "field_2nd", "caf_"]
+    chosen = names[:8] + names[-8:]
+    folder = export_saved_model(_with_fields(titled.output_dir, tmp_path / "m" / "model", ",".join(chosen)),
+                                tmp_path / "1")
+    serve = tf.saved_model.load(str(folder)).signatures["serving_default"]
+    assert sorted(serve.structured_input_signature[1]) == sorted(input_keys(chosen))  # TensorFlow kept them
+    out = serve(**{k: tf.constant(["great"]) for k in input_keys(chosen)})
+    assert out["scores"].shape == (1, 2)
+    info = json.loads((folder / EXPORT_INFO).read_text())
+    assert [v["field"] for v in info["inputs"].values()] == chosen
+
+
+def _parsed(nasty: str) -> list[str]:
+    try:
+        return parse(nasty.replace(",", ";"))
+    except InputError:
+        return []
+
+
+def test_predict_on_the_command_line_takes_json_objects_and_refuses_a_plain_text(titled, tmp_path):
+    hfsent, model = installed_hfsent(), str(titled.output_dir)
+    records = [json.dumps(r) for r in EXPORT_RECORDS[:2]]
+    done = subprocess.run([hfsent, "predict", "--model", model, *records], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [line["text"] for line in lines] == EXPORT_RECORDS[:2]
+    want = titled.classifier.predict(EXPORT_RECORDS[:2])
+    assert [line["label"] for line in lines] == [r["label"] for r in want]
+    (tmp_path / "in.txt").write_text(records[0] + "\nGreat film\n")
+    for args in (["Great film"], ["--input-file", str(tmp_path / "in.txt")]):
+        message = user_error(subprocess.run([hfsent, "predict", "--model", model, *args], capture_output=True,
+                                            text=True))
+        assert "this model reads 2 text fields ('title', 'body'): give text " in message
+        assert 'as a JSON object of them, e.g. {"title": "...", "body": "..."}' in message
+    missing = user_error(subprocess.run([hfsent, "predict", "--model", model, '{"title": "x"}'],
+                                        capture_output=True, text=True))
+    assert missing == "input 0 must have the fields 'title', 'body': missing 'body'"

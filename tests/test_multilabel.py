@@ -57,6 +57,24 @@ def test_the_model_learns_each_label_and_saves_its_thresholds(ml_model):
 
     # no --wide-c: each label's C chosen by cross-validation on train, from the grid
     assert len(wide["c"]) == 3 and set(wide["c"]) <= set(C_GRID) and wide["cross_validation"]["folds"] == 3
+    # each half alone is judged as the blend is: at thresholds fitted on validation for that half
+    for half in ("gru", "linear"):
+        assert set(wide[half]) == {"validation", "test", "thresholds"} and len(wide[half]["thresholds"]) == 3
+    assert "each at thresholds fitted on validation for it" in ml_model.stage("wide")["summary"]
+
+
+def test_a_half_alone_is_scored_at_thresholds_fitted_for_it_not_at_one_half():
+    """Scores far below 0.5 that still rank every label right: micro F1 0 at 0.5, 1 at fitted
+    thresholds, on validation and on test alike (the test is scored at validation's thresholds)."""
+    task = task_for(ModelConfig(task="multilabel", label_names=NAMES))
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 2, (60, 3))
+    labels[:12] = np.eye(3, dtype=int)[np.arange(12) % 3]  # every label has positives
+    outputs = np.where(labels == 1, 0.3, 0.1) + rng.uniform(0, 0.05, labels.shape)
+    assert task.quick_score(outputs, labels) == 0.0
+    figures = task.score_alone(outputs, labels, lambda: (outputs[::-1], labels[::-1]))
+    assert figures["validation"] == figures["test"] == 1.0
+    assert all(0.15 < t < 0.3 for t in figures["thresholds"])
 
 
 def test_ranked_output_is_a_sigmoid_pipeline_with_the_chosen_labels_marked(ml_model):
@@ -82,6 +100,50 @@ def test_push_pull_predict_score_handler_and_space(ml_model, hub, tmp_path):
     scores, html = analyse(pulled, "a cheerful story")
     assert set(scores) == set(NAMES) and scores["joy"] > 0.5 and "hfsent-trace" in html
     assert (write_space(str(ml_model.output_dir), tmp_path / "space") / "app.py").is_file()
+
+
+def _demo_run(folder):
+    import gradio as gr
+
+    from hfsent.space import build_demo
+
+    demo = build_demo(str(folder))
+    [run] = [f.fn for f in demo.fns.values() if getattr(f.fn, "__name__", "") == "run"][:1]
+    return run, [b.elem_id for b in demo.blocks.values() if isinstance(b, gr.HTML)]
+
+
+def test_the_space_lists_the_labels_above_their_thresholds(ml_model, tmp_path):
+    """Beside the scores, the Space names the labels given (each label at or above its own
+    threshold), every name escaped; a hostile label name stays text."""
+    pytest.importorskip("gradio")
+    import html
+    import shutil
+
+    from hfsent.space import analyse
+
+    run, shown = _demo_run(ml_model.output_dir)
+    assert shown == ["selected", "trace"]
+    scores, selected, trace = run("terrified and furious")
+    assert (scores, trace) == analyse(ml_model.classifier, "terrified and furious")
+    assert "<b>anger</b>, <b>fear</b>" in selected and "joy" not in selected
+    assert "none of the labels" in run("the plot was a story")[1]
+
+    from tests.nasty import NASTY
+
+    hostile = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", "a & b"]
+    assert set(hostile) <= set(NASTY) | {"a & b"}
+    folder = tmp_path / "hostile"
+    shutil.copytree(ml_model.output_dir, folder)
+    cfg = json.loads((folder / CONFIG_NAME).read_text())
+    cfg["model"]["label_names"], cfg["model"]["thresholds"] = hostile, [0.0, 0.0, 1.0]  # the first two
+    cfg["model"]["id2label"] = {str(i): n for i, n in enumerate(hostile)}
+    cfg["model"]["label2id"] = {n: i for i, n in enumerate(hostile)}
+    (folder / CONFIG_NAME).write_text(json.dumps(cfg))
+    run, _ = _demo_run(folder)
+    scores, selected, _ = run("terrified and furious")
+    assert set(scores) == set(hostile)
+    assert "<script>" not in selected and "<img" not in selected
+    assert selected.count("<b>") == 2 and html.escape(hostile[0]) in selected and "a &amp; b" not in selected
 
 
 def test_the_command_line_scores_and_predicts_a_multilabel_model(ml_model, tmp_path):
@@ -126,6 +188,47 @@ def test_a_separated_column_and_an_auto_detected_list_column_read_the_same_label
         assert list(data.classes) == (sorted(NAMES) if name == "separated" else NAMES), name
         labels = np.concatenate([np.asarray(data.splits[s]["label"]) for s in data.splits])
         assert dict(zip(data.classes, labels.sum(axis=0).astype(int).tolist())) == want, name
+
+
+@pytest.mark.parametrize("source", ["parquet", "jsonl"])
+def test_a_streamed_list_column_is_multilabel_as_it_is_eagerly(tmp_path, source):
+    """A Parquet ``Sequence(ClassLabel)`` column, or JSON lines of string lists (whose features a
+    stream knows only once read), make the run multi-label streamed or not, with the same names."""
+    from hfsent.prepare import prepare_data
+
+    if source == "parquet":
+        folder = _layouts(tmp_path)["listed"]
+    else:
+        folder = tmp_path / "jsonl"
+        folder.mkdir()
+        df = pd.read_csv(TRAIN)
+        lines = [json.dumps({"text": t, "labels": [n for n in NAMES if row[n]]})
+                 for t, (_, row) in zip(df["text"], df.iterrows())]
+        (folder / "train.jsonl").write_text("\n".join(lines) + "\n")
+    found = {}
+    for streaming in (False, True):
+        data = prepare_data(tiny_config(folder, validation_size=0.2, test_size=0.2, streaming=streaming))
+        assert data.task == "multilabel", (source, streaming)
+        found[streaming] = list(data.classes)
+        rows = next(iter(data.splits["train"].with_format("arrow").iter(batch_size=50)))["label"].to_pylist()
+        assert all(len(r) == 3 for r in rows) and any(sum(r) > 1 for r in rows)  # read, not null
+    assert found[True] == found[False] == (NAMES if source == "parquet" else sorted(NAMES))
+
+
+def test_a_csv_label_cell_that_looks_like_a_list_is_named_in_the_data_summary(tmp_path):
+    """A CSV cannot type a list: without --multi-label its cells are classes, and the data
+    stage says how to read them as labels."""
+    from hfsent.stages import Run, prepare
+
+    df = pd.read_csv(TRAIN)
+    tags = [",".join(n for n in NAMES if row[n]) or "none" for _, row in df.iterrows()]
+    path = tmp_path / "tags.csv"
+    pd.DataFrame({"text": df["text"], "label": tags}).to_csv(path, index=False)
+    summary, _ = prepare(Run(tiny_config(path, validation_size=0.2, test_size=0.2)))
+    assert "class names look like several labels in one cell" in summary and "--multi-label" in summary
+    plain = tmp_path / "plain.csv"
+    pd.DataFrame({"text": df["text"], "label": [t.split(",")[0] for t in tags]}).to_csv(plain, index=False)
+    assert "--multi-label" not in prepare(Run(tiny_config(plain, validation_size=0.2, test_size=0.2)))[0]
 
 
 def test_thresholds_are_checked_on_load():

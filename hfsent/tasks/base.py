@@ -92,6 +92,10 @@ class Task(ABC):
         counts = np.bincount(np.asarray(labels, np.int64), minlength=len(self.labels))
         return dict(zip(self.labels, counts.tolist()))
 
+    def label_note(self, config: Config) -> str:
+        """A note for the data stage's summary on how the labels were read (none by default)."""
+        return ""
+
     def tally(self, counts: Counter, labels: list) -> None:
         """Add a chunk of training ``label`` values to ``counts`` (rows per label id), for a stream."""
         counts.update(labels)
@@ -170,6 +174,15 @@ class Task(ABC):
         """:attr:`selection_key` of ``outputs``."""
         return float(self.score(outputs, labels)[self.selection_key])
 
+    def score_alone(self, outputs: np.ndarray, labels: np.ndarray,
+                    test: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None) -> dict:
+        """One half of the blend scored alone, as the blend is scored: :attr:`selection_key` on
+        its validation ``outputs`` and, where ``test`` is given, on ``test()``'s ``(outputs, labels)``."""
+        figures = {"validation": self.quick_score(outputs, labels)}
+        if test is not None:
+            figures["test"] = self.quick_score(*test())
+        return figures
+
     # --- metrics ----------------------------------------------------------------------------
     metric_names: ClassVar[dict[str, str]]  # the card's model-index metrics, key -> name
 
@@ -203,6 +216,11 @@ class Task(ABC):
     @abstractmethod
     def serve_outputs(self, tf: Any, out: Any, empty: Any) -> dict:
         """The SavedModel signature's outputs from the model's ``out`` (NaN where ``empty``)."""
+
+    def selected_labels(self, outputs: np.ndarray) -> list[list[str]] | None:
+        """The names each text is given where a text may get several or none (the Space lists
+        them beside the scores); ``None`` where the top score names the one class."""
+        return None
 
     def widget(self, ranked: list[list[dict]]) -> list[list[dict]] | None:
         """The widget's outputs, or ``None`` where the Hub widget cannot show this task's."""

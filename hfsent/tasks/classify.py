@@ -53,15 +53,16 @@ class Classify(Task):
     def named(self, config, train):
         """A label column of lists (``Sequence(ClassLabel)``, lists of strings) makes the run
         multi-label (:class:`~hfsent.tasks.multilabel.Multilabel`), whose names are read here;
-        otherwise nothing is read before the splits.  A stream's columns are unknown until read,
-        so a streamed multi-label source needs ``--multi-label``."""
-        if config.runtime.streaming or "," in config.data.label_column:
+        otherwise nothing is read before the splits.  A stream is told apart the same way: by its
+        features, or, where they are unknown until read (JSON lines), by its first rows.  A CSV
+        cannot type a list: a separated label cell needs ``--multi-label``."""
+        if "," in config.data.label_column:
             return config
-        from hfsent.multilabel import LIST, layout
+        from hfsent.multilabel import LIST, features_of, layout
         from hfsent.tasks.multilabel import Multilabel
 
         raw = train()
-        features = raw.features or {}
+        features = features_of(raw)
         column = next((c for c in (config.data.label_column, *self.label_fallbacks) if c in features), None)
         try:
             listed = column is not None and layout(features, column) == LIST
@@ -72,6 +73,21 @@ class Classify(Task):
         log.info("the label column %r holds lists: training a multi-label model", column)
         config = config.replace(task=Multilabel.name, label_column=column, label_names=None)
         return Multilabel(config.model).named(config, lambda: raw)
+
+    def label_note(self, config) -> str:
+        """Says when class names look like several labels in one cell (they hold the label
+        separator, or are a bracketed list as pandas writes one to CSV), which a CSV cannot type:
+        such data needs ``--multi-label``.  The names are counted, not quoted (they are data)."""
+        sep = config.data.label_separator
+        listed = [n for n in self.model.classes
+                  if (sep and sep in n) or (n.startswith("[") and n.endswith("]"))]
+        if not listed:
+            return ""
+        note = (f"{len(listed)} of the {len(self.model.classes)} class names look like several labels in one "
+                f"cell (they hold {sep!r} or brackets): if a text may have several labels, train with "
+                "--multi-label (a CSV cell cannot hold a list)")
+        log.warning(note)
+        return "; " + note
 
     def normalize(self, ds, config, split=None):
         from hfsent.data import normalize

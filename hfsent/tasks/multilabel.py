@@ -143,7 +143,8 @@ class Multilabel(Task):
     def describe_blend(self, config, figures) -> tuple[str, str, str, str]:
         c = figures["c"]
         c = f"C={c:g}" if np.ndim(c) == 0 else f"C from {min(c):g} to {max(c):g}"
-        return ("probabilities (per label)", "each label's log loss", "micro F1",
+        return ("probabilities (per label)", "each label's log loss",
+                "micro F1 (each at thresholds fitted on validation for it, as the blend's are)",
                 f"one-vs-rest logistic regression, {c}{how_chosen(figures)}")
 
     # --- metrics ----------------------------------------------------------------------------
@@ -172,6 +173,15 @@ class Multilabel(Task):
         fitted = fit_thresholds(np.asarray(labels).astype(int), np.asarray(outputs, np.float64))
         return {"thresholds": [round(float(t), 4) for t in fitted]}
 
+    def score_alone(self, outputs, labels, test=None) -> dict:
+        """A half's scores at thresholds fitted on validation for that half (as the blend's are
+        fitted for the blend before it is scored), not at 0.5; they are in the record too."""
+        from dataclasses import replace
+
+        fitted = self.fit_decision(lambda: (outputs, labels))
+        own = Multilabel(replace(self.model, **fitted))
+        return {**Task.score_alone(own, outputs, labels, test), **fitted}
+
     # --- output -----------------------------------------------------------------------------
     def class_rows(self, outputs: np.ndarray) -> np.ndarray:
         return np.asarray(outputs).reshape(-1, self.width)
@@ -179,12 +189,13 @@ class Multilabel(Task):
     def present(self, outputs: np.ndarray) -> list[dict]:
         """``{"labels", "scores"}`` per text: the names at or above their thresholds (in label
         order, possibly none) and every label's probability."""
-        names, out = self.model.classes, []
-        rows = self.class_rows(outputs)
-        for row, chosen in zip(rows, self.decide(rows)):
-            out.append({"labels": [n for n, c in zip(names, chosen) if c],
-                        "scores": {n: float(p) for n, p in zip(names, row)}})
-        return out
+        names, rows = self.model.classes, self.class_rows(outputs)
+        return [{"labels": chosen, "scores": {n: float(p) for n, p in zip(names, row)}}
+                for row, chosen in zip(rows, self.selected_labels(rows))]
+
+    def selected_labels(self, outputs: np.ndarray) -> list[list[str]]:
+        """The names at or above their thresholds, per text, in label order (possibly none)."""
+        return [[n for n, c in zip(self.model.classes, chosen) if c] for chosen in self.decide(outputs)]
 
     def rank(self, outputs: np.ndarray, top_k: int | None = None) -> list[list[dict]]:
         """Every label with its probability, highest first, and ``"selected"``: whether it is
