@@ -27,12 +27,6 @@ from hfsent.preflight import check_output_file, check_repo_id, read_lines, start
 PREDICT_CHUNK_LINES = 1024
 
 
-
-
-
-
-
-
 def train(args: argparse.Namespace) -> None:
     if args.push and not args.repo_id:
         raise InputError("--push needs --repo-id")
