@@ -19,13 +19,14 @@ The hfsent config is type- and range-checked, and its spaCy tokenizer is checked
 the weights they imply and the output layer before Keras reads it; the label names must
 match the output's width.  Errors name files and fields, never their content, and a damaged
 file is an :class:`~hfsent.errors.InputError`, not a traceback.
+
+``metrics.json`` is read back by :mod:`hfsent.saved_metrics` and the TensorBoard logs named by
+:mod:`hfsent.tensorboard_logs`; their names are importable from here too.
 """
 
 from __future__ import annotations
 
 import os
-import re
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
@@ -42,56 +43,23 @@ from hfsent.locate import (
     KERAS_FILES,
     KERAS_WEIGHTS,
     check_model_folder,
-    closed_file,
 )
 from hfsent.model import embedding_size
 from hfsent.names import CARD_NAME, METRICS_NAME
 from hfsent.saved_config import CONFIG_NAME, LOAD_LIMITS, load_config, read_json, to_json
+from hfsent.saved_metrics import MAX_METRICS_BYTES, read_metrics
 from hfsent.screen import check_keras_config
-from hfsent.tasks import METRIC_KEYS, task_for
+from hfsent.tasks import task_for
+from hfsent.tensorboard_logs import TENSORBOARD_DIR, copy_logs, public_log_names
 from hfsent.tokenize import load_spacy
 from hfsent.vocab import VOCAB_NAME, Vocabulary
 
-MAX_METRICS_BYTES = 16 << 20  # a trained model's is 5 KB, with 100 classes' confusion matrix 100 KB
-_SCORES = {*METRIC_KEYS, "num_examples"}
+__all__ = ["ARTIFACT_FILES", "MAX_METRICS_BYTES", "TENSORBOARD_DIR", "check_consistent", "copy_logs",
+           "load_artifacts", "public_log_names", "read_metrics", "save_artifacts"]
+
 # What loading downloads; a push also uploads the TensorBoard logs under runs/, which the
 # Hub shows as the repo's training metrics.
 ARTIFACT_FILES = (*KERAS_FILES, CONFIG_NAME, VOCAB_NAME, METRICS_NAME, CARD_NAME, "*.png")
-TENSORBOARD_DIR = "runs"
-# TensorFlow names an event file events.out.tfevents.<seconds>.<host name>.<pid>.<n>.v2.
-_EVENTS = re.compile(r"events\.out\.tfevents\.(\d*).*")
-
-
-def public_log_names(names: list[str]) -> dict[str, str]:
-    """Each of ``names`` (paths of TensorBoard logs) under the name it is saved and pushed as: an
-    event file loses the host name and process id that TensorFlow puts in its name, keeping the
-    time and the order (``events.out.tfevents.<seconds>.hfsent.<n>.v2``); other files keep theirs.
-
-    Example:
-        >>> public_log_names(["train/events.out.tfevents.1796515428.box.lan.10306.0.v2"]).popitem()[1]
-        'train/events.out.tfevents.1796515428.hfsent.0.v2'
-    """
-    public, counts = {}, {}
-    for name in sorted(names):
-        path = Path(name)
-        found = _EVENTS.fullmatch(path.name)
-        if found:
-            n = counts[path.parent] = counts.get(path.parent, -1) + 1
-            path = path.with_name(f"events.out.tfevents.{found[1] or 0}.hfsent.{n}.v2")
-        public[name] = path.as_posix()
-    return public
-
-
-def copy_logs(source: Path, target: Path) -> None:
-    """Copy the TensorBoard logs under ``source`` to ``target`` by their :func:`public_log_names`.
-
-    Example:
-        >>> copy_logs(Path(".m.tensorboard"), Path("tmp/runs"))
-    """
-    names = [p.relative_to(source).as_posix() for p in source.rglob("*") if p.is_file()]
-    for old, new in public_log_names(names).items():
-        (target / new).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source / old, target / new)
 
 
 def check_consistent(model: keras.Model, vocab: Vocabulary, config: Config) -> None:
@@ -148,63 +116,6 @@ def save_artifacts(
 
     return atomic_folder(folder, fill, overwrite=overwrite)
 
-
-def read_metrics(folder: Path, pushed: bool = False) -> dict:
-    """``metrics.json`` of ``folder`` (``{}`` if there is none), checked with
-    :func:`~hfsent.saved_config.read_json` and for the shape that the model card reads: else an
-    :class:`~hfsent.errors.InputError` naming the field.  ``pushed``: see ``closed_file``.
-
-    Example:
-        >>> read_metrics(Path("runs/m"))["test"]["accuracy"]
-        0.9152
-    """
-    if not os.path.lexists(folder / METRICS_NAME):
-        return {}
-    metrics = read_json(closed_file(folder, METRICS_NAME, pushed), MAX_METRICS_BYTES)
-    wrong = _metrics_problem(metrics)
-    if wrong:
-        raise InputError(f"{METRICS_NAME} in {folder} is not as hfsent writes it: {wrong}")
-    return metrics
-
-
-def _metrics_problem(metrics: dict) -> str | None:
-    """What in ``metrics`` is not of the shape that the model card and the commit message read."""
-    for split in ("validation", "test"):
-        scores = metrics.get(split) or {}
-        if not isinstance(scores, dict) or not all(_number(scores.get(k), True) for k in _SCORES):
-            return f"{split} must be an object of numbers"
-        classes = scores.get("per_class") or {}
-        if not _objects(classes.values() if isinstance(classes, dict) else None,
-                        lambda c: all(_number(c.get(k)) for k in ("precision", "recall", "f1"))):
-            return f"{split}.per_class must hold the precision, recall and f1 of each class"
-    if not isinstance(metrics.get("num_examples") or {}, dict):
-        return "num_examples must be an object"
-    if not _objects(metrics.get("stages") or [], lambda s: isinstance(s.get("figures") or {}, dict)
-                    and isinstance((s.get("figures") or {}).get("classes") or {}, dict)):
-        return "stages must be a list of objects, whose figures and classes are objects"
-    if not _objects(metrics.get("widget") or [], lambda w: isinstance(w.get("text"), str) and _objects(
-            w.get("output"), lambda o: isinstance(o.get("label"), str) and _number(o.get("score")))):
-        return "widget must be a list of texts, each with an output of labels and scores"
-    return None
-
-
-def _objects(items, check: Callable[[dict], bool]) -> bool:
-    """Whether ``items`` is a list (or a dict's values) of objects that each pass ``check``."""
-    listed = isinstance(items, (list, type({}.values())))
-    return listed and all(isinstance(item, dict) and check(item) for item in items)
-
-
-def _number(value, optional: bool = False) -> bool:
-    """A JSON number that Python's float holds (a 400-digit integer overflows it), or None."""
-    if optional and value is None:
-        return True
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        return False
-    try:
-        float(value)
-    except OverflowError:
-        return False
-    return True
 
 
 def load_artifacts(folder: str | Path, safe_mode: bool = True) -> tuple[keras.Model, Vocabulary, Config]:

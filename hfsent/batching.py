@@ -11,6 +11,9 @@ ever reaches the model (its masked GRU output would be meaningless).
 The ids go from Arrow to a ``tf.RaggedTensor`` through their flat value and offset
 buffers: no Python loop over reviews.  Large corpora are streamed from the memory-mapped
 Arrow cache chunk by chunk instead of being copied into memory (see :func:`make_dataset`).
+
+Reading ids and labels from Arrow is :mod:`hfsent.arrow_ids`'s; the length buckets and
+inference's sorted batches, :mod:`hfsent.length_batches`'s; both are importable from here.
 """
 
 from __future__ import annotations
@@ -20,82 +23,20 @@ import warnings
 from collections.abc import Sequence
 
 import numpy as np
-import pyarrow as pa
 import tensorflow as tf
 from datasets import Dataset, IterableDataset
 
+from hfsent.arrow_ids import flat_ids, labels_of, lengths_of
+from hfsent.length_batches import bucket_boundaries, ordered_batches
 from hfsent.vocab import PAD_ID
 
-
-def lengths_of(ds: Dataset, max_length: int | None = None) -> np.ndarray:
-    """Token counts of ``input_ids``, optionally capped at ``max_length``.
-
-    Example:
-        >>> lengths_of(Dataset.from_dict({"input_ids": [[5, 6, 7], [8]]}), max_length=2)
-        array([2, 1])
-    """
-    lengths = pa.compute.list_value_length(ds.with_format("arrow")[:]["input_ids"]).to_numpy()
-    return lengths if max_length is None else np.minimum(lengths, max_length)
-
-
-def bucket_boundaries(lengths: Sequence[int] | np.ndarray, num_buckets: int) -> list[int]:
-    """Upper bounds (exclusive) of ``num_buckets`` buckets holding about equal numbers of rows.
-
-    The boundaries are the inner quantiles of ``lengths`` (observed values, never
-    interpolated) plus one, so that a review exactly at a quantile falls into the lower
-    bucket.  Duplicate boundaries (many reviews of one length, e.g. all truncated to
-    ``max_length``) are merged, and none is above the longest review.
-
-    Args:
-        lengths: the training reviews' token counts, capped at ``max_length``.
-        num_buckets: how many buckets at most; fewer than 2 gives no boundary.
-
-    Example:
-        >>> bucket_boundaries(np.arange(1, 101), 4)
-        [26, 51, 76]
-    """
-    lengths = np.asarray(lengths)
-    if num_buckets < 2 or lengths.size == 0:
-        return []
-    quantiles = np.quantile(lengths, np.linspace(0, 1, num_buckets + 1)[1:-1], method="lower")
-    bounds = sorted({int(q) + 1 for q in quantiles})
-    return [b for b in bounds if b <= lengths.max()]
-
+__all__ = ["IN_MEMORY_MAX_TOKENS", "STREAM_CHUNK_ROWS", "bucket_boundaries", "fit_batches", "flat_ids",
+           "lengths_of", "make_dataset", "ordered_batches"]
 
 # Above this many tokens, ids are streamed from the memory-mapped Arrow cache in chunks
 # instead of being copied into one in-memory tensor (4 bytes per token).
 IN_MEMORY_MAX_TOKENS = 50_000_000
 STREAM_CHUNK_ROWS = 4096
-
-
-def flat_ids(table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(values, row_splits, labels)`` of an Arrow table with ``input_ids`` and ``label``:
-    the flat token ids and offsets starting at 0, straight from the Arrow buffers.  An
-    unlabelled table (no ``label`` column) gets labels of -1.
-
-    Example:
-        >>> flat_ids(pa.table({"input_ids": [[5, 6], [7]], "label": [1, 0]}))
-        (array([5, 6, 7], dtype=int32), array([0, 2, 3], dtype=int32), array([1, 0]))
-    """
-    ids = table["input_ids"]
-    ids = ids.combine_chunks() if hasattr(ids, "combine_chunks") else ids
-    offsets = ids.offsets.to_numpy()
-    values = ids.values.to_numpy(zero_copy_only=False)[offsets[0]:offsets[-1]]
-    return values, offsets - offsets[0], _labels(table, len(offsets) - 1)
-
-
-def _labels(table, rows: int) -> np.ndarray:
-    """The ``label`` column: one number per row, or a ``(rows, K)`` array of a multi-label
-    split's fixed-size lists; -1 per row if the table has none."""
-    if "label" not in table.column_names:
-        return np.full(rows, -1)
-    column = table["label"]
-    column = column.combine_chunks() if hasattr(column, "combine_chunks") else column
-    kind = column.type
-    if pa.types.is_fixed_size_list(kind) or pa.types.is_list(kind) or pa.types.is_large_list(kind):
-        # a stream may carry the K values as a plain list: every row holds K all the same
-        return column.flatten().to_numpy(zero_copy_only=False).reshape(rows, -1)
-    return np.asarray(column.to_numpy(zero_copy_only=False))
 
 
 def _chunk_to_ragged(chunk, max_length: int) -> tuple[tf.RaggedTensor, np.ndarray]:
@@ -118,7 +59,7 @@ def _in_memory(ds: Dataset, max_length: int, shuffle: bool, seed: int) -> tf.dat
 def _label_shape(first) -> list[int | None]:
     """The shape of a chunk's labels, from an Arrow table of its first row(s): ``[rows]``, or
     ``[rows, K]`` for a multi-label split."""
-    return [None] if first is None else [None, *_labels(first, first.num_rows).shape[1:]]
+    return [None] if first is None else [None, *labels_of(first, first.num_rows).shape[1:]]
 
 
 def _generated(chunks, label_shape: list[int | None]) -> tf.data.Dataset:
@@ -211,35 +152,6 @@ def make_dataset(
         padding_values=(PAD_ID, 0.0),
     )
     return data.prefetch(tf.data.AUTOTUNE)
-
-
-def ordered_batches(
-    sequences: Sequence[Sequence[int]], batch_size: int
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Batches for inference: sorted by length to keep padding low, right-padded.
-
-    Returns ``(positions, padded_ids)`` pairs; ``positions`` say where each row belongs in
-    the input order.  Every sequence must hold at least one token.
-
-    Example:
-        >>> [(positions, ids)] = ordered_batches([[5, 6, 7], [8]], batch_size=2)
-        >>> positions.tolist(), ids.tolist()
-        ([1, 0], [[8, 0, 0], [5, 6, 7]])
-    """
-    order = np.argsort([len(s) for s in sequences], kind="stable")
-    batches = []
-    for start in range(0, len(order), batch_size):
-        positions = order[start:start + batch_size]
-        width = max(len(sequences[i]) for i in positions)
-        if width == 0:
-            raise ValueError("an empty sequence cannot be batched: it would be all padding")
-        padded = np.full((len(positions), width), PAD_ID, dtype=np.int32)
-        for row, i in enumerate(positions):
-            if len(sequences[i]) == 0:
-                raise ValueError("an empty sequence cannot be batched: it would be all padding")
-            padded[row, : len(sequences[i])] = sequences[i]
-        batches.append((positions, padded))
-    return batches
 
 
 def fit_batches(model, batches: tf.data.Dataset, **fit_kwargs):

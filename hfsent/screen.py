@@ -1,18 +1,15 @@
 """The screen of a stranger's ``config.json``: what Keras would build from it, checked before
 Keras reads it (on top of Keras' own ``safe_mode``).
 
-Keras builds each object of ``config.json`` from the class it resolves: a ``registered_name``
-in the process' registry first, then the exported name ``module.class_name``, then the class
-of that name in the ``keras`` module named.  :func:`resolve` does the same, without importing
-anything, so spelling a module ``keras.src.layers`` or ``keras.src.layers.core.embedding``
-reaches the same checks as ``keras.layers``.  Then:
+Keras builds each object of ``config.json`` from the class it resolves; :func:`resolve` does the
+same without importing anything (see :mod:`hfsent.keras_classes`).  Then:
 
 * Classes: each object must resolve to one of :data:`ALLOWED`, the built-in classes that hfsent
   models are made of.  A Lambda, a custom class, a ``registered_name`` pointing at some class
   registered in the process, or a Keras class that reads files (lookup layers' ``assets/``) is
   refused, and none of it imported or run.
-* Sizes: units and dimensions within :data:`~hfsent.config.MAX_UNITS`, hash buckets within
-  :data:`~hfsent.config.MAX_BUCKETS`, every shape (any setting named ``*shape``, each
+* Sizes: units and dimensions within :data:`~hfsent.bounds.MAX_UNITS`, hash buckets within
+  :data:`~hfsent.bounds.MAX_BUCKETS`, every shape (any setting named ``*shape``, each
   ``build_config``), padding and cropping within :data:`MAX_SHAPE`, each Embedding with as many
   rows as ``vocab.txt`` has lines (or as a Hashing layer has bins).
 * Budget: the weights that all layers together imply (Embedding, Dense and GRU kernels, their
@@ -29,16 +26,16 @@ Errors name the file, the class and the field, never a value longer than a numbe
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Any
 
 import keras
-from keras.src import api_export  # the table of exported names that Keras resolves with
 from keras.src.models.functional import Functional
-from keras.src.ops.numpy import NotEqual
 
-from hfsent.config import MAX_BUCKETS, MAX_UNITS
+from hfsent.bounds import MAX_BUCKETS, MAX_UNITS
 from hfsent.errors import InputError, UnsafeModelError
+from hfsent.keras_classes import ALLOWED, resolve
+from hfsent.keras_classes import check_class as _check_class
+from hfsent.keras_classes import shown as _shown
 from hfsent.locate import KERAS_CONFIG
 from hfsent.names import WIDE_AND_DEEP, WIDE_OUTPUT
 from hfsent.saved_config import CONFIG_NAME
@@ -46,20 +43,9 @@ from hfsent.saved_config import CONFIG_NAME
 if TYPE_CHECKING:
     from hfsent.tasks import Task
 
-_LAYERS = ("Add", "Average", "Bidirectional", "Concatenate", "Cropping1D", "Dense", "Discretization", "Dot",
-           "Dropout", "Embedding", "GRU", "GlobalAveragePooling1D", "GlobalMaxPooling1D", "Hashing",
-           "InputLayer", "ReLU", "Rescaling", "Reshape", "ZeroPadding1D")
-_INITIALIZERS = ("Constant", "GlorotUniform", "Ones", "Orthogonal", "RandomUniform", "Zeros")
-# Every class that hfsent has built a model from, and nothing else (the optimizer and its schedule
-# appear in compile_config, which loading never compiles).
-ALLOWED = frozenset({
-    *(getattr(keras.layers, name) for name in _LAYERS),
-    *(getattr(keras.initializers, name) for name in _INITIALIZERS),
-    Functional, NotEqual, keras.DTypePolicy, keras.dtype_policies.FloatDTypePolicy,
-    keras.optimizers.Adam, keras.optimizers.schedules.ExponentialDecay,
-})
-_MODULELESS = {"__keras_tensor__"}  # the one kind of node Keras writes without a module
-_PACKAGES = {"keras", "keras_hub", "keras_cv", "keras_nlp"}  # whose modules Keras imports by name
+__all__ = ["ALLOWED", "MAX_DEPTH", "MAX_PARAMETERS", "MAX_SHAPE", "MAX_WEIGHT_BYTES", "check_keras_config",
+           "resolve"]
+
 _LIMITS = {"units": MAX_UNITS, "output_dim": MAX_UNITS, "num_bins": MAX_BUCKETS}
 # Layers whose weights Keras sizes by their input's width (an Embedding's by its settings alone).
 _SHAPED = frozenset({keras.layers.Dense, keras.layers.GRU, keras.layers.Bidirectional})
@@ -67,29 +53,6 @@ MAX_SHAPE = 4 * MAX_UNITS  # a width or length in a build_config, a padding or a
 MAX_DEPTH = 64  # objects in objects; an hfsent config.json is 11 deep
 MAX_PARAMETERS = 1 << 28  # the default IMDB model has 5 million, --preset best 5.2 million
 MAX_WEIGHT_BYTES = 1 << 30
-
-
-def resolve(node: dict) -> type | None:
-    """The class Keras would build ``node`` (an object of ``config.json``) as, or ``None`` where
-    Keras would have to import a module or find nothing.
-
-    Example:
-        >>> resolve({"module": "keras.src.layers.core.embedding", "class_name": "Embedding"})
-        <class 'keras.src.layers.core.embedding.Embedding'>
-    """
-    registered, module, name = node.get("registered_name"), node.get("module"), node.get("class_name")
-    if not (isinstance(module, str) and isinstance(name, str) and isinstance(registered, (str, type(None)))):
-        return None
-    if registered is not None:
-        found = keras.saving.get_registered_object(registered)
-        if found is not None:
-            return found
-    if module == "keras" or module.startswith("keras."):
-        found = api_export.get_symbol_from_name(f"{module}.{name}")
-        if found is not None:
-            return found
-    loaded = sys.modules.get(module) if module.split(".")[0] in _PACKAGES else None
-    return vars(loaded).get(name) if loaded is not None else None
 
 
 def check_keras_config(config: Any, vocab_lines: int, task: Task, where: str = KERAS_CONFIG) -> None:
@@ -140,26 +103,6 @@ def check_keras_config(config: Any, vocab_lines: int, task: Task, where: str = K
             f"at most {MAX_PARAMETERS:,} ({MAX_WEIGHT_BYTES / 2**20:,.0f} MiB), so it is refused before "
             "allocating any")
     _check_output(config, nodes, task, where)
-
-
-def _shown(value: Any) -> str:
-    """``value`` for an error message: one line, at most 80 characters."""
-    return repr(value if isinstance(value, str) else "?")[1:-1][:80]
-
-
-def _check_class(node: dict, where: str) -> type | None:
-    """The class of ``node`` if it is one of :data:`ALLOWED`; ``None`` for a Keras tensor."""
-    name, module, registered = node.get("class_name"), node.get("module"), node.get("registered_name")
-    if module is None and registered is None and name in _MODULELESS:
-        return None
-    cls = resolve(node)  # may be any value of a module, a list say, so tested for a class first
-    if not (isinstance(cls, type) and cls in ALLOWED) or registered not in (None, name):
-        alias = f" registered as '{_shown(registered)}'" if registered not in (None, name) else ""
-        raise UnsafeModelError(
-            f"{where} refers to {_shown(module)}.{_shown(name)}{alias}: hfsent models contain only the "
-            "built-in Keras classes that hfsent builds, so this model is refused without running any of "
-            "its code")
-    return cls
 
 
 def _settings(node: dict) -> dict:

@@ -18,6 +18,9 @@ Ctrl-C stops accepting connections and finishes the requests in flight (uvicorn'
 shutdown).  Each request is logged on stderr in the Common Log Format, plus its duration in
 milliseconds.
 
+The access log is :mod:`hfsent.request_log`'s; loading the model and describing it for
+``/info``, :mod:`hfsent.served_model`'s.
+
 Limits: plain HTTP on one process; put it behind a reverse proxy for TLS or the open internet.
 """
 
@@ -28,9 +31,7 @@ import json
 import logging
 import socket
 import sys
-import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
@@ -39,12 +40,16 @@ from starlette.exceptions import HTTPException
 
 from hfsent import __version__
 from hfsent.errors import InputError
+from hfsent.request_log import AccessLog, access_log
+from hfsent.served_model import load_served, warm_up
 
 if TYPE_CHECKING:
     from hfsent.predict import SentimentClassifier
 
+__all__ = ["BACKLOG", "GRACEFUL_SECONDS", "AccessLog", "Limits", "access_log", "create_app", "listen_socket",
+           "load_served", "serve", "warm_up"]
+
 log = logging.getLogger(__name__)
-access_log = logging.getLogger("hfsent.access")
 GRACEFUL_SECONDS = 30  # how long SIGTERM waits for requests in flight
 BACKLOG = 2048  # uvicorn's default
 
@@ -144,45 +149,6 @@ def create_app(classifier: SentimentClassifier, info: dict[str, Any], limits: Li
     return app
 
 
-def _escaped(text: str) -> str:
-    """A client's string for one log line: quotes, backslashes and unprintables as escapes."""
-    return "".join("\\" + c if c in '"\\' else c if c.isprintable()
-                   else c.encode("unicode_escape").decode("ascii") for c in text)
-
-
-class AccessLog:
-    """ASGI middleware: one Common Log Format line per request, with the duration appended:
-    ``127.0.0.1 - - [05/Dec/2026:23:59:01 +0000] "POST / HTTP/1.1" 200 87 6.1ms``."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        start, status, size = time.perf_counter(), 500, 0
-
-        async def sending(message: dict) -> None:
-            nonlocal status, size
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            elif message["type"] == "http.response.body":
-                size += len(message.get("body", b""))
-            await send(message)
-
-        try:
-            await self.app(scope, receive, sending)
-        finally:
-            target = scope.get("raw_path", b"").decode("latin-1") or scope["path"]
-            if scope.get("query_string"):
-                target += "?" + scope["query_string"].decode("latin-1")
-            client = scope.get("client")
-            line = _escaped(f"{scope['method']} {target} HTTP/{scope['http_version']}")
-            access_log.info('%s - - [%s] "%s" %d %s %.1fms', client[0] if client else "-",
-                            time.strftime("%d/%b/%Y:%H:%M:%S %z"), line, status, size or "-",
-                            (time.perf_counter() - start) * 1000)
-
-
 def listen_socket(host: str, port: int) -> socket.socket:
     """A socket listening on ``host:port`` (0: any free port), or an :class:`InputError` that says why not."""
     try:
@@ -195,41 +161,6 @@ def listen_socket(host: str, port: int) -> socket.socket:
         raise InputError(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
     return sock
 
-
-def load_served(model: str, revision: str | None = None) -> tuple[SentimentClassifier, dict[str, Any]]:
-    """The classifier and what ``/info`` says of it: a Hub model's id and commit, a local
-    folder's name only (no local path leaves the machine), task, labels, text fields and format
-    version."""
-    from hfsent import hub
-    from hfsent.locate import closed_file, folder_name, local_model
-    from hfsent.predict import SentimentClassifier
-    from hfsent.saved_config import CONFIG_NAME
-
-    folder = local_model(model)
-    on_hub = folder is None
-    if on_hub:
-        folder = hub.download(model, revision)  # .../snapshots/<commit>
-    classifier = SentimentClassifier.load(folder)
-    version = json.loads(closed_file(folder, CONFIG_NAME).read_text(encoding="utf-8")).get("format_version")
-    config = classifier.config.model
-    return classifier, {
-        "model": model if on_hub else folder_name(Path(folder).resolve()),
-        "revision": Path(folder).name if on_hub else None,
-        "task": config.task,
-        "labels": classifier.task.labels,
-        "text_fields": classifier.text_fields,  # several: each input is an object of them (hfsent.fields)
-        "format_version": version,
-    }
-
-
-def warm_up(classifier: SentimentClassifier) -> None:
-    """Trace the model before the first client comes: TensorFlow traces its predict function for
-    the first two input shapes, then once more for any shape (``reduce_retracing``), a second each."""
-    from hfsent.vocab import UNK_ID
-
-    classifier.encode(["warm up"])  # loads spaCy
-    for rows, width in ((1, 4), (2, 9), (3, 17)):
-        classifier.predict_ids([[UNK_ID] * width] * rows)
 
 
 def serve(model: str, host: str = "127.0.0.1", port: int = 8080, revision: str | None = None,
