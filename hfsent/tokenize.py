@@ -167,7 +167,9 @@ def _tokenize_batch(batch: dict, spacy_model: str, lowercase: bool) -> dict:
 
 
 def _tokenize_table(table: pa.Table, spacy_model: str, lowercase: bool) -> pa.Table:
-    tokens = pa.array(tokenize(table["text"].to_pylist(), spacy_model, lowercase), pa.list_(pa.string()))
+    from hfsent.tokenize_child import tokenize_arrow  # a stream's spaCy runs in a child: see there
+
+    tokens = tokenize_arrow(table["text"], spacy_model, lowercase)
     return table.drop_columns(["text"]).append_column("tokens", tokens)
 
 
@@ -184,8 +186,8 @@ def tokenize_dataset(
     ``load_from_cache_file=False`` recomputes even when a cached result exists, but
     ``datasets`` then keeps the shard count of that cached result, however large
     ``num_proc`` is: to time ``num_proc``, also pass a fresh ``cache_file_name``.  A streamed
-    ``IterableDataset`` is tokenized lazily, in this process, on every pass over it: there
-    is no cache and no ``num_proc`` for streams.
+    ``IterableDataset`` is tokenized lazily, on every pass over it, in one child process
+    (:mod:`hfsent.tokenize_child`): there is no cache and no ``num_proc`` for streams.
 
     Args:
         ds: a split with a ``text`` column.

@@ -91,6 +91,20 @@ def pipeline(rows: int, folder: str) -> None:
         _one_pass(vocab.encode_dataset(tokenize_dataset(stream)))
 
 
+def children_rss_mib() -> list[float]:
+    """The RSS of each tokenizing child process (:mod:`hfsent.tokenize_child`) now."""
+    from hfsent.tokenize_child import _POOL
+
+    out = []
+    for pid in _POOL.pids():
+        try:
+            with open(f"/proc/{pid}/statm") as statm:
+                out.append(round(int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20, 1))
+        except OSError:  # it ended meanwhile
+            pass
+    return out
+
+
 def sample(reviews: int, start: float) -> dict:
     """What the process holds now: its RSS and peak RSS, the blocks Python's allocator holds
     (live Python objects), the bytes Arrow's pool holds, and with ``HFSENT_BENCH_TRIM=1`` the
@@ -102,6 +116,7 @@ def sample(reviews: int, start: float) -> dict:
            "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
            "python_blocks": sys.getallocatedblocks(),
            "arrow_mib": round(pa.total_allocated_bytes() / 2**20, 1),
+           "tokenizing_children_rss_mib": children_rss_mib(),
            "seconds": round(time.perf_counter() - start, 1)}
     if os.environ.get("HFSENT_BENCH_TRIM") == "1":
         import ctypes
@@ -113,7 +128,6 @@ def sample(reviews: int, start: float) -> dict:
 
 
 def _one_pass(encoded) -> None:
-    from hfsent import tokenize
     from hfsent.batching import make_dataset
 
     seen, batches, tokens, start = 0, 0, 0, time.perf_counter()
@@ -125,7 +139,7 @@ def _one_pass(encoded) -> None:
             peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             print(json.dumps({"new_peak_mib": round(peak / 1024, 1), "at_reviews": seen,
                               "batch_width": int(ids.shape[1]),
-                              "texts_since_renewal": dict(tokenize._TOKENIZED)}), flush=True)
+                              "tokenizing_children_rss_mib": children_rss_mib()}), flush=True)
         if seen // SAMPLE_EVERY != (seen - int(ids.shape[0])) // SAMPLE_EVERY:
             print(json.dumps(sample(seen, start)), flush=True)
     seconds = time.perf_counter() - start
