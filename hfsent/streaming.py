@@ -4,8 +4,9 @@
 files (local or on the Hub) as they are iterated: nothing is downloaded whole and no Arrow
 cache is written, so disk and memory stay flat however large the corpus.  The price:
 
-* tokenization is lazy and runs in the training process on every pass (one to count the
-  vocabulary, then one per epoch and per evaluation); ``num_proc`` does not apply;
+* tokenization is lazy and runs on every pass (one to count the vocabulary, then one per
+  epoch and per evaluation), in child processes (:mod:`hfsent.tokenize_child`, up to one per
+  core) that keep spaCy out of the training process's heap; ``num_proc`` does not apply;
 * validation (where the source has no validation split of its own, or
   ``validation_split="carve"``; and test, for a source without one) is carved by a hash of the row's group
   (``DataConfig.group_column``, else its normalized text, as :mod:`hfsent.split` groups), not

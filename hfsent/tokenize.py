@@ -186,7 +186,7 @@ def tokenize_dataset(
     ``load_from_cache_file=False`` recomputes even when a cached result exists, but
     ``datasets`` then keeps the shard count of that cached result, however large
     ``num_proc`` is: to time ``num_proc``, also pass a fresh ``cache_file_name``.  A streamed
-    ``IterableDataset`` is tokenized lazily, on every pass over it, in one child process
+    ``IterableDataset`` is tokenized lazily, on every pass over it, in child processes
     (:mod:`hfsent.tokenize_child`): there is no cache and no ``num_proc`` for streams.
 
     Args:

@@ -1,28 +1,27 @@
-"""Tokenization of a stream in a child process, so that the training process never holds spaCy.
+"""Tokenization of a stream in child processes, so that the training process holds no spaCy pipeline.
 
-A ``--streaming`` run tokenizes every review again on every pass, for as long as the corpus
-is.  In the training process that left its heap growing although nothing it held grew: spaCy
-alone (renewed every :data:`hfsent.tokenize.RENEW_AFTER_TEXTS` texts) stayed flat, and so did
-the streamed pipeline with a whitespace tokenizer instead, but together, over 1M reviews, the
-process kept about 80 MiB more than at 100k after every trim: spaCy's short-lived strings and
-the pipeline's longer-lived buffers shared heap pages, which no trim hands back while one of
-them lives.  A child process hands back every page when it ends.
+A ``--streaming`` run tokenizes every review on every pass.  In the training process its heap
+grew although nothing it held did: spaCy alone (renewed every 50,000 texts) stayed flat, and so
+did the streamed pipeline with a whitespace tokenizer, but together the process kept about 80
+MiB more at 1M reviews than at 100k after every trim (spaCy's short-lived strings and the
+pipeline's buffers shared heap pages).  A child process hands back every page when it ends.
 
 So :func:`tokenize_arrow` sends the texts to a child and reads the tokens back, both ways as
-Arrow IPC frames (the parent never builds a Python string per token, and nothing is pickled).
-``datasets`` reads a stream's shards from several threads at once; each thread's batch goes to a
-child of its own, up to one per CPU core (:data:`MAX_CHILDREN`), so the stream is tokenized on
-every core where it was tokenized on one.  A child:
+Arrow IPC frames (no Python string per token in the parent, nothing pickled).  When it shuffles
+a stream's shards, ``datasets`` calls the map from several threads at once; each call gets a
+child of its own, up to one per core (:data:`MAX_CHILDREN`).  A child:
 
-* is ``python -m hfsent.tokenize_child`` with pipes, not a ``multiprocessing`` process: a fork
-  would copy the locks of TensorFlow's and Arrow's threads mid-use, and ``spawn`` re-runs the
-  user's script unless it has an ``if __name__ == "__main__"`` guard;
+* is a new Python interpreter with pipes, which takes the parent's ``sys.path`` and runs
+  :func:`_main`; not a ``multiprocessing`` process: a fork would copy the locks of TensorFlow's
+  and Arrow's threads mid-use, and ``spawn`` re-runs the user's script unless it has an
+  ``if __name__ == "__main__"`` guard;
 * imports spaCy and ``datasets``, never TensorFlow;
 * ends after :data:`TEXTS_PER_CHILD` texts, and the next call starts another, so its own
-  growth is bounded too (a start costs about a second, against minutes of tokenizing);
-* reports an error of the user's (:mod:`hfsent.errors`) as that error, raised in the parent; a
-  child that dies (a bug: its traceback goes to stderr) is an error in the parent, and the
-  next call starts afresh.
+  growth is bounded too (a start costs one to four seconds, against about a minute of tokenizing);
+* ignores Ctrl-C, which a terminal sends to the whole process group: the parent decides;
+* answers an error with its type and message, and goes on: the parent raises a user's error
+  (:mod:`hfsent.errors`) as itself, any other as a ``RuntimeError`` that names it; a child that
+  dies is an error in the parent, and the next call starts another.
 
 Scope: streamed datasets only.  ``Dataset.map`` over a cached split runs in worker processes
 already (``num_proc``), and predict tokenizes a few texts, in the process.
@@ -34,19 +33,21 @@ import atexit
 import contextlib
 import json
 import os
+import signal
 import struct
 import subprocess
 import sys
 import threading
 from collections.abc import Sequence
-from pathlib import Path
 
 import pyarrow as pa
 
 from hfsent import errors
+from hfsent.tokenize import RENEW_AFTER_TEXTS
 
-TEXTS_PER_CHILD = 100_000
-MAX_CHILDREN = os.cpu_count() or 1  # datasets' threads then tokenize on every core
+TEXTS_PER_CHILD = RENEW_AFTER_TEXTS  # then a new child: its pipeline would be renewed then anyway
+# One child per core this process may use: datasets' threads then tokenize on every core.
+MAX_CHILDREN = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 TOKENS = pa.list_(pa.string())
 _LENGTH = struct.Struct("<Q")
 _TOKENS, _ERROR = b"T", b"E"  # the first byte of an answer
@@ -81,17 +82,30 @@ def _column(payload: bytes, column: str) -> pa.Array:
     return pa.ipc.open_stream(payload).read_all().column(column).combine_chunks()
 
 
+# The child's sys.path is the parent's, read from the environment (JSON, never Python source):
+# ``python -m`` would put the working directory first, where a stray spacy.py or datasets.py
+# would then run in the child although the parent never imported it.
+_LAUNCH = ("import sys\n"
+           "if sys.path[:1] == ['']: del sys.path[0]  # -c's working directory, before any import\n"
+           "import json, os\n"
+           "sys.path[:] = json.loads(os.environ.pop('HFSENT_CHILD_SYS_PATH'))\n"
+           "from hfsent.tokenize_child import _main\n"
+           "_main()")
+
+
 class _Child:
     def __init__(self, spacy_model: str, lowercase: bool):
-        root = str(Path(__file__).resolve().parent.parent)  # this hfsent, whatever sys.path says
-        path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
-        env = {**os.environ, "PYTHONPATH": path}
+        if getattr(sys, "frozen", False) or not sys.executable:
+            raise RuntimeError("a streamed dataset is tokenized by a Python child process, and this "
+                               "interpreter (frozen or embedded) cannot start one")
+        env = {**os.environ, "HFSENT_CHILD_SYS_PATH": json.dumps(sys.path)}
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "hfsent.tokenize_child", spacy_model, "1" if lowercase else "0"],
+            [sys.executable, "-c", _LAUNCH, spacy_model, "1" if lowercase else "0"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
-        self.texts = 0
+        self.texts, self.answered = 0, True
 
     def tokenize(self, texts: pa.Array) -> pa.ListArray:
+        self.answered = False
         try:
             _write(self.process.stdin, _ipc("text", texts))
             answer = _read(self.process.stdout)
@@ -100,18 +114,25 @@ class _Child:
         if answer is None:
             self.stop()
             raise RuntimeError(f"the tokenizing process ended (exit status {self.process.returncode})")
+        self.answered = True
         if answer[:1] == _ERROR:
             name, message = json.loads(answer[1:])
             error = getattr(errors, name, None)
-            user = isinstance(error, type) and issubclass(error, errors.UserError)
-            raise (error if user else RuntimeError)(message)
+            if isinstance(error, type) and issubclass(error, errors.UserError):
+                raise error(message)
+            raise RuntimeError(f"tokenizing failed in the child process: {name}: {message}")
         self.texts += len(texts)
         return _column(answer[1:], "tokens")
 
+    def close_input(self) -> None:
+        with contextlib.suppress(OSError):  # a dead child's pipe: nothing left to flush to
+            self.process.stdin.close()
+
     def stop(self) -> None:
-        for stream in (self.process.stdin, self.process.stdout):
-            with contextlib.suppress(OSError):  # a dead child's pipe: nothing left to flush to
-                stream.close()
+        """End the child: its input closed, it exits; killed if it has not within 30 s."""
+        self.close_input()
+        with contextlib.suppress(OSError):
+            self.process.stdout.close()
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
@@ -120,9 +141,10 @@ class _Child:
 
 
 class _Pool:
-    """Children of each tokenizer setting, each serving one caller at a time: ``datasets`` reads a
-    stream's shards from several threads at once, and each thread's batch goes to an idle child,
-    or to a new one while fewer than :data:`MAX_CHILDREN` live."""
+    """Children of each tokenizer setting, each serving one caller at a time: ``datasets`` calls
+    a training stream's map from several threads at once (it prefetches from its shards in a
+    thread pool when it shuffles them), and each thread's batch goes to an idle child, or to a
+    new one while fewer than :data:`MAX_CHILDREN` live."""
 
     def __init__(self) -> None:
         self.idle: dict[tuple[str, bool], list[_Child]] = {}  # waiting for a caller
@@ -131,24 +153,30 @@ class _Pool:
 
     def take(self, key: tuple[str, bool]) -> _Child:
         with self.changed:
-            while not self.idle.get(key) and len(self.live.get(key, ())) >= MAX_CHILDREN:
+            while True:
+                idle = self.idle.setdefault(key, [])
+                while idle and idle[-1].process.poll() is not None:  # it died idle (a signal, say)
+                    self.live[key].discard(idle.pop())
+                if idle:
+                    return idle.pop()
+                if len(self.live.get(key, ())) < MAX_CHILDREN:
+                    child = _Child(*key)  # Popen returns at exec; the child's imports run on its own
+                    self.live.setdefault(key, set()).add(child)
+                    return child
                 self.changed.wait()
-            if self.idle.get(key):
-                return self.idle[key].pop()
-            child = _Child(*key)  # under the lock: a start takes a second, and only a pass's first calls wait
-            self.live.setdefault(key, set()).add(child)
-            return child
 
     def give(self, key: tuple[str, bool], child: _Child, end: bool = False) -> None:
         """Back to the idle ones, or (``end``) stopped for good."""
-        if end:
-            child.stop()
-        with self.changed:
-            if end or child not in self.live.get(key, ()):  # not live: stop_all() stopped it meanwhile
-                self.live.get(key, set()).discard(child)
-            else:
-                self.idle.setdefault(key, []).append(child)
-            self.changed.notify_all()
+        try:
+            if end:
+                child.stop()
+        finally:  # an interrupt during the stop must not keep the child's place in the pool
+            with self.changed:
+                if end or child not in self.live.get(key, ()):  # not live: stop_all() stopped it meanwhile
+                    self.live.get(key, set()).discard(child)
+                else:
+                    self.idle.setdefault(key, []).append(child)
+                self.changed.notify_all()
 
     def pids(self) -> list[int]:
         """The process ids of the live children."""
@@ -160,6 +188,8 @@ class _Pool:
             children = [child for live in self.live.values() for child in live]
             self.idle.clear()
             self.live.clear()
+        for child in children:  # every child's input closed first: they end side by side
+            child.close_input()
         for child in children:
             child.stop()
 
@@ -173,8 +203,11 @@ def tokenize_arrow(texts: Sequence[str] | pa.Array | pa.ChunkedArray, spacy_mode
     """:func:`hfsent.tokenize.tokenize` of ``texts``, run in a child process, as an Arrow list array.
     Safe to call from several threads: each call has a child to itself while it runs.
 
-    ``texts`` may be an Arrow column, which goes to the child as it is, without a Python string
-    made of each.
+    ``texts`` may be an Arrow string column, which goes to the child as it is, without a Python
+    string made of each.  Limits: a call waits for its child without a timeout (as spaCy in the
+    process would); a text that is not a string (``None``, a number) is a ``TypeError`` here, or
+    the child's error; each child holds a spaCy pipeline (about 250 MiB for ``blank:en``) until
+    it has tokenized :data:`TEXTS_PER_CHILD` texts or this process ends.
 
     Example:
         >>> tokenize_arrow(["It's GREAT!"]).to_pylist()
@@ -185,34 +218,41 @@ def tokenize_arrow(texts: Sequence[str] | pa.Array | pa.ChunkedArray, spacy_mode
     check_spacy_model(spacy_model)  # a bad name is refused here, before a process starts
     if isinstance(texts, pa.ChunkedArray):
         texts = texts.combine_chunks()
-    texts = texts.cast(pa.string()) if isinstance(texts, pa.Array) else pa.array(texts, pa.string())
-    key = (spacy_model, lowercase)
-    child, end = _POOL.take(key), False
+    if not isinstance(texts, pa.Array):
+        texts = pa.array(texts)
+    if not any(is_(texts.type) for is_ in (pa.types.is_string, pa.types.is_large_string, pa.types.is_null)):
+        raise TypeError(f"texts to tokenize must be strings, got an Arrow column of {texts.type}")
+    key, child, end = (spacy_model, lowercase), None, False
     try:
-        tokens = child.tokenize(texts)
-    except BaseException as error:
-        # A user's error leaves the child in step; anything else (it died, or an interrupt came
-        # between question and answer) may not, so that child ends and the next call starts another.
-        if not isinstance(error, errors.UserError):
+        child = _POOL.take(key)
+        tokens = child.tokenize(texts.cast(pa.string()))
+    except BaseException:
+        # A child that answered with an error is in step; anything else (it died, or an
+        # interrupt came between question and answer) may not be, so that child ends.
+        if child is not None and not child.answered:
             child.process.kill()
             end = True
         raise
     finally:
-        _POOL.give(key, child, end or child.texts >= TEXTS_PER_CHILD)
+        if child is not None:
+            _POOL.give(key, child, end or child.texts >= TEXTS_PER_CHILD)
     return tokens
 
 
 def _main() -> None:
-    """The child: frames of texts on stdin, frames of tokens (or a user's error) on stdout."""
+    """The child: frames of texts on stdin, frames of tokens (or an error) on stdout."""
+    stdin, stdout = sys.stdin.buffer, os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)  # what any library prints, on import too, goes to stderr: stdout carries only frames
+    # A terminal's Ctrl-C reaches the whole process group: the parent decides, and ends this
+    # child by closing its input (or killing it), so the child itself prints no traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     from hfsent.tokenize import tokenize
 
     spacy_model, lowercase = sys.argv[1], sys.argv[2] == "1"
-    stdin, stdout = sys.stdin.buffer, os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)  # what any library prints goes to stderr: stdout carries nothing but frames
     while (question := _read(stdin)) is not None:
         try:
             tokens = pa.array(tokenize(_column(question, "text").to_pylist(), spacy_model, lowercase), TOKENS)
-        except errors.UserError as error:
+        except Exception as error:  # the parent raises it (a user's error as itself); this child goes on
             _write(stdout, _ERROR + json.dumps([type(error).__name__, str(error)]).encode())
             continue
         _write(stdout, _TOKENS + _ipc("tokens", tokens))

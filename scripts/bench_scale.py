@@ -30,6 +30,7 @@ Usage (time it alone: ``flock /tmp/hfsent-bench.lock``)::
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import os
@@ -41,9 +42,9 @@ SAMPLE_EVERY = 25_000
 BEGIN, END = "<!-- streaming memory: written by scripts/bench_scale.py -->", "<!-- /streaming memory -->"
 
 
-def rss_mib() -> float:
-    """The process's resident set now, from /proc (ru_maxrss is the peak)."""
-    with open("/proc/self/statm") as statm:
+def rss_mib(pid: int | str = "self") -> float:
+    """A process's resident set now (this one's by default), from /proc (ru_maxrss is the peak)."""
+    with open(f"/proc/{pid}/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
@@ -97,11 +98,8 @@ def children_rss_mib() -> list[float]:
 
     out = []
     for pid in _POOL.pids():
-        try:
-            with open(f"/proc/{pid}/statm") as statm:
-                out.append(round(int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20, 1))
-        except OSError:  # it ended meanwhile
-            pass
+        with contextlib.suppress(OSError):  # it ended meanwhile
+            out.append(round(rss_mib(pid), 1))
     return out
 
 

@@ -53,15 +53,55 @@ def test_a_users_error_in_the_child_is_that_error_here_and_the_child_goes_on():
     assert tokenize_child.tokenize_arrow(["still here"]).to_pylist() == [["still", "here"]]
 
 
-def test_a_child_that_dies_is_an_error_and_the_next_call_starts_afresh():
-    tokenize_child._POOL.stop_all()
-    tokenize_child.tokenize_arrow(["warm"])
-    (child,) = tokenize_child._POOL.idle[("blank:en", True)]
-    child.process.kill()
-    child.process.wait()
+def test_a_child_that_dies_during_a_call_is_an_error_and_the_next_call_starts_afresh(monkeypatch):
+    pool, key = tokenize_child._POOL, ("blank:en", True)
+    take = pool.take
+
+    def take_a_dying_one(key):
+        child = take(key)
+        child.process.kill()
+        child.process.wait()
+        return child
+
+    monkeypatch.setattr(pool, "take", take_a_dying_one)
     with pytest.raises(RuntimeError, match="tokenizing process ended"):
         tokenize_child.tokenize_arrow(["x"])
+    monkeypatch.undo()
     assert tokenize_child.tokenize_arrow(["y z"]).to_pylist() == [["y", "z"]]
+    assert pool.live[key] and all(child.process.poll() is None for child in pool.live[key])
+
+
+def test_a_child_that_died_idle_is_replaced_without_an_error():
+    pool, key = tokenize_child._POOL, ("blank:en", True)
+    pool.stop_all()
+    tokenize_child.tokenize_arrow(["warm"])
+    (child,) = pool.idle[key]
+    child.process.kill()  # as a signal to the process group would
+    child.process.wait()
+    assert tokenize_child.tokenize_arrow(["y z"]).to_pylist() == [["y", "z"]]
+    assert child not in pool.live[key]
+
+
+def test_any_other_error_in_the_child_names_its_cause_and_the_child_goes_on():
+    tokenize_child._POOL.stop_all()
+    with pytest.raises(RuntimeError, match="TypeError"):
+        tokenize_child.tokenize_arrow(pa.array(["fine", None]))  # spaCy is given None
+    (child,) = tokenize_child._POOL.idle[("blank:en", True)]
+    assert child.process.poll() is None
+    assert tokenize_child.tokenize_arrow(["still", "here"]).to_pylist() == [["still"], ["here"]]
+    with pytest.raises(TypeError, match="must be strings"):
+        tokenize_child.tokenize_arrow(pa.array([1, 22]))
+
+
+def test_the_child_imports_what_this_process_imports_not_the_working_directorys_files(tmp_path, monkeypatch):
+    # ``python -m`` would put the working directory first on the child's sys.path.
+    marker = tmp_path / "ran"
+    for name in ("spacy", "datasets", "json"):
+        (tmp_path / f"{name}.py").write_text(f"open({str(marker)!r}, 'w').close()\nraise SystemExit(3)\n")
+    tokenize_child._POOL.stop_all()
+    monkeypatch.chdir(tmp_path)
+    assert tokenize_child.tokenize_arrow(["Safe here"]).to_pylist() == [["safe", "here"]]
+    assert not marker.exists()
 
 
 def test_callers_on_several_threads_each_get_their_own_tokens_from_at_most_one_child_per_core(monkeypatch):
