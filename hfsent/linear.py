@@ -39,7 +39,7 @@ from datasets import Dataset
 
 from hfsent.names import WIDE_BIGRAMS, WIDE_OUTPUT, WIDE_WORDS
 from hfsent.ngrams import count_matrix
-from hfsent.regularization import choose_strength, classifier, nb_ratio
+from hfsent.regularization import choose_strength, classifier, nb_ratio, nb_scale
 from hfsent.wide import is_rating
 
 log = logging.getLogger(__name__)
@@ -96,7 +96,7 @@ def fit_wide_branch(model: keras.Model, train: Dataset, c: float | None, max_len
     if rating:
         return {**_fit_ridge(model, seen, y, alpha, columns, start), "alpha": alpha, **chosen}
     if kind == "multiclass":
-        return {**_fit_multinomial(model, seen, y, c, columns, start, class_weight), "c": c, **chosen}
+        return {**_fit_multinomial(model, seen, y, c, columns, start, class_weight, unseen), "c": c, **chosen}
     # Naive-Bayes log-count ratio with add-one smoothing, from presence (not counts).  Each
     # unseen column adds its one to both totals, as when the ratio was taken over every column.
     ratio = nb_ratio(seen, y, unseen)
@@ -176,14 +176,15 @@ def _fit_ridge(model: keras.Model, x: sp.csr_matrix, y: np.ndarray, alpha: float
 
 
 def _fit_multinomial(model: keras.Model, x: sp.csr_matrix, y: np.ndarray, c: float, columns: np.ndarray,
-                     start: float, class_weight: str | None = None) -> dict:
+                     start: float, class_weight: str | None = None, unseen: int = 0) -> dict:
     """One weight per seen column and class (scikit-learn's multinomial logistic regression on
-    the seen columns' counts ``x``), into the wide layers; the softmax of ``wide_output`` takes the
-    logits as they are."""
+    the seen columns' counts ``x``, each column scaled by its :func:`nb_scale`), into the wide
+    layers; the softmax of ``wide_output`` takes the logits as they are."""
     classes = int(model.get_layer(WIDE_OUTPUT).units)
-    fitted = classifier(c, classes, class_weight).fit(x, y)
+    scale = nb_scale(x, y, unseen)
+    fitted = classifier(c, classes, class_weight).fit(x @ sp.diags(scale.astype(x.dtype)), y)
     weights = np.zeros((x.shape[1], classes), np.float32)
-    weights[:, fitted.classes_] = fitted.coef_.T  # a class absent from train keeps zero weights
+    weights[:, fitted.classes_] = fitted.coef_.T * scale[:, None]  # a class absent from train keeps zeros
     bias = np.full(classes, -1e4, np.float32)
     bias[fitted.classes_] = fitted.intercept_
     set_tables(model, weights, columns)

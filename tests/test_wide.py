@@ -207,11 +207,14 @@ def test_the_fit_on_the_seen_columns_is_the_fit_on_every_column(classes, tmp_pat
         neg = 1 + np.asarray(present[y == 0].sum(axis=0)).ravel()
         ratio = np.log(pos / pos.sum()) - np.log(neg / neg.sum())
         full = LogisticRegression(C=1.0, max_iter=3000, tol=1e-8).fit(x @ sp.diags(ratio), y)
-    else:
-        full = LogisticRegression(C=1.0, solver="newton-cg", max_iter=3000, tol=1e-8).fit(x, y)
-        ratio = 1.0
+    else:  # each column scaled by twice the spread of its classes' log presence rates
+        present = (x > 0).astype(np.float64)
+        counts = 1 + np.stack([np.asarray(present[y == k].sum(axis=0)).ravel() for k in range(classes)])
+        ratio = 2 * np.log(counts / counts.sum(axis=1, keepdims=True)).std(axis=0)
+        full = LogisticRegression(C=1.0, solver="newton-cg", max_iter=3000, tol=1e-8)
+        full.fit(x @ sp.diags(ratio), y)
     held, _ = count_matrix(data.splits["validation"], len(data.vocab), cfg.model.wide_buckets, 16)
-    expected = full.predict_proba(held @ sp.diags(ratio) if classes == 2 else held)
+    expected = full.predict_proba(held @ sp.diags(ratio))
     ids = [row[:16] for row in data.splits["validation"]["input_ids"]]
     got = np.concatenate([wide_part(model).predict_on_batch(np.asarray([r], np.int32)) for r in ids])
     got = np.column_stack([1 - got[:, 0], got[:, 0]]) if classes == 2 else got
