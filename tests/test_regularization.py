@@ -16,6 +16,7 @@ from hfsent.regularization import (
     duplicate_groups,
     folds,
     nb_ratio,
+    nb_scale,
 )
 from hfsent.train import prepare_data
 from hfsent.wide import with_wide_branch
@@ -62,6 +63,18 @@ def test_nb_ratio_known_answer():
     np.testing.assert_allclose(ratio, [np.log(2 / 3) - np.log(1 / 3), np.log(1 / 3) - np.log(2 / 3)])
     with_unseen = nb_ratio(sp.csr_matrix(np.array([[1, 0], [0, 2]])), np.array([1, 0]), unseen=2)
     np.testing.assert_allclose(with_unseen, ratio)  # both totals grow alike: the ratio is unchanged
+
+
+def test_nb_scale_is_the_spread_of_the_class_rates():
+    x, y = _counts(60)
+    two = np.abs(nb_ratio(x, y, unseen=3))
+    np.testing.assert_allclose(nb_scale(x, y, unseen=3), two, atol=1e-6)  # two classes: the ratio's size
+    # three classes, one text each: column 0 in every class alike, column 1 in class 2 only
+    three = sp.csr_matrix(np.array([[1, 0], [3, 0], [1, 1]]))
+    scale = nb_scale(three, np.array([0, 1, 2]))
+    rates = np.log(np.array([[2 / 3, 1 / 3], [2 / 3, 1 / 3], [2 / 4, 2 / 4]]))
+    np.testing.assert_allclose(scale, 2 * rates.std(axis=0))
+    assert nb_scale(three[:2], np.array([0, 1]))[0] == 0  # presence, not counts: 1 and 3 alike
 
 
 @pytest.fixture(scope="module")
