@@ -1,4 +1,5 @@
-"""Load a labelled review corpus as ``train`` / ``validation`` / ``test`` splits.
+"""Load a labelled review corpus, and read each of its splits as the task reads them (which
+splits a run uses, and what is carved: :mod:`hfsent.splits`).
 
 Three kinds of source are accepted (``DataConfig.dataset``):
 
@@ -12,13 +13,8 @@ A local folder or file gets a ``datasets`` cache entry of its own, renewed whene
 files changes (:mod:`hfsent.fingerprint`).
 
 Labels become class ids, the classes read from the training split by :mod:`hfsent.labels`
-(binary data: 0 = negative, 1 = positive, as always); for the rating task they stay numbers.  The
-validation split is the source's own (named ``validation``, ``dev`` or ``valid``: see
-:func:`hfsent.split.own_validation`) unless ``validation_split="carve"``; otherwise it is carved
-from train by :mod:`hfsent.split` (by group, stratified, seeded), so model selection never sees
-test.  A source without a ``test`` split gets one carved from train the same way, of ``test_size``
-rows.  Rows with a
-missing or blank text or a missing label are dropped with a warning that counts them.
+(binary data: 0 = negative, 1 = positive, as always); for the rating task they stay numbers.
+Rows with a missing or blank text or a missing label are dropped with a warning that counts them.
 """
 
 from __future__ import annotations
@@ -28,7 +24,6 @@ import os
 from collections.abc import Sequence
 
 import datasets
-import numpy as np
 from datasets import ClassLabel, Dataset, DatasetDict, IterableDataset, IterableDatasetDict
 
 from hfsent import fields
@@ -36,7 +31,7 @@ from hfsent.config import Config, DataConfig
 from hfsent.errors import InputError, MissingError
 from hfsent.fingerprint import local_cache_dir
 from hfsent.labels import BINARY, class_names, encoder
-from hfsent.split import GROUP, carve, group_codes, own_validation, validation_origin
+from hfsent.split import GROUP
 from hfsent.tasks import task_for  # imports nothing of this module at import time
 from hfsent.tasks.classify import Classify
 from hfsent.tasks.rating import Rating
@@ -220,10 +215,6 @@ def normalize_ratings(ds: Dataset, text_column: str, label_column: str, low: flo
     return ds.cast_column(GROUP, datasets.Value("string")) if GROUP in ds.column_names else ds
 
 
-def _head(ds: Dataset, n: int | None) -> Dataset:
-    return ds if n is None or n >= len(ds) else ds.select(range(n))
-
-
 def normalize_split(ds: Dataset, config: Config, split: str | None = None) -> Dataset:
     """One split read for ``config``'s task, columns and classes: :func:`normalize` for
     sentiment, :func:`normalize_ratings` for the rating task.  ``split=None`` reads the classes
@@ -234,64 +225,6 @@ def normalize_split(ds: Dataset, config: Config, split: str | None = None) -> Da
         ['text', 'label']
     """
     return task_for(config.model).normalize(ds, config, split)
-
-
-def load_splits(config: Config) -> DatasetDict:
-    """``train`` / ``validation`` / ``test`` with columns ``text`` and ``label`` (0/1): the splits
-    of :func:`load_grouped_splits`, without the training rows' groups."""
-    return load_grouped_splits(config)[0]
-
-
-def load_grouped_splits(config: Config) -> tuple[DatasetDict, np.ndarray | None]:
-    """``train`` / ``validation`` / ``test`` with columns ``text`` and ``label`` (0/1), and one
-    group code per training row (:func:`hfsent.split.group_codes` of ``data.group_column``;
-    ``None`` without one), for the linear half's cross-validation folds.  No split keeps the
-    group column: groups are a value of the run, never part of what the model reads or saves.
-
-    Validation is the source's own split where it has one (:func:`hfsent.split.own_validation`)
-    and ``data.validation_split`` is ``"auto"``.  Otherwise it, and a test split the source
-    lacks, are carved by :func:`hfsent.split.carve`: no group (``data.group_column``, else the
-    normalized text) on both sides, stratified by label, seeded.  ``max_train_samples`` /
-    ``max_eval_samples`` take the first rows of that seeded order, so a quick run still sees
-    every class.  The choice is logged, and named by the data stage's summary.
-
-    Args:
-        config: the data component says what to load and carve; ``model.task`` how to read
-            labels; ``training.seed`` seeds the carving.
-
-    Example:
-        >>> splits, groups = load_grouped_splits(preset("default", dataset="stanfordnlp/imdb"))
-        >>> {name: len(split) for name, split in splits.items()}, groups
-        ({'train': 22500, 'validation': 2500, 'test': 25000}, None)
-    """
-    data, model, seed = config.data, config.model, config.training.seed
-    raw = load_raw(data.dataset)
-    train = normalize_split(raw["train"], config)
-    if data.group_column and GROUP not in train.column_names:
-        raise MissingError(f"no group column {data.group_column!r} in the train split of {data.dataset}; "
-                           f"columns found: {raw['train'].column_names}")
-    if task_for(model).reads_classes:  # the classes come from train; every other split is read with them
-        config = config.replace(label_names=train.features["label"].names)
-    if "test" in raw:
-        test = normalize_split(raw["test"], config, "test")
-    else:
-        log.warning("%s has no test split: carving %s of train as test", data.dataset, data.test_size)
-        train, test = carve(train, data.test_size, seed)
-    own = own_validation(raw, data.validation_split)
-    if own is None:
-        train, validation = carve(train, data.validation_size, seed)
-    else:
-        validation = normalize_split(raw[own], config, own)
-    if data.max_eval_samples is not None:
-        test = test.shuffle(seed=seed)
-    splits = {"train": _head(train, data.max_train_samples),
-              "validation": _head(validation, data.max_eval_samples),
-              "test": _head(test, data.max_eval_samples)}
-    log.info("validation: %s (%d rows)", validation_origin(splits["validation"], data.group_column),
-             len(splits["validation"]))
-    groups = group_codes(splits["train"]) if GROUP in splits["train"].column_names else None
-    return DatasetDict({name: ds.remove_columns([c for c in (GROUP,) if c in ds.column_names])
-                        for name, ds in splits.items()}), groups
 
 
 def load_unlabeled(config: Config) -> Dataset | IterableDataset | None:

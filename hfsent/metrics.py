@@ -195,8 +195,9 @@ def score_dataset(
         >>> score_dataset(clf, "stanfordnlp/imdb", split="validation")["num_examples"]
         2500
     """
-    from hfsent.data import load_raw, load_splits, normalize_split
+    from hfsent.data import load_raw, normalize_split
     from hfsent.preprocess import Preprocessor
+    from hfsent.splits import load_splits
     from hfsent.streaming import load_stream_splits, normalize_stream
 
     overrides = {"dataset": dataset, "max_train_samples": 0, "max_eval_samples": max_samples}

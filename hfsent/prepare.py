@@ -15,9 +15,10 @@ from datasets import ClassLabel, Dataset, DatasetDict, IterableDataset, Iterable
 
 from hfsent.batching import bucket_boundaries
 from hfsent.config import MAX_LENGTH, Config
-from hfsent.data import load_grouped_splits, load_raw
+from hfsent.data import load_raw
 from hfsent.errors import InputError
 from hfsent.preprocess import Preprocessor
+from hfsent.splits import load_grouped_splits
 from hfsent.streaming import load_stream_splits, scan_vocabulary
 from hfsent.tasks import task_for
 from hfsent.vocab import Vocabulary

@@ -28,8 +28,9 @@ import benchmarks
 import candidates
 
 from hfsent.config import preset
-from hfsent.data import load_raw, load_splits, normalize
+from hfsent.data import load_raw, normalize
 from hfsent.saved_config import to_saved
+from hfsent.splits import load_splits
 from hfsent.train import prepare_data, train
 
 NOTES = Path(__file__).resolve().parents[1] / "docs" / "benchmark-notes.md"

@@ -4,7 +4,7 @@ regression on the same splits.
 ``python scripts/bench_multilabel.py --model runs/semeval --train train.parquet --test dev.parquet``
 (``../shared/data/semeval2018-ec``'s TSVs converted to Parquet: tweets hold quotes, so read them
 with ``pandas.read_csv(sep="\\t", quoting=3)``).  The splits are training's own
-(:func:`hfsent.data.load_splits` with the model's config: validation carved from train, the dev
+(:func:`hfsent.splits.load_splits` with the model's config: validation carved from train, the dev
 file as test).  The baseline is TF-IDF of word uni- and bigrams (sublinear, ``min_df=2``) with
 one L2 logistic regression per label (``C`` chosen on validation by micro F1 from 0.3 to 30),
 scored at 0.5 and with per-label thresholds fitted on validation as hfsent fits its own
@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from hfsent.data import load_splits
 from hfsent.metrics import load_metric
 from hfsent.predict import SentimentClassifier
+from hfsent.splits import load_splits
 from hfsent.thresholds import fit_thresholds
 
 OFFICIAL_SVM = {"jaccard": 0.442, "micro_f1": 0.570, "macro_f1": 0.443}

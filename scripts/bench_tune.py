@@ -15,7 +15,7 @@ prepares it (the default preset, validation carved by movie), and the linear hal
 * ``ratings``: the stars as a rating (ridge, alpha by CV).
 
 The cross-validation runs twice on the same training rows: folds grouped by movie (the rows'
-movie ids, recovered by carving as :func:`hfsent.data.load_splits` does) and folds grouped by
+movie ids, recovered by carving as :func:`hfsent.splits.load_splits` does) and folds grouped by
 duplicate text only (what the package sees, since its splits drop the group column).  The
 comparisons use the protocol of ``benchmarks.py`` (paired on the same test examples).
 """

@@ -175,7 +175,7 @@ def test_the_default_max_length_comes_from_the_training_lengths(five_classes):
 
 
 def test_a_tweet_column_is_found_as_the_text(tmp_path):
-    from hfsent.data import load_splits
+    from hfsent.splits import load_splits
 
     make_classes(30, ["negative", "neutral", "positive"]).rename(columns={"text": "tweet"}).to_csv(
         tmp_path / "t.csv", index=False)

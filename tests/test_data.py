@@ -5,8 +5,9 @@ import datasets
 import pandas as pd
 import pytest
 
-from hfsent.data import load_raw, load_splits
+from hfsent.data import load_raw
 from hfsent.fingerprint import LOCAL_CACHE
+from hfsent.splits import load_splits
 from tests.conftest import make_reviews, tiny_config, write_hub_layout
 
 

@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from datasets import ClassLabel, Dataset, Features, Value
 
-from hfsent.data import load_splits
 from hfsent.split import carve, group_codes
+from hfsent.splits import load_splits
 from hfsent.streaming import load_stream_splits
 from tests.conftest import make_reviews, tiny_config
 

@@ -5,11 +5,11 @@ instead, as a source without one always does; the data stage says which."""
 import pandas as pd
 import pytest
 
-from hfsent.data import load_splits
 from hfsent.metrics import score_dataset
 from hfsent.predict import SentimentClassifier
 from hfsent.saved_config import from_saved, to_saved
 from hfsent.split import own_validation
+from hfsent.splits import load_splits
 from hfsent.stages import Run, prepare
 from hfsent.streaming import load_stream_splits
 from tests.conftest import make_reviews, tiny_config, write_hub_layout
