@@ -58,7 +58,7 @@ def test_a_hub_layout_folder_with_a_validation_split(tmp_path):
 
 
 def test_the_data_stage_says_which_validation_it_used(tmp_path, caplog):
-    caplog.set_level("INFO", logger="hfsent.data")
+    caplog.set_level("INFO", logger="hfsent.splits")
     source, _ = _files(tmp_path)
     summary, figures = prepare(Run(tiny_config(source)))
     assert summary.endswith("; validation: the source's 'dev' split (20 rows)")
