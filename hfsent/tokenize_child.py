@@ -7,9 +7,9 @@ MiB more at 1M reviews than at 100k after every trim (spaCy's short-lived string
 pipeline's buffers shared heap pages).  A child process hands back every page when it ends.
 
 So :func:`tokenize_arrow` sends the texts to a child and reads the tokens back, both ways as
-Arrow IPC frames (no Python string per token in the parent, nothing pickled).  When it shuffles
-a stream's shards, ``datasets`` calls the map from several threads at once; each call gets a
-child of its own, up to one per core (:data:`MAX_CHILDREN`).  A child:
+Arrow IPC frames (:mod:`hfsent.arrow_frames`: no Python string per token in the parent, nothing
+pickled).  When it shuffles a stream's shards, ``datasets`` calls the map from several threads
+at once; each call gets a child of its own, up to one per core (:data:`MAX_CHILDREN`).  A child:
 
 * is a new Python interpreter with pipes, which takes the parent's ``sys.path`` and runs
   :func:`_main`; not a ``multiprocessing`` process: a fork would copy the locks of TensorFlow's
@@ -34,7 +34,6 @@ import contextlib
 import json
 import os
 import signal
-import struct
 import subprocess
 import sys
 import threading
@@ -43,43 +42,14 @@ from collections.abc import Sequence
 import pyarrow as pa
 
 from hfsent import errors
+from hfsent.arrow_frames import column_of, read_frame, to_ipc, write_frame
 from hfsent.tokenize import RENEW_AFTER_TEXTS
 
 TEXTS_PER_CHILD = RENEW_AFTER_TEXTS  # then a new child: its pipeline would be renewed then anyway
 # One child per core this process may use: datasets' threads then tokenize on every core.
 MAX_CHILDREN = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 TOKENS = pa.list_(pa.string())
-_LENGTH = struct.Struct("<Q")
-_TOKENS, _ERROR = b"T", b"E"  # the first byte of an answer
-
-
-def _write(stream, payload: bytes) -> None:
-    stream.write(_LENGTH.pack(len(payload)) + payload)
-    stream.flush()
-
-
-def _read(stream) -> bytes | None:
-    """One frame, or None at the end of the stream."""
-    head = stream.read(_LENGTH.size)
-    if len(head) < _LENGTH.size:
-        return None
-    (size,) = _LENGTH.unpack(head)
-    payload = stream.read(size)
-    if len(payload) < size:
-        return None
-    return payload
-
-
-def _ipc(column: str, array: pa.Array) -> bytes:
-    batch = pa.record_batch([array], names=[column])
-    sink = pa.BufferOutputStream()
-    with pa.ipc.new_stream(sink, batch.schema) as writer:
-        writer.write_batch(batch)
-    return sink.getvalue().to_pybytes()
-
-
-def _column(payload: bytes, column: str) -> pa.Array:
-    return pa.ipc.open_stream(payload).read_all().column(column).combine_chunks()
+_TOKENS, _ERROR = b"T", b"E"  # the first byte of an answer (a frame: hfsent.arrow_frames)
 
 
 # The child's sys.path is the parent's, read from the environment (JSON, never Python source):
@@ -107,22 +77,23 @@ class _Child:
     def tokenize(self, texts: pa.Array) -> pa.ListArray:
         self.answered = False
         try:
-            _write(self.process.stdin, _ipc("text", texts))
-            answer = _read(self.process.stdout)
+            write_frame(self.process.stdin, to_ipc("text", texts))
+            answer = read_frame(self.process.stdout)
         except BrokenPipeError:
             answer = None
         if answer is None:
             self.stop()
             raise RuntimeError(f"the tokenizing process ended (exit status {self.process.returncode})")
         self.answered = True
+        body = memoryview(answer)[1:]  # past the type byte, without a copy of the tokens
         if answer[:1] == _ERROR:
-            name, message = json.loads(answer[1:])
+            name, message = json.loads(bytes(body))  # a short message: json needs bytes
             error = getattr(errors, name, None)
             if isinstance(error, type) and issubclass(error, errors.UserError):
                 raise error(message)
             raise RuntimeError(f"tokenizing failed in the child process: {name}: {message}")
         self.texts += len(texts)
-        return _column(answer[1:], "tokens")
+        return column_of(body, "tokens")
 
     def close_input(self) -> None:
         with contextlib.suppress(OSError):  # a dead child's pipe: nothing left to flush to
@@ -198,6 +169,11 @@ _POOL = _Pool()
 atexit.register(_POOL.stop_all)
 
 
+def child_pids() -> list[int]:
+    """The process ids of the tokenizing children alive now (idle or busy), of every setting."""
+    return _POOL.pids()
+
+
 def tokenize_arrow(texts: Sequence[str] | pa.Array | pa.ChunkedArray, spacy_model: str = "blank:en",
                    lowercase: bool = True) -> pa.ListArray:
     """:func:`hfsent.tokenize.tokenize` of ``texts``, run in a child process, as an Arrow list array.
@@ -249,13 +225,14 @@ def _main() -> None:
     from hfsent.tokenize import tokenize
 
     spacy_model, lowercase = sys.argv[1], sys.argv[2] == "1"
-    while (question := _read(stdin)) is not None:
+    while (question := read_frame(stdin)) is not None:
         try:
-            tokens = pa.array(tokenize(_column(question, "text").to_pylist(), spacy_model, lowercase), TOKENS)
+            texts = column_of(question, "text").to_pylist()
+            tokens = pa.array(tokenize(texts, spacy_model, lowercase), TOKENS)
         except Exception as error:  # the parent raises it (a user's error as itself); this child goes on
-            _write(stdout, _ERROR + json.dumps([type(error).__name__, str(error)]).encode())
+            write_frame(stdout, _ERROR, json.dumps([type(error).__name__, str(error)]).encode())
             continue
-        _write(stdout, _TOKENS + _ipc("tokens", tokens))
+        write_frame(stdout, _TOKENS, to_ipc("tokens", tokens))
 
 
 if __name__ == "__main__":

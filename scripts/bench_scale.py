@@ -94,10 +94,10 @@ def pipeline(rows: int, folder: str) -> None:
 
 def children_rss_mib() -> list[float]:
     """The RSS of each tokenizing child process (:mod:`hfsent.tokenize_child`) now."""
-    from hfsent.tokenize_child import _POOL
+    from hfsent.tokenize_child import child_pids
 
     out = []
-    for pid in _POOL.pids():
+    for pid in child_pids():
         with contextlib.suppress(OSError):  # it ended meanwhile
             out.append(round(rss_mib(pid), 1))
     return out
