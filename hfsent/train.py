@@ -1,7 +1,7 @@
 """Training as a list of named stages: data -> build -> embeddings -> fit -> wide -> evaluate -> save.
 
-Each :class:`Stage` is one function of :mod:`hfsent.stages` (the wide stage: :mod:`hfsent.blend`)
-with one contract: it takes the
+Each :class:`Stage` is one function of :mod:`hfsent.stages` (the fit stage: :mod:`hfsent.fitting`,
+the wide stage: :mod:`hfsent.blend`) with one contract: it takes the
 :class:`~hfsent.stages.Run` so far, adds to it, and returns a summary and its figures.  A
 stage that does not apply to a run (word2vec turned off, the wide branch on the rating
 task, no output folder) says why, and is recorded as skipped.  Every stage leaves a record
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import keras
 
-from hfsent import blend, stages
+from hfsent import blend, fitting, stages
 from hfsent.config import Config
 from hfsent.distribute import get_strategy
 from hfsent.errors import InputError
@@ -70,7 +70,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("data", stages.prepare),
     Stage("build", stages.build),
     Stage("embeddings", stages.init_embeddings, stages.skip_embeddings),
-    Stage("fit", stages.fit),
+    Stage("fit", fitting.fit),
     Stage("wide", blend.add_wide_branch, blend.skip_wide),
     Stage("evaluate", stages.evaluate),
     Stage("save", stages.save, stages.skip_save),
