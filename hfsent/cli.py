@@ -10,16 +10,15 @@ traceback.  ``train`` has one flag per config field (:mod:`hfsent.flags`), check
 any work starts.
 
 Nothing but hfsent's own lines reaches stderr on such an error: only hfsent's logger is given a
-handler (the root logger is left alone, so other libraries' INFO lines stay silent), TensorFlow's
-C++ start-up lines are kept off it (:func:`hfsent.preflight.start_tensorflow`), and ``datasets``
-draws its progress bars only on a terminal (``HF_DATASETS_DISABLE_PROGRESS_BARS`` otherwise,
-unless set).
+handler (:mod:`hfsent.stderr_log`: the root logger is left alone, so other libraries' INFO lines
+stay silent), TensorFlow's C++ start-up lines are kept off it
+(:func:`hfsent.preflight.start_tensorflow`), and ``datasets`` draws its progress bars only on a
+terminal (``HF_DATASETS_DISABLE_PROGRESS_BARS`` otherwise, unless set).
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 import typing
@@ -30,6 +29,7 @@ from hfsent.config import DEFAULT_OUTPUT_DIR, PRESETS
 from hfsent.errors import UserError
 from hfsent.export import FORMATS, QUANTIZE_MODES
 from hfsent.flags import add_config_arguments
+from hfsent.stderr_log import log_to_stderr
 
 # The library (and TensorFlow under it) is imported inside each command (hfsent.commands), so
 # that --help, --version and a bad flag answer at once, with no TensorFlow start-up lines.
@@ -198,31 +198,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class _StderrHandler(logging.StreamHandler):
-    """A handler that writes to whatever ``sys.stderr`` is when a line is logged, not to the one
-    of the first ``main`` call (which a caller, or a test, may have replaced and closed since)."""
-
-    @property
-    def stream(self):
-        return sys.stderr
-
-    @stream.setter
-    def stream(self, value) -> None:
-        pass
-
-
-def _log_to_stderr() -> None:
-    """hfsent's own INFO lines (the stages of a run) on stderr; other libraries keep their defaults."""
-    log = logging.getLogger("hfsent")
-    if not any(getattr(h, "hfsent_cli", False) for h in log.handlers):
-        handler = _StderrHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        handler.hfsent_cli = True
-        log.addHandler(handler)
-    log.setLevel(logging.INFO)
-    log.propagate = False
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run ``hfsent`` with ``argv`` (default: the process's arguments); returns the exit status.
 
@@ -237,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     debug = args.debug = args.debug or os.environ.get("HFSENT_DEBUG", "") not in ("", "0")
     if debug and hfsent.TF_LOG_LEVEL_DEFAULTED:  # before TensorFlow's first import
         os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"
-    _log_to_stderr()
+    log_to_stderr()
     try:
         args.func(args)
     except UserError as err:
