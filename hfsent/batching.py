@@ -84,10 +84,14 @@ def _streamed(ds: Dataset, max_length: int, shuffle: bool, seed: int, buffer: in
     return data.shuffle(buffer, seed=seed, reshuffle_each_iteration=True) if shuffle else data
 
 
-def _from_iterable(ds: IterableDataset, max_length: int, shuffle: bool, seed: int, buffer: int
-                   ) -> tf.data.Dataset:
+def _from_iterable(ds: IterableDataset, max_length: int, shuffle: bool, seed: int, buffer: int,
+                   shards: int) -> tf.data.Dataset:
     """Rows of a streamed ``IterableDataset``, read anew every epoch.  Shuffling is
-    ``datasets``' own: a new shard order per epoch (``set_epoch``) and a ``buffer``-row buffer."""
+    ``datasets``' own: a new shard order per epoch (``set_epoch``) and a ``buffer``-row buffer
+    filled from ``shards`` source shards at a time.  ``datasets`` reads a Parquet shard a whole
+    row group at a time (whatever its ``batch_size``), so each shard read at once holds one row
+    group in memory: 35 MiB for 25,000 IMDB reviews, and its own default, 10 shards, made the
+    training process's RSS twice as large and rise at every change of shard (BENCHMARKS.md)."""
     epochs = itertools.count()
 
     def chunks():
@@ -95,7 +99,7 @@ def _from_iterable(ds: IterableDataset, max_length: int, shuffle: bool, seed: in
         # epoch would repeat the first one's order.
         stream = ds.with_format("arrow")
         if shuffle:
-            stream = stream.shuffle(seed=seed, buffer_size=buffer)
+            stream = stream.shuffle(seed=seed, buffer_size=buffer, max_buffer_input_shards=shards)
             stream.set_epoch(next(epochs))
         for chunk in stream.iter(batch_size=STREAM_CHUNK_ROWS):
             yield _chunk_to_ragged(chunk, max_length)
@@ -113,6 +117,7 @@ def make_dataset(
     seed: int = 0,
     in_memory: bool | None = None,
     shuffle_buffer: int = 20_000,
+    shuffle_shards: int = 1,
 ) -> tf.data.Dataset:
     """Bucketed, right-padded ``(input_ids, label)`` batches from a Dataset with ``input_ids``.
 
@@ -123,7 +128,8 @@ def make_dataset(
     ``in_memory=None`` copies the ids into one tensor up to ``IN_MEMORY_MAX_TOKENS`` tokens
     (a full shuffle), and streams them from the memory-mapped Arrow cache beyond that
     (chunk order plus a ``shuffle_buffer``-row buffer).  A streamed ``IterableDataset`` is
-    read anew every epoch, shuffled by ``datasets`` within ``shuffle_buffer`` rows.
+    read anew every epoch, shuffled by ``datasets`` within ``shuffle_buffer`` rows that come
+    from ``shuffle_shards`` of its shards at a time.
 
     Args:
         ds: the encoded split (``input_ids`` and ``label``); rows without a token are dropped.
@@ -136,7 +142,7 @@ def make_dataset(
         >>> ids, labels = next(iter(batches))  # ids: (128, width of this batch's longest review)
     """
     if isinstance(ds, IterableDataset):
-        data = _from_iterable(ds, max_length, shuffle, seed, shuffle_buffer)
+        data = _from_iterable(ds, max_length, shuffle, seed, shuffle_buffer, shuffle_shards)
     else:
         if in_memory is None:
             in_memory = int(lengths_of(ds).sum()) <= IN_MEMORY_MAX_TOKENS

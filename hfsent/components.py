@@ -180,9 +180,10 @@ class RuntimeConfig:
     strategy: str = field(default="auto", metadata=_help("tf.distribute strategy: auto, default, mirrored or multiworker"))
     streaming: bool = field(default=False, metadata=_help("read the data as a stream (load_dataset(streaming=True)): no full download or Arrow cache; tokenized on every pass"))
     shuffle_buffer: int = field(default=20000, metadata=_help("reviews in the shuffle buffer when training data is streamed (--streaming, or above 50M tokens)"))
+    shuffle_shards: int = field(default=1, metadata=_help("--streaming: source shards read at once to fill the shuffle buffer; each holds one Parquet row group in memory"))
 
     def __post_init__(self) -> None:
-        _positive(self, "shuffle_buffer")
+        _positive(self, "shuffle_buffer", "shuffle_shards")
         if self.num_proc is not None:
             _positive(self, "num_proc")
 

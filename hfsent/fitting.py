@@ -60,7 +60,8 @@ def fit(run: Run) -> tuple[str, Figures]:
     cfg, data = run.config, run.data
     train_ds = make_dataset(data.splits["train"], cfg.training.batch_size, cfg.preprocessing.max_length,
                             data.boundaries, shuffle=True, seed=cfg.training.seed,
-                            shuffle_buffer=cfg.runtime.shuffle_buffer)
+                            shuffle_buffer=cfg.runtime.shuffle_buffer,
+                            shuffle_shards=cfg.runtime.shuffle_shards)
     val_ds = make_dataset(data.splits["validation"], cfg.training.batch_size * 4,
                           cfg.preprocessing.max_length, data.boundaries)
     train_ds, val_ds = shard_by_data(run.strategy, train_ds), shard_by_data(run.strategy, val_ds)

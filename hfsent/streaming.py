@@ -14,8 +14,10 @@ cache is written, so disk and memory stay flat however large the corpus.  The pr
   sides, and duplicated reviews land on the same side.  Sizes are fractions and come out
   approximate; the carve is not stratified;
 * training order comes from ``datasets``' shuffle: a new shard order every epoch and a
-  bounded buffer of ``RuntimeConfig.shuffle_buffer`` rows.  A source sorted by label (IMDB's
-  train files are) needs a buffer near its size, or many shards, to mix the classes;
+  bounded buffer of ``RuntimeConfig.shuffle_buffer`` rows, filled from
+  ``RuntimeConfig.shuffle_shards`` shards at a time (one by default: each holds a Parquet row
+  group in memory).  A source sorted by label (IMDB's train files are) needs a buffer near its
+  size, or many shards read several at a time, to mix the classes;
 * bucket boundaries come from the first ``LENGTH_SAMPLE`` training reviews;
 * rows with an empty text or a missing label are dropped without a count, and a bad label
   stops the pass that meets it;

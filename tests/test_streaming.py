@@ -148,3 +148,27 @@ def test_a_long_stream_renews_spacy_so_its_strings_stay_bounded_and_tokens_ident
         sizes.append(len(tok.load_spacy("blank:en").vocab.strings))
     assert got == expected
     assert max(sizes) < min(sizes) + 40  # about 4 new strings per review, renewed every 10 reviews
+
+
+def test_a_streamed_shuffle_reads_as_many_shards_at_once_as_asked(tmp_path):
+    # datasets holds a whole Parquet row group per shard it reads at once, so the default is one
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from datasets import load_dataset
+
+    files = []
+    for shard in range(4):  # each row's first id names its shard
+        ids = [[shard + 1, 10 + row, 11 + row] for row in range(40)]
+        files.append(str(tmp_path / f"train-{shard}.parquet"))
+        pq.write_table(pa.table({"input_ids": pa.array(ids, pa.list_(pa.int32())), "label": [0] * 40}),
+                       files[-1])
+    stream = load_dataset("parquet", data_files={"train": files}, streaming=True)["train"]
+
+    def first_shards(shards: int) -> set[int]:
+        batches = make_dataset(stream, 8, 16, [2], shuffle=True, shuffle_buffer=4, shuffle_shards=shards)
+        return {int(ids[0]) for batch, _ in batches.take(3) for ids in batch.numpy()}
+
+    assert len(first_shards(1)) == 1, "24 rows through a 4-row buffer filled from one shard"
+    assert len(first_shards(4)) > 1
+    with pytest.raises(ValueError, match="shuffle_shards must be positive"):
+        tiny_config("unused.csv", shuffle_shards=0)
