@@ -1,21 +1,19 @@
 """Tokenization of a stream in child processes, so that the training process holds no spaCy pipeline.
 
-A ``--streaming`` run tokenizes every review on every pass.  In the training process its heap
-grew although nothing it held did: spaCy alone (renewed every 50,000 texts) stayed flat, and so
-did the streamed pipeline with a whitespace tokenizer, but together the process kept about 80
-MiB more at 1M reviews than at 100k after every trim (spaCy's short-lived strings and the
-pipeline's buffers shared heap pages).  A child process hands back every page when it ends.
+A ``--streaming`` run tokenizes every review on every pass.  In the training process, spaCy and
+the streamed pipeline, each flat alone, together kept about 80 MiB more at 1M reviews than at
+100k after every trim (their short-lived objects shared heap pages).  A child process hands
+back every page when it ends.
 
-So :func:`tokenize_arrow` sends the texts to a child and reads the tokens back, both ways as
-Arrow IPC frames (:mod:`hfsent.arrow_frames`: no Python string per token in the parent, nothing
-pickled).  When it shuffles a stream's shards, ``datasets`` calls the map from several threads
-at once; each call gets a child of its own, up to one per core (:data:`MAX_CHILDREN`).  A child:
+So :func:`tokenize_arrow` sends texts to children and reads the tokens back as Arrow IPC frames
+(:mod:`hfsent.arrow_frames`: no Python string per token here, nothing pickled).  A call shares
+its texts among the children idle or startable, up to one per core (:data:`MAX_CHILDREN`): a
+stream read one shard at a time calls the map from one thread, which alone would use one core;
+each of several threads (several shards read at once) gets one child at least.  A child:
 
-* is a new Python interpreter with pipes, which takes the parent's ``sys.path`` and runs
-  :func:`_main`; not a ``multiprocessing`` process: a fork would copy the locks of TensorFlow's
-  and Arrow's threads mid-use, and ``spawn`` re-runs the user's script unless it has an
-  ``if __name__ == "__main__"`` guard;
-* imports spaCy and ``datasets``, never TensorFlow;
+* is a new Python interpreter with pipes, with the parent's ``sys.path``, running :func:`_main`;
+  not ``multiprocessing``: a fork copies TensorFlow's and Arrow's locks mid-use, and ``spawn``
+  re-runs a user's script that has no ``if __name__ == "__main__"`` guard;
 * ends after :data:`TEXTS_PER_CHILD` texts, and the next call starts another, so its own
   growth is bounded too (a start costs one to four seconds, against about a minute of tokenizing);
 * ignores Ctrl-C, which a terminal sends to the whole process group: the parent decides;
@@ -23,8 +21,8 @@ at once; each call gets a child of its own, up to one per core (:data:`MAX_CHILD
   (:mod:`hfsent.errors`) as itself, any other as a ``RuntimeError`` that names it; a child that
   dies is an error in the parent, and the next call starts another.
 
-Scope: streamed datasets only.  ``Dataset.map`` over a cached split runs in worker processes
-already (``num_proc``), and predict tokenizes a few texts, in the process.
+Scope: streams only.  A cached split's ``Dataset.map`` has worker processes (``num_proc``), and
+predict tokenizes a few texts in the process.
 """
 
 from __future__ import annotations
@@ -49,6 +47,7 @@ TEXTS_PER_CHILD = RENEW_AFTER_TEXTS  # then a new child: its pipeline would be r
 # One child per core this process may use: datasets' threads then tokenize on every core.
 MAX_CHILDREN = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 TOKENS = pa.list_(pa.string())
+MIN_SHARE = 32  # texts per child at least when a call shares its texts: a frame costs too
 _TOKENS, _ERROR = b"T", b"E"  # the first byte of an answer (a frame: hfsent.arrow_frames)
 
 
@@ -72,12 +71,15 @@ class _Child:
         self.process = subprocess.Popen(
             [sys.executable, "-c", _LAUNCH, spacy_model, "1" if lowercase else "0"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
-        self.texts, self.answered = 0, True
+        self.texts, self.answered, self.asked = 0, True, 0
 
-    def tokenize(self, texts: pa.Array) -> pa.ListArray:
-        self.answered = False
-        try:
+    def ask(self, texts: pa.Array) -> None:
+        self.answered, self.asked = False, len(texts)
+        with contextlib.suppress(BrokenPipeError):  # it died: answer() says so
             write_frame(self.process.stdin, to_ipc("text", texts))
+
+    def answer(self) -> pa.ListArray:
+        try:
             answer = read_frame(self.process.stdout)
         except BrokenPipeError:
             answer = None
@@ -92,7 +94,7 @@ class _Child:
             if isinstance(error, type) and issubclass(error, errors.UserError):
                 raise error(message)
             raise RuntimeError(f"tokenizing failed in the child process: {name}: {message}")
-        self.texts += len(texts)
+        self.texts += self.asked
         return column_of(body, "tokens")
 
     def close_input(self) -> None:
@@ -122,19 +124,27 @@ class _Pool:
         self.live: dict[tuple[str, bool], set[_Child]] = {}  # started and not stopped: idle or busy
         self.changed = threading.Condition()
 
-    def take(self, key: tuple[str, bool]) -> _Child:
+    def take(self, key: tuple[str, bool], most: int = 1) -> list[_Child]:
+        """One child, waiting while :data:`MAX_CHILDREN` are busy; then up to ``most - 1`` more
+        that are idle or can start now, without waiting."""
         with self.changed:
-            while True:
-                idle = self.idle.setdefault(key, [])
-                while idle and idle[-1].process.poll() is not None:  # it died idle (a signal, say)
-                    self.live[key].discard(idle.pop())
-                if idle:
-                    return idle.pop()
-                if len(self.live.get(key, ())) < MAX_CHILDREN:
-                    child = _Child(*key)  # Popen returns at exec; the child's imports run on its own
-                    self.live.setdefault(key, set()).add(child)
-                    return child
+            while not (children := self._free(key, 1)):
                 self.changed.wait()
+            return children + self._free(key, most - 1)
+
+    def _free(self, key: tuple[str, bool], most: int) -> list[_Child]:
+        children, idle = [], self.idle.setdefault(key, [])
+        while len(children) < most:
+            while idle and idle[-1].process.poll() is not None:  # it died idle (a signal, say)
+                self.live[key].discard(idle.pop())
+            if idle:
+                children.append(idle.pop())
+            elif len(self.live.get(key, ())) < MAX_CHILDREN:
+                children.append(_Child(*key))  # Popen returns at exec; its imports run on their own
+                self.live.setdefault(key, set()).add(children[-1])
+            else:
+                break
+        return children
 
     def give(self, key: tuple[str, bool], child: _Child, end: bool = False) -> None:
         """Back to the idle ones, or (``end``) stopped for good."""
@@ -148,11 +158,6 @@ class _Pool:
                 else:
                     self.idle.setdefault(key, []).append(child)
                 self.changed.notify_all()
-
-    def pids(self) -> list[int]:
-        """The process ids of the live children."""
-        with self.changed:
-            return [child.process.pid for live in self.live.values() for child in live]
 
     def stop_all(self) -> None:
         with self.changed:
@@ -171,13 +176,14 @@ atexit.register(_POOL.stop_all)
 
 def child_pids() -> list[int]:
     """The process ids of the tokenizing children alive now (idle or busy), of every setting."""
-    return _POOL.pids()
+    with _POOL.changed:
+        return [child.process.pid for live in _POOL.live.values() for child in live]
 
 
 def tokenize_arrow(texts: Sequence[str] | pa.Array | pa.ChunkedArray, spacy_model: str = "blank:en",
                    lowercase: bool = True) -> pa.ListArray:
     """:func:`hfsent.tokenize.tokenize` of ``texts``, run in a child process, as an Arrow list array.
-    Safe to call from several threads: each call has a child to itself while it runs.
+    Safe to call from several threads: each call has its children to itself while it runs.
 
     ``texts`` may be an Arrow string column, which goes to the child as it is, without a Python
     string made of each.  Limits: a call waits for its child without a timeout (as spaCy in the
@@ -198,21 +204,24 @@ def tokenize_arrow(texts: Sequence[str] | pa.Array | pa.ChunkedArray, spacy_mode
         texts = pa.array(texts)
     if not any(is_(texts.type) for is_ in (pa.types.is_string, pa.types.is_large_string, pa.types.is_null)):
         raise TypeError(f"texts to tokenize must be strings, got an Arrow column of {texts.type}")
-    key, child, end = (spacy_model, lowercase), None, False
+    texts, key, children = texts.cast(pa.string()), (spacy_model, lowercase), []
     try:
-        child = _POOL.take(key)
-        tokens = child.tokenize(texts.cast(pa.string()))
+        children = _POOL.take(key, len(texts) // MIN_SHARE)
+        cuts = [len(texts) * i // len(children) for i in range(len(children) + 1)]
+        for child, start, stop in zip(children, cuts, cuts[1:]):
+            child.ask(texts.slice(start, stop - start))
+        tokens = [child.answer() for child in children]  # all asked first: they work side by side
     except BaseException:
-        # A child that answered with an error is in step; anything else (it died, or an
-        # interrupt came between question and answer) may not be, so that child ends.
-        if child is not None and not child.answered:
-            child.process.kill()
-            end = True
+        # A child that answered (an error too) is in step; any other (it died, a sibling's
+        # answer raised first, or an interrupt came between question and answer) may not be.
+        for child in children:
+            if not child.answered:
+                child.process.kill()
         raise
     finally:
-        if child is not None:
-            _POOL.give(key, child, end or child.texts >= TEXTS_PER_CHILD)
-    return tokens
+        for child in children:
+            _POOL.give(key, child, not child.answered or child.texts >= TEXTS_PER_CHILD)
+    return tokens[0] if len(tokens) == 1 else pa.concat_arrays(tokens)
 
 
 def _main() -> None:

@@ -57,11 +57,11 @@ def test_a_child_that_dies_during_a_call_is_an_error_and_the_next_call_starts_af
     pool, key = tokenize_child._POOL, ("blank:en", True)
     take = pool.take
 
-    def take_a_dying_one(key):
-        child = take(key)
-        child.process.kill()
-        child.process.wait()
-        return child
+    def take_a_dying_one(key, most=1):
+        children = take(key, most)
+        children[0].process.kill()
+        children[0].process.wait()
+        return children
 
     monkeypatch.setattr(pool, "take", take_a_dying_one)
     with pytest.raises(RuntimeError, match="tokenizing process ended"):
@@ -114,3 +114,14 @@ def test_callers_on_several_threads_each_get_their_own_tokens_from_at_most_one_c
     assert got == [tokenize(batch) for batch in texts]
     live = tokenize_child._POOL.live[("blank:en", True)]
     assert 1 <= len(live) <= 2 and len(tokenize_child._POOL.idle[("blank:en", True)]) == len(live)
+
+
+def test_one_caller_shares_a_large_call_among_children_and_gets_its_tokens_in_order(monkeypatch):
+    # A stream read one shard at a time calls the map from one thread: it still uses every core.
+    tokenize_child._POOL.stop_all()
+    monkeypatch.setattr(tokenize_child, "MAX_CHILDREN", 2)
+    texts = [f"text {i} is {'good' if i % 3 else 'bad'}!" for i in range(2 * tokenize_child.MIN_SHARE + 1)]
+    assert tokenize_child.tokenize_arrow(texts).to_pylist() == tokenize(texts)
+    key = ("blank:en", True)
+    assert len(tokenize_child._POOL.live[key]) == 2 and len(tokenize_child._POOL.idle[key]) == 2
+    assert sorted(child.texts for child in tokenize_child._POOL.live[key]) == [32, 33]
