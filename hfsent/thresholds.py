@@ -72,7 +72,7 @@ def bagged_thresholds(y_true: np.ndarray, scores: np.ndarray, min_positives: int
 
     Example:
         >>> bagged_thresholds(np.array([[1], [1], [0], [0]]), np.array([[0.9], [0.6], [0.4], [0.2]]), 1)
-        array([0.5])
+        array([0.518])
     """
     full = fit_thresholds(y_true, scores, min_positives)  # checks the inputs once
     if isinstance(bags, bool) or not isinstance(bags, int) or bags < 1:
