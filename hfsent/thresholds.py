@@ -4,6 +4,12 @@ when read back from a saved config.
 :func:`fit_thresholds` picks, for each label on its own, the threshold that maximises that label's
 F1 on the examples given (the validation split, never test).  A score at or above a label's
 threshold predicts the label.  Scores are probabilities in [0, 1], so the thresholds are too.
+:func:`bagged_thresholds`, what a multi-label model saves, averages that pick over bootstrap
+resamples of the examples: a rare label has a few dozen validation positives, so its F1-best cut
+jumps with a handful of them and fits their noise.  On SemEval-2018 E-c (fitted on one half of
+validation, scored on the other, 5 halvings x 3 seeds; BENCHMARKS.md) the mean of 30 resamples'
+picks raised macro F1 from 0.520 to 0.527, micro F1 from 0.613 to 0.625 and Jaccard from 0.487
+to 0.499 (paired bootstrap p 0.04, 0.01, 0.01).
 :func:`check_thresholds` refuses whatever a hostile or damaged config could hold instead.
 """
 
@@ -17,6 +23,8 @@ from hfsent.errors import InputError
 
 DEFAULT_THRESHOLD = 0.5
 MIN_POSITIVES = 5  # fewer positives than this: F1 on them is noise, so the label keeps 0.5
+BAGS = 30  # bootstrap resamples averaged by bagged_thresholds
+BAG_SEED = 0  # the resamples are seeded: the same outputs always give the same thresholds
 
 
 def fit_thresholds(y_true: np.ndarray, scores: np.ndarray, min_positives: int = MIN_POSITIVES) -> np.ndarray:
@@ -52,6 +60,36 @@ def fit_thresholds(y_true: np.ndarray, scores: np.ndarray, min_positives: int = 
     truth = truth.astype(np.int64)
     return np.array([_best_threshold(truth[:, j], probs[:, j]) if truth[:, j].sum() >= min_positives
                      else DEFAULT_THRESHOLD for j in range(truth.shape[1])], dtype=np.float64)
+
+
+def bagged_thresholds(y_true: np.ndarray, scores: np.ndarray, min_positives: int = MIN_POSITIVES,
+                      bags: int = BAGS) -> np.ndarray:
+    """Per label, the mean of :func:`fit_thresholds`' picks over ``bags`` bootstrap resamples of
+    the examples (seeded: :data:`BAG_SEED`), a steadier estimate of the F1-best threshold than one
+    pick on all of them.  A label with fewer than ``min_positives`` positives among all the
+    examples keeps :data:`DEFAULT_THRESHOLD`; a resample without a positive (or without a negative)
+    of a label leaves that label's mean.  Same arguments, checks and result as :func:`fit_thresholds`.
+
+    Example:
+        >>> bagged_thresholds(np.array([[1], [1], [0], [0]]), np.array([[0.9], [0.6], [0.4], [0.2]]), 1)
+        array([0.518])
+    """
+    full = fit_thresholds(y_true, scores, min_positives)  # checks the inputs once
+    if isinstance(bags, bool) or not isinstance(bags, int) or bags < 1:
+        raise InputError(f"bags must be a positive integer, got {bags!r}")
+    truth, probs = np.asarray(y_true).astype(np.int64), np.asarray(scores, dtype=np.float64)
+    rng = np.random.default_rng(BAG_SEED)
+    totals, counts = np.zeros(truth.shape[1]), np.zeros(truth.shape[1])
+    for _ in range(bags):
+        rows = rng.integers(0, len(truth), len(truth))
+        positives = truth[rows].sum(axis=0)
+        both = (positives > 0) & (positives < len(rows))  # one class only: no cut to pick
+        picked = fit_thresholds(truth[rows], probs[rows], 1)
+        totals[both] += picked[both]
+        counts[both] += 1
+    fitted = truth.sum(axis=0) >= min_positives
+    out = np.where(counts > 0, totals / np.maximum(counts, 1), full)
+    return np.where(fitted, out, DEFAULT_THRESHOLD)
 
 
 def _best_threshold(truth: np.ndarray, probs: np.ndarray) -> float:

@@ -77,6 +77,20 @@ def test_a_half_alone_is_scored_at_thresholds_fitted_for_it_not_at_one_half():
     assert all(0.15 < t < 0.3 for t in figures["thresholds"])
 
 
+def test_the_saved_thresholds_are_the_bagged_ones_not_a_single_pick():
+    """The model keeps each label's F1-best cut averaged over bootstrap resamples of validation
+    (hfsent.thresholds.bagged_thresholds), steadier for rare labels than one pick on all of it."""
+    from hfsent.thresholds import bagged_thresholds, fit_thresholds
+
+    task = task_for(ModelConfig(task="multilabel", label_names=NAMES))
+    rng = np.random.default_rng(5)
+    labels = (rng.random((120, 3)) < [0.4, 0.2, 0.1]).astype(int)
+    outputs = np.clip(rng.normal(0.3 + 0.2 * labels, 0.15), 0, 1)
+    fitted = task.fit_decision(lambda: (outputs, labels))["thresholds"]
+    assert fitted == [round(float(t), 4) for t in bagged_thresholds(labels, outputs)]
+    assert fitted != [round(float(t), 4) for t in fit_thresholds(labels, outputs)]
+
+
 def test_ranked_output_is_a_sigmoid_pipeline_with_the_chosen_labels_marked(ml_model):
     [ranked] = ml_model.classifier.ranked(["terrified and furious"])
     assert [set(r) for r in ranked] == [{"label", "score", "selected"}] * 3

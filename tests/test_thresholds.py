@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hfsent.errors import InputError
-from hfsent.thresholds import DEFAULT_THRESHOLD, check_thresholds, fit_thresholds
+from hfsent.thresholds import DEFAULT_THRESHOLD, bagged_thresholds, check_thresholds, fit_thresholds
 
 
 def _fit(labels, scores, min_positives=1):
@@ -80,3 +80,37 @@ def test_fitted_thresholds_pass_the_check_after_a_json_round_trip():
     y, s = (rng.random((40, 3)) < 0.4).astype(int), rng.random((40, 3)).astype(np.float32)
     fitted = fit_thresholds(y, s, min_positives=1)
     assert check_thresholds(json.loads(json.dumps(fitted.tolist())), 3) == fitted.tolist()
+
+
+def _draw(rng, n=300, rate=0.06):
+    """A rare label's scores: positives score higher on average, with much overlap."""
+    y = (rng.random(n) < rate).astype(int)
+    return y[:, None], np.clip(rng.normal(0.3 + 0.25 * y, 0.15), 0, 1)[:, None]
+
+
+def test_bagged_thresholds_vary_less_between_validation_samples_than_one_pick():
+    """Validation splits drawn from one distribution: the single F1-best cut follows each split's
+    few positives; the mean over bootstrap resamples moves less from split to split."""
+    rng = np.random.default_rng(3)
+    draws = [_draw(rng) for _ in range(25)]
+    single = [fit_thresholds(y, s)[0] for y, s in draws]
+    bagged = [bagged_thresholds(y, s)[0] for y, s in draws]
+    assert np.std(bagged) < 0.8 * np.std(single)
+
+
+def test_bagged_thresholds_are_seeded_and_keep_the_default_for_rare_labels():
+    rng = np.random.default_rng(4)
+    y, s = (rng.random((80, 2)) < [0.3, 0.03]).astype(int), rng.random((80, 2))
+    assert y[:, 1].sum() < 5
+    first = bagged_thresholds(y, s)
+    assert first.tolist() == bagged_thresholds(y, s).tolist()
+    assert first[1] == DEFAULT_THRESHOLD and 0 <= first[0] <= 1
+    # one resample's pick is the plain one, and a separable label's mean stays in its gap
+    sep = np.array([[0.9], [0.8], [0.7], [0.2], [0.1], [0.05]])
+    assert 0.2 < bagged_thresholds(np.array([[1], [1], [1], [0], [0], [0]]), sep, 1)[0] < 0.7
+
+
+@pytest.mark.parametrize("bags", [0, -1, 2.5, True])
+def test_bagged_thresholds_refuse_a_bad_number_of_bags(bags):
+    with pytest.raises(InputError, match="bags must be a positive integer"):
+        bagged_thresholds(np.array([[1], [0]]), np.array([[0.9], [0.1]]), 1, bags)

@@ -9,7 +9,8 @@
   seen columns (:mod:`hfsent.tasks.ovr`); the blend weight is fitted per label, by that label's
   validation log loss (:func:`hfsent.blend.blend_weight` on its two columns).
 * **Decision**: a threshold per label (``model.thresholds``), fitted on validation for F1
-  (:func:`hfsent.thresholds.fit_thresholds`; 0.5 where a label has too few positives), saved in
+  (:func:`hfsent.thresholds.bagged_thresholds`: the F1-best cut averaged over bootstrap resamples
+  of validation; 0.5 where a label has too few positives), saved in
   ``hfsent_config.json`` and checked on load.
 * **Output**: as a ``transformers`` pipeline with a sigmoid: every label with its score, highest
   first; predict also gives ``labels``, the names above their thresholds (possibly none).
@@ -166,11 +167,12 @@ class Multilabel(Task):
         return {**{k: v for k, v in raw.items() if k not in per_label}, "per_class": per_class}
 
     def fit_decision(self, validation) -> dict:
-        """The thresholds fitted on validation outputs, as config values."""
-        from hfsent.thresholds import fit_thresholds
+        """The thresholds fitted on validation outputs (bagged: :func:`hfsent.thresholds.bagged_thresholds`),
+        as config values."""
+        from hfsent.thresholds import bagged_thresholds
 
         outputs, labels = validation()
-        fitted = fit_thresholds(np.asarray(labels).astype(int), np.asarray(outputs, np.float64))
+        fitted = bagged_thresholds(np.asarray(labels).astype(int), np.asarray(outputs, np.float64))
         return {"thresholds": [round(float(t), 4) for t in fitted]}
 
     def score_alone(self, outputs, labels, test=None) -> dict:
