@@ -126,15 +126,23 @@ class _Pool:
 
     def take(self, key: tuple[str, bool], most: int = 1) -> list[_Child]:
         """One child, waiting while :data:`MAX_CHILDREN` are busy; then up to ``most - 1`` more
-        that are idle or can start now, without waiting."""
+        idle or startable now; an extra that cannot start (a process limit) is left out."""
+        children: list[_Child] = []
         with self.changed:
-            while not (children := self._free(key, 1)):
-                self.changed.wait()
-            return children + self._free(key, most - 1)
+            try:
+                while not self._free(key, 1, children):
+                    self.changed.wait()
+                with contextlib.suppress(OSError):  # the next call that needs a child raises it
+                    self._free(key, most - 1, children)
+            except BaseException:  # the children taken are in step: a lost one would stay busy
+                self.idle.setdefault(key, []).extend(children)
+                self.changed.notify_all()
+                raise
+        return children
 
-    def _free(self, key: tuple[str, bool], most: int) -> list[_Child]:
-        children, idle = [], self.idle.setdefault(key, [])
-        while len(children) < most:
+    def _free(self, key: tuple[str, bool], most: int, children: list[_Child]) -> int:
+        idle, found = self.idle.setdefault(key, []), 0  # up to `most` appended to children: how many
+        while found < most:
             while idle and idle[-1].process.poll() is not None:  # it died idle (a signal, say)
                 self.live[key].discard(idle.pop())
             if idle:
@@ -144,7 +152,8 @@ class _Pool:
                 self.live.setdefault(key, set()).add(children[-1])
             else:
                 break
-        return children
+            found += 1
+        return found
 
     def give(self, key: tuple[str, bool], child: _Child, end: bool = False) -> None:
         """Back to the idle ones, or (``end``) stopped for good."""

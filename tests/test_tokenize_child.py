@@ -125,3 +125,34 @@ def test_one_caller_shares_a_large_call_among_children_and_gets_its_tokens_in_or
     key = ("blank:en", True)
     assert len(tokenize_child._POOL.live[key]) == 2 and len(tokenize_child._POOL.idle[key]) == 2
     assert sorted(child.texts for child in tokenize_child._POOL.live[key]) == [32, 33]
+
+
+def test_an_extra_child_that_cannot_start_leaves_the_call_its_children_and_the_pool_whole(monkeypatch):
+    # A process limit hit when a call asks for more children: the children it has are not lost
+    tokenize_child._POOL.stop_all()
+    monkeypatch.setattr(tokenize_child, "MAX_CHILDREN", 3)
+    key, start = ("blank:en", True), tokenize_child._Child.__init__
+    tokenize_child.tokenize_arrow(["one child, idle after this call"])
+
+    def fails(self, *args):
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(tokenize_child._Child, "__init__", fails)
+    texts = [f"text {i} is {'good' if i % 3 else 'bad'}!" for i in range(3 * tokenize_child.MIN_SHARE)]
+    assert tokenize_child.tokenize_arrow(texts).to_pylist() == tokenize(texts)  # on the one it had
+    monkeypatch.setattr(tokenize_child._Child, "__init__", start)
+    assert len(tokenize_child._POOL.idle[key]) == len(tokenize_child._POOL.live[key]) == 1
+    tokenize_child.tokenize_arrow(texts)  # now on three: 1 + 96 + 32 texts for the first
+    assert sorted(child.texts for child in tokenize_child._POOL.live[key]) == [32, 32, 129]
+
+
+def test_a_call_whose_only_child_cannot_start_raises_and_keeps_nothing(monkeypatch):
+    tokenize_child._POOL.stop_all()
+
+    def fails(self, *args):
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(tokenize_child._Child, "__init__", fails)
+    with pytest.raises(OSError):
+        tokenize_child.tokenize_arrow(["no child"])
+    assert not tokenize_child._POOL.live.get(("blank:en", True))
