@@ -91,7 +91,7 @@ def _from_iterable(ds: IterableDataset, max_length: int, shuffle: bool, seed: in
     filled from ``shards`` source shards at a time.  ``datasets`` reads a Parquet shard a whole
     row group at a time (whatever its ``batch_size``), so each shard read at once holds one row
     group in memory: 35 MiB for 25,000 IMDB reviews, and its own default, 10 shards, made the
-    training process's RSS twice as large and rise at every change of shard (BENCHMARKS.md)."""
+    training process's RSS 1.5 times as large and rise at every change of shard (BENCHMARKS.md)."""
     epochs = itertools.count()
 
     def chunks():
