@@ -11,12 +11,9 @@ its texts among the children idle or startable, up to one per core (:data:`MAX_C
 stream read one shard at a time calls the map from one thread, which alone would use one core;
 each of several threads (several shards read at once) gets one child at least.  A child:
 
-* is a new Python interpreter with pipes, with the parent's ``sys.path``, running :func:`_main`;
-  not ``multiprocessing``: a fork copies TensorFlow's and Arrow's locks mid-use, and ``spawn``
-  re-runs a user's script that has no ``if __name__ == "__main__"`` guard;
+* is a new Python interpreter (:mod:`hfsent.child_tokenizer`: its start, protocol and loop);
 * ends after :data:`TEXTS_PER_CHILD` texts, and the next call starts another, so its own
   growth is bounded too (a start costs one to four seconds, against about a minute of tokenizing);
-* ignores Ctrl-C, which a terminal sends to the whole process group: the parent decides;
 * answers an error with its type and message, and goes on: the parent raises a user's error
   (:mod:`hfsent.errors`) as itself, any other as a ``RuntimeError`` that names it; a child that
   dies is an error in the parent, and the next call starts another.
@@ -29,88 +26,19 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import json
 import os
-import signal
-import subprocess
-import sys
 import threading
 from collections.abc import Sequence
 
 import pyarrow as pa
 
-from hfsent import errors
-from hfsent.arrow_frames import column_of, read_frame, to_ipc, write_frame
+from hfsent.child_tokenizer import ChildTokenizer
 from hfsent.tokenize import RENEW_AFTER_TEXTS
 
 TEXTS_PER_CHILD = RENEW_AFTER_TEXTS  # then a new child: its pipeline would be renewed then anyway
 # One child per core this process may use: datasets' threads then tokenize on every core.
 MAX_CHILDREN = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-TOKENS = pa.list_(pa.string())
 MIN_SHARE = 32  # texts per child at least when a call shares its texts: a frame costs too
-_TOKENS, _ERROR = b"T", b"E"  # the first byte of an answer (a frame: hfsent.arrow_frames)
-
-
-# The child's sys.path is the parent's, read from the environment (JSON, never Python source):
-# ``python -m`` would put the working directory first, where a stray spacy.py or datasets.py
-# would then run in the child although the parent never imported it.
-_LAUNCH = ("import sys\n"
-           "if sys.path[:1] == ['']: del sys.path[0]  # -c's working directory, before any import\n"
-           "import json, os\n"
-           "sys.path[:] = json.loads(os.environ.pop('HFSENT_CHILD_SYS_PATH'))\n"
-           "from hfsent.tokenize_child import _main\n"
-           "_main()")
-
-
-class _Child:
-    def __init__(self, spacy_model: str, lowercase: bool):
-        if getattr(sys, "frozen", False) or not sys.executable:
-            raise RuntimeError("a streamed dataset is tokenized by a Python child process, and this "
-                               "interpreter (frozen or embedded) cannot start one")
-        env = {**os.environ, "HFSENT_CHILD_SYS_PATH": json.dumps(sys.path)}
-        self.process = subprocess.Popen(
-            [sys.executable, "-c", _LAUNCH, spacy_model, "1" if lowercase else "0"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
-        self.texts, self.answered, self.asked = 0, True, 0
-
-    def ask(self, texts: pa.Array) -> None:
-        self.answered, self.asked = False, len(texts)
-        with contextlib.suppress(BrokenPipeError):  # it died: answer() says so
-            write_frame(self.process.stdin, to_ipc("text", texts))
-
-    def answer(self) -> pa.ListArray:
-        try:
-            answer = read_frame(self.process.stdout)
-        except BrokenPipeError:
-            answer = None
-        if answer is None:
-            self.stop()
-            raise RuntimeError(f"the tokenizing process ended (exit status {self.process.returncode})")
-        self.answered = True
-        body = memoryview(answer)[1:]  # past the type byte, without a copy of the tokens
-        if answer[:1] == _ERROR:
-            name, message = json.loads(bytes(body))  # a short message: json needs bytes
-            error = getattr(errors, name, None)
-            if isinstance(error, type) and issubclass(error, errors.UserError):
-                raise error(message)
-            raise RuntimeError(f"tokenizing failed in the child process: {name}: {message}")
-        self.texts += self.asked
-        return column_of(body, "tokens")
-
-    def close_input(self) -> None:
-        with contextlib.suppress(OSError):  # a dead child's pipe: nothing left to flush to
-            self.process.stdin.close()
-
-    def stop(self) -> None:
-        """End the child: its input closed, it exits; killed if it has not within 30 s."""
-        self.close_input()
-        with contextlib.suppress(OSError):
-            self.process.stdout.close()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
 
 class _Pool:
@@ -120,14 +48,14 @@ class _Pool:
     new one while fewer than :data:`MAX_CHILDREN` live."""
 
     def __init__(self) -> None:
-        self.idle: dict[tuple[str, bool], list[_Child]] = {}  # waiting for a caller
-        self.live: dict[tuple[str, bool], set[_Child]] = {}  # started and not stopped: idle or busy
+        self.idle: dict[tuple[str, bool], list[ChildTokenizer]] = {}  # waiting for a caller
+        self.live: dict[tuple[str, bool], set[ChildTokenizer]] = {}  # started and not stopped: idle or busy
         self.changed = threading.Condition()
 
-    def take(self, key: tuple[str, bool], most: int = 1) -> list[_Child]:
+    def take(self, key: tuple[str, bool], most: int = 1) -> list[ChildTokenizer]:
         """One child, waiting while :data:`MAX_CHILDREN` are busy; then up to ``most - 1`` more
         idle or startable now; an extra that cannot start (a process limit) is left out."""
-        children: list[_Child] = []
+        children: list[ChildTokenizer] = []
         with self.changed:
             try:
                 while not self._free(key, 1, children):
@@ -140,7 +68,7 @@ class _Pool:
                 raise
         return children
 
-    def _free(self, key: tuple[str, bool], most: int, children: list[_Child]) -> int:
+    def _free(self, key: tuple[str, bool], most: int, children: list[ChildTokenizer]) -> int:
         idle, found = self.idle.setdefault(key, []), 0  # up to `most` appended to children: how many
         while found < most:
             while idle and idle[-1].process.poll() is not None:  # it died idle (a signal, say)
@@ -148,14 +76,14 @@ class _Pool:
             if idle:
                 children.append(idle.pop())
             elif len(self.live.get(key, ())) < MAX_CHILDREN:
-                children.append(_Child(*key))  # Popen returns at exec; its imports run on their own
+                children.append(ChildTokenizer(*key))  # Popen returns at exec; its imports run on their own
                 self.live.setdefault(key, set()).add(children[-1])
             else:
                 break
             found += 1
         return found
 
-    def give(self, key: tuple[str, bool], child: _Child, end: bool = False) -> None:
+    def give(self, key: tuple[str, bool], child: ChildTokenizer, end: bool = False) -> None:
         """Back to the idle ones, or (``end``) stopped for good."""
         try:
             if end:
@@ -219,10 +147,10 @@ def tokenize_arrow(texts: Sequence[str] | pa.Array | pa.ChunkedArray, spacy_mode
         cuts = [len(texts) * i // len(children) for i in range(len(children) + 1)]
         for child, start, stop in zip(children, cuts, cuts[1:]):
             child.ask(texts.slice(start, stop - start))
-        tokens = [child.answer() for child in children]  # all asked first: they work side by side
+        tokens = _answers(children)  # all asked first: they work side by side
     except BaseException:
-        # A child that answered (an error too) is in step; any other (it died, a sibling's
-        # answer raised first, or an interrupt came between question and answer) may not be.
+        # A child that answered (an error too) is in step; any other (it died, or an interrupt
+        # came between question and answer) may not be.
         for child in children:
             if not child.answered:
                 child.process.kill()
@@ -233,25 +161,16 @@ def tokenize_arrow(texts: Sequence[str] | pa.Array | pa.ChunkedArray, spacy_mode
     return tokens[0] if len(tokens) == 1 else pa.concat_arrays(tokens)
 
 
-def _main() -> None:
-    """The child: frames of texts on stdin, frames of tokens (or an error) on stdout."""
-    stdin, stdout = sys.stdin.buffer, os.fdopen(os.dup(1), "wb")
-    os.dup2(2, 1)  # what any library prints, on import too, goes to stderr: stdout carries only frames
-    # A terminal's Ctrl-C reaches the whole process group: the parent decides, and ends this
-    # child by closing its input (or killing it), so the child itself prints no traceback.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from hfsent.tokenize import tokenize
-
-    spacy_model, lowercase = sys.argv[1], sys.argv[2] == "1"
-    while (question := read_frame(stdin)) is not None:
+def _answers(children: list[ChildTokenizer]) -> list[pa.ListArray]:
+    """Every child's answer, each read before the first error is raised, so that a child's error
+    (or death) leaves its siblings in step; an interrupt is not waited past."""
+    answers: list = []
+    for child in children:
         try:
-            texts = column_of(question, "text").to_pylist()
-            tokens = pa.array(tokenize(texts, spacy_model, lowercase), TOKENS)
-        except Exception as error:  # the parent raises it (a user's error as itself); this child goes on
-            write_frame(stdout, _ERROR, json.dumps([type(error).__name__, str(error)]).encode())
-            continue
-        write_frame(stdout, _TOKENS, to_ipc("tokens", tokens))
-
-
-if __name__ == "__main__":
-    _main()
+            answers.append(child.answer())
+        except Exception as error:
+            answers.append(error)
+    for answer in answers:
+        if isinstance(answer, Exception):
+            raise answer
+    return answers

@@ -7,7 +7,7 @@ import pyarrow as pa
 import pytest
 from datasets import Dataset
 
-from hfsent import tokenize_child
+from hfsent import child_tokenizer, tokenize_child
 from hfsent.errors import MissingError
 from hfsent.tokenize import tokenize, tokenize_dataset
 
@@ -131,16 +131,16 @@ def test_an_extra_child_that_cannot_start_leaves_the_call_its_children_and_the_p
     # A process limit hit when a call asks for more children: the children it has are not lost
     tokenize_child._POOL.stop_all()
     monkeypatch.setattr(tokenize_child, "MAX_CHILDREN", 3)
-    key, start = ("blank:en", True), tokenize_child._Child.__init__
+    key, start = ("blank:en", True), child_tokenizer.ChildTokenizer.__init__
     tokenize_child.tokenize_arrow(["one child, idle after this call"])
 
     def fails(self, *args):
         raise OSError(11, "Resource temporarily unavailable")
 
-    monkeypatch.setattr(tokenize_child._Child, "__init__", fails)
+    monkeypatch.setattr(child_tokenizer.ChildTokenizer, "__init__", fails)
     texts = [f"text {i} is {'good' if i % 3 else 'bad'}!" for i in range(3 * tokenize_child.MIN_SHARE)]
     assert tokenize_child.tokenize_arrow(texts).to_pylist() == tokenize(texts)  # on the one it had
-    monkeypatch.setattr(tokenize_child._Child, "__init__", start)
+    monkeypatch.setattr(child_tokenizer.ChildTokenizer, "__init__", start)
     assert len(tokenize_child._POOL.idle[key]) == len(tokenize_child._POOL.live[key]) == 1
     tokenize_child.tokenize_arrow(texts)  # now on three: 1 + 96 + 32 texts for the first
     assert sorted(child.texts for child in tokenize_child._POOL.live[key]) == [32, 32, 129]
@@ -152,7 +152,18 @@ def test_a_call_whose_only_child_cannot_start_raises_and_keeps_nothing(monkeypat
     def fails(self, *args):
         raise OSError(11, "Resource temporarily unavailable")
 
-    monkeypatch.setattr(tokenize_child._Child, "__init__", fails)
+    monkeypatch.setattr(child_tokenizer.ChildTokenizer, "__init__", fails)
     with pytest.raises(OSError):
         tokenize_child.tokenize_arrow(["no child"])
     assert not tokenize_child._POOL.live.get(("blank:en", True))
+
+
+def test_a_childs_error_in_a_shared_call_leaves_its_siblings_in_step(monkeypatch):
+    tokenize_child._POOL.stop_all()
+    monkeypatch.setattr(tokenize_child, "MAX_CHILDREN", 2)
+    texts = [None] + ["fine text"] * (2 * tokenize_child.MIN_SHARE - 1)  # the first half's child fails
+    with pytest.raises(RuntimeError, match="TypeError"):
+        tokenize_child.tokenize_arrow(pa.array(texts, pa.string()))
+    key = ("blank:en", True)
+    assert len(tokenize_child._POOL.live[key]) == len(tokenize_child._POOL.idle[key]) == 2
+    assert tokenize_child.tokenize_arrow(texts[1:]).to_pylist() == tokenize(texts[1:])
