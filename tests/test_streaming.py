@@ -176,3 +176,9 @@ def test_a_streamed_shuffle_reads_as_many_shards_at_once_as_asked(tmp_path, monk
     assert len(first_shards(4)) > 1
     with pytest.raises(ValueError, match="shuffle_shards must be positive"):
         tiny_config("unused.csv", shuffle_shards=0)
+
+
+def test_more_shuffle_shards_than_the_buffer_can_give_turns_to_is_refused():
+    with pytest.raises(ValueError, match="shuffle_shards must be at most shuffle_buffer / 100 \\(200\\)"):
+        tiny_config("unused.csv", shuffle_shards=201)
+    assert tiny_config("unused.csv", shuffle_shards=200).runtime.shuffle_shards == 200
