@@ -5,6 +5,8 @@ and their table kept, by :class:`hfsent.config.Config`; import them from there.
 
 from __future__ import annotations
 
+import dataclasses
+import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +20,17 @@ CLASS_WEIGHTS = ("none", "balanced")  # TrainingConfig.class_weight
 
 def _help(text: str) -> dict:
     return {"help": text}
+
+
+def _whole_numbers(component: Any) -> None:
+    """Refuse a non-whole value (``2.5``, ``"4"``, ``True``) of an ``int`` field: the Python API
+    and a saved config do not pass argparse, and such a value fails far from here (in tf.data,
+    say).  The error names the field and the value's type, never the value (a stranger's)."""
+    for f in dataclasses.fields(component):
+        value = getattr(component, f.name)
+        if f.type in ("int", "int | None") and value is not None and (
+                isinstance(value, bool) or not isinstance(value, numbers.Integral)):
+            raise InputError(f"{f.name} must be a whole number, got {type(value).__name__}")
 
 
 @dataclass
@@ -44,6 +57,7 @@ class DataConfig:
     unlabeled_split: str = field(default="unsupervised", metadata=_help("split of unlabelled reviews that word2vec also reads, if the source has it"))
 
     def __post_init__(self) -> None:
+        _whole_numbers(self)
         if self.validation_split not in VALIDATION_SPLITS:
             raise InputError(f"validation_split must be one of {VALIDATION_SPLITS}, got {self.validation_split!r}")
         for name in ("validation_size", "test_size"):
@@ -69,6 +83,7 @@ class PreprocessingConfig:
     vocab_size: int | None = None  # filled in by training
 
     def __post_init__(self) -> None:
+        _whole_numbers(self)
         _positive(self, "min_freq", "max_length")
         if self.max_vocab_size < 3:
             raise InputError(f"max_vocab_size must leave room for a word after [PAD] and [UNK], got {self.max_vocab_size}")
@@ -97,6 +112,7 @@ class ModelConfig:
     thresholds: list[float] | None = None  # multi-label: each label's decision threshold, fitted on validation
 
     def __post_init__(self) -> None:
+        _whole_numbers(self)
         from hfsent.tasks import task_for  # the task classes import the config for type hints only
 
         task = task_for(self)  # refuses an unknown task
@@ -151,6 +167,7 @@ class TrainingConfig:
     selection_metric: str = field(default="log_loss", metadata={**_help("what early stopping watches on validation and the blend's weight optimises: log_loss, accuracy or macro_f1 (ratings: squared error)"), "choices": SELECTION_METRICS})
 
     def __post_init__(self) -> None:
+        _whole_numbers(self)
         _positive(self, "batch_size", "epochs", "learning_rate", "patience", "num_buckets", "word2vec_epochs",
                   "word2vec_min_count", "wide_c", "wide_alpha")
         if not 0 < self.lr_decay <= 1:
@@ -183,6 +200,7 @@ class RuntimeConfig:
     shuffle_shards: int = field(default=1, metadata=_help("--streaming: source shards read at once to fill the shuffle buffer; each holds one Parquet row group in memory"))
 
     def __post_init__(self) -> None:
+        _whole_numbers(self)
         _positive(self, "shuffle_buffer", "shuffle_shards")
         # datasets gives each shard buffer // shards rows a turn: beyond this, turns of a few
         # rows, and every shard's row group held at once
