@@ -36,16 +36,17 @@ from hfsent.child_tokenizer import ChildTokenizer
 from hfsent.tokenize import RENEW_AFTER_TEXTS
 
 TEXTS_PER_CHILD = RENEW_AFTER_TEXTS  # then a new child: its pipeline would be renewed then anyway
-# One child per core this process may use: datasets' threads then tokenize on every core.
+# One child per core this process may use: one caller's shares, or datasets' threads, then
+# tokenize on every core.
 MAX_CHILDREN = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 MIN_SHARE = 32  # texts per child at least when a call shares its texts: a frame costs too
 
 
 class _Pool:
-    """Children of each tokenizer setting, each serving one caller at a time: ``datasets`` calls
-    a training stream's map from several threads at once (it prefetches from its shards in a
-    thread pool when it shuffles them), and each thread's batch goes to an idle child, or to a
-    new one while fewer than :data:`MAX_CHILDREN` live."""
+    """Children of each tokenizer setting, each serving one caller at a time: a call takes one
+    child (waiting while :data:`MAX_CHILDREN` are busy) and, for a large batch, more that are
+    idle or can start; ``datasets`` may call a stream's map from several threads at once (when
+    its shuffle reads several shards), and each thread's call gets a child at least."""
 
     def __init__(self) -> None:
         self.idle: dict[tuple[str, bool], list[ChildTokenizer]] = {}  # waiting for a caller
