@@ -204,9 +204,10 @@ class RuntimeConfig:
         _positive(self, "shuffle_buffer", "shuffle_shards")
         # datasets gives each shard buffer // shards rows a turn: beyond this, turns of a few
         # rows, and every shard's row group held at once
-        if self.shuffle_shards > max(1, self.shuffle_buffer // 100):
-            raise InputError(f"shuffle_shards must be at most shuffle_buffer / 100 "
-                             f"({max(1, self.shuffle_buffer // 100):,}), got {self.shuffle_shards:,}")
+        most_shards = max(1, self.shuffle_buffer // 100)
+        if self.shuffle_shards > most_shards:
+            raise InputError(f"shuffle_shards must be at most shuffle_buffer / 100 ({most_shards:,}), "
+                             f"got {self.shuffle_shards:,}")
         if self.num_proc is not None:
             _positive(self, "num_proc")
 
