@@ -5,7 +5,9 @@ import keras
 import numpy as np
 import pytest
 
-from hfsent.fast_predict import ROW_BUCKETS, FastClassifier, bucket, width_buckets
+from hfsent import names
+from hfsent.fast_gru import projected_gru
+from hfsent.fast_predict import ROW_BUCKETS, FastClassifier, bucket, compiled_call, width_buckets
 from hfsent.model import build_model
 from hfsent.predict import SentimentClassifier
 from hfsent.vocab import PAD, UNK, Vocabulary
@@ -22,14 +24,19 @@ def _sequences(n: int, max_length: int, seed: int = 0) -> list[list[int]]:
     return [rng.integers(1, len(WORDS) + 2, size=1 + (i * 7) % max_length).tolist() for i in range(n)]
 
 
-@pytest.fixture(scope="module", params=["gru", "wide, three classes"])
+@pytest.fixture(scope="module", params=["gru", "wide, three classes", "one direction, last state"])
 def classifier(request, tmp_path_factory):
-    """An untrained model: a bidirectional GRU, or one with the wide branch (string-hashed
-    bigrams, which XLA cannot compile) and a softmax over three classes."""
+    """An untrained model: a bidirectional GRU; one with the wide branch (string-hashed bigrams,
+    which XLA cannot compile) and a softmax over three classes; or a forward GRU whose final
+    state is the pooling."""
     keras.utils.set_random_seed(0)
-    three = request.param != "gru"
-    config = tiny_config(tmp_path_factory.mktemp("unused"), embedding_dim=8, gru_units=8, bidirectional=True,
-                         max_length=MAX_LENGTH, **({"label_names": ["a", "b", "c"]} if three else {}))
+    three = request.param == "wide, three classes"
+    settings = {"embedding_dim": 8, "gru_units": 8, "bidirectional": True, "max_length": MAX_LENGTH}
+    if three:
+        settings["label_names"] = ["a", "b", "c"]
+    if request.param.startswith("one"):
+        settings.update(bidirectional=False, pooling="last")
+    config = tiny_config(tmp_path_factory.mktemp("unused"), **settings)
     vocab = Vocabulary([PAD, UNK, *WORDS])
     model = build_model(config.model, len(vocab))
     if three:
@@ -55,6 +62,22 @@ def test_outputs_equal_predict_ids_within_float_noise(classifier):
     np.testing.assert_allclose(fast.predict_ids(sequences, batch_size=3), expected, rtol=0, atol=1e-5)
     texts = ["w1 w2 w3", "w4 w5", "w9 " * 50]  # the last one truncated to max_length
     assert [r["label"] for r in fast.predict(texts)] == [r["label"] for r in classifier.predict(texts)]
+
+
+def test_hfsent_models_run_the_projected_gru(classifier):
+    assert projected_gru(classifier.model) is not None
+
+
+def test_a_gru_not_fed_by_the_embedding_keeps_keras_layers_and_the_same_outputs():
+    ids = keras.Input((None,), dtype="int32")
+    x = keras.layers.Embedding(len(WORDS) + 2, 8, mask_zero=True, name=names.EMBEDDING)(ids)
+    x = keras.layers.Dense(8, name="between")(x)  # not a Dropout: the table would skip it
+    x = keras.layers.GRU(8, name=names.GRU)(x, mask=keras.ops.not_equal(ids, 0))
+    model = keras.Model(ids, keras.layers.Dense(1, activation="sigmoid")(x))
+    assert projected_gru(model) is None
+    call = compiled_call(model)
+    padded = np.array([[2, 3, 4, 0], [5, 0, 0, 0]], dtype=np.int32)
+    np.testing.assert_allclose(np.asarray(call(padded)), model.predict_on_batch(padded), rtol=0, atol=1e-5)
 
 
 def test_xla_compiles_the_recurrent_layers_and_leaves_the_model_plain(classifier):
