@@ -1,10 +1,13 @@
 """Micro-batching for the server: requests that arrive together share one model call.
 
-Each request is put on an asyncio queue.  One collector task takes the first waiting request,
+Each request is first prepared (``prepare``: the server tokenizes it) in a worker thread of its
+own, then put on an asyncio queue.  One collector task takes the first waiting request,
 then keeps taking requests until the batch holds ``max_batch`` texts or ``max_wait`` seconds
 have passed since the first, and runs the model on the whole batch in one worker thread.  The
 event loop stays free meanwhile, so requests keep arriving (and queueing) while the model runs:
 under load the batches fill by themselves, and alone a request waits at most ``max_wait``.
+Preparing in its own thread keeps that work off the model's: the model's thread releases the
+GIL while TensorFlow computes, and the next requests are tokenized meanwhile (BENCHMARKS.md).
 
 Limits: one model call at a time (a Keras model on 2 cores gains nothing from two); a single
 request of more than ``max_batch`` texts is a batch of its own, not split.
@@ -27,6 +30,8 @@ Job = TypeVar("Job")
 class Batcher(Generic[Job]):
     """Gathers jobs into batches for ``run``, which maps a list of jobs to one result per job
     (an exception instance is raised to that job's caller).  ``size(job)`` is its number of texts.
+    ``prepare``, if given, maps each job before it is queued, in one thread of its own; ``run``
+    and ``size`` then see prepared jobs, and an exception in ``prepare`` is raised to its caller.
 
     Example:
         >>> batcher = Batcher(lambda jobs: [len(j) for j in jobs], size=len, max_batch=32)
@@ -36,12 +41,15 @@ class Batcher(Generic[Job]):
     """
 
     def __init__(self, run: Callable[[Sequence[Job]], list[Any]], size: Callable[[Job], int],
-                 max_batch: int = 32, max_wait: float = 0.005) -> None:
+                 max_batch: int = 32, max_wait: float = 0.005,
+                 prepare: Callable[[Any], Job] | None = None) -> None:
         if max_batch < 1 or max_wait < 0:
             raise ValueError(f"max_batch must be ≥ 1 and max_wait ≥ 0, got {max_batch} and {max_wait}")
         self.run, self.size, self.max_batch, self.max_wait = run, size, max_batch, max_wait
+        self.prepare = prepare
         self._queue: asyncio.Queue[tuple[Job, asyncio.Future]] = asyncio.Queue()
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hfsent-model")
+        self._preparer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hfsent-prepare")
         self._task: asyncio.Task | None = None
         self._busy = False  # a batch is being gathered or run
         self.batches = 0  # how many model calls so far, for /info and tests
@@ -58,10 +66,14 @@ class Batcher(Generic[Job]):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         self._worker.shutdown(wait=True)
+        self._preparer.shutdown(wait=True)
 
-    async def submit(self, job: Job) -> Any:
-        """``run``'s result for ``job``, computed in a batch with whatever else is waiting."""
-        future = asyncio.get_running_loop().create_future()
+    async def submit(self, job: Any) -> Any:
+        """``run``'s result for ``job`` (prepared first), computed in a batch with what else waits."""
+        loop = asyncio.get_running_loop()
+        if self.prepare is not None:
+            job = await loop.run_in_executor(self._preparer, self.prepare, job)
+        future = loop.create_future()
         await self._queue.put((job, future))
         return await future
 

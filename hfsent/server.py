@@ -7,9 +7,11 @@
 ``GET /info``  model, task, labels, format version, revision (a Hub model's commit), limits
 =============  ===============================================================================
 
-Concurrent requests share model calls (:mod:`hfsent.batcher`), run in one worker thread so the
-event loop keeps reading requests; the model's recurrent layers run compiled by XLA
-(:mod:`hfsent.fast_predict`), for every batch shape before the port answers.
+Concurrent requests share model calls (:mod:`hfsent.batcher`): each request is tokenized in a
+thread of its own, and the model runs in another, so the event loop keeps reading requests and
+the next ones are tokenized while the model computes.  The model's GRU runs compiled by XLA, its
+input products looked up (:mod:`hfsent.fast_predict`, :mod:`hfsent.fast_gru`), for every batch
+shape before the port answers; TensorFlow's ops get all cores but one (:func:`share_cores`).
 
 Every refusal is JSON ``{"error": "..."}``: a body over ``max_body_bytes`` (by its
 Content-Length, or as it streams in) or more than ``max_texts`` texts is 413, a body that is
@@ -29,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import socket
 import sys
 from dataclasses import asdict, dataclass
@@ -47,7 +50,7 @@ if TYPE_CHECKING:
     from hfsent.predict import SentimentClassifier
 
 __all__ = ["BACKLOG", "GRACEFUL_SECONDS", "AccessLog", "Limits", "access_log", "create_app", "listen_socket",
-           "load_served", "serve", "warm_up"]
+           "load_served", "serve", "share_cores", "warm_up"]
 
 log = logging.getLogger(__name__)
 GRACEFUL_SECONDS = 30  # how long SIGTERM waits for requests in flight
@@ -95,10 +98,13 @@ def create_app(classifier: SentimentClassifier, info: dict[str, Any], limits: Li
     """
     from hfsent.batcher import Batcher
     from hfsent.fast_predict import FastClassifier
-    from hfsent.serving import TooManyTexts, answer_requests, parse_request
+    from hfsent.serving import TooManyTexts, answer_encoded, encode_request, parse_request
 
     classifier = FastClassifier.of(classifier)  # the model call compiled by XLA: see hfsent.fast_predict
-    batcher = Batcher(lambda jobs: answer_requests(classifier, jobs), size=lambda job: len(job[0]),
+    # Tokenizing runs in the batcher's preparing thread, while the model's thread computes.
+    batcher = Batcher(lambda jobs: answer_encoded(classifier, jobs),
+                      prepare=lambda job: encode_request(classifier, job),
+                      size=lambda job: 1 if isinstance(job[0], InputError) else len(job[0]),
                       max_batch=limits.max_batch, max_wait=limits.max_wait_ms / 1000)
 
     @contextlib.asynccontextmanager
@@ -162,6 +168,26 @@ def listen_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def share_cores() -> int:
+    """Give TensorFlow's ops all cores but one, and run them one at a time; returns the ops' thread count.
+
+    The server's event loop and its tokenizing thread need a core of their own, and TensorFlow's
+    default, a thread per core for each op, spent more CPU time waiting (its threads spin) than
+    a model call of a few reviews saves: on 2 cores, 8 clients were served 1.2 times faster with
+    one thread (BENCHMARKS.md).  Call it before TensorFlow runs its first op; after that the
+    pools are fixed, and they are left as they are.
+    """
+    import tensorflow as tf
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    threads = max(1, cores - 1)
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(1)
+    except RuntimeError:  # TensorFlow already ran an op in this process
+        return tf.config.threading.get_intra_op_parallelism_threads()
+    return threads
+
 
 def serve(model: str, host: str = "127.0.0.1", port: int = 8080, revision: str | None = None,
           limits: Limits = Limits()) -> None:
@@ -176,6 +202,7 @@ def serve(model: str, host: str = "127.0.0.1", port: int = 8080, revision: str |
     from hfsent.fast_predict import FastClassifier
 
     sock = listen_socket(host, port)
+    log.info("model calls run on %d thread(s), one op at a time", share_cores())
     classifier, info = load_served(model, revision)
     classifier = FastClassifier.of(classifier)
     warm_up(classifier)

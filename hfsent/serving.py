@@ -29,6 +29,9 @@ from typing import Any
 from hfsent.errors import InputError
 from hfsent.predict import SentimentClassifier, check_top_k
 
+Request = tuple[list[str | dict[str, str]], int | None]  # (texts, top_k) of parse_request
+Encoded = tuple[list[list[int]] | InputError, int | None]  # (ids, or why not, top_k) of encode_request
+Answer = list[list[dict]] | InputError  # per text, its labels and scores; or why the request has none
 PAYLOAD = '{"inputs": "text" or ["text", ...], "parameters": {"top_k": N}}'
 
 
@@ -36,7 +39,7 @@ class TooManyTexts(InputError):
     """A request holds more texts than the server accepts in one."""
 
 
-def parse_request(data: Any, max_texts: int | None = None) -> tuple[list[str | dict[str, str]], int | None]:
+def parse_request(data: Any, max_texts: int | None = None) -> Request:
     """``(texts, top_k)`` of an Inference API payload (parsed JSON), every part checked.  An input
     of a model of several text fields is an object ``{"title": ..., "body": ...}``; its fields are
     checked against the model's when it is encoded (:meth:`SentimentClassifier.tokens`).
@@ -72,9 +75,34 @@ def _is_input(value: Any) -> bool:
         isinstance(k, str) and isinstance(v, str) for k, v in value.items())
 
 
-def answer_requests(classifier: SentimentClassifier,
-                    requests: Sequence[tuple[list[str | dict[str, str]], int | None]]
-                    ) -> list[list[list[dict]] | InputError]:
+def encode_request(classifier: SentimentClassifier, request: Request) -> Encoded:
+    """The token ids of a request's texts, or the :class:`~hfsent.errors.InputError` that says why
+    there are none (one text holds no token), with its ``top_k``: the first half of
+    :func:`answer_requests`, which ``hfsent serve`` runs apart from the model (:mod:`hfsent.batcher`)."""
+    texts, top_k = request
+    try:
+        return classifier.encode(texts), top_k
+    except InputError as err:
+        return err, top_k
+
+
+def answer_encoded(classifier: SentimentClassifier, encoded: Sequence[Encoded]) -> list[Answer]:
+    """The answer to each :func:`encode_request`, with the ids of all of them in one model call;
+    a request that could not be encoded gets its :class:`~hfsent.errors.InputError` back."""
+    ids = [seq for enc, _ in encoded if not isinstance(enc, InputError) for seq in enc]
+    outputs = classifier.predict_ids(ids) if ids else None
+    answers: list[Answer] = []
+    start = 0
+    for enc, top_k in encoded:
+        if isinstance(enc, InputError):
+            answers.append(enc)
+            continue
+        answers.append(classifier.rank_outputs(outputs[start:start + len(enc)], top_k))
+        start += len(enc)
+    return answers
+
+
+def answer_requests(classifier: SentimentClassifier, requests: Sequence[Request]) -> list[Answer]:
     """The answer to each ``(texts, top_k)`` of :func:`parse_request`, with the texts of all
     of them in one model call; a request whose texts cannot be encoded (one holds no token)
     gets its :class:`~hfsent.errors.InputError` instead, and the others still their answer.
@@ -84,23 +112,7 @@ def answer_requests(classifier: SentimentClassifier,
         [[[{'label': 'positive', 'score': 0.97}]],
          [[{'label': 'negative', 'score': 0.88}, {'label': 'positive', 'score': 0.12}]]]
     """
-    encoded: list[list[list[int]] | InputError] = []
-    for texts, _ in requests:
-        try:
-            encoded.append(classifier.encode(texts))
-        except InputError as err:
-            encoded.append(err)
-    ids = [seq for enc in encoded if not isinstance(enc, InputError) for seq in enc]
-    outputs = classifier.predict_ids(ids) if ids else None
-    answers: list[list[list[dict]] | InputError] = []
-    start = 0
-    for (_, top_k), enc in zip(requests, encoded):
-        if isinstance(enc, InputError):
-            answers.append(enc)
-            continue
-        answers.append(classifier.rank_outputs(outputs[start:start + len(enc)], top_k))
-        start += len(enc)
-    return answers
+    return answer_encoded(classifier, [encode_request(classifier, request) for request in requests])
 
 
 class EndpointHandler:

@@ -186,3 +186,44 @@ def test_info_names_a_hub_models_commit_and_no_local_path(trained, hub):
     assert local["model"] == trained.output_dir.name and local["revision"] is None
     assert local["format_version"] == info["format_version"] == FORMAT_VERSION
     assert local["labels"] == info["labels"] == ["negative", "positive"]
+
+
+def test_the_batcher_prepares_jobs_off_the_models_thread_and_raises_a_preparing_error_to_its_caller():
+    from hfsent.batcher import Batcher
+
+    threads: dict[str, set[str]] = {"prepare": set(), "run": set()}
+
+    def prepare(job: str) -> str:
+        threads["prepare"].add(threading.current_thread().name)
+        if job == "bad":
+            raise ValueError("cannot prepare this job")
+        return job.upper()
+
+    def run(jobs: list[str]) -> list[str]:
+        threads["run"].add(threading.current_thread().name)
+        return [job + "!" for job in jobs]
+
+    async def go() -> tuple[list[str], str]:
+        batcher = Batcher(run, size=lambda job: 1, max_batch=4, max_wait=0.01, prepare=prepare)
+        await batcher.start()
+        answers = await asyncio.gather(batcher.submit("a"), batcher.submit("b"))
+        with pytest.raises(ValueError, match="cannot prepare"):
+            await batcher.submit("bad")
+        after = await batcher.submit("c")  # the batcher goes on
+        await batcher.stop()
+        return answers, after
+
+    answers, after = asyncio.run(go())
+    assert answers == ["A!", "B!"] and after == "C!"
+    assert threads["prepare"] and threads["run"] and threads["prepare"].isdisjoint(threads["run"])
+
+
+def test_share_cores_leaves_one_core_to_the_event_loop_and_keeps_pools_that_already_run():
+    code = ("import os, tensorflow as tf\nfrom hfsent.server import share_cores\n"
+            "first = share_cores()\ntf.constant(1) + 1\nagain = share_cores()\n"
+            "print(first, again, tf.config.threading.get_intra_op_parallelism_threads(),"
+            " tf.config.threading.get_inter_op_parallelism_threads(), len(os.sched_getaffinity(0)))")
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    first, again, intra, inter, cores = map(int, out.stdout.split())
+    assert first == again == intra == max(1, cores - 1) and inter == 1
