@@ -93,3 +93,17 @@ def test_compile_shapes_counts_each_bucketed_shape(classifier):
     fast = FastClassifier.of(classifier)
     assert fast.compile_shapes(max_rows=4) == 3  # rows 1, 2 and 4, one width
     assert fast.compile_shapes(max_rows=1) == 1
+
+
+def test_a_quantized_embedding_keeps_keras_layers_and_predicts_as_keras_does(tmp_path):
+    from hfsent.export import MIN_INT8_WIDTH, quantize_int8
+
+    config = tiny_config(tmp_path, embedding_dim=MIN_INT8_WIDTH, gru_units=8, bidirectional=True,
+                         max_length=MAX_LENGTH)
+    vocab = Vocabulary([PAD, UNK, *WORDS])
+    classifier = SentimentClassifier(build_model(config.model, len(vocab)), vocab, config)
+    assert names.EMBEDDING in quantize_int8(classifier.model)
+    assert projected_gru(classifier.model) is None  # its float table is gone: no lookup to make
+    sequences = _sequences(10, MAX_LENGTH)
+    np.testing.assert_allclose(FastClassifier.of(classifier).predict_ids(sequences),
+                               classifier.predict_ids(sequences), rtol=0, atol=1e-5)
