@@ -10,6 +10,7 @@ median and the 10th and 90th percentiles over all rounds, and the spread of the 
 """
 
 import argparse
+import os
 import random
 import sys
 import tempfile
@@ -19,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 from bench_serve import reviews
-from benchmarks import write_section
+from benchmarks import load_said, mcnemar, write_section
 
 from hfsent.export import SIGNATURE, export_saved_model
 from hfsent.fast_predict import FastClassifier
@@ -55,18 +56,29 @@ def measure(model: str, texts: list[str], rounds: int, calls: int, export_dir: P
     return times
 
 
-def section(times: dict[str, np.ndarray], command: str) -> str:
+def section(times: dict[str, np.ndarray], command: str, load: str) -> str:
+    """The table, with each path paired with ``predict`` review by review: the share of reviews
+    on which it was faster, the median of the per-review differences, and a sign test."""
     rounds, calls = next(iter(times.values())).shape
     lines = [BEGIN, "## One review: `predict`, the server's model call, the exported SavedModel", "",
              f"Written by `{command}`: {rounds} rounds of {calls} IMDB test reviews, one per call, the "
-             "three paths taking turns on each review after a warm-up, in one process. Other work "
-             "shared the 2 cores, so the figures are noisy: compare the rows, which saw the same load.", "",
-             "| path | median ms | p10 ms | p90 ms | rounds' medians, ms |", "|---|---|---|---|---|"]
+             f"three paths taking turns on each review after a warm-up, in one process; {load}. The "
+             "last columns pair each path with `predict` on the same reviews (sign test: McNemar's "
+             "exact test on which of the two was faster).", "",
+             "| path | median ms | p10 ms | p90 ms | rounds' medians, ms | faster than `predict` on "
+             "| median paired difference, ms | sign test p |", "|---|---|---|---|---|---|---|---|"]
+    first = next(iter(times))
+    baseline = times[first].ravel() * 1000
     for name, t in times.items():
         ms = t * 1000
         medians = ", ".join(f"{m:.1f}" for m in np.median(ms, axis=1))
+        paired = ""
+        if name != first:
+            faster = ms.ravel() < baseline
+            paired = (f" {faster.mean():.1%} | {np.median(ms.ravel() - baseline):+.1f} | "
+                      f"{mcnemar(faster, ~faster)['p']:.2g} |")
         lines.append(f"| {name} | {np.median(ms):.1f} | {np.percentile(ms, 10):.1f} | "
-                     f"{np.percentile(ms, 90):.1f} | {medians} |")
+                     f"{np.percentile(ms, 90):.1f} | {medians} |{paired or ' | | |'}")
     return "\n".join([*lines, END])
 
 
@@ -81,10 +93,12 @@ def main(argv: list[str] | None = None) -> None:
     command = "python scripts/bench_one_review.py " + " ".join(sys.argv[1:] if argv is None else argv)
     texts = reviews(args.data, WARM_CALLS + args.rounds * args.calls)
     random.Random(1).shuffle(texts)
+    before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         times = measure(args.model, texts, args.rounds, args.calls, Path(tmp) / "export")
-    write_section(Path(args.output), BEGIN, END, section(times, command))
-    print(section(times, command))
+    text = section(times, command, load_said(before))
+    write_section(Path(args.output), BEGIN, END, text)
+    print(text)
 
 
 if __name__ == "__main__":

@@ -148,6 +148,12 @@ def inference(classifier: SentimentClassifier, texts: list[str], n_single: int =
             "reviews": len(texts), "seconds": seconds, "reviews_per_s": len(texts) / seconds}
 
 
+def load_said(before: float) -> str:
+    """How busy the machine was: the 1-minute load average at the start (``before``) and now,
+    for the timings' prose; on 2 cores, above about 1 other work shared them."""
+    return f"load average {before:.2f} at the start and {os.getloadavg()[0]:.2f} at the end"
+
+
 def write_section(path: Path, begin: str, end: str, section: str) -> None:
     """Put ``section`` (which starts with ``begin`` and ends with ``end``) into the file at
     ``path`` in place of the one between those markers, else before its GPU section."""
