@@ -31,7 +31,8 @@ class Batcher(Generic[Job]):
     """Gathers jobs into batches for ``run``, which maps a list of jobs to one result per job
     (an exception instance is raised to that job's caller).  ``size(job)`` is its number of texts.
     ``prepare``, if given, maps each job before it is queued, in one thread of its own; ``run``
-    and ``size`` then see prepared jobs, and an exception in ``prepare`` is raised to its caller.
+    and ``size`` then see prepared jobs.  An exception in ``prepare`` is logged and raised to its
+    caller, so ``prepare`` returns the refusals it expects (a text with no token) as values.
 
     Example:
         >>> batcher = Batcher(lambda jobs: [len(j) for j in jobs], size=len, max_batch=32)
@@ -52,6 +53,7 @@ class Batcher(Generic[Job]):
         self._preparer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="hfsent-prepare")
         self._task: asyncio.Task | None = None
         self._busy = False  # a batch is being gathered or run
+        self._preparing = 0  # jobs in prepare, not yet queued: stop() waits for them too
         self.batches = 0  # how many model calls so far, for /info and tests
 
     async def start(self) -> None:
@@ -59,7 +61,7 @@ class Batcher(Generic[Job]):
 
     async def stop(self) -> None:
         """Answer what is queued, then stop (the server calls this after its last request)."""
-        while not self._queue.empty() or self._busy:
+        while not self._queue.empty() or self._busy or self._preparing:
             await asyncio.sleep(0.01)
         if self._task is not None:
             self._task.cancel()
@@ -72,7 +74,14 @@ class Batcher(Generic[Job]):
         """``run``'s result for ``job`` (prepared first), computed in a batch with what else waits."""
         loop = asyncio.get_running_loop()
         if self.prepare is not None:
-            job = await loop.run_in_executor(self._preparer, self.prepare, job)
+            self._preparing += 1
+            try:
+                job = await loop.run_in_executor(self._preparer, self.prepare, job)
+            except Exception:  # a bug: prepare returns the refusals it expects as values
+                log.exception("preparing a request failed")
+                raise
+            finally:
+                self._preparing -= 1
         future = loop.create_future()
         await self._queue.put((job, future))
         return await future

@@ -5,13 +5,15 @@ A GRU step computes ``x_t @ kernel + bias`` and ``h @ recurrent_kernel``.  In an
 takes one of ``vocabulary`` values: :class:`ProjectedGRU` multiplies the whole table once, when
 the server starts, and the loop then gathers a row per token and does only the recurrent
 product.  That is two thirds of each step's multiplications gone, and the loop (compiled by XLA,
-both directions of a bidirectional GRU in one batched product) is 2 to 3 times faster than
-Keras' own under XLA on one core (BENCHMARKS.md).
+both directions of a bidirectional GRU in one batched product) is 1.4 to 2.2 times faster than
+Keras' own under XLA on one core, the more so the fewer the rows (BENCHMARKS.md).
 
 Scope, checked by :func:`projected_gru` (anything else keeps Keras' layer): a ``GRU`` or a
-``Bidirectional(GRU)`` fed by the model's ``Embedding`` through ``Dropout`` only; tanh and
-sigmoid activations, ``reset_after=True``, a bias, no returned state; a float embedding (not
-quantized); a table of at most :data:`MAX_TABLE_BYTES`.  Masking follows Keras: a masked step
+``Bidirectional(GRU)`` (directions of equal units, concatenated) called once on the model's
+``Embedding`` through ``Dropout`` layers only, each of them called once and read by the next
+alone, with no initial state; tanh and sigmoid activations, ``reset_after=True``, a bias, no
+returned state; float32 computation (no mixed precision) and a float embedding (not quantized);
+a table of at most :data:`MAX_TABLE_BYTES`.  Masking follows Keras: a masked step
 keeps the state, and outputs zeros where ``zero_output_for_mask`` says so, else the state.
 Limits: the outputs equal Keras' within float noise (about 1e-7), not bit for bit.
 """
@@ -21,6 +23,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 import tensorflow as tf
+from keras.src.ops.function import make_node_key  # the key of a functional model's node
 
 from hfsent.names import BIDIRECTIONAL_GRU, EMBEDDING, GRU
 
@@ -87,7 +90,40 @@ def _plain_gru(layer: object, backwards: bool = False) -> bool:
     return (type(layer) is keras.layers.GRU and layer.cell.reset_after and layer.cell.use_bias
             and layer.cell.activation is keras.activations.tanh
             and layer.cell.recurrent_activation is keras.activations.sigmoid
-            and not layer.return_state and not layer.stateful and layer.go_backwards == backwards)
+            and not layer.return_state and not layer.stateful and layer.go_backwards == backwards
+            and layer.compute_dtype == "float32")
+
+
+def _in_graph(node, keys: set[str]) -> bool:
+    """Whether ``node`` (a call of a layer) is part of the model whose node keys are ``keys``: a
+    layer also keeps the calls of other models built on it (the linear half's, say)."""
+    return make_node_key(node.operation, node.operation._inbound_nodes.index(node)) in keys
+
+
+def _one_call(layer: keras.layers.Layer, keys: set[str], consumers: int | None = 1):
+    """``layer``'s one call in the model (node ``keys``), if its output has ``consumers`` uses
+    there and the call takes one tensor and no argument but ``mask`` and ``training``; else None."""
+    calls = [node for node in layer._inbound_nodes if _in_graph(node, keys)]
+    used = sum(_in_graph(node, keys) for node in layer._outbound_nodes)
+    if len(calls) != 1 or consumers is not None and used != consumers:
+        return None
+    args, kwargs = calls[0].arguments.args, calls[0].arguments.kwargs
+    if len(args) != 1 or not isinstance(args[0], keras.KerasTensor) or set(kwargs) - {"mask", "training"}:
+        return None
+    return calls[0]
+
+
+def _fed_by(recurrent: keras.layers.Layer, embedding: keras.layers.Layer, model: keras.Model) -> bool:
+    """Whether ``recurrent`` reads ``embedding``'s rows through Dropout layers only, every one of
+    them called once and read by the next alone: then the table is all the loop needs."""
+    keys = set(getattr(model, "_nodes", ()))  # a functional model's node keys; none: not in scope
+    node = _one_call(recurrent, keys, consumers=None)
+    while node is not None:
+        source = node.arguments.args[0]._keras_history.operation
+        if source is embedding:
+            return _one_call(embedding, keys) is not None
+        node = _one_call(source, keys) if isinstance(source, keras.layers.Dropout) else None
+    return False
 
 
 def projected_gru(model: keras.Model) -> tuple[keras.layers.Layer, keras.layers.Layer, ProjectedGRU] | None:
@@ -97,22 +133,22 @@ def projected_gru(model: keras.Model) -> tuple[keras.layers.Layer, keras.layers.
         return None
     embedding = model.get_layer(EMBEDDING)
     recurrent = model.get_layer(BIDIRECTIONAL_GRU if BIDIRECTIONAL_GRU in names else GRU)
-    if type(embedding) is not keras.layers.Embedding or getattr(embedding, "quantization_mode", None):
+    if (type(embedding) is not keras.layers.Embedding or getattr(embedding, "quantization_mode", None)
+            or embedding.compute_dtype != "float32"):
         return None
     if isinstance(recurrent, keras.layers.Bidirectional):
         forward, backward = recurrent.forward_layer, recurrent.backward_layer
         if (recurrent.merge_mode != "concat" or not _plain_gru(forward) or not _plain_gru(backward, True)
-                or backward.zero_output_for_mask != forward.zero_output_for_mask):
+                or backward.zero_output_for_mask != forward.zero_output_for_mask
+                or backward.units != forward.units or recurrent.compute_dtype != "float32"):
             return None
         cells, layer = [forward.cell, backward.cell], forward
-    elif _plain_gru(recurrent):
+    elif _plain_gru(recurrent) and (recurrent.return_sequences or not recurrent.zero_output_for_mask):
+        # (Keras' last output of a GRU that zeroes masked outputs is zero for a right-padded row.)
         cells, layer = [recurrent.cell], recurrent
     else:
         return None
-    between = [node.operation for node in recurrent._inbound_nodes[0].parent_nodes]
-    while between and isinstance(between[0], keras.layers.Dropout):
-        between = [node.operation for node in between[0]._inbound_nodes[0].parent_nodes]
-    if between != [embedding]:
+    if not _fed_by(recurrent, embedding, model):
         return None
     table_bytes = embedding.input_dim * 3 * sum(c.units for c in cells) * 4
     if table_bytes > MAX_TABLE_BYTES:

@@ -31,10 +31,12 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import os
 import socket
 import sys
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
@@ -50,7 +52,7 @@ if TYPE_CHECKING:
     from hfsent.predict import SentimentClassifier
 
 __all__ = ["BACKLOG", "GRACEFUL_SECONDS", "AccessLog", "Limits", "access_log", "create_app", "listen_socket",
-           "load_served", "serve", "share_cores", "warm_up"]
+           "load_served", "serve", "share_cores", "usable_cores", "warm_up"]
 
 log = logging.getLogger(__name__)
 GRACEFUL_SECONDS = 30  # how long SIGTERM waits for requests in flight
@@ -168,24 +170,37 @@ def listen_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def share_cores() -> int:
-    """Give TensorFlow's ops all cores but one, and run them one at a time; returns the ops' thread count.
+def usable_cores() -> int:
+    """The cores this process may use: its CPU affinity, capped by a cgroup v2 CPU quota
+    (``docker --cpus``, a Kubernetes limit), which the affinity does not show."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        if quota != "max":
+            cores = min(cores, max(1, math.ceil(int(quota) / int(period))))
+    except (OSError, ValueError):  # no cgroup v2 file here (macOS, cgroup v1): the affinity
+        pass
+    return cores
+
+
+def share_cores() -> int | None:
+    """Give TensorFlow's ops all usable cores but one, and run them one at a time; returns the
+    ops' thread count, or None where TensorFlow already runs with other pools (left as they are).
 
     The server's event loop and its tokenizing thread need a core of their own, and TensorFlow's
     default, a thread per core for each op, spent more CPU time waiting (its threads spin) than
     a model call of a few reviews saves: on 2 cores, 8 clients were served 1.2 times faster with
-    one thread (BENCHMARKS.md).  Call it before TensorFlow runs its first op; after that the
-    pools are fixed, and they are left as they are.
+    one thread (BENCHMARKS.md; more cores were not measured).  Call it before TensorFlow runs
+    its first op: after that its pools are fixed.
     """
     import tensorflow as tf
 
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    threads = max(1, cores - 1)
+    threads = max(1, usable_cores() - 1)
     try:
         tf.config.threading.set_intra_op_parallelism_threads(threads)
         tf.config.threading.set_inter_op_parallelism_threads(1)
-    except RuntimeError:  # TensorFlow already ran an op in this process
-        return tf.config.threading.get_intra_op_parallelism_threads()
+    except RuntimeError:  # TensorFlow already ran an op in this process, with other pools
+        return None
     return threads
 
 
@@ -202,7 +217,11 @@ def serve(model: str, host: str = "127.0.0.1", port: int = 8080, revision: str |
     from hfsent.fast_predict import FastClassifier
 
     sock = listen_socket(host, port)
-    log.info("model calls run on %d thread(s), one op at a time", share_cores())
+    threads = share_cores()
+    if threads is None:
+        log.info("model calls run on TensorFlow's thread pools as this process set them before")
+    else:
+        log.info("model calls run on %d thread(s), one op at a time", threads)
     classifier, info = load_served(model, revision)
     classifier = FastClassifier.of(classifier)
     warm_up(classifier)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from hfsent import names
-from hfsent.fast_gru import projected_gru
+from hfsent.fast_gru import ProjectedGRU, projected_gru
 from hfsent.fast_predict import ROW_BUCKETS, FastClassifier, bucket, compiled_call, width_buckets
 from hfsent.model import build_model
 from hfsent.predict import SentimentClassifier
@@ -64,20 +64,62 @@ def test_outputs_equal_predict_ids_within_float_noise(classifier):
     assert [r["label"] for r in fast.predict(texts)] == [r["label"] for r in classifier.predict(texts)]
 
 
-def test_hfsent_models_run_the_projected_gru(classifier):
-    assert projected_gru(classifier.model) is not None
+def test_the_served_call_of_an_hfsent_model_runs_the_projected_gru(classifier, monkeypatch):
+    traced, recur = [], ProjectedGRU.recur
+
+    def counted(self, *args, **kwargs):
+        traced.append(self)
+        return recur(self, *args, **kwargs)
+
+    monkeypatch.setattr(ProjectedGRU, "recur", counted)
+    FastClassifier.of(classifier)
+    assert traced, "the served graph did not run the projected GRU"
 
 
-def test_a_gru_not_fed_by_the_embedding_keeps_keras_layers_and_the_same_outputs():
+def _embedded(ids):
+    return keras.layers.Embedding(len(WORDS) + 2, 8, name=names.EMBEDDING)(ids)
+
+
+def _gru_fed_through_a_dense(ids, mask):
+    return keras.layers.GRU(8, name=names.GRU)(keras.layers.Dense(8)(_embedded(ids)), mask=mask)
+
+
+def _embedding_read_twice(ids, mask):
+    x = _embedded(ids)
+    last = keras.layers.GRU(8, name=names.GRU)(keras.layers.Dropout(0.1)(x), mask=mask)
+    return keras.layers.Concatenate()([last, keras.layers.GlobalAveragePooling1D()(x)])
+
+
+def _gru_with_an_initial_state(ids, mask):
+    other = keras.layers.Embedding(len(WORDS) + 2, 4, name="other_words")(ids)
+    state = keras.layers.Dense(8)(keras.layers.GlobalAveragePooling1D()(other))
+    return keras.layers.GRU(8, name=names.GRU)(_embedded(ids), mask=mask, initial_state=[state])
+
+
+def _gru_in_mixed_precision(ids, mask):
+    x = keras.layers.Embedding(len(WORDS) + 2, 8, name=names.EMBEDDING, dtype="mixed_bfloat16")(ids)
+    return keras.layers.GRU(8, name=names.GRU, dtype="mixed_bfloat16")(x, mask=mask)
+
+
+def _last_output_zeroed_where_masked(ids, mask):
+    return keras.layers.GRU(8, name=names.GRU, zero_output_for_mask=True)(_embedded(ids), mask=mask)
+
+
+OUT_OF_SCOPE = [_gru_fed_through_a_dense, _embedding_read_twice, _gru_with_an_initial_state,
+                _gru_in_mixed_precision, _last_output_zeroed_where_masked]
+
+
+@pytest.mark.parametrize("network", OUT_OF_SCOPE)
+def test_a_model_outside_the_projected_scope_keeps_keras_layers_and_the_same_outputs(network):
     ids = keras.Input((None,), dtype="int32")
-    x = keras.layers.Embedding(len(WORDS) + 2, 8, mask_zero=True, name=names.EMBEDDING)(ids)
-    x = keras.layers.Dense(8, name="between")(x)  # not a Dropout: the table would skip it
-    x = keras.layers.GRU(8, name=names.GRU)(x, mask=keras.ops.not_equal(ids, 0))
-    model = keras.Model(ids, keras.layers.Dense(1, activation="sigmoid")(x))
+    head = keras.layers.Dense(1, activation="sigmoid", dtype="float32")
+    model = keras.Model(ids, head(network(ids, keras.ops.not_equal(ids, 0))))
     assert projected_gru(model) is None
-    call = compiled_call(model)
     padded = np.array([[2, 3, 4, 0], [5, 0, 0, 0]], dtype=np.int32)
-    np.testing.assert_allclose(np.asarray(call(padded)), model.predict_on_batch(padded), rtol=0, atol=1e-5)
+    tolerance = 2e-2 if network is _gru_in_mixed_precision else 1e-5
+    np.testing.assert_allclose(np.asarray(compiled_call(model)(padded), dtype=np.float32),
+                               np.asarray(model.predict_on_batch(padded), dtype=np.float32),
+                               rtol=0, atol=tolerance)
 
 
 def test_xla_compiles_the_recurrent_layers_and_leaves_the_model_plain(classifier):

@@ -191,7 +191,7 @@ def test_info_names_a_hub_models_commit_and_no_local_path(trained, hub):
 def test_the_batcher_prepares_jobs_off_the_models_thread_and_raises_a_preparing_error_to_its_caller():
     from hfsent.batcher import Batcher
 
-    threads: dict[str, set[str]] = {"prepare": set(), "run": set()}
+    threads: dict[str, set[str]] = {"prepare": set(), "run": set(), "loop": set()}
 
     def prepare(job: str) -> str:
         threads["prepare"].add(threading.current_thread().name)
@@ -204,6 +204,7 @@ def test_the_batcher_prepares_jobs_off_the_models_thread_and_raises_a_preparing_
         return [job + "!" for job in jobs]
 
     async def go() -> tuple[list[str], str]:
+        threads["loop"].add(threading.current_thread().name)
         batcher = Batcher(run, size=lambda job: 1, max_batch=4, max_wait=0.01, prepare=prepare)
         await batcher.start()
         answers = await asyncio.gather(batcher.submit("a"), batcher.submit("b"))
@@ -215,15 +216,41 @@ def test_the_batcher_prepares_jobs_off_the_models_thread_and_raises_a_preparing_
 
     answers, after = asyncio.run(go())
     assert answers == ["A!", "B!"] and after == "C!"
-    assert threads["prepare"] and threads["run"] and threads["prepare"].isdisjoint(threads["run"])
+    assert threads["prepare"] and threads["run"]
+    assert threads["prepare"].isdisjoint(threads["run"] | threads["loop"])
+
+
+def test_stop_answers_a_job_still_being_prepared():
+    from hfsent.batcher import Batcher
+
+    def prepare(job: str) -> str:
+        time.sleep(0.3)
+        return job
+
+    async def go() -> str:
+        batcher = Batcher(lambda jobs: [j + "!" for j in jobs], size=lambda job: 1, prepare=prepare)
+        await batcher.start()
+        pending = asyncio.create_task(batcher.submit("late"))
+        await asyncio.sleep(0.05)  # in prepare now, not yet queued
+        await batcher.stop()
+        return await asyncio.wait_for(pending, 2)
+
+    assert asyncio.run(go()) == "late!"
 
 
 def test_share_cores_leaves_one_core_to_the_event_loop_and_keeps_pools_that_already_run():
-    code = ("import os, tensorflow as tf\nfrom hfsent.server import share_cores\n"
-            "first = share_cores()\ntf.constant(1) + 1\nagain = share_cores()\n"
-            "print(first, again, tf.config.threading.get_intra_op_parallelism_threads(),"
-            " tf.config.threading.get_inter_op_parallelism_threads(), len(os.sched_getaffinity(0)))")
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
-    first, again, intra, inter, cores = map(int, out.stdout.split())
-    assert first == again == intra == max(1, cores - 1) and inter == 1
+    def run(code: str) -> list[str]:
+        env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+        prelude = "import tensorflow as tf\nfrom hfsent.server import share_cores, usable_cores\n"
+        out = subprocess.run([sys.executable, "-c", prelude + code], capture_output=True, text=True,
+                             check=True, env=env)
+        return out.stdout.split()
+
+    first, intra, inter, cores = map(int, run(
+        "print(share_cores(), tf.config.threading.get_intra_op_parallelism_threads(),"
+        " tf.config.threading.get_inter_op_parallelism_threads(), usable_cores())"))
+    assert first == intra == max(1, cores - 1) and inter == 1
+    # TensorFlow started first, with its default pools: they are kept, and the server says so
+    late, intra = run("tf.constant(1) + 1\n"
+                      "print(share_cores(), tf.config.threading.get_intra_op_parallelism_threads())")
+    assert late == "None" and intra == "0"
