@@ -23,7 +23,11 @@ from __future__ import annotations
 import keras
 import numpy as np
 import tensorflow as tf
-from keras.src.ops.function import make_node_key  # the key of a functional model's node
+
+try:  # the key of a functional model's node: Keras' own, not public API
+    from keras.src.ops.function import make_node_key
+except ImportError:  # a Keras that moved it: no model is in scope, and Keras' layers serve
+    make_node_key = None
 
 from hfsent.names import BIDIRECTIONAL_GRU, EMBEDDING, GRU
 
@@ -116,6 +120,8 @@ def _one_call(layer: keras.layers.Layer, keys: set[str], consumers: int | None =
 def _fed_by(recurrent: keras.layers.Layer, embedding: keras.layers.Layer, model: keras.Model) -> bool:
     """Whether ``recurrent`` reads ``embedding``'s rows through Dropout layers only, every one of
     them called once and read by the next alone: then the table is all the loop needs."""
+    if make_node_key is None:
+        return False
     keys = set(getattr(model, "_nodes", ()))  # a functional model's node keys; none: not in scope
     node = _one_call(recurrent, keys, consumers=None)
     while node is not None:
