@@ -9,8 +9,9 @@ under load the batches fill by themselves, and alone a request waits at most ``m
 Preparing in its own thread keeps that work off the model's: the model's thread releases the
 GIL while TensorFlow computes, and the next requests are tokenized meanwhile (BENCHMARKS.md).
 
-Limits: one model call at a time (a Keras model on 2 cores gains nothing from two); a single
-request of more than ``max_batch`` texts is a batch of its own, not split.
+Limits: one model call at a time (two in flight were measured once on 2 cores, within the
+spread of repeated runs, and not kept: BENCHMARKS.md); a single request of more than
+``max_batch`` texts is a batch of its own, not split.
 """
 
 from __future__ import annotations
