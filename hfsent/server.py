@@ -31,12 +31,9 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import math
-import os
 import socket
 import sys
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
@@ -44,6 +41,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from hfsent import __version__
+from hfsent.cores import usable_cores
 from hfsent.errors import InputError
 from hfsent.request_log import AccessLog, access_log
 from hfsent.served_model import load_served, warm_up
@@ -168,19 +166,6 @@ def listen_socket(host: str, port: int) -> socket.socket:
     except OSError as err:
         raise InputError(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
     return sock
-
-
-def usable_cores() -> int:
-    """The cores this process may use: its CPU affinity, capped by a cgroup v2 CPU quota
-    (``docker --cpus``, a Kubernetes limit), which the affinity does not show."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    try:
-        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
-        if quota != "max":
-            cores = min(cores, max(1, math.ceil(int(quota) / int(period))))
-    except (OSError, ValueError):  # no cgroup v2 file here (macOS, cgroup v1): the affinity
-        pass
-    return cores
 
 
 def share_cores() -> int | None:

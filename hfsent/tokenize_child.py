@@ -26,19 +26,19 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import os
 import threading
 from collections.abc import Sequence
 
 import pyarrow as pa
 
 from hfsent.child_tokenizer import ChildTokenizer
+from hfsent.cores import affinity_cores
 from hfsent.tokenize import RENEW_AFTER_TEXTS
 
 TEXTS_PER_CHILD = RENEW_AFTER_TEXTS  # then a new child: its pipeline would be renewed then anyway
 # One child per core this process may use: one caller's shares, or datasets' threads, then
 # tokenize on every core.
-MAX_CHILDREN = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+MAX_CHILDREN = affinity_cores()
 MIN_SHARE = 32  # texts per child at least when a call shares its texts: a frame costs too
 
 
