@@ -11,6 +11,8 @@ import math
 import os
 from pathlib import Path
 
+CPU_MAX = Path("/sys/fs/cgroup/cpu.max")  # cgroup v2: "QUOTA PERIOD", or "max PERIOD" for none
+
 
 def affinity_cores() -> int:
     """The cores the scheduler lets this process run on."""
@@ -21,7 +23,7 @@ def usable_cores() -> int:
     """:func:`affinity_cores`, capped by a cgroup v2 CPU quota where one is set."""
     cores = affinity_cores()
     try:
-        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        quota, period = CPU_MAX.read_text().split()[:2]
         if quota != "max":
             cores = min(cores, max(1, math.ceil(int(quota) / int(period))))
     except (OSError, ValueError):  # no cgroup v2 file here (macOS, cgroup v1): the affinity

@@ -32,13 +32,14 @@ from collections.abc import Sequence
 import pyarrow as pa
 
 from hfsent.child_tokenizer import ChildTokenizer
-from hfsent.cores import affinity_cores
+from hfsent.cores import usable_cores
 from hfsent.tokenize import RENEW_AFTER_TEXTS
 
 TEXTS_PER_CHILD = RENEW_AFTER_TEXTS  # then a new child: its pipeline would be renewed then anyway
-# One child per core this process may use: one caller's shares, or datasets' threads, then
-# tokenize on every core.
-MAX_CHILDREN = affinity_cores()
+# One child per core this process may use (a cgroup quota included: each child holds a spaCy
+# pipeline, so a container capped at 2 CPUs on a 64-core host must not start 64): one caller's
+# shares, or datasets' threads, then tokenize on every core.
+MAX_CHILDREN = usable_cores()
 MIN_SHARE = 32  # texts per child at least when a call shares its texts: a frame costs too
 
 
