@@ -140,7 +140,9 @@ class ModelConfig:
 
 @dataclass
 class TrainingConfig:
-    """How the weights were fitted (saved for the record).
+    """How the weights were fitted (saved for the record).  ``epochs``, ``lr_decay`` and
+    ``patience`` left ``None`` follow the length of an epoch (:mod:`hfsent.schedule`); the saved
+    record holds the values used.
 
     Example:
         >>> TrainingConfig(epochs=3, lr_decay=1.0).batch_size
@@ -148,10 +150,10 @@ class TrainingConfig:
     """
 
     batch_size: int = 128
-    epochs: int = 8
+    epochs: int | None = field(default=None, metadata=_help("most epochs (default: 8, or 12 when an epoch has under 64 steps; see hfsent.schedule)"))
     learning_rate: float = 3e-3
-    lr_decay: float = field(default=0.3, metadata=_help("multiply the learning rate by this after every epoch"))
-    patience: int = field(default=1, metadata=_help("early-stopping patience on validation loss"))
+    lr_decay: float | None = field(default=None, metadata=_help("multiply the learning rate by this after every epoch (default: 0.3, or 1, a constant rate, when an epoch has under 64 steps)"))
+    patience: int | None = field(default=None, metadata=_help("early-stopping patience on validation loss (default: 1, or 2 when an epoch has under 64 steps)"))
     num_buckets: int = field(default=10, metadata=_help("length buckets for batching"))
     seed: int = 42
     pretrain_embeddings: bool = field(default=True, metadata=_help("initialise the Embedding with word2vec trained on train + the unlabelled split"))
@@ -170,7 +172,7 @@ class TrainingConfig:
         _whole_numbers(self)
         _positive(self, "batch_size", "epochs", "learning_rate", "patience", "num_buckets", "word2vec_epochs",
                   "word2vec_min_count", "wide_c", "wide_alpha")
-        if not 0 < self.lr_decay <= 1:
+        if self.lr_decay is not None and not 0 < self.lr_decay <= 1:
             raise InputError(f"lr_decay must be in (0, 1], got {self.lr_decay}")
         if self.wide_weight is not None and not 0 <= self.wide_weight <= 1:
             raise InputError(f"wide_weight must be in [0, 1], got {self.wide_weight}")

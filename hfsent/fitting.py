@@ -11,6 +11,7 @@ is rebuilt on one device afterwards, for scoring and prediction.  Scope: one sta
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 from pathlib import Path
@@ -22,6 +23,7 @@ from hfsent.batching import fit_batches, make_dataset
 from hfsent.errors import MissingError
 from hfsent.model import build_model, compile_model
 from hfsent.multiworker import is_multiworker, leave, peer_error, shard_by_data
+from hfsent.schedule import describe, schedule_for
 from hfsent.selection import early_stopping
 from hfsent.stages import Figures, Run
 from hfsent.tasks import task_for
@@ -55,8 +57,12 @@ def _tensorboard_callback(log_dir: Path, resume: bool) -> keras.callbacks.Tensor
 def fit(run: Run) -> tuple[str, Figures]:
     """Adam with early stopping on validation loss (best weights restored), backed up after
     every epoch when there is an output folder; then back onto one device for inference.
-    Needs ``data`` and ``model``; adds the trained ``model`` and ``history``.
+    Needs ``data`` and ``model``; adds the trained ``model`` and ``history``, and fills the
+    schedule's unset fields in the run's config (:mod:`hfsent.schedule`).
     """
+    steps, training = run.steps_per_epoch, run.config.training
+    why = describe(training, steps)
+    run.config = dataclasses.replace(run.config, training=schedule_for(training, steps))
     cfg, data = run.config, run.data
     train_ds = make_dataset(data.splits["train"], cfg.training.batch_size, cfg.preprocessing.max_length,
                             data.boundaries, shuffle=True, seed=cfg.training.seed,
@@ -111,5 +117,5 @@ def fit(run: Run) -> tuple[str, Figures]:
     return (f"Adam, learning rate {t.learning_rate:g}{decay}, batch size {t.batch_size}, "
             f"up to {t.epochs} epochs with early stopping on validation {monitor[4:].replace('_', ' ')} "
             f"(patience {t.patience}): "
-            f"{epochs} ran, the best (restored) was epoch {best}; seed {t.seed}",
+            f"{epochs} ran, the best (restored) was epoch {best}; seed {t.seed}{why}",
             {"epochs_trained": epochs, "best_epoch": best})

@@ -78,6 +78,8 @@ def compile_model(model: keras.Model, training: TrainingConfig, config: ModelCon
     """
     task = task_for(config or ModelConfig())
     learning_rate = training.learning_rate
+    if training.lr_decay is None:
+        raise ValueError("lr_decay is unset: fill the schedule first (hfsent.schedule.schedule_for)")
     if training.lr_decay != 1.0:
         if not steps_per_epoch:
             raise ValueError("lr_decay needs steps_per_epoch")

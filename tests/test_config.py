@@ -85,7 +85,7 @@ def test_round_trip_keeps_every_saved_component():
     ("preprocessing", "max_length", "600", r"preprocessing.max_length must be int \| None, got str"),
     ("preprocessing", "lowercase", "false", r"preprocessing.lowercase must be bool, got str"),
     ("model", "label_names", "negative", r"model.label_names must be list\[str\] \| None, got str"),
-    ("training", "epochs", 2.5, r"training.epochs must be int, got float"),
+    ("training", "epochs", 2.5, r"training.epochs must be int \| None, got float"),
 ])
 def test_wrong_types_on_load_name_the_field(part, field, value, message):
     saved = to_saved(Config())

@@ -57,3 +57,24 @@ def test_concat_pooling_takes_the_max_over_the_real_tokens_only():
     assert (states[0, :4].max(axis=0) < 0).any(), "a negative max: padding's zeros would have won"
     assert model.get_layer("concat_pool").output.shape[-1] == 4 * 8  # mean and max, both directions
 
+
+
+@pytest.mark.parametrize(("steps", "given", "expected"), [
+    (7, {}, (1.0, 2, 12)),  # a few hundred texts: a constant rate, or the GRU stops before learning
+    (63, {}, (1.0, 2, 12)),
+    (64, {}, (0.3, 1, 8)),  # IMDB's 176 steps and upward keep the decay tuned there
+    (176, {}, (0.3, 1, 8)),
+    (7, {"lr_decay": 0.5, "epochs": 3}, (0.5, 2, 3)),  # what the user sets is kept, field by field
+    (176, {"patience": 4}, (0.3, 4, 8)),
+])
+def test_the_unset_schedule_follows_the_length_of_an_epoch(steps, given, expected):
+    from hfsent.schedule import schedule_for
+
+    t = schedule_for(TrainingConfig(**given), steps)
+    assert (t.lr_decay, t.patience, t.epochs) == expected
+
+
+def test_compiling_with_an_unfilled_schedule_is_a_bug_not_a_guess():
+    with pytest.raises(ValueError, match="lr_decay is unset"):
+        compile_model(build_model(ModelConfig(embedding_dim=4, gru_units=4), 10), TrainingConfig(),
+                      steps_per_epoch=10)

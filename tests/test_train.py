@@ -1,5 +1,6 @@
 """Training as stages: what each stage records, what the GRU learns, the folder, resume."""
 
+import dataclasses
 import json
 import signal
 import subprocess
@@ -143,6 +144,15 @@ def test_kill_9_mid_epoch_then_resume_from_the_last_completed_epoch(negation_dir
     metrics = json.loads((out / "metrics.json").read_text())
     # The GRU alone on reviews that no single word separates: the resumed fit learned.
     assert metrics["test"]["accuracy"] >= 0.8
+
+
+def test_training_fills_the_schedule_it_was_left_and_saves_what_it_used(hub_layout_dir, tmp_path):
+    cfg = tiny_config(hub_layout_dir, epochs=1)  # the user's epochs; decay and patience left unset
+    cfg = dataclasses.replace(cfg, training=dataclasses.replace(cfg.training, lr_decay=None, patience=None))
+    result = train(cfg, tmp_path / "m", verbose=0, score_test=False)
+    saved = json.loads((tmp_path / "m" / CONFIG_NAME).read_text())["training"]
+    assert (saved["lr_decay"], saved["patience"], saved["epochs"]) == (1.0, 2, 1)  # a tiny set: short epochs
+    assert "; lr_decay, patience set for an epoch of" in result.stage("fit")["summary"]
 
 
 def test_a_stale_backup_is_discarded_without_resume(hub_layout_dir, tmp_path, caplog):
