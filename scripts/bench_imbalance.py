@@ -8,7 +8,8 @@ choice) and on test (once) by the protocol of ``benchmarks.py``: accuracy by McN
 test, macro F1 by a paired bootstrap.  This measures the linear half's share of the decision only.
 
 ``--full 1,2`` trains the whole default model (both halves, the blend) once per seed and arm
-instead: ``--class-weight none`` and ``balanced``, everything else the package default.  A seed
+instead: ``--class-weight none`` and ``balanced``, everything else the package default
+(``--arms none,vectors --vectors FILE`` compares outside word vectors with the default instead).  A seed
 carves its own validation split, shared by its two arms, so validation is compared seed by seed
 (and the differences averaged); test is the same examples for every run, so it is compared over
 the seeds at once.  Each run's predictions are kept in ``--out`` (one ``.npz`` per seed and
@@ -50,6 +51,8 @@ def main() -> None:
     parser.add_argument("--json", default="bench_imbalance.json")
     parser.add_argument("--full", default=None, help="seeds: train the whole model per seed and arm")
     parser.add_argument("--out", default="bench_imbalance", help="with --full: where predictions go")
+    parser.add_argument("--arms", default="none,balanced", help=f"with --full, of {', '.join(ARMS)}")
+    parser.add_argument("--vectors", default=None, help="the vectors arm's --word-vectors (a word2vec file)")
     args = parser.parse_args()
     df = reviews_with_movies(args.imdb, args.ratings, args.movies)
     if args.full:
@@ -83,7 +86,10 @@ def main() -> None:
     Path(args.json).write_text(json.dumps(results, indent=1, default=float))
 
 
-ARMS = ("none", "balanced")
+# Each arm's settings on top of the defaults; "vectors" adds --vectors (issue 27: the outside
+# word2vec of scripts/make_vectors.py on the 8-star ratings).
+ARMS = {"none": {"class_weight": "none"}, "balanced": {"class_weight": "balanced"},
+        "vectors": {"class_weight": "none", "word_vectors": None}}
 
 
 def full(df, args) -> None:
@@ -91,16 +97,17 @@ def full(df, args) -> None:
     out, rows, results = Path(args.out), [], {}
     out.mkdir(parents=True, exist_ok=True)
     seeds = [int(s) for s in args.full.split(",")]
+    arms = args.arms.split(",")
     for name in args.sets.split(","):
         scheme = list(SCHEMES.values())[0 if name == "stars4" else 1]
         with tempfile.TemporaryDirectory() as tmp:
             dataset, _, _ = carved(df, scheme, Path(tmp))
-            for seed, arm in ((seed, arm) for seed in seeds for arm in ARMS):
+            for seed, arm in ((seed, arm) for seed in seeds for arm in arms):
                 path = out / f"{name}-{seed}-{arm}.npz"
                 if path.exists():
                     continue
-                config = preset("default", dataset=dataset, group_column="movie_id", seed=seed,
-                                class_weight=arm)
+                settings = {**ARMS[arm], **({"word_vectors": args.vectors} if arm == "vectors" else {})}
+                config = preset("default", dataset=dataset, group_column="movie_id", seed=seed, **settings)
                 start = time.perf_counter()
                 result = train(config, None, verbose=0)
                 fitted = result.classifier.config.preprocessing.max_length
@@ -114,26 +121,27 @@ def full(df, args) -> None:
                 np.savez(path, **record)
                 print(name, seed, arm, result.metrics["test"]["accuracy"], result.metrics["test"]["macro_f1"],
                       round(record["seconds"]), flush=True)
-        runs = {(seed, arm): np.load(out / f"{name}-{seed}-{arm}.npz") for seed in seeds for arm in ARMS}
-        per_seed = [compare(runs[seed, "none"]["y_validation"],
-                            predicted(runs[seed, "balanced"]["p_validation"]),
-                            predicted(runs[seed, "none"]["p_validation"]))
-                    for seed in seeds]
-        results[f"{name} validation"] = per_seed
-        for metric in ("accuracy", "macro_f1"):
-            for seed, record in zip(seeds, per_seed):
-                title = f"{name}, validation, seed {seed}, {metric}: balanced (A) vs none (B)"
-                rows.append(comparison_row(title, record, metric))
+        runs = {(seed, arm): np.load(out / f"{name}-{seed}-{arm}.npz") for seed in seeds for arm in arms}
+        for arm in (a for a in arms if a != "none"):
+            per_seed = [compare(runs[seed, "none"]["y_validation"],
+                                predicted(runs[seed, arm]["p_validation"]),
+                                predicted(runs[seed, "none"]["p_validation"]))
+                        for seed in seeds]
+            results[f"{name} validation, {arm}"] = per_seed
+            for metric in ("accuracy", "macro_f1"):
+                for seed, record in zip(seeds, per_seed):
+                    title = f"{name}, validation, seed {seed}, {metric}: {arm} (A) vs none (B)"
+                    rows.append(comparison_row(title, record, metric))
+                    print(rows[-1], flush=True)
+                mean = np.mean([r[metric]["difference"] for r in per_seed])
+                print(f"{name}, validation, {metric}: mean difference over seeds {mean:+.4f}", flush=True)
+            labels = runs[seeds[0], "none"]["y_test"]
+            record = compare(labels, np.stack([predicted(runs[s, arm]["p_test"]) for s in seeds]),
+                             np.stack([predicted(runs[s, "none"]["p_test"]) for s in seeds]))
+            results[f"{name} test, {arm}"] = record
+            for metric in ("accuracy", "macro_f1"):
+                rows.append(comparison_row(f"{name}, test, {metric}: {arm} (A) vs none (B)", record, metric))
                 print(rows[-1], flush=True)
-            mean = np.mean([r[metric]["difference"] for r in per_seed])
-            print(f"{name}, validation, {metric}: mean difference over seeds {mean:+.4f}", flush=True)
-        labels = runs[seeds[0], "none"]["y_test"]
-        record = compare(labels, np.stack([predicted(runs[s, "balanced"]["p_test"]) for s in seeds]),
-                         np.stack([predicted(runs[s, "none"]["p_test"]) for s in seeds]))
-        results[f"{name} test"] = record
-        for metric in ("accuracy", "macro_f1"):
-            rows.append(comparison_row(f"{name}, test, {metric}: balanced (A) vs none (B)", record, metric))
-            print(rows[-1], flush=True)
     Path(args.json).write_text(json.dumps(results, indent=1, default=float))
 
 
