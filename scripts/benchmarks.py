@@ -25,6 +25,7 @@ from hfsent.batching import lengths_of, make_dataset
 from hfsent.config import Config
 from hfsent.model import build_model, compile_model
 from hfsent.predict import SentimentClassifier
+from hfsent.schedule import schedule_for
 from hfsent.tokenize import tokenize_dataset
 from hfsent.vocab import PAD_ID
 
@@ -111,10 +112,13 @@ def throughput(encoded: Dataset, config: Config, boundaries: list[int], max_step
     bucketed = make_dataset(encoded, batch_size, config.preprocessing.max_length, boundaries, shuffle=True)
     runs = [("notebook: left-padded to the longest review, batch 20", notebook, max_steps),
             (f"hfsent: bucketed, right-padded, batch {batch_size}", bucketed, None)]
+    # The schedule training would use on these rows (its unset fields follow the epoch's length)
+    epoch_steps = -(-len(encoded) // batch_size)
+    training = schedule_for(config.training, epoch_steps)
     rows = []
     for name, data, steps in runs:
         keras.utils.set_random_seed(config.training.seed)
-        model = compile_model(build_model(config.model, vocab_rows), config.training, config.model.task, 1)
+        model = compile_model(build_model(config.model, vocab_rows), training, config.model, epoch_steps)
         # Warm-up outside the timed loop: one step for the fixed-shape notebook batches, a
         # whole epoch for the buckets, whose varying widths trigger a few re-traces at first.
         for ids, y in data.take(1) if steps else data:

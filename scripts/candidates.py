@@ -34,6 +34,7 @@ from hfsent.distribute import get_strategy
 from hfsent.errors import InputError
 from hfsent.metrics import predict_split
 from hfsent.predict import SentimentClassifier
+from hfsent.schedule import schedule_for
 from hfsent.tokenize import tokenize_dataset
 from hfsent.train import Stage, TrainResult, train
 from hfsent.vocab import PAD_ID, UNK_ID
@@ -87,7 +88,10 @@ def distil(soft: bool) -> Stage:
                                 seed=cfg.training.seed + 1)
         val_ds = make_dataset(data.splits["validation"], batch * 4, length, data.boundaries)
         gru = deep_part(run.model)
-        rate = cfg.training.learning_rate * cfg.training.lr_decay
+        # The rate after the fit's first epoch.  after_default's chain has no fit stage to fill
+        # the schedule, so it is filled here as the fit would have filled it.
+        training = schedule_for(cfg.training, run.steps_per_epoch)
+        rate = training.learning_rate * training.lr_decay
         steps = EPOCHS * -(-len(mixed) // batch)
         gru.compile(optimizer=keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(rate, steps),
                                                     clipnorm=1.0),
