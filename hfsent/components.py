@@ -195,7 +195,7 @@ class RuntimeConfig:
         >>> RuntimeConfig(num_proc=2, strategy="mirrored")
     """
 
-    num_proc: int | None = field(default=None, metadata=_help("processes for tokenization (default: CPU count)"))
+    num_proc: int | None = field(default=None, metadata=_help("processes for tokenization (default: the usable cores, a cgroup CPU quota included)"))
     strategy: str = field(default="auto", metadata=_help("tf.distribute strategy: auto, default, mirrored or multiworker"))
     streaming: bool = field(default=False, metadata=_help("read the data as a stream (load_dataset(streaming=True)): no full download or Arrow cache; tokenized on every pass"))
     shuffle_buffer: int = field(default=20000, metadata=_help("reviews in the shuffle buffer when training data is streamed (--streaming, or above 50M tokens)"))

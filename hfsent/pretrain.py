@@ -13,13 +13,13 @@ small random vectors; ``[PAD]`` gets zeros.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator, Sequence
 
 import numpy as np
 from datasets import Dataset, IterableDataset
 
 from hfsent.config import Config
+from hfsent.cores import usable_cores
 from hfsent.vocab import PAD_ID, Vocabulary
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ def word2vec_matrix(
 
     model = Word2Vec(
         sentences=TokenCorpus(corpus), vector_size=dim, window=5, min_count=min_count, sg=1, negative=5,
-        sample=1e-4, epochs=epochs, seed=seed, workers=workers or os.cpu_count() or 1,
+        sample=1e-4, epochs=epochs, seed=seed, workers=workers or usable_cores(),
     )
     rng = np.random.default_rng(seed)
     scale = float(np.std(model.wv.vectors))

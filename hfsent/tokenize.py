@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-import os
 import re
 from collections.abc import Iterable
 
 import pyarrow as pa
 from datasets import Dataset, IterableDataset
 
+from hfsent.cores import usable_cores
 from hfsent.errors import InputError, MissingError
 
 _BREAK = re.compile(r"<\s*br\s*/?\s*>", re.IGNORECASE)
@@ -192,8 +192,8 @@ def tokenize_dataset(
     Args:
         ds: a split with a ``text`` column.
         spacy_model, lowercase: see :func:`tokenize`.
-        num_proc: processes for ``Dataset.map`` (default: the CPU count, at most one per
-            2,000 rows).
+        num_proc: processes for ``Dataset.map`` (default: :func:`hfsent.cores.usable_cores`, a
+            cgroup quota included, at most one per 2,000 rows).
         load_from_cache_file, cache_file_name: passed to ``Dataset.map``.
 
     Example:
@@ -205,7 +205,7 @@ def tokenize_dataset(
     if isinstance(ds, IterableDataset):
         # Arrow in, Arrow out: see hfsent.streaming on why a stream never switches to Python rows.
         return ds.with_format("arrow").map(_tokenize_table, batched=True, batch_size=256, **kwargs)
-    num_proc = num_proc or os.cpu_count() or 1
+    num_proc = num_proc or usable_cores()  # a cgroup quota included: each process holds a pipeline
     # One process per few thousand rows at most: start-up costs more than tiny shards save.
     num_proc = max(1, min(num_proc, len(ds) // 2000))
     if num_proc > 1:

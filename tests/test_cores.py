@@ -30,3 +30,20 @@ def test_the_streaming_tokenizer_starts_no_more_children_than_the_quota_allows(t
             "import hfsent.tokenize_child as t\nprint(t.MAX_CHILDREN)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "1"
+
+
+def test_tokenizing_a_cached_split_starts_no_more_processes_than_the_quota_allows(tmp_path, monkeypatch):
+    # The cached path's Dataset.map processes each hold a spaCy pipeline too: a 64-core host under
+    # a one-CPU quota must tokenize in one process, not in one per host core.
+    from datasets import Dataset
+
+    from hfsent import tokenize
+
+    (tmp_path / "cpu.max").write_text("100000 100000\n")
+    monkeypatch.setattr(cores, "CPU_MAX", tmp_path / "cpu.max")
+    monkeypatch.setattr(cores.os, "cpu_count", lambda: 64)
+    seen = {}
+    monkeypatch.setattr(Dataset, "map", lambda self, *args, **kwargs: seen.update(kwargs))
+    rows = {"text": ["a b"] * 8000, "label": [0] * 8000}
+    tokenize.tokenize_dataset(Dataset.from_dict(rows), "blank:en", True)
+    assert seen["num_proc"] is None  # one process
