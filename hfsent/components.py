@@ -12,6 +12,7 @@ from typing import Any
 
 from hfsent.bounds import MAX_BUCKETS, MAX_LENGTH, MAX_UNITS, check_label_names
 from hfsent.errors import InputError
+from hfsent.schedule import default_help
 
 VALIDATION_SPLITS = ("auto", "carve")  # DataConfig.validation_split: the source's own, or carved
 SELECTION_METRICS = ("log_loss", "accuracy", "macro_f1")  # TrainingConfig.selection_metric
@@ -150,10 +151,10 @@ class TrainingConfig:
     """
 
     batch_size: int = 128
-    epochs: int | None = field(default=None, metadata=_help("most epochs (default: 8, or 12 when an epoch has under 64 steps; see hfsent.schedule)"))
+    epochs: int | None = field(default=None, metadata=_help(f"most epochs ({default_help('epochs')}; see hfsent.schedule)"))
     learning_rate: float = 3e-3
-    lr_decay: float | None = field(default=None, metadata=_help("multiply the learning rate by this after every epoch (default: 0.3, or 1, a constant rate, when an epoch has under 64 steps)"))
-    patience: int | None = field(default=None, metadata=_help("early-stopping patience on validation loss (default: 1, or 2 when an epoch has under 64 steps)"))
+    lr_decay: float | None = field(default=None, metadata=_help(f"multiply the learning rate by this after every epoch ({default_help('lr_decay')}: a constant rate)"))
+    patience: int | None = field(default=None, metadata=_help(f"early-stopping patience on validation loss ({default_help('patience')})"))
     num_buckets: int = field(default=10, metadata=_help("length buckets for batching"))
     seed: int = 42
     pretrain_embeddings: bool = field(default=True, metadata=_help("initialise the Embedding with word2vec trained on train + the unlabelled split"))

@@ -58,7 +58,9 @@ def add_config_arguments(parser: argparse.ArgumentParser, skip: tuple[str, ...] 
                 continue
             flag = "--" + f.name.replace("_", "-")
             default = f.default if f.default is not dataclasses.MISSING else None
-            help_text = f"{f.metadata.get('help', '')} (default: {default})"
+            help_text = f.metadata.get("help", "")
+            if "default:" not in help_text:  # a help that explains its default says it once
+                help_text += f" (default: {default})"
             if hints[f.name] is bool:
                 group.add_argument(flag, action="store_true", default=None, help=help_text)
                 group.add_argument("--no-" + flag[2:], dest=f.name, action="store_false", default=None,

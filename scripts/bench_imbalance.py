@@ -98,6 +98,8 @@ def full(df, args) -> None:
     out.mkdir(parents=True, exist_ok=True)
     seeds = [int(s) for s in args.full.split(",")]
     arms = args.arms.split(",")
+    if "none" not in arms or set(arms) - set(ARMS) or ("vectors" in arms) != bool(args.vectors):
+        raise SystemExit(f"--arms: 'none' and any of {', '.join(ARMS)}; 'vectors' goes with --vectors")
     for name in args.sets.split(","):
         scheme = list(SCHEMES.values())[0 if name == "stars4" else 1]
         with tempfile.TemporaryDirectory() as tmp:

@@ -55,6 +55,21 @@ def test_version_and_help_with_examples():
         assert helped.returncode == 0 and f"examples:\n  hfsent {command}" in helped.stdout
 
 
+def test_each_flag_states_its_default_once_and_the_schedule_its_rule():
+    import argparse
+
+    from hfsent.flags import add_config_arguments
+
+    parser = argparse.ArgumentParser()
+    add_config_arguments(parser)
+    helps = {a.dest: a.help for a in parser._actions if a.help}
+    assert all(h.count("default:") <= 1 for h in helps.values()), \
+        [k for k, h in helps.items() if h.count("default:") > 1]
+    assert "(default: 8, or 12 when an epoch has under 64 steps" in helps["epochs"]
+    assert "(default: 0.3, or 1 when an epoch has under 64 steps" in helps["lr_decay"]
+    assert helps["batch_size"].endswith("(default: 128)")  # a plain default is still given
+
+
 def test_empty_text_and_missing_model_folders(trained, tmp_path):
     model = str(trained.output_dir)
     assert "text(s) at position [0] contain no tokens" in user_error(hfsent("predict", "--model", model, ""))
