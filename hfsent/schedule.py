@@ -1,10 +1,10 @@
 """The GRU's schedule: learning-rate decay, early-stopping patience and most epochs, following the
 length of an epoch where the user leaves them unset (as ``max_length`` follows the texts' lengths).
 
-The learning rate decays once per epoch.  Tuned on IMDB (176 steps an epoch at batch 128),
-×0.3 per epoch with patience 1 over at most 8 epochs gives the GRU about 500 steps at a useful
-rate.  On a set of a few thousand texts an epoch is a few dozen steps, and the same decay stops
-the GRU before it has learnt: its rate is 1% of the start after 4 epochs of 7 steps.  So an
+The learning rate decays once per epoch: ×0.3, with patience 1 over at most 8 epochs, was tuned
+on IMDB (176 steps an epoch at batch 128).  On a set of a few thousand texts an epoch is a few
+dozen steps, and the same decay stops the GRU before it has learnt: after 4 epochs of 7 steps its
+rate is under 1% of the start.  So an
 epoch of fewer than :data:`SHORT_EPOCH_STEPS` steps gets :data:`SHORT`: a constant rate, patience
 2, at most 12 epochs.  Measured (BENCHMARKS.md, "Defaults for small data"), paired on validation,
 3 seeds each:
