@@ -38,6 +38,7 @@ from hfsent.names import EMBEDDING
 from hfsent.predict import SentimentClassifier
 from hfsent.prepare import PreparedData, prepare_data
 from hfsent.pretrain import pretrained_embeddings
+from hfsent.schedule import epoch_steps
 from hfsent.split import validation_origin
 from hfsent.tasks import task_for
 from hfsent.vectors import Vectors, coverage, init_matrix, load_vectors, source_text
@@ -85,7 +86,7 @@ class Run:
 
     @property
     def steps_per_epoch(self) -> int:
-        return -(-self.data.train_rows // self.config.training.batch_size)  # about: buckets add remainders
+        return epoch_steps(self.data.train_rows, self.config.training.batch_size)
 
 
 def prepare(run: Run) -> tuple[str, Figures]:

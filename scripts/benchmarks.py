@@ -25,7 +25,7 @@ from hfsent.batching import lengths_of, make_dataset
 from hfsent.config import Config
 from hfsent.model import build_model, compile_model
 from hfsent.predict import SentimentClassifier
-from hfsent.schedule import schedule_for
+from hfsent.schedule import epoch_steps, schedule_for
 from hfsent.tokenize import tokenize_dataset
 from hfsent.vocab import PAD_ID
 
@@ -113,12 +113,12 @@ def throughput(encoded: Dataset, config: Config, boundaries: list[int], max_step
     runs = [("notebook: left-padded to the longest review, batch 20", notebook, max_steps),
             (f"hfsent: bucketed, right-padded, batch {batch_size}", bucketed, None)]
     # The schedule training would use on these rows (its unset fields follow the epoch's length)
-    epoch_steps = -(-len(encoded) // batch_size)
-    training = schedule_for(config.training, epoch_steps)
+    steps_per_epoch = epoch_steps(len(encoded), batch_size)
+    training = schedule_for(config.training, steps_per_epoch)
     rows = []
     for name, data, steps in runs:
         keras.utils.set_random_seed(config.training.seed)
-        model = compile_model(build_model(config.model, vocab_rows), training, config.model, epoch_steps)
+        model = compile_model(build_model(config.model, vocab_rows), training, config.model, steps_per_epoch)
         # Warm-up outside the timed loop: one step for the fixed-shape notebook batches, a
         # whole epoch for the buckets, whose varying widths trigger a few re-traces at first.
         for ids, y in data.take(1) if steps else data:
