@@ -86,10 +86,10 @@ def main() -> None:
     Path(args.json).write_text(json.dumps(results, indent=1, default=float))
 
 
-# Each arm's settings on top of the defaults; "vectors" adds --vectors (issue 27: the outside
-# word2vec of scripts/make_vectors.py on the 8-star ratings).
+# Each arm's settings on top of the defaults; "vectors" is the default plus --vectors (issue 27:
+# the outside word2vec of scripts/make_vectors.py on the 8-star ratings).
 ARMS = {"none": {"class_weight": "none"}, "balanced": {"class_weight": "balanced"},
-        "vectors": {"class_weight": "none", "word_vectors": None}}
+        "vectors": {"class_weight": "none"}}
 
 
 def full(df, args) -> None:
