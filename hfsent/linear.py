@@ -7,10 +7,10 @@ training split's counts (:func:`hfsent.ngrams.count_matrix`) and sets their weig
   its naive-Bayes log-count ratio, fitted by ``LogisticRegression`` (L2, ``C``);
 * more classes: multinomial logistic regression on the counts, each scaled by its naive-Bayes
   spread over the classes (:func:`hfsent.regularization.nb_scale`, the multi-class size of the
-  binary ratio), fitted by SAG to a loose tolerance.  On IMDB's stars as 8 classes (18,000
-  reviews, 630,446 seen columns, C=0.1) the scaling raised validation accuracy from 0.429 to 0.461
-  and macro F1 from 0.350 to 0.385; SAG then cut Newton-CG's fit 3 to 4 times, with accuracy
-  and log loss better and macro F1 within noise (``scripts/bench_linear.py``, BENCHMARKS.md);
+  binary ratio), fitted by Newton-CG.  On IMDB's stars as 8 classes (18,000 reviews, 630,446
+  seen columns, C=0.1) the scaling raised validation accuracy from 0.429 to 0.461 and macro F1
+  from 0.350 to 0.385 and cut the fit from 331 s to 126 s under the same load; on raw counts
+  Newton-CG had taken 210 s where L-BFGS took 828 s (``scripts/bench_linear.py``, BENCHMARKS.md);
 * ratings: ridge regression on the counts (``Ridge``, ``alpha``; 100 won on IMDB's ratings,
   validation carved by movie: R² 0.542, 0.551, 0.566, 0.580, 0.578 at 3, 10, 30, 100, 300).
 
@@ -44,9 +44,8 @@ from hfsent.regularization import choose_strength, classifier, nb_ratio, nb_scal
 from hfsent.wide import is_rating
 
 log = logging.getLogger(__name__)
-# Multinomial CV costs folds x grid fits: with Newton-CG, on IMDB's 20,000 reviews as 4 classes it
-# ran over 8 minutes unfinished (BENCHMARKS.md).  SAG is 3 to 4 times faster but still makes 12
-# fits, so past this many texts x classes C stays DEFAULT_C.
+# Multinomial CV costs folds x grid Newton-CG fits: on IMDB's 20,000 reviews as 4 classes it ran
+# over 8 minutes unfinished (BENCHMARKS.md), so past this many texts x classes C stays DEFAULT_C.
 MULTICLASS_CV_BUDGET = 50_000
 DEFAULT_C = 0.1
 
@@ -195,3 +194,10 @@ def _fit_multinomial(model: keras.Model, x: sp.csr_matrix, y: np.ndarray, c: flo
     log.info("wide branch: %d words and bigram buckets seen, %d classes, fitted in %.1f s", len(columns),
              classes, seconds)
     return {"features": len(columns), "seconds": seconds}
+
+
+def multinomial(c: float):
+    """The unfitted multinomial logistic regression of the multi-class linear half: Newton-CG,
+    which took 12 iterations where L-BFGS took 599 on IMDB's stars as 8 classes (see the module
+    docstring)."""
+    return classifier(c, 3)

@@ -6,7 +6,7 @@ from hfsent.config import ModelConfig, preset
 from hfsent.linear import fit_wide_branch
 from hfsent.model import build_model
 from hfsent.ngrams import bigram_buckets, count_matrix
-from hfsent.regularization import classifier
+from hfsent.regularization import MULTICLASS_TOL
 from hfsent.tasks.classify import Classify
 from hfsent.train import prepare_data, train
 from hfsent.wide import (
@@ -212,11 +212,14 @@ def test_the_fit_on_the_seen_columns_is_the_fit_on_every_column(classes, tmp_pat
         present = (x > 0).astype(np.float64)
         counts = 1 + np.stack([np.asarray(present[y == k].sum(axis=0)).ravel() for k in range(classes)])
         ratio = 2 * np.log(counts / counts.sum(axis=1, keepdims=True)).std(axis=0)
-        full = classifier(1.0, classes).fit(x @ sp.diags(ratio), y)  # SAG, from the same seed
+        full = LogisticRegression(C=1.0, solver="newton-cg", max_iter=3000, tol=MULTICLASS_TOL)
+        full.fit(x @ sp.diags(ratio), y)
     held, _ = count_matrix(data.splits["validation"], len(data.vocab), cfg.model.wide_buckets, 16)
     expected = full.predict_proba(held @ sp.diags(ratio))
     ids = [row[:16] for row in data.splits["validation"]["input_ids"]]
     got = np.concatenate([wide_part(model).predict_on_batch(np.asarray([r], np.int32)) for r in ids])
     got = np.column_stack([1 - got[:, 0], got[:, 0]]) if classes == 2 else got
     assert len(ids) >= 40 and expected.max(axis=1).mean() > 0.6  # a fitted model, not a uniform one
-    np.testing.assert_allclose(got, expected, atol=5e-3)  # binary: the package fits to tol=1e-4
+    # binary: the package fits to tol=1e-4 (differences of 2e-4 seen); more classes: the same
+    # Newton-CG steps (1e-7), so two swapped columns or a changed smoothing (1e-3) show
+    np.testing.assert_allclose(got, expected, atol=5e-3 if classes == 2 else 1e-4)
