@@ -1,14 +1,19 @@
-"""The multi-class linear half's solver: SAG at loose tolerances against Newton-CG, on IMDB's stars.
+"""The multi-class linear half's solver: SAG at loose tolerances against Newton-CG, alone and blended.
 
 ``python scripts/bench_solver.py --imdb ../shared/data/imdb --movies ../shared/data/imdb-movies
---ratings ../shared/data/imdb-ratings`` carves each set as ``bench_imbalance.py`` does (test,
-then validation, by movie; a seed carves its own validation split), takes the training split's
-counts on its seen columns scaled by :func:`hfsent.regularization.nb_scale`, as the package's
-multi-class half does, and fits scikit-learn's multinomial ``LogisticRegression`` at ``--c``:
-Newton-CG to 1e-3 (the package's solver until this comparison) and SAG at each of ``--tols``.
-Each SAG fit is compared with Newton-CG's on the same validation examples (``benchmarks.compare``:
-accuracy by McNemar's test, macro F1 by a paired bootstrap); log loss is reported beside.  The
-fits alone are timed, not the count matrix.  Test is not read: this chooses a default.
+--ratings ../shared/data/imdb-ratings --runs runs`` carves IMDB's stars as 8 classes as
+``bench_imbalance.py`` does (test, then validation, by movie; a seed carves its own validation
+split), takes the training split's counts on its seen columns scaled by
+:func:`hfsent.regularization.nb_scale`, as the package's multi-class half does, and fits
+scikit-learn's multinomial ``LogisticRegression`` at ``--c``: Newton-CG to 1e-3 (the package's
+solver) and SAG at each of ``--tols`` (one row order, ``random_state=0``).
+
+Each fit is scored twice on validation: alone, and blended with the GRU of that seed's default
+run from ``bench_imbalance.py --full SEEDS --arms none --out RUNS`` (its saved GRU outputs), the
+weight fitted and guarded as the package fits it (``hfsent.blend``, log loss).  Each SAG fit is
+compared with Newton-CG's on the same validation examples (``benchmarks.compare``: accuracy by
+McNemar's test, macro F1 by a paired bootstrap).  Test is printed once per solver, as the mean
+over the seeds of the blend.  Only the fits are timed.
 
 This is benchmark code, not part of the installed package.  Run it under
 ``flock /tmp/hfsent-bench.lock``; on a shared machine, note what else ran.
@@ -25,22 +30,26 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 from bench_classes import SCHEMES, carved, reviews_with_movies
-from benchmarks import compare
+from benchmarks import compare, macro_f1
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import log_loss
 
+from hfsent.blend import blend_weight, guarded_weight
 from hfsent.config import preset
 from hfsent.linear import seen_counts
 from hfsent.model import build_model
 from hfsent.ngrams import count_matrix
 from hfsent.prepare import prepare_data
-from hfsent.regularization import SAG_SEED, nb_scale
+from hfsent.regularization import nb_scale
 from hfsent.wide import with_wide_branch
 
+EIGHT_STARS = list(SCHEMES.values())[1]  # bench_imbalance's "stars8"
+SPLITS = ("train", "validation", "test")
 
-def scaled_splits(dataset: str, seed: int) -> tuple[sp.csr_matrix, np.ndarray, sp.csr_matrix, np.ndarray]:
-    """``(train counts, labels, validation counts, labels)`` on train's seen columns, each column
-    scaled by its naive-Bayes spread, as the package fits its multi-class half."""
+
+def scaled_splits(dataset: str, seed: int) -> dict[str, tuple[sp.csr_matrix, np.ndarray]]:
+    """``{split: (counts on train's seen columns, labels)}``, each column scaled by its naive-Bayes
+    spread, as the package fits its multi-class half."""
     config = preset("default", dataset=dataset, group_column="movie_id", seed=seed)
     data = prepare_data(config)
     config = config.replace(vocab_size=len(data.vocab), max_length=data.max_length,
@@ -48,20 +57,35 @@ def scaled_splits(dataset: str, seed: int) -> tuple[sp.csr_matrix, np.ndarray, s
     vocab, buckets = len(data.vocab), config.model.wide_buckets
     model = with_wide_branch(build_model(config.model, vocab), vocab, buckets)
     x, y, columns, unseen = seen_counts(model, data.splits["train"], data.max_length)
-    held, y_held = count_matrix(data.splits["validation"], vocab, buckets, data.max_length)
     scale = sp.diags(nb_scale(x, y, unseen).astype(x.dtype))
-    return (x @ scale).tocsr(), np.asarray(y), (held[:, columns] @ scale).tocsr(), np.asarray(y_held)
+    out = {"train": ((x @ scale).tocsr(), np.asarray(y))}
+    for split in SPLITS[1:]:
+        held, labels = count_matrix(data.splits[split], vocab, buckets, data.max_length)
+        out[split] = ((held[:, columns] @ scale).tocsr(), np.asarray(labels))
+    return out
 
 
 def fit(x: sp.csr_matrix, y: np.ndarray, c: float, solver: str, tol: float
-        ) -> tuple[LogisticRegression, float]:
-    """The fitted model and its seconds."""
-    model = LogisticRegression(C=c, solver=solver, tol=tol, max_iter=3000, random_state=SAG_SEED)
+        ) -> tuple[LogisticRegression, float, bool]:
+    """The fitted model, its seconds, and whether it stopped at ``max_iter`` unconverged."""
+    model = LogisticRegression(C=c, solver=solver, tol=tol, max_iter=3000, random_state=0)
     start = time.perf_counter()
-    with warnings.catch_warnings():  # a loose tolerance is the point, not a failure to converge
-        warnings.simplefilter("ignore")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
         model.fit(x, y)
-    return model, time.perf_counter() - start
+    return model, time.perf_counter() - start, any(w.category is ConvergenceWarning for w in caught)
+
+
+def score(labels: np.ndarray, probs: np.ndarray, reference: np.ndarray | None) -> str:
+    """Accuracy and macro F1 of ``probs``, and against ``reference``'s predictions where given."""
+    predicted = probs.argmax(axis=1)
+    own = f"{np.mean(predicted == labels):.4f} | {macro_f1(labels, predicted):.4f}"
+    if reference is None:
+        return own + " | — | —"
+    r = compare(labels, predicted, reference)
+    acc, f1 = r["accuracy"], r["macro_f1"]
+    return (own + f" | {acc['difference']:+.4f}, {acc['mcnemar_p']:.2f}"
+            f" | {f1['difference']:+.4f}, {f1['p']:.2f}")
 
 
 def main() -> None:
@@ -70,33 +94,47 @@ def main() -> None:
     parser.add_argument("--imdb", required=True)
     parser.add_argument("--movies", required=True)
     parser.add_argument("--ratings", required=True)
-    parser.add_argument("--runs", default="stars8:1,stars8:2,stars8:3,stars4:1", help="set:seed, ...")
-    parser.add_argument("--tols", default="1e-2,7e-3,5e-3", help="SAG's stopping tolerances")
+    parser.add_argument("--runs", required=True, help="bench_imbalance --full's --out (stars8-SEED-none.npz)")
+    parser.add_argument("--seeds", default="1,2,3")
+    parser.add_argument("--tols", default="1e-2,5e-3,2e-3", help="SAG's stopping tolerances")
     parser.add_argument("--c", type=float, default=0.1)
     args = parser.parse_args()
     df = reviews_with_movies(args.imdb, args.ratings, args.movies)
-    print("| set, seed | solver | passes | seconds | validation accuracy | macro F1 | log loss | "
-          "accuracy − Newton-CG, p | macro F1 − Newton-CG, p |")
+    solvers = [("newton-cg", 1e-3)] + [("sag", float(t)) for t in args.tols.split(",")]
+    tests = {s: [] for s in solvers}
+    print("| seed | solver | iterations | seconds | what | validation accuracy | macro F1 | "
+          "accuracy − Newton-CG's, p | macro F1 − Newton-CG's, p |")
     print("|---|---|---|---|---|---|---|---|---|")
-    for run in args.runs.split(","):
-        name, seed = run.split(":")
-        scheme = list(SCHEMES.values())[0 if name == "stars4" else 1]
-        with tempfile.TemporaryDirectory() as tmp:
-            dataset, _, _ = carved(df, scheme, Path(tmp))
-            x, y, held, y_held = scaled_splits(dataset, int(seed))
-        reference = None
-        for solver, tol in [("newton-cg", 1e-3)] + [("sag", float(t)) for t in args.tols.split(",")]:
-            model, seconds = fit(x, y, args.c, solver, tol)
-            probs = model.predict_proba(held)
-            predicted = model.classes_[probs.argmax(axis=1)]
-            reference = predicted if reference is None else reference
-            record = compare(y_held, predicted, reference)
-            acc, f1 = record["accuracy"], record["macro_f1"]
-            loss = log_loss(y_held, probs, labels=model.classes_)
-            versus = "— | —" if solver == "newton-cg" else (
-                f"{acc['difference']:+.4f}, {acc['mcnemar_p']:.2f} | {f1['difference']:+.4f}, {f1['p']:.2f}")
-            print(f"| {name}, {seed} | {solver}, tol {tol:g} | {int(model.n_iter_[0])} | {seconds:.1f} | "
-                  f"{acc['a']['mean']:.4f} | {f1['a']['mean']:.4f} | {loss:.4f} | {versus} |", flush=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        dataset, _, _ = carved(df, EIGHT_STARS, Path(tmp))
+        for seed in (int(s) for s in args.seeds.split(",")):
+            run = np.load(Path(args.runs) / f"stars8-{seed}-none.npz")
+            splits = scaled_splits(dataset, seed)
+            (_, y_val), (_, y_test) = splits["validation"], splits["test"]
+            if not (np.array_equal(run["y_validation"], y_val) and np.array_equal(run["y_test"], y_test)):
+                raise SystemExit(f"{args.runs}: seed {seed}'s run was carved otherwise")
+            reference = {}
+            for solver, tol in solvers:
+                model, seconds, unconverged = fit(*splits["train"], args.c, solver, tol)
+                linear = {s: model.predict_proba(splits[s][0]) for s in SPLITS[1:]}
+                gru = run["gru_validation"]
+                weight, _ = guarded_weight(gru, linear["validation"], y_val,
+                                           blend_weight(gru, linear["validation"], y_val), "log_loss")
+                blend = weight * gru + (1 - weight) * linear["validation"]
+                tests[solver, tol].append(weight * run["gru_test"] + (1 - weight) * linear["test"])
+                stop = f"{int(model.n_iter_[0])}{' (max_iter)' if unconverged else ''}"
+                halves = (("linear alone", linear["validation"]), (f"blend, GRU {weight:.2f}", blend))
+                for what, probs in halves:
+                    key = what.split(",")[0]
+                    row = score(y_val, probs, reference.get(key))
+                    reference.setdefault(key, probs.argmax(axis=1))
+                    print(f"| {seed} | {solver}, tol {tol:g} | {stop} | {seconds:.1f} | {what} | {row} |",
+                          flush=True)
+    print("\n| solver | blend's test accuracy, mean over seeds | macro F1 |\n|---|---|---|")
+    for (solver, tol), probs in tests.items():
+        predicted = [p.argmax(axis=1) for p in probs]
+        print(f"| {solver}, tol {tol:g} | {np.mean([np.mean(p == y_test) for p in predicted]):.4f} | "
+              f"{np.mean([macro_f1(y_test, p) for p in predicted]):.4f} |")
 
 
 if __name__ == "__main__":
