@@ -10,7 +10,8 @@ test, macro F1 by a paired bootstrap.  This measures the linear half's share of 
 ``--full 1,2`` trains the whole default model (both halves, the blend) once per seed and arm
 instead: ``--class-weight none`` and ``balanced``, everything else the package default
 (``--arms none,vectors --vectors FILE`` compares outside word vectors with the default instead;
-``--arms none,macro_f1``, ``--selection-metric macro_f1``).  A seed
+``--arms none,macro_f1``, the package's ``--selection-metric macro_f1``, which early-stops and
+fits the blend on the validation split it is compared on: only its test comparison is fair).  A seed
 carves its own validation split, shared by its two arms, so validation is compared seed by seed
 (and the differences averaged); test is the same examples for every run, so it is compared over
 the seeds at once.  Each run's predictions are kept in ``--out`` (one ``.npz`` per seed and

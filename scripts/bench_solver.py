@@ -10,7 +10,9 @@ solver) and SAG at each of ``--tols`` (one row order, ``random_state=0``).
 
 Each fit is scored twice on validation: alone, and blended with the GRU of that seed's default
 run from ``bench_imbalance.py --full SEEDS --arms none --out RUNS`` (its saved GRU outputs), the
-weight fitted and guarded as the package fits it (``hfsent.blend``, log loss).  Each SAG fit is
+weight fitted and guarded as the package fits it (``hfsent.blend``, log loss, the default
+selection metric).  The Newton-CG fit must give that run's saved linear half again (to 1e-3),
+which also checks that the rows are in the run's order.  Each SAG fit is
 compared with Newton-CG's on the same validation examples (``benchmarks.compare``: accuracy by
 McNemar's test, macro F1 by a paired bootstrap).  Test is printed once per solver, as the mean
 over the seeds of the blend.  Only the fits are timed.
@@ -101,7 +103,7 @@ def main() -> None:
     args = parser.parse_args()
     df = reviews_with_movies(args.imdb, args.ratings, args.movies)
     solvers = [("newton-cg", 1e-3)] + [("sag", float(t)) for t in args.tols.split(",")]
-    tests = {s: [] for s in solvers}
+    tests, test_labels = {s: [] for s in solvers}, None
     print("| seed | solver | iterations | seconds | what | validation accuracy | macro F1 | "
           "accuracy − Newton-CG's, p | macro F1 − Newton-CG's, p |")
     print("|---|---|---|---|---|---|---|---|---|")
@@ -111,12 +113,17 @@ def main() -> None:
             run = np.load(Path(args.runs) / f"stars8-{seed}-none.npz")
             splits = scaled_splits(dataset, seed)
             (_, y_val), (_, y_test) = splits["validation"], splits["test"]
-            if not (np.array_equal(run["y_validation"], y_val) and np.array_equal(run["y_test"], y_test)):
+            test_labels = y_test if test_labels is None else test_labels  # one test split for all seeds
+            pairs = ((run["y_validation"], y_val), (run["y_test"], y_test), (y_test, test_labels))
+            if not all(np.array_equal(a, b) for a, b in pairs):
                 raise SystemExit(f"{args.runs}: seed {seed}'s run was carved otherwise")
             reference = {}
             for solver, tol in solvers:
                 model, seconds, unconverged = fit(*splits["train"], args.c, solver, tol)
                 linear = {s: model.predict_proba(splits[s][0]) for s in SPLITS[1:]}
+                if solver == "newton-cg" and not np.allclose(linear["validation"], run["linear_validation"],
+                                                              atol=1e-3):  # rows in the run's order
+                    raise SystemExit(f"{args.runs}: seed {seed}'s linear half is not this Newton-CG fit")
                 gru = run["gru_validation"]
                 weight, _ = guarded_weight(gru, linear["validation"], y_val,
                                            blend_weight(gru, linear["validation"], y_val), "log_loss")
@@ -133,8 +140,8 @@ def main() -> None:
     print("\n| solver | blend's test accuracy, mean over seeds | macro F1 |\n|---|---|---|")
     for (solver, tol), probs in tests.items():
         predicted = [p.argmax(axis=1) for p in probs]
-        print(f"| {solver}, tol {tol:g} | {np.mean([np.mean(p == y_test) for p in predicted]):.4f} | "
-              f"{np.mean([macro_f1(y_test, p) for p in predicted]):.4f} |")
+        print(f"| {solver}, tol {tol:g} | {np.mean([np.mean(p == test_labels) for p in predicted]):.4f} | "
+              f"{np.mean([macro_f1(test_labels, p) for p in predicted]):.4f} |")
 
 
 if __name__ == "__main__":
