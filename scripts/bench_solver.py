@@ -10,8 +10,8 @@ solver) and SAG at each of ``--tols`` (one row order, ``random_state=0``).
 
 Each fit is scored twice on validation: alone, and blended with the GRU of that seed's default
 run from ``bench_imbalance.py --full SEEDS --arms none --out RUNS`` (its saved GRU outputs), the
-weight fitted and guarded as the package fits it (``hfsent.blend``, log loss, the default
-selection metric).  The Newton-CG fit must give that run's saved linear half again (to 1e-3),
+weight fitted and guarded by the task, as training does (``Task.fit_blend``, at the default
+selection metric, log loss).  The Newton-CG fit must give that run's saved linear half again (to 1e-3),
 which also checks that the rows are in the run's order.  Each SAG fit is
 compared with Newton-CG's on the same validation examples (``benchmarks.compare``: accuracy by
 McNemar's test, macro F1 by a paired bootstrap).  Test is printed once per solver, as the mean
@@ -36,22 +36,22 @@ from benchmarks import compare, macro_f1
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
-from hfsent.blend import blend_weight, guarded_weight
-from hfsent.config import preset
+from hfsent.config import Config, preset
 from hfsent.linear import seen_counts
 from hfsent.model import build_model
 from hfsent.ngrams import count_matrix
 from hfsent.prepare import prepare_data
 from hfsent.regularization import nb_scale
+from hfsent.tasks import task_for
 from hfsent.wide import with_wide_branch
 
 EIGHT_STARS = list(SCHEMES.values())[1]  # bench_imbalance's "stars8"
 SPLITS = ("train", "validation", "test")
 
 
-def scaled_splits(dataset: str, seed: int) -> dict[str, tuple[sp.csr_matrix, np.ndarray]]:
+def scaled_splits(dataset: str, seed: int) -> tuple[dict[str, tuple[sp.csr_matrix, np.ndarray]], Config]:
     """``{split: (counts on train's seen columns, labels)}``, each column scaled by its naive-Bayes
-    spread, as the package fits its multi-class half."""
+    spread, as the package fits its multi-class half; and the config training would use."""
     config = preset("default", dataset=dataset, group_column="movie_id", seed=seed)
     data = prepare_data(config)
     config = config.replace(vocab_size=len(data.vocab), max_length=data.max_length,
@@ -64,7 +64,7 @@ def scaled_splits(dataset: str, seed: int) -> dict[str, tuple[sp.csr_matrix, np.
     for split in SPLITS[1:]:
         held, labels = count_matrix(data.splits[split], vocab, buckets, data.max_length)
         out[split] = ((held[:, columns] @ scale).tocsr(), np.asarray(labels))
-    return out
+    return out, config
 
 
 def fit(x: sp.csr_matrix, y: np.ndarray, c: float, solver: str, tol: float
@@ -111,7 +111,9 @@ def main() -> None:
         dataset, _, _ = carved(df, EIGHT_STARS, Path(tmp))
         for seed in (int(s) for s in args.seeds.split(",")):
             run = np.load(Path(args.runs) / f"stars8-{seed}-none.npz")
-            splits = scaled_splits(dataset, seed)
+            splits, config = scaled_splits(dataset, seed)
+            task = task_for(config.model)  # the blend is fitted and guarded as training does
+            metric = task.selection(config.training.selection_metric)
             (_, y_val), (_, y_test) = splits["validation"], splits["test"]
             test_labels = y_test if test_labels is None else test_labels  # one test split for all seeds
             pairs = ((run["y_validation"], y_val), (run["y_test"], y_test), (y_test, test_labels))
@@ -125,14 +127,13 @@ def main() -> None:
                                                               atol=1e-3):  # rows in the run's order
                     raise SystemExit(f"{args.runs}: seed {seed}'s linear half is not this Newton-CG fit")
                 gru = run["gru_validation"]
-                weight, _ = guarded_weight(gru, linear["validation"], y_val,
-                                           blend_weight(gru, linear["validation"], y_val), "log_loss")
+                weight, _ = task.fit_blend(gru, linear["validation"], y_val, metric)
                 blend = weight * gru + (1 - weight) * linear["validation"]
                 tests[solver, tol].append(weight * run["gru_test"] + (1 - weight) * linear["test"])
                 stop = f"{int(model.n_iter_[0])}{' (max_iter)' if unconverged else ''}"
-                halves = (("linear alone", linear["validation"]), (f"blend, GRU {weight:.2f}", blend))
-                for what, probs in halves:
-                    key = what.split(",")[0]
+                halves = (("linear", "linear alone", linear["validation"]),
+                          ("blend", f"blend, GRU {weight:.2f}", blend))
+                for key, what, probs in halves:
                     row = score(y_val, probs, reference.get(key))
                     reference.setdefault(key, probs.argmax(axis=1))
                     print(f"| {seed} | {solver}, tol {tol:g} | {stop} | {seconds:.1f} | {what} | {row} |",
