@@ -7,10 +7,11 @@ training split's counts (:func:`hfsent.ngrams.count_matrix`) and sets their weig
   its naive-Bayes log-count ratio, fitted by ``LogisticRegression`` (L2, ``C``);
 * more classes: multinomial logistic regression on the counts, each scaled by its naive-Bayes
   spread over the classes (:func:`hfsent.regularization.nb_scale`, the multi-class size of the
-  binary ratio), fitted by Newton-CG.  On IMDB's stars as 8 classes (18,000 reviews, 630,446
-  seen columns, C=0.1) the scaling raised validation accuracy from 0.429 to 0.461 and macro F1
-  from 0.350 to 0.385 and cut the fit from 331 s to 126 s under the same load; on raw counts
-  Newton-CG had taken 210 s where L-BFGS took 828 s (``scripts/bench_linear.py``, BENCHMARKS.md);
+  binary ratio), fitted by Newton-CG (:mod:`hfsent.multinomial`).  On IMDB's stars as 8 classes
+  (18,000 reviews, 630,446 seen columns, C=0.1) the scaling raised validation accuracy from 0.429
+  to 0.461 and macro F1 from 0.350 to 0.385 and cut the fit from 331 s to 126 s under the same
+  load; on raw counts Newton-CG had taken 210 s where L-BFGS took 828 s (``scripts/bench_linear.py``,
+  BENCHMARKS.md);
 * ratings: ridge regression on the counts (``Ridge``, ``alpha``; 100 won on IMDB's ratings,
   validation carved by movie: R² 0.542, 0.551, 0.566, 0.580, 0.578 at 3, 10, 30, 100, 300).
 
@@ -195,9 +196,3 @@ def _fit_multinomial(model: keras.Model, x: sp.csr_matrix, y: np.ndarray, c: flo
              classes, seconds)
     return {"features": len(columns), "seconds": seconds}
 
-
-def multinomial(c: float):
-    """The unfitted multinomial logistic regression of the multi-class linear half: Newton-CG,
-    which took 12 iterations where L-BFGS took 599 on IMDB's stars as 8 classes (see the module
-    docstring)."""
-    return classifier(c, 3)
