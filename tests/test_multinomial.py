@@ -62,8 +62,8 @@ def test_the_tolerance_bounds_the_gradient_and_max_iter_warns():
 def test_warm_start_starts_from_the_last_fit():
     """As the cross-validation's grid uses it: the next C starts from the previous weights."""
     x, y = counts(seed=2)
-    cold = MultinomialLogistic(C=1.0, tol=1e-5).fit(x, y)
-    warm = MultinomialLogistic(C=0.9, tol=1e-5, warm_start=True).fit(x, y)
+    cold = MultinomialLogistic(C=1.0, tol=1e-6).fit(x, y)
+    warm = MultinomialLogistic(C=0.9, tol=1e-6, warm_start=True).fit(x, y)
     again = warm.set_params(C=1.0).fit(x, y)
     assert again.n_iter_ < cold.n_iter_
     np.testing.assert_allclose(again.predict_proba(x), cold.predict_proba(x), atol=1e-4)

@@ -1,12 +1,12 @@
 import numpy as np
 import pytest
 
+from hfsent import regularization
 from hfsent.blend import blend_weight
 from hfsent.config import ModelConfig, preset
 from hfsent.linear import fit_wide_branch
 from hfsent.model import build_model
 from hfsent.ngrams import bigram_buckets, count_matrix
-from hfsent import regularization
 from hfsent.tasks.classify import Classify
 from hfsent.train import prepare_data, train
 from hfsent.wide import (
