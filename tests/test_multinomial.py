@@ -24,12 +24,13 @@ def counts(rows=400, columns=300, classes=5, seed=0):
     return x, y
 
 
+@pytest.mark.filterwarnings("error::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("class_weight", [None, "balanced"])
 def test_it_fits_scikit_learns_model(class_weight):
     """Both solvers converged: the same weights, intercepts and probabilities (float32 products)."""
     x, y = counts()
     y[y == 4] = 3  # unequal classes, so that "balanced" weighs them unequally
-    ours = MultinomialLogistic(C=0.5, tol=1e-6, class_weight=class_weight).fit(x, y)
+    ours = MultinomialLogistic(C=0.5, tol=1e-7, class_weight=class_weight).fit(x, y)
     theirs = LogisticRegression(C=0.5, solver="newton-cg", tol=1e-9, max_iter=1000,
                                 class_weight=class_weight).fit(x, y)
     np.testing.assert_array_equal(ours.classes_, theirs.classes_)
@@ -94,3 +95,58 @@ def test_a_preconditioned_step_needs_fewer_conjugate_gradient_steps(monkeypatch)
         plain = MultinomialLogistic(C=1.0, tol=1e-5).fit(x, y)
     assert scaled.cg_iter_ < plain.cg_iter_
     np.testing.assert_allclose(scaled.predict_proba(x), plain.predict_proba(x), atol=1e-3)
+
+
+def objective_at_random_weights(seed=5):
+    """The objective of a small weighted problem, a random point and a random direction."""
+    x, y = counts(rows=120, columns=40, classes=4, seed=seed)
+    rng = np.random.default_rng(seed)
+    weight = rng.uniform(0.5, 2.0, len(y))
+    objective = multinomial._Objective(sp.csc_matrix(x, dtype=np.float32), y, 4, weight, 0.01)
+    w = rng.normal(0, 0.3, (41, 4))
+    return objective, w, rng.normal(0, 1, (41, 4))
+
+
+def test_the_gradient_and_hessian_products_are_the_losss_derivatives():
+    """Known answers by central differences (float64 steps over float32 products)."""
+    objective, w, v = objective_at_random_weights()
+    _, grad, hessp, _ = objective.at(w)
+    h = 1e-3
+    slope = (objective.loss(w + h * v) - objective.loss(w - h * v)) / (2 * h)
+    assert np.sum(grad * v) == pytest.approx(slope, rel=1e-4)
+    curvature = (objective.at(w + h * v)[1] - objective.at(w - h * v)[1]) / (2 * h)
+    np.testing.assert_allclose(hessp(v, np.empty_like(w)), curvature, atol=2e-4 * np.abs(curvature).max())
+
+
+def test_the_preconditioner_is_the_inverse_of_the_hessians_diagonal():
+    objective, w, _ = objective_at_random_weights(seed=6)
+    _, _, hessp, inverse = objective.at(w)
+    for index in [(0, 0), (7, 2), (40, 3)]:  # two columns' weights and an intercept
+        unit = np.zeros_like(w)
+        unit[index] = 1.0
+        assert hessp(unit, np.empty_like(w))[index] == pytest.approx(1 / inverse[index], rel=1e-5)
+
+
+def test_a_tolerance_the_float32_products_cannot_resolve_stops_with_a_warning():
+    """As scikit-learn's line search does, instead of running to max_iter."""
+    x, y = counts(seed=7)
+    with pytest.warns(ConvergenceWarning, match="line search failed"):
+        fitted = MultinomialLogistic(C=1.0, tol=1e-14, max_iter=100).fit(x, y)
+    assert fitted.n_iter_ < 30 and np.isfinite(fitted.coef_).all()
+
+
+def test_bad_parameters_and_counts_are_refused_and_empty_columns_stay_finite():
+    x, y = counts(seed=8)
+    for bad in ({"C": 0.0}, {"C": np.inf}, {"C": -1.0}, {"class_weight": {0: 1.0, 1: 2.0}}):
+        with pytest.raises(ValueError, match="C must be positive"):
+            MultinomialLogistic(**bad).fit(x, y)
+    broken = x.copy()
+    broken.data[0] = np.nan
+    with pytest.raises(ValueError, match="not finite"):
+        MultinomialLogistic().fit(broken, y)
+    wide = sp.hstack([x, sp.csr_matrix((x.shape[0], 3))])  # three columns without a count
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fitted = MultinomialLogistic(C=1e308, max_iter=20).fit(wide, y)  # C n overflows: no penalty
+    assert np.isfinite(fitted.coef_).all() and not fitted.coef_[:, -3:].any()
+    assert np.abs(fitted.coef_).max() > 1  # fitted (an unguarded zero diagonal stops it at zeros)
