@@ -125,8 +125,8 @@ class _Objective:
     intercept; its gradient, Hessian products and the Hessian's diagonal."""
 
     def __init__(self, xc: sp.csc_matrix, codes: np.ndarray, classes: int, weight: np.ndarray, l2: float):
-        self.xc, self.l2 = xc, l2
-        self.squares = xc.power(2)
+        # The transposes are CSR views of the same arrays; made once, as each costs a check
+        self.xc, self.xt, self.squares_t, self.l2 = xc, xc.T, xc.power(2).T, l2
         self.onehot = np.zeros((len(codes), classes))
         self.onehot[np.arange(len(codes)), codes] = 1.0
         self.weight = (weight / weight.sum())[:, None]
@@ -134,27 +134,30 @@ class _Objective:
     def logits(self, w: np.ndarray) -> np.ndarray:
         return (self.xc @ w[:-1].astype(np.float32)).astype(np.float64) + w[-1]
 
-    def transpose_product(self, m: np.ndarray, out: np.ndarray, x: sp.csc_matrix | None = None) -> np.ndarray:
-        """``out[:-1] = X.T @ m`` and the intercept's row ``out[-1]`` = the column sums of ``m``."""
-        out[:-1] = (self.xc if x is None else x).T @ m.astype(np.float32)
+    def transpose_product(self, m: np.ndarray, out: np.ndarray, squares: bool = False) -> np.ndarray:
+        """``out[:-1] = X.T @ m`` (of the squared counts if ``squares``) and the intercept's row
+        ``out[-1]`` = the column sums of ``m``."""
+        out[:-1] = (self.squares_t if squares else self.xt) @ m.astype(np.float32)
         out[-1] = m.sum(axis=0)
         return out
 
-    def loss(self, w: np.ndarray, z: np.ndarray | None = None) -> float:
+    def loss(self, w: np.ndarray, z: np.ndarray | None = None) -> tuple[float, np.ndarray]:
+        """The loss at ``w``, and its logits (``z`` if given) for :meth:`at` to reuse."""
         z = self.logits(w) if z is None else z
         top = z.max(axis=1, keepdims=True)
         log_sum = top + np.log(np.exp(z - top).sum(axis=1, keepdims=True))
         data = float(np.sum(self.weight * (log_sum - z) * self.onehot))
-        return data + 0.5 * self.l2 * float(blas.ddot(w[:-1].ravel(), w[:-1].ravel()))
+        return data + 0.5 * self.l2 * float(blas.ddot(w[:-1].ravel(), w[:-1].ravel())), z
 
-    def at(self, w: np.ndarray):
-        """``(loss, gradient, hessp, inverse diagonal)`` at ``w``; ``hessp(v, out)`` writes H v."""
-        z = self.logits(w)
+    def at(self, w: np.ndarray, z: np.ndarray | None = None):
+        """``(loss, gradient, hessp, inverse diagonal)`` at ``w`` (whose logits are ``z`` if
+        given); ``hessp(v, out)`` writes H v."""
+        z = self.logits(w) if z is None else z
         p = _softmax(z)
         grad = self.transpose_product(self.weight * (p - self.onehot), np.empty_like(w))
         grad[:-1] += self.l2 * w[:-1]
         wp = self.weight * p
-        diagonal = self.transpose_product(wp * (1 - p), np.empty_like(w), self.squares)
+        diagonal = self.transpose_product(wp * (1 - p), np.empty_like(w), squares=True)
         diagonal[:-1] += self.l2
 
         def hessp(v: np.ndarray, out: np.ndarray) -> np.ndarray:
@@ -164,7 +167,7 @@ class _Objective:
             return out
 
         # A column without counts has no curvature but the penalty's, none at all if C is huge
-        return self.loss(w, z), grad, hessp, np.divide(1.0, diagonal, out=np.ones_like(diagonal),
+        return self.loss(w, z)[0], grad, hessp, np.divide(1.0, diagonal, out=np.ones_like(diagonal),
                                                        where=diagonal > 0)
 
 
@@ -178,21 +181,22 @@ def _newton_cg(objective: _Objective, w: np.ndarray, tol: float, max_iter: int
     :data:`MIN_STEP` lowers the loss enough: near the optimum the float32 products cannot show a
     smaller decrease, so a ``tol`` below what they resolve ends there, not at ``max_iter``.
     """
-    inner = 0
+    inner, z = 0, None
     for step in range(max_iter):
-        value, grad, hessp, inverse_diagonal = objective.at(w)
+        value, grad, hessp, inverse_diagonal = objective.at(w, z)
         if np.abs(grad).max() <= tol:
             return w, step, inner, ""
         size = float(blas.dasum(grad.ravel()))
         direction, used = _pcg(hessp, grad, inverse_diagonal, min(FORCING, np.sqrt(size)) * size)
         inner += used
         slope, alpha = float(blas.ddot(grad.ravel(), direction.ravel())), 1.0
-        # "not <=" also turns a NaN loss away
-        while not objective.loss(w + alpha * direction) <= value + ARMIJO * alpha * slope:
+        trial, z = objective.loss(w + alpha * direction)
+        while not trial <= value + ARMIJO * alpha * slope:  # "not <=" also turns a NaN loss away
             alpha /= 2
             if alpha < MIN_STEP:
                 return w, step, inner, f"the line search failed at max|gradient| {np.abs(grad).max():.2g}"
-        w = w + alpha * direction
+            trial, z = objective.loss(w + alpha * direction)
+        w = w + alpha * direction  # its logits are z, the accepted trial's
     return w, max_iter, inner, f"max_iter={max_iter} reached"
 
 

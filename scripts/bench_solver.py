@@ -95,7 +95,7 @@ def unpreconditioned(active: bool):
     """The package's solver without its preconditioner, while active."""
     at = multinomial._Objective.at
     if active:
-        multinomial._Objective.at = lambda self, w: (*at(self, w)[:3], np.ones_like(w))
+        multinomial._Objective.at = lambda self, w, z=None: (*at(self, w, z)[:3], np.ones_like(w))
     try:
         yield
     finally:
