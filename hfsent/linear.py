@@ -41,7 +41,7 @@ from datasets import Dataset
 
 from hfsent.names import WIDE_BIGRAMS, WIDE_OUTPUT, WIDE_WORDS
 from hfsent.ngrams import count_matrix
-from hfsent.regularization import choose_strength, classifier, nb_ratio, nb_scale
+from hfsent.regularization import choose_strength, classifier, nb_ratio, nb_scale, scale_columns
 from hfsent.wide import is_rating
 
 log = logging.getLogger(__name__)
@@ -184,9 +184,7 @@ def _fit_multinomial(model: keras.Model, x: sp.csr_matrix, y: np.ndarray, c: flo
     layers; the softmax of ``wide_output`` takes the logits as they are."""
     classes = int(model.get_layer(WIDE_OUTPUT).units)
     scale = nb_scale(x, y, unseen)
-    scaled = x.tocsc(copy=True)  # the solver's layout (hfsent.multinomial); column j's counts times scale[j]
-    scaled.data *= np.repeat(scale.astype(x.dtype), np.diff(scaled.indptr))
-    fitted = classifier(c, classes, class_weight).fit(scaled, y)
+    fitted = classifier(c, classes, class_weight).fit(scale_columns(x, scale), y)
     weights = np.zeros((x.shape[1], classes), np.float32)
     weights[:, fitted.classes_] = fitted.coef_.T * scale[:, None]  # a class absent from train keeps zeros
     bias = np.full(classes, -1e4, np.float32)

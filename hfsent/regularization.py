@@ -81,6 +81,19 @@ def nb_scale(x: sp.csr_matrix, y: np.ndarray, unseen: int = 0) -> np.ndarray:
     return 2 * rates.std(axis=0)
 
 
+def scale_columns(x: sp.spmatrix, scale: np.ndarray) -> sp.csc_matrix:
+    """``x @ diag(scale)`` stored by column, the layout the multi-class solver works in
+    (:mod:`hfsent.multinomial`): each column's counts times its scale, without a sparse product.
+
+    Example:
+        >>> scale_columns(sp.csr_matrix(np.array([[1.0, 2.0]])), np.array([3.0, 0.5])).toarray()
+        array([[3., 1.]])
+    """
+    out = x.tocsc(copy=True)
+    out.data *= np.repeat(scale.astype(out.dtype), np.diff(out.indptr))
+    return out
+
+
 def classifier(c: float, classes: int, class_weight: str | None = None, warm_start: bool = False):
     """The unfitted logistic regression of the linear half, both on naive-Bayes-scaled counts
     (:func:`nb_ratio`, :func:`nb_scale`): scikit-learn's L-BFGS for two classes, and for more
@@ -198,10 +211,12 @@ def _fold_scores(x, y, train, held, kind, grid, metric, class_weight, unseen) ->
 
         fits = (Ridge(alpha=a, solver="sparse_cg").fit(xt, yt) for a in grid)
         return np.array([-float(np.mean((fit.predict(xh) - yh) ** 2)) for fit in fits])
-    if kind in ("binary", "multiclass"):  # a column empty in this fold keeps its ones
-        ratio = sp.diags(nb_ratio(xt, yt, unseen) if kind == "binary"
-                         else nb_scale(xt, yt, unseen).astype(xt.dtype))
+    if kind == "binary":  # a column empty in this fold keeps its ones
+        ratio = sp.diags(nb_ratio(xt, yt, unseen))
         xt, xh = xt @ ratio, xh @ ratio
+    elif kind == "multiclass":  # by column once, not at each fit of the grid
+        scale = nb_scale(xt, yt, unseen)
+        xt, xh = scale_columns(xt, scale), xh @ sp.diags(scale.astype(xh.dtype))
     model = classifier(grid[0], 2 if kind == "binary" else 3, class_weight, warm_start=True)
     out = []
     for c in grid:

@@ -75,7 +75,7 @@ def scaled_splits(dataset: str, seed: int) -> tuple[dict[str, tuple[sp.csr_matri
 
 def fit(x: sp.csr_matrix, y: np.ndarray, c: float, solver: str, tol: float
         ) -> tuple[LogisticRegression, float, bool]:
-    """The fitted model, its seconds, and whether it stopped at ``max_iter`` unconverged.  The
+    """The fitted model, its seconds, and whether it warned that it stopped short of its tolerance.  The
     solver ``hfsent-unpreconditioned`` is the package's with the Hessian's diagonal replaced by
     ones: what the preconditioner saves.  Either, given a ``tol``, runs with that forcing term
     (:data:`hfsent.multinomial.FORCING`) instead of the package's."""
@@ -198,7 +198,7 @@ def main() -> None:
                 weight, _ = task.fit_blend(gru, linear["validation"], y_val, metric)
                 blend = weight * gru + (1 - weight) * linear["validation"]
                 tests[solver, tol].append(weight * run["gru_test"] + (1 - weight) * linear["test"])
-                stop = f"{int(np.ravel(model.n_iter_)[0])}{' (max_iter)' if unconverged else ''}"
+                stop = f"{int(np.ravel(model.n_iter_)[0])}{' (unconverged)' if unconverged else ''}"
                 halves = (("linear", "linear alone", linear["validation"]),
                           ("blend", f"blend, GRU {weight:.2f}", blend))
                 for key, what, probs in halves:
