@@ -13,22 +13,29 @@ from hfsent import multinomial
 from hfsent.multinomial import MultinomialLogistic
 
 
-def counts(rows=400, columns=300, classes=5, seed=0):
-    """Sparse integer counts, and labels that the first columns partly decide."""
+def counts(rows=400, columns=300, classes=5, seed=0, private=0):
+    """Sparse integer counts, and labels that the first columns partly decide; ``private`` more
+    columns have one count each (several in some rows), as rare words and bigrams do."""
     rng = np.random.default_rng(seed)
     x = sp.random(rows, columns, density=0.05, random_state=seed, format="csr") * 3
     x.data = np.ceil(x.data)
     y = rng.integers(0, classes, rows)
     for k in range(classes):  # a column per class that votes for it
         y[x[:, k].toarray().ravel() > 0] = k
+    if private:
+        owners = rng.integers(0, rows // 4, private)
+        x = sp.hstack([x, sp.csr_matrix((rng.integers(1, 4, private).astype(float),
+                                         (owners, np.arange(private))), shape=(rows, private))], format="csr")
     return x, y
 
 
 @pytest.mark.filterwarnings("error::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("class_weight", [None, "balanced"])
-def test_it_fits_scikit_learns_model(class_weight):
-    """Both solvers converged: the same weights, intercepts and probabilities (float32 products)."""
-    x, y = counts()
+@pytest.mark.parametrize("private", [0, 150])
+def test_it_fits_scikit_learns_model(class_weight, private):
+    """Both solvers converged: the same weights, intercepts and probabilities (float32 products),
+    also where one-count columns are folded (scikit-learn fits them one by one)."""
+    x, y = counts(private=private)
     y[y == 4] = 3  # unequal classes, so that "balanced" weighs them unequally
     ours = MultinomialLogistic(C=0.5, tol=1e-7, class_weight=class_weight).fit(x, y)
     theirs = LogisticRegression(C=0.5, solver="newton-cg", tol=1e-9, max_iter=1000,
@@ -38,6 +45,7 @@ def test_it_fits_scikit_learns_model(class_weight):
     np.testing.assert_allclose(ours.intercept_, theirs.intercept_, atol=1e-4)
     np.testing.assert_allclose(ours.predict_proba(x), theirs.predict_proba(x), atol=1e-4)
     assert np.abs(theirs.coef_).max() > 0.5  # a model that learned something, not zeros
+    assert np.abs(theirs.coef_[:, 300:]).max(initial=1) > 0.05  # and the one-count columns too
     np.testing.assert_array_equal(ours.predict(x), theirs.predict(x))
 
 
@@ -62,7 +70,7 @@ def test_the_tolerance_bounds_the_gradient_and_max_iter_warns():
 
 def test_warm_start_starts_from_the_last_fit():
     """As the cross-validation's grid uses it: the next C starts from the previous weights."""
-    x, y = counts(seed=2)
+    x, y = counts(seed=2, private=100)
     cold = MultinomialLogistic(C=1.0, tol=1e-6).fit(x, y)
     warm = MultinomialLogistic(C=0.9, tol=1e-6, warm_start=True).fit(x, y)
     again = warm.set_params(C=1.0).fit(x, y)
