@@ -52,3 +52,17 @@ def test_nothing_to_fold_keeps_every_column():
     assert folding.reduced.shape == x.shape and folding.fold.shape == (0, 0)
     assert (folding.reduced != x).nnz == 0
     assert PrivateColumns(sp.csc_matrix((2, 3))).reduced.shape == (2, 3)
+
+
+def test_rows_stored_by_row_and_counts_of_any_size_fold_alike():
+    """CSR input is read by column; a row of tiny counts keeps its own column (its squares would
+    vanish in float64), and huge ones do not overflow."""
+    x, dense = matrix()
+    by_row = PrivateColumns(sp.csr_matrix(x))
+    np.testing.assert_allclose(by_row.reduced.toarray(), PrivateColumns(x).reduced.toarray())
+    for size in (1e-200, 1e200):
+        folding = PrivateColumns(sp.csc_matrix(np.array([[5.0, 0.0, 0.0, 1.0],
+                                                         [0.0, 3 * size, 4 * size, 1.0]])))
+        np.testing.assert_allclose(folding.fold.toarray(), [[1, 0, 0], [0, 0.6, 0.8]])
+        with np.errstate(over="ignore"):
+            assert folding.reduced[1, 2] == np.float32(5 * size)  # 0 and inf: float32's rounding
