@@ -8,8 +8,8 @@ of the rating task) on ``FOLDS`` folds of the training split and keeps the best 
 It stays cheap: the folds share the training split's count matrix restricted to its seen columns
 (:func:`hfsent.linear.compact`), and each fold's fits run from the strongest regularisation to
 the weakest, each starting from the previous one's weights (``warm_start``), so the later fits
-take few iterations.  The naive-Bayes ratio of the binary half is computed
-from each fold's own training rows, since it reads their labels.
+take few iterations.  The kind's column scaling (:mod:`hfsent.linear_kinds`: a naive-Bayes
+ratio or spread) is computed from each fold's own training rows, since it reads their labels.
 
 Folds keep a group on one side, as :mod:`hfsent.split` carves validation: the ``groups`` given
 (a movie id per row: :attr:`hfsent.prepare.PreparedData.groups`, from ``--group-column``), else
@@ -26,9 +26,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
+
+if TYPE_CHECKING:
+    from hfsent.linear_kinds import LinearKind
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +40,6 @@ C_GRID = (0.03, 0.1, 0.3, 1.0)  # strongest regularisation first: the warm start
 ALPHA_GRID = (1000.0, 300.0, 100.0, 30.0, 10.0)
 FOLDS = 3
 BY_GROUP, BY_DUPLICATES = "the group column", "duplicate text"  # the record's "grouped"
-# Newton-CG's stopping tolerance (on the gradient's largest entry), looser than scikit-learn's
-# 1e-4: with scikit-learn's solver on IMDB's 8 star classes it stopped after 9 steps instead of
-# 12 (85 s against 126 s), with probabilities within 0.06 and the same validation log loss
-# (1.4938 against 1.4941; accuracy 0.4638 against 0.4608, McNemar p 0.07).  The package's own
-# solver (hfsent.multinomial) stops by the same rule
-MULTICLASS_TOL = 1e-3
 
 
 def nb_ratio(x: sp.csr_matrix, y: np.ndarray, unseen: int = 0) -> np.ndarray:
@@ -94,20 +92,6 @@ def scale_columns(x: sp.spmatrix, scale: np.ndarray) -> sp.csc_matrix:
     return out
 
 
-def classifier(c: float, classes: int, class_weight: str | None = None, warm_start: bool = False):
-    """The unfitted logistic regression of the linear half, both on naive-Bayes-scaled counts
-    (:func:`nb_ratio`, :func:`nb_scale`): scikit-learn's L-BFGS for two classes, and for more
-    :class:`hfsent.multinomial.MultinomialLogistic` (Newton-CG on counts stored by column,
-    scikit-learn's model fitted about three times faster), stopped at :data:`MULTICLASS_TOL`."""
-    if classes > 2:
-        from hfsent.multinomial import MultinomialLogistic
-
-        return MultinomialLogistic(C=c, tol=MULTICLASS_TOL, class_weight=class_weight, warm_start=warm_start)
-    from sklearn.linear_model import LogisticRegression
-
-    return LogisticRegression(C=c, tol=1e-4, max_iter=3000, class_weight=class_weight, warm_start=warm_start)
-
-
 def duplicate_groups(x: sp.csr_matrix) -> np.ndarray:
     """One integer per row of ``x``: rows with the same counts share one.
 
@@ -121,18 +105,19 @@ def duplicate_groups(x: sp.csr_matrix) -> np.ndarray:
     return np.argsort(np.argsort(first))[codes.reshape(-1)]
 
 
-def folds(x: sp.csr_matrix, y: np.ndarray, groups: np.ndarray | None, k: int = FOLDS, seed: int = 0
+def folds(x: sp.csr_matrix, strata: np.ndarray, groups: np.ndarray | None, k: int = FOLDS, seed: int = 0
           ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``k`` (train rows, held-out rows) pairs, grouped (:func:`fold_groups`) and stratified (see
-    the module docstring); unstratified where a class is too small for it."""
+    """``k`` (train rows, held-out rows) pairs, grouped (:func:`fold_groups`) and stratified by
+    ``strata`` (one per row: the kind's ``strata`` of the labels); unstratified where a stratum is
+    too small for it."""
     from sklearn.model_selection import StratifiedGroupKFold
 
     groups = fold_groups(x, groups, k)[0]
-    strata = np.rint(y).astype(int) if np.issubdtype(np.asarray(y).dtype, np.floating) else np.asarray(y)
+    strata = np.asarray(strata)
     if np.unique(strata, return_counts=True)[1].min() < k:
-        strata = np.zeros(len(y), int)
+        strata = np.zeros(len(strata), int)
     splitter = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=seed)
-    return list(splitter.split(np.zeros(len(y)), strata, groups))
+    return list(splitter.split(np.zeros(len(strata)), strata, groups))
 
 
 def fold_groups(x: sp.csr_matrix, groups: np.ndarray | None, k: int = FOLDS) -> tuple[np.ndarray, str]:
@@ -166,60 +151,51 @@ def score(metric: str, y: np.ndarray, probs: np.ndarray, classes: np.ndarray) ->
     return -float(log_loss(y, probs, labels=classes))
 
 
-def choose_strength(x: sp.csr_matrix, y: np.ndarray, kind: str, groups: np.ndarray | None = None,
+def choose_strength(x: sp.csr_matrix, y: np.ndarray, kind: LinearKind, groups: np.ndarray | None = None,
                     metric: str = "accuracy", class_weight: str | None = None, unseen: int = 0) -> dict:
     """The regularisation strength with the best mean score over the folds.
 
     Args:
         x: the training split's counts on its seen columns.
         y: labels (0/1, class ids) or ratings.
-        kind: ``"binary"`` (NB-scaled logistic regression), ``"multiclass"`` or ``"rating"`` (ridge,
-            scored by negated squared error).
+        kind: the linear half's :class:`hfsent.linear_kinds.LinearKind`: its grid, scaling,
+            estimator and fold score.
         groups: one group id per row (a movie id), or ``None`` (duplicates are grouped).
         metric: one of :data:`hfsent.config.SELECTION_METRICS` (classifiers only; higher is better,
             log loss negated).
         class_weight: ``"balanced"`` or ``None``, as the final fit will use.
-        unseen: columns outside ``x`` (the binary ratio's smoothing counts them).
+        unseen: columns outside ``x`` (the naive-Bayes scalings' smoothing counts them).
 
     Returns:
         ``{"chosen": value, "scores": {value: mean fold score}, "folds": k, "grouped": what kept
         each group in one fold`` (:func:`fold_groups`)``}``.
 
     Example:
-        >>> choose_strength(x, y, "binary")["chosen"]
+        >>> choose_strength(x, y, NaiveBayesLogistic())["chosen"]
         0.3
     """
     codes, grouped = fold_groups(x, groups)
-    pairs = folds(x, y, codes)
-    grid = ALPHA_GRID if kind == "rating" else C_GRID
-    totals = np.zeros(len(grid))
+    pairs = folds(x, kind.strata(y), codes)
+    totals = np.zeros(len(kind.grid))
     for train, held in pairs:
-        totals += _fold_scores(x, y, train, held, kind, grid, metric, class_weight, unseen)
+        totals += _fold_scores(x, y, train, held, kind, metric, class_weight, unseen)
     means = totals / len(pairs)
     best = int(np.argmax(means))  # the first of a tie: the strongest regularisation
-    scores = {float(v): round(float(s), 5) for v, s in zip(grid, means)}
+    scores = {float(v): round(float(s), 5) for v, s in zip(kind.grid, means)}
     log.info("linear half, %d-fold cross-validation (folds grouped by %s) by %s: %s; chosen %g", len(pairs),
-             grouped, "squared error" if kind == "rating" else metric, scores, grid[best])
-    return {"chosen": float(grid[best]), "scores": scores, "folds": len(pairs), "grouped": grouped}
+             grouped, kind.scored_by(metric), scores, kind.grid[best])
+    return {"chosen": float(kind.grid[best]), "scores": scores, "folds": len(pairs), "grouped": grouped}
 
 
-def _fold_scores(x, y, train, held, kind, grid, metric, class_weight, unseen) -> np.ndarray:
-    """One fold's score for each value of ``grid``, fitted in grid order with warm starts."""
+def _fold_scores(x, y, train, held, kind, metric, class_weight, unseen) -> np.ndarray:
+    """One fold's score for each value of ``kind.grid``, fitted in grid order with warm starts;
+    the columns scaled from this fold's training rows (a column empty here keeps its scale)."""
     xt, xh, yt, yh = x[train], x[held], y[train], y[held]
-    if kind == "rating":
-        from sklearn.linear_model import Ridge
-
-        fits = (Ridge(alpha=a, solver="sparse_cg").fit(xt, yt) for a in grid)
-        return np.array([-float(np.mean((fit.predict(xh) - yh) ** 2)) for fit in fits])
-    if kind == "binary":  # a column empty in this fold keeps its ones
-        ratio = sp.diags(nb_ratio(xt, yt, unseen))
-        xt, xh = xt @ ratio, xh @ ratio
-    elif kind == "multiclass":  # by column once, not at each fit of the grid
-        scale = nb_scale(xt, yt, unseen)
-        xt, xh = scale_columns(xt, scale), xh @ sp.diags(scale.astype(xh.dtype))
-    model = classifier(grid[0], 2 if kind == "binary" else 3, class_weight, warm_start=True)
+    scale = kind.scale(xt, yt, unseen)
+    xt, xh = kind.scale_train(xt, scale), kind.scale_held(xh, scale)
+    model = kind.estimator(kind.grid[0], class_weight, warm_start=True)
     out = []
-    for c in grid:
-        model.set_params(C=c).fit(xt, yt)
-        out.append(score(metric, yh, model.predict_proba(xh), model.classes_))
+    for value in kind.grid:
+        model.set_params(**{kind.param: value}).fit(xt, yt)
+        out.append(kind.fold_score(metric, model, xh, yh))
     return np.array(out)

@@ -158,11 +158,6 @@ def has_wide_branch(model: keras.Model) -> bool:
     return any(layer.name == WIDE_OUTPUT for layer in model.layers)
 
 
-def is_rating(model: keras.Model) -> bool:
-    """Whether the wide branch of ``model`` outputs a rating (no activation)."""
-    return model.get_layer(WIDE_OUTPUT).get_config()["activation"] == "linear"
-
-
 def deep_part(model: keras.Model) -> keras.Model:
     """The GRU alone (its own probability, or rating), sharing the weights of ``model``.
 

@@ -39,6 +39,7 @@ from hfsent.metrics import predict_split
 from hfsent.model import build_model
 from hfsent.predict import SentimentClassifier
 from hfsent.prepare import prepare_data
+from hfsent.tasks import task_for
 from hfsent.train import train
 from hfsent.wide import wide_part, with_wide_branch
 
@@ -73,7 +74,8 @@ def main() -> None:
             for weight in (None, "balanced"):
                 model = with_wide_branch(build_model(config.model, len(data.vocab)), len(data.vocab),
                                          config.model.wide_buckets)
-                fit_wide_branch(model, data.splits["train"], args.c, data.max_length, class_weight=weight)
+                fit_wide_branch(model, data.splits["train"], task_for(config.model).linear_kind(), args.c,
+                                data.max_length, class_weight=weight)
                 clf = SentimentClassifier(wide_part(model), data.vocab, config)
                 out[weight] = {s: predict_split(clf, data.splits[s])[:2] for s in ("validation", "test")}
         for split in ("validation", "test"):

@@ -29,6 +29,7 @@ from hfsent.metrics import predict_split
 from hfsent.model import build_model
 from hfsent.predict import SentimentClassifier
 from hfsent.prepare import prepare_data
+from hfsent.tasks import task_for
 from hfsent.wide import wide_part, with_wide_branch
 
 
@@ -59,7 +60,8 @@ def fit_and_score(title: str, data, config, c: float | None, repeats: int) -> di
         model = with_wide_branch(build_model(config.model, len(data.vocab)), len(data.vocab),
                                  config.model.wide_buckets)
         start = time.perf_counter()
-        fitted = fit_wide_branch(model, data.splits["train"], c, data.max_length, config.training.wide_alpha)
+        fitted = fit_wide_branch(model, data.splits["train"], task_for(config.model).linear_kind(), c,
+                                 data.max_length)
         seconds.append(time.perf_counter() - start)
     linear = SentimentClassifier(wide_part(model), data.vocab, config)
     probs, labels, _ = predict_split(linear, data.splits["validation"])

@@ -7,7 +7,7 @@ split), takes the training split's counts on its seen columns scaled by
 :func:`hfsent.regularization.nb_scale`, as the package's multi-class half does, and fits
 scikit-learn's multinomial ``LogisticRegression`` at ``--c``: Newton-CG to 1e-3 (the package's
 solver until the package had its own) and each of ``--solvers``: SAG at a tolerance (one row order,
-``random_state=0``), or ``hfsent``, the package's own (:func:`hfsent.regularization.classifier`,
+``random_state=0``), or ``hfsent``, the package's own (:class:`hfsent.linear_kinds.ScaledMultinomial`,
 :mod:`hfsent.multinomial`).
 
 Each fit is scored twice on validation: alone, and blended with the GRU of that seed's default
@@ -44,10 +44,11 @@ from sklearn.linear_model import LogisticRegression
 from hfsent import multinomial
 from hfsent.config import Config, preset
 from hfsent.linear import seen_counts
+from hfsent.linear_kinds import MULTICLASS_TOL, ScaledMultinomial
 from hfsent.model import build_model
 from hfsent.ngrams import count_matrix
 from hfsent.prepare import prepare_data
-from hfsent.regularization import MULTICLASS_TOL, classifier, nb_scale
+from hfsent.regularization import nb_scale
 from hfsent.tasks import task_for
 from hfsent.wide import with_wide_branch
 
@@ -79,7 +80,7 @@ def fit(x: sp.csr_matrix, y: np.ndarray, c: float, solver: str, tol: float
     solver ``hfsent-unpreconditioned`` is the package's with the Hessian's diagonal replaced by
     ones: what the preconditioner saves.  Either, given a ``tol``, runs with that forcing term
     (:data:`hfsent.multinomial.FORCING`) instead of the package's."""
-    model = (classifier(c, len(np.unique(y))) if solver.startswith("hfsent") else
+    model = (ScaledMultinomial(len(np.unique(y))).estimator(c) if solver.startswith("hfsent") else
              LogisticRegression(C=c, solver=solver, tol=tol, max_iter=3000, random_state=0))
     start = time.perf_counter()
     plain = solver.endswith("unpreconditioned")

@@ -38,7 +38,8 @@ from benchmarks import accuracy, compare, macro_f1, with_movie_ids
 from hfsent.batching import flat_ids
 from hfsent.config import Config, preset
 from hfsent.data import load_raw, normalize_split
-from hfsent.linear import DEFAULT_C, MULTICLASS_CV_BUDGET, compact, fit_wide_branch, seen_columns
+from hfsent.linear import compact, fit_wide_branch, seen_columns
+from hfsent.linear_kinds import DEFAULT_C, ScaledMultinomial
 from hfsent.metrics import predict_split
 from hfsent.model import build_model
 from hfsent.ngrams import count_matrix
@@ -46,6 +47,7 @@ from hfsent.predict import SentimentClassifier
 from hfsent.prepare import prepare_data
 from hfsent.regularization import choose_strength
 from hfsent.split import GROUP, carve
+from hfsent.tasks import task_for
 from hfsent.wide import wide_part, with_wide_branch
 
 TRIGRAM_BINS = 1 << 20
@@ -77,13 +79,19 @@ def trigram_matrix(ds, vocab_size: int, max_length: int) -> sp.csr_matrix:
     m.sum_duplicates()
     return m
 
+# the fixed strengths that the CV choice is compared with: C 0.1 (chosen on whole IMDB reviews),
+# the ridge's alpha 100 (chosen on IMDB's ratings)
+FIXED = {"c": DEFAULT_C, "alpha": 100.0}
 
-def linear_half(config: Config, data, c, alpha, groups=None) -> dict:
-    """Fit the package's linear half with ``c`` / ``alpha`` (``None``: by CV) and predict val and test."""
+
+def linear_half(config: Config, data, strength, groups=None) -> dict:
+    """Fit the package's linear half (the task's kind) at ``strength`` (``None``: by CV) and
+    predict val and test."""
     model = with_wide_branch(build_model(config.model, len(data.vocab)), len(data.vocab),
-                             config.model.wide_buckets, rating=config.model.task == "rating")
+                             config.model.wide_buckets)
     start = time.perf_counter()
-    fitted = fit_wide_branch(model, data.splits["train"], c, data.max_length, alpha, groups=groups)
+    fitted = fit_wide_branch(model, data.splits["train"], task_for(config.model).linear_kind(), strength,
+                             data.max_length, groups=groups)
     fitted["fit_seconds"] = time.perf_counter() - start
     clf = SentimentClassifier(wide_part(model), data.vocab, config)
     for split in ("validation", "test"):
@@ -107,7 +115,7 @@ def measure(name: str, dataset: str, frames: tuple, task: str = "sentiment", tri
     groups = train_groups(config)
     assert len(groups) == data.train_rows, (len(groups), data.train_rows)
     rating = task == "rating"
-    kind = "rating" if rating else "binary" if len(data.classes) == 2 else "multiclass"
+    kind = task_for(config.model).linear_kind()
     args = (len(data.vocab), config.model.wide_buckets, data.max_length)
     x, y = count_matrix(data.splits["train"], *args)
     columns = seen_columns(x)
@@ -115,10 +123,10 @@ def measure(name: str, dataset: str, frames: tuple, task: str = "sentiment", tri
     record = {"set": name, "train": data.train_rows, "validation": len(data.splits["validation"]),
               "test": len(data.splits["test"])}
     # the multi-class fits take minutes: their folds are grouped by movie only, and past the package's
-    # budget (hfsent.linear.MULTICLASS_CV_BUDGET) not cross-validated at all
-    large = kind == "multiclass" and len(y) * len(data.classes) > MULTICLASS_CV_BUDGET
-    record["cv by movie"] = {"chosen": DEFAULT_C, "skipped": True}
-    runs = 0 if large else 1 if kind == "multiclass" else 2
+    # budget (hfsent.linear_kinds.MULTICLASS_CV_BUDGET) not cross-validated at all
+    large = bool(kind.cv_skipped(len(y)))
+    record["cv by movie"] = {"chosen": kind.default_strength, "skipped": True}
+    runs = 0 if large else 1 if isinstance(kind, ScaledMultinomial) else 2
     for label, g in (("by movie", groups), ("by duplicate text", None))[:runs]:
         start = time.perf_counter()
         cv = choose_strength(seen, y, kind, g, unseen=unseen)
@@ -131,10 +139,9 @@ def measure(name: str, dataset: str, frames: tuple, task: str = "sentiment", tri
         cv3 = choose_strength(compact(both, cols3), y, kind, groups, unseen=both.shape[1] - len(cols3))
         record["cv by movie, with trigrams"] = cv3
         print(name, "trigrams", cv3, flush=True)
-    strength = "alpha" if rating else "c"
-    fixed = linear_half(config, data, None if rating else 0.1, 100.0 if rating else None)
-    tuned = linear_half(config, data, None if rating else record["cv by movie"]["chosen"],
-                        record["cv by movie"]["chosen"] if rating else None)
+    strength = kind.strength_name
+    fixed = linear_half(config, data, FIXED[strength])
+    tuned = linear_half(config, data, record["cv by movie"]["chosen"])
     for label, fit in (("fixed", fixed), ("cv", tuned)):
         record[label] = {strength: fit.get(strength), "fit_seconds": fit["fit_seconds"]}
         for split in ("validation", "test"):

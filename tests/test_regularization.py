@@ -6,6 +6,7 @@ import pytest
 import scipy.sparse as sp
 
 from hfsent.linear import fit_wide_branch
+from hfsent.linear_kinds import NaiveBayesLogistic, RidgeRating, ScaledMultinomial
 from hfsent.model import build_model
 from hfsent.regularization import (
     ALPHA_GRID,
@@ -48,13 +49,13 @@ def test_folds_keep_each_group_on_one_side():
 
 def test_choose_strength_reports_the_grid_and_its_best():
     x, y = _counts(300)
-    cv = choose_strength(x, y, "binary")
+    cv = choose_strength(x, y, NaiveBayesLogistic())
     assert set(cv["scores"]) == set(C_GRID) and cv["folds"] == 3
     assert cv["scores"][cv["chosen"]] == max(cv["scores"].values())
     assert cv["chosen"] == C_GRID[list(cv["scores"].values()).index(max(cv["scores"].values()))]
     ratings = x[:, 0].toarray().ravel() * 2.0 + 1
-    assert set(choose_strength(x, ratings, "rating")["scores"]) == set(ALPHA_GRID)
-    multi = choose_strength(x, np.arange(300) % 3, "multiclass", metric="log_loss")
+    assert set(choose_strength(x, ratings, RidgeRating())["scores"]) == set(ALPHA_GRID)
+    multi = choose_strength(x, np.arange(300) % 3, ScaledMultinomial(3), metric="log_loss")
     assert all(score < 0 for score in multi["scores"].values())  # negated log loss
 
 
@@ -87,14 +88,15 @@ def test_fit_wide_branch_chooses_c_when_not_given(tiny):
     cfg, data = tiny
     assert cfg.training.wide_c is None  # the default: chosen by cross-validation
     model = with_wide_branch(build_model(cfg.model, len(data.vocab)), len(data.vocab), 64)
-    chosen = fit_wide_branch(model, data.splits["train"], None, cfg.preprocessing.max_length)
+    kind = NaiveBayesLogistic()
+    chosen = fit_wide_branch(model, data.splits["train"], kind, None, cfg.preprocessing.max_length)
     assert chosen["c"] in C_GRID and chosen["cross_validation"]["chosen"] == chosen["c"]
-    given = fit_wide_branch(model, data.splits["train"], 0.5, cfg.preprocessing.max_length)
+    given = fit_wide_branch(model, data.splits["train"], kind, 0.5, cfg.preprocessing.max_length)
     assert given["c"] == 0.5 and "cross_validation" not in given
 
 
 def test_a_large_multiclass_fit_skips_the_cross_validation(tmp_path, monkeypatch):
-    import hfsent.linear as linear
+    import hfsent.linear_kinds as linear_kinds
     from tests.test_classes import make_classes
 
     make_classes(90, ["negative", "neutral", "positive"]).to_csv(tmp_path / "a.csv", index=False)
@@ -102,11 +104,12 @@ def test_a_large_multiclass_fit_skips_the_cross_validation(tmp_path, monkeypatch
     data = prepare_data(cfg)
     cfg = cfg.replace(label_names=list(data.classes))
     model = with_wide_branch(build_model(cfg.model, len(data.vocab)), len(data.vocab), 64)
-    monkeypatch.setattr(linear, "MULTICLASS_CV_BUDGET", 10)
-    fitted = fit_wide_branch(model, data.splits["train"], None, cfg.preprocessing.max_length)
-    assert fitted["c"] == linear.DEFAULT_C and fitted["cross_validation"].startswith("skipped")
-    monkeypatch.setattr(linear, "MULTICLASS_CV_BUDGET", 10**9)
-    assert isinstance(fit_wide_branch(model, data.splits["train"], None, 32)["cross_validation"], dict)
+    kind = ScaledMultinomial(3)
+    monkeypatch.setattr(linear_kinds, "MULTICLASS_CV_BUDGET", 10)
+    fitted = fit_wide_branch(model, data.splits["train"], kind, None, cfg.preprocessing.max_length)
+    assert fitted["c"] == linear_kinds.DEFAULT_C and fitted["cross_validation"].startswith("skipped")
+    monkeypatch.setattr(linear_kinds, "MULTICLASS_CV_BUDGET", 10**9)
+    assert isinstance(fit_wide_branch(model, data.splits["train"], kind, None, 32)["cross_validation"], dict)
 
 
 MARKS = [f"mark{a}{b}" for a in "pqrs" for b in "vwxyz"]  # one word per movie, to follow rows
@@ -158,9 +161,27 @@ def test_without_groups_the_folds_group_duplicates_and_say_so(tiny):
     cfg, data = tiny
     assert data.groups is None
     model = with_wide_branch(build_model(cfg.model, len(data.vocab)), len(data.vocab), 64)
-    fitted = fit_wide_branch(model, data.splits["train"], None, cfg.preprocessing.max_length)
+    kind = NaiveBayesLogistic()
+    fitted = fit_wide_branch(model, data.splits["train"], kind, None, cfg.preprocessing.max_length)
     assert fitted["cross_validation"]["grouped"] == BY_DUPLICATES
     x, y = _counts(60)
     few = np.array(["a", "b"] * 30)  # two groups cannot make three grouped folds
-    assert choose_strength(x, y, "binary", few)["grouped"] == BY_DUPLICATES
-    assert choose_strength(x, y, "binary", np.arange(60) % 6)["grouped"] == BY_GROUP
+    assert choose_strength(x, y, NaiveBayesLogistic(), few)["grouped"] == BY_DUPLICATES
+    assert choose_strength(x, y, NaiveBayesLogistic(), np.arange(60) % 6)["grouped"] == BY_GROUP
+
+
+def test_each_task_picks_its_linear_kind():
+    """The seam: the task names its linear model, which fit_wide_branch and choose_strength run
+    alike; the ratings' folds are stratified by whole star, the classes' by class."""
+    from hfsent.config import ModelConfig
+    from hfsent.tasks import task_for
+
+    assert isinstance(task_for(ModelConfig()).linear_kind(), NaiveBayesLogistic)
+    five = task_for(ModelConfig(label_names=list("abcde"))).linear_kind()
+    assert isinstance(five, ScaledMultinomial) and five.classes == 5
+    rating = task_for(ModelConfig(task="rating")).linear_kind()
+    assert isinstance(rating, RidgeRating) and rating.strength_name == "alpha"
+    assert list(rating.strata(np.array([1.2, 9.7, 4.5]))) == [1, 10, 4]
+    assert list(five.strata(np.array([3, 0, 4]))) == [3, 0, 4]
+    with pytest.raises(NotImplementedError):  # one fit per label instead (hfsent.tasks.ovr)
+        task_for(ModelConfig(task="multilabel", label_names=list("abc"))).linear_kind()

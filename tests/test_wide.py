@@ -1,18 +1,19 @@
 import numpy as np
 import pytest
 
-from hfsent import regularization
+from hfsent import linear_kinds
 from hfsent.blend import blend_weight
 from hfsent.config import ModelConfig, preset
 from hfsent.linear import fit_wide_branch
 from hfsent.model import build_model
+from hfsent.names import WIDE_OUTPUT
 from hfsent.ngrams import bigram_buckets, count_matrix
+from hfsent.tasks import task_for
 from hfsent.tasks.classify import Classify
 from hfsent.train import prepare_data, train
 from hfsent.wide import (
     deep_part,
     has_wide_branch,
-    is_rating,
     set_blend_weight,
     wide_part,
     with_wide_branch,
@@ -34,7 +35,8 @@ def fitted(hub_layout_dir):
     cfg = tiny_config(hub_layout_dir, wide_buckets=64)
     data = prepare_data(cfg)
     model = with_wide_branch(build_model(cfg.model, len(data.vocab)), len(data.vocab), cfg.model.wide_buckets)
-    summary = fit_wide_branch(model, data.splits["train"], cfg.training.wide_c, cfg.preprocessing.max_length)
+    kind, t = task_for(cfg.model).linear_kind(), cfg.training
+    summary = fit_wide_branch(model, data.splits["train"], kind, t.wide_c, cfg.preprocessing.max_length)
     return cfg, data, model, summary
 
 
@@ -130,7 +132,8 @@ def test_the_rating_task_blends_the_gru_with_a_ridge_regression(rating_model):
 
     model, wide = rating_model.classifier.model, rating_model.stage("wide")["figures"]
     cfg = rating_model.classifier.config
-    assert is_rating(model) and has_wide_branch(model)
+    assert has_wide_branch(model)  # a ridge's output, no activation:
+    assert model.get_layer(WIDE_OUTPUT).get_config()["activation"] == "linear"
     # the stars follow the polarity words: R² 0.38 on these 20 validation reviews, where a ridge
     # that learned nothing gives about 0
     assert wide["linear"]["validation"] > 0.2
@@ -201,8 +204,8 @@ def test_the_fit_on_the_seen_columns_is_the_fit_on_every_column(classes, tmp_pat
     data = prepare_data(cfg)
     cfg = cfg.replace(label_names=list(data.classes))
     model = with_wide_branch(build_model(cfg.model, len(data.vocab)), len(data.vocab), cfg.model.wide_buckets)
-    monkeypatch.setattr(regularization, "MULTICLASS_TOL", 1e-6)  # both solvers at the optimum
-    fit_wide_branch(model, data.splits["train"], 1.0, 16)
+    monkeypatch.setattr(linear_kinds, "MULTICLASS_TOL", 1e-6)  # both solvers at the optimum
+    fit_wide_branch(model, data.splits["train"], task_for(cfg.model).linear_kind(), 1.0, 16)
     x, y = count_matrix(data.splits["train"], len(data.vocab), cfg.model.wide_buckets, 16)
     assert np.flatnonzero(x.getnnz(axis=0)).size < x.shape[1] / 2  # most columns are empty here
     if classes == 2:  # as the binary half was fitted before: NB ratio and fit over every column

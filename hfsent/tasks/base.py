@@ -7,8 +7,9 @@ instead of comparing ``config.model.task`` or guessing from an array's shape:
 * **labels**: :attr:`Task.labels` names the outputs; :meth:`Task.normalize` reads a split's
   labels (the data module's readers do the work);
 * **head and loss**: :meth:`Task.head` ends the network, :attr:`Task.loss` trains it;
-* **linear half and blend**: :meth:`Task.fit_linear` and :meth:`Task.fit_blend` call
-  :mod:`hfsent.linear` and :mod:`hfsent.blend`;
+* **linear half and blend**: :meth:`Task.linear_kind` picks the linear model (a class of
+  :mod:`hfsent.linear_kinds`), which :meth:`Task.fit_linear` fits through :mod:`hfsent.linear`;
+  :meth:`Task.fit_blend` calls :mod:`hfsent.blend`;
 * **metrics**: :meth:`Task.score`, and :attr:`Task.selection_key`, the one score that compares
   the halves of the blend (higher is better);
 * **output**: :meth:`Task.present` (predict), :meth:`Task.rank` (the Endpoint handler, ``hfsent
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from datasets import Dataset
 
     from hfsent.config import Config, ModelConfig
+    from hfsent.linear_kinds import LinearKind
 
 
 class Task(ABC):
@@ -129,8 +131,12 @@ class Task(ABC):
         return f"{len(self.labels)} label names"
 
     # --- the linear half and the blend ------------------------------------------------------
-    linear_kind: ClassVar[str] = "binary"  # which fit hfsent.linear runs: binary, multiclass, rating
     binary = False  # one probability for two classes (P of the second); a property of Classify
+
+    def linear_kind(self) -> LinearKind:
+        """The :class:`hfsent.linear_kinds.LinearKind` that :meth:`fit_linear` fits; a task that
+        fits its linear half otherwise (multi-label: one-vs-rest) overrides :meth:`fit_linear`."""
+        raise NotImplementedError(f"{type(self).__name__} has no single linear kind")
 
     def fit_linear(self, model: keras.Model, train: Dataset, config: Config,
                    groups: np.ndarray | None = None) -> dict:
@@ -141,10 +147,10 @@ class Task(ABC):
         from hfsent.linear import fit_wide_branch
         from hfsent.selection import sklearn_class_weight
 
-        t = config.training
+        t, kind = config.training, self.linear_kind()
         folds_score = "macro_f1" if t.selection_metric == "macro_f1" else "accuracy"
-        return fit_wide_branch(model, train, t.wide_c, config.preprocessing.max_length, t.wide_alpha,
-                               groups=groups, kind=self.linear_kind, metric=folds_score,
+        return fit_wide_branch(model, train, kind, kind.configured(t), config.preprocessing.max_length,
+                               groups=groups, metric=folds_score,
                                class_weight=sklearn_class_weight(t.class_weight))
 
     def selection(self, metric: str) -> str:

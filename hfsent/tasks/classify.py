@@ -10,13 +10,16 @@ the validation log loss (:func:`hfsent.blend.blend_weight`).
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from hfsent.errors import InputError
 from hfsent.names import OUTPUT
 from hfsent.tasks.base import Task, how_chosen
+
+if TYPE_CHECKING:
+    from hfsent.linear_kinds import LinearKind
 
 log = logging.getLogger(__name__)
 
@@ -118,9 +121,10 @@ class Classify(Task):
         return "Dense(1, sigmoid)" if self.binary else f"Dense({self.width}, softmax)"
 
     # --- the linear half and the blend ------------------------------------------------------
-    @property
-    def linear_kind(self) -> str:  # type: ignore[override]
-        return "binary" if self.binary else "multiclass"
+    def linear_kind(self) -> LinearKind:
+        from hfsent.linear_kinds import NaiveBayesLogistic, ScaledMultinomial
+
+        return NaiveBayesLogistic() if self.binary else ScaledMultinomial(self.width)
 
     def keras_class_weight(self, counts, choice):
         from hfsent.selection import class_weights

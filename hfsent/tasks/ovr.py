@@ -17,12 +17,12 @@ import time
 
 import keras
 import numpy as np
-import scipy.sparse as sp
 from datasets import Dataset
 
-from hfsent.linear import DEFAULT_C, seen_counts, set_tables
+from hfsent.linear import seen_counts, set_tables
+from hfsent.linear_kinds import DEFAULT_C, NaiveBayesLogistic
 from hfsent.names import WIDE_OUTPUT
-from hfsent.regularization import choose_strength, classifier, nb_ratio
+from hfsent.regularization import choose_strength
 
 log = logging.getLogger(__name__)
 MIN_CV_POSITIVES = 10  # a label rarer than this keeps DEFAULT_C: too few positives per fold to choose
@@ -52,6 +52,7 @@ def fit_one_vs_rest(model: keras.Model, train: Dataset, c: float | None, max_len
     weights = np.zeros((len(columns), y.shape[1]), np.float32)
     bias = np.zeros(y.shape[1], np.float32)
     strengths, folds, grouped = [DEFAULT_C if c is None else c] * y.shape[1], None, None
+    kind = NaiveBayesLogistic()  # per label
     for k in range(y.shape[1]):
         target = y[:, k]
         if target.min() == target.max():  # one class only: its training rate, no weights
@@ -59,12 +60,12 @@ def fit_one_vs_rest(model: keras.Model, train: Dataset, c: float | None, max_len
             bias[k] = np.log(rate / (1 - rate))
             continue
         if c is None and min(target.sum(), len(target) - target.sum()) >= MIN_CV_POSITIVES:
-            cv = choose_strength(seen, target, "binary", groups, metric="log_loss", unseen=unseen)
+            cv = choose_strength(seen, target, kind, groups, metric="log_loss", unseen=unseen)
             strengths[k], folds, grouped = cv["chosen"], cv["folds"], cv["grouped"]
-        ratio = nb_ratio(seen, target, unseen)
-        fitted = classifier(strengths[k], 2).fit(seen @ sp.diags(ratio), target)
-        weights[:, k] = fitted.coef_[0] * ratio
-        bias[k] = fitted.intercept_[0]
+        ratio = kind.scale(seen, target, unseen)
+        fitted = kind.estimator(strengths[k]).fit(kind.scale_train(seen, ratio), target)
+        tables, _, intercept = kind.layers(fitted, ratio)
+        weights[:, k], bias[k] = tables[:, 0], intercept[0]
     set_tables(model, weights, columns)
     model.get_layer(WIDE_OUTPUT).set_weights([np.eye(y.shape[1], dtype=np.float32), bias])
     seconds = round(time.perf_counter() - start, 1)

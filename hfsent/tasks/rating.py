@@ -9,13 +9,16 @@ and the widget refuse or skip a rating model.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from hfsent.errors import InputError
 from hfsent.names import OUTPUT, TO_RATING
 from hfsent.tasks.base import Task, how_chosen
+
+if TYPE_CHECKING:
+    from hfsent.linear_kinds import LinearKind
 
 RATING_METRIC_NAMES = {"r2": "R²", "mse": "MSE", "mae": "MAE", "r2_rounded": "R² (rounded to whole stars)",
                        "mae_rounded": "MAE (rounded to whole stars)"}
@@ -73,7 +76,10 @@ class Rating(Task):
         return "Dense(1) → Rescaling to the rating scale"
 
     # --- the linear half and the blend ------------------------------------------------------
-    linear_kind = "rating"
+    def linear_kind(self) -> LinearKind:
+        from hfsent.linear_kinds import RidgeRating
+
+        return RidgeRating()
 
     def selection(self, metric: str) -> str:
         return "squared_error"  # a rating has no classes to count or to weigh
