@@ -75,7 +75,7 @@ def fit_wide_branch(model: keras.Model, train: Dataset, kind: LinearKind, streng
     start = time.perf_counter()
     seen, y, columns, unseen = seen_counts(model, train, max_length)
     chosen = {}
-    skipped = kind.cv_skipped(len(y)) if strength is None else ""
+    skipped = kind.cv_skipped(len(y)) if strength is None else None
     if skipped:
         strength, chosen = kind.default_strength, {"cross_validation": skipped}
         log.info("wide branch: %d texts, %s: %s=%g without cross-validation", len(y), kind.name, kind.param,
@@ -83,9 +83,7 @@ def fit_wide_branch(model: keras.Model, train: Dataset, kind: LinearKind, streng
     if strength is None:
         cv = choose_strength(seen, y, kind, groups, metric, class_weight, unseen)
         strength, chosen = cv["chosen"], {"cross_validation": cv}
-    scale = kind.scale(seen, y, unseen)
-    fitted = kind.estimator(strength, class_weight).fit(kind.scale_train(seen, scale), y)
-    tables, kernel, bias = kind.layers(fitted, scale)
+    tables, kernel, bias = kind.fit_layers(seen, y, strength, unseen, class_weight)
     set_tables(model, tables, columns)
     model.get_layer(WIDE_OUTPUT).set_weights([kernel, bias])
     seconds = round(time.perf_counter() - start, 1)

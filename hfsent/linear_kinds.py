@@ -94,6 +94,14 @@ class LinearKind(ABC):
         """``(a table of seen columns x output units, the output layer's kernel, its bias)``: the
         weights that make the wide layers compute the fitted model."""
 
+    def fit_layers(self, x: sp.csr_matrix, y: np.ndarray, strength: float, unseen: int,
+                   class_weight: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Scale the training counts ``x``, fit the estimator at ``strength`` on them and ``y``,
+        and return its :meth:`layers`."""
+        scale = self.scale(x, y, unseen)
+        fitted = self.estimator(strength, class_weight).fit(self.scale_train(x, scale), y)
+        return self.layers(fitted, scale)
+
 
 class NaiveBayesLogistic(LinearKind):
     """Two classes: L2 logistic regression (scikit-learn's L-BFGS) on counts scaled by their

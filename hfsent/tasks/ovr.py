@@ -62,9 +62,7 @@ def fit_one_vs_rest(model: keras.Model, train: Dataset, c: float | None, max_len
         if c is None and min(target.sum(), len(target) - target.sum()) >= MIN_CV_POSITIVES:
             cv = choose_strength(seen, target, kind, groups, metric="log_loss", unseen=unseen)
             strengths[k], folds, grouped = cv["chosen"], cv["folds"], cv["grouped"]
-        ratio = kind.scale(seen, target, unseen)
-        fitted = kind.estimator(strengths[k]).fit(kind.scale_train(seen, ratio), target)
-        tables, _, intercept = kind.layers(fitted, ratio)
+        tables, _, intercept = kind.fit_layers(seen, target, strengths[k], unseen)
         weights[:, k], bias[k] = tables[:, 0], intercept[0]
     set_tables(model, weights, columns)
     model.get_layer(WIDE_OUTPUT).set_weights([np.eye(y.shape[1], dtype=np.float32), bias])
