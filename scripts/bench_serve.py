@@ -16,6 +16,11 @@ cores as the server.  Last, the
 same model through ``SentimentClassifier.predict`` in this process, without HTTP, and through
 the server's model call (:class:`hfsent.fast_predict.FastClassifier`).  Nothing
 leaves 127.0.0.1.
+
+The ceiling: the same server, clients and requests with the model's arithmetic replaced by a
+constant answer (``--serve-without-model``, this script's own server process): what HTTP,
+JSON, tokenizing, the batcher and the answer cost on these cores, so the most requests/s that
+any model call could leave.
 """
 
 import argparse
@@ -51,12 +56,24 @@ def reviews(data: str, n: int, seed: int = 0) -> list[str]:
     return random.Random(seed).sample(texts, min(n, len(texts)))
 
 
-class Server:
-    """``hfsent serve`` in a subprocess on a free loopback port, its log in ``log``."""
+def serve_without_model(argv: list[str]) -> None:
+    """``hfsent serve`` whose model call answers 0.5 for every row at once: the ceiling's server."""
+    from hfsent.cli import main
+    from hfsent.fast_predict import FastClassifier
 
-    def __init__(self, model: str, log: Path, *flags: str) -> None:
+    FastClassifier._call_batch = lambda self, padded: np.full(  # the stand-in for the arithmetic
+        (len(padded), int(self.model.output_shape[-1])), 0.5, np.float32)
+    main(["serve", *argv])
+
+
+class Server:
+    """``hfsent serve`` in a subprocess on a free loopback port, its log in ``log``; with
+    ``model_call=False``, the ceiling's server (:func:`serve_without_model`)."""
+
+    def __init__(self, model: str, log: Path, *flags: str, model_call: bool = True) -> None:
         self.log = log
-        command = [sys.executable, "-m", "hfsent", "serve", "--model", model, "--host", HOST, "--port", "0"]
+        program = ["-m", "hfsent"] if model_call else [__file__, "--serve-without-model"]
+        command = [sys.executable, *program, "serve", "--model", model, "--host", HOST, "--port", "0"]
         self.proc = subprocess.Popen([*command, *flags], stderr=log.open("w"), stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + 900  # the server compiles every batch shape first
         while not (found := re.search(rf"serving .* on (http://{re.escape(HOST)}:\d+)", log.read_text())):
@@ -161,11 +178,12 @@ def in_process(model: str, texts: list[str], max_calls: int, seconds: float) -> 
 def measure(model: str, data: str, max_requests: int, seconds: float, log_dir: Path) -> list[dict]:
     texts = reviews(data, 4096)
     rows = []
-    servers = (("batched (32 texts / no wait, the default)", (), (1, 32), CLIENTS),
-               ("unbatched (--max-batch 1)", ("--max-batch", "1"), (1,), CLIENTS),
-               ("batched, a wait (32 texts / 5 ms)", ("--max-wait-ms", "5"), (1,), (1, 8)))
-    for i, (name, flags, sizes, client_counts) in enumerate(servers):
-        server = Server(model, log_dir / f"serve-{i}.log", *flags)
+    servers = (("batched (32 texts / no wait, the default)", (), (1, 32), CLIENTS, True),
+               ("unbatched (--max-batch 1)", ("--max-batch", "1"), (1,), CLIENTS, True),
+               ("batched, a wait (32 texts / 5 ms)", ("--max-wait-ms", "5"), (1,), (1, 8), True),
+               ("ceiling: batched, the model call a constant", (), (1,), CLIENTS, False))
+    for i, (name, flags, sizes, client_counts, model_call) in enumerate(servers):
+        server = Server(model, log_dir / f"serve-{i}.log", *flags, model_call=model_call)
         try:
             for per_request in sizes:
                 for clients in client_counts:
@@ -189,6 +207,12 @@ def section(rows: list[dict], command: str, load: str) -> str:
     verdict = (f"Targets, one review per request, 8 clients: p50 ≤ 15 ms — {batched['p50 ms']:.1f} ms, "
                f"{met(batched['p50 ms'] <= 15)}; ≥ 3× the requests/s of unbatched serving — "
                f"{speedup:.2f}×, {met(speedup >= 3)}.")
+    ceiling = next((r for r in rows if r["server"].startswith("ceiling") and r["clients"] == 8), None)
+    if ceiling is not None:
+        verdict += (f" Without the model's arithmetic the same server answers {ceiling['requests/s']:.0f} "
+                    f"requests/s at 8 clients (p50 {ceiling['p50 ms']:.1f} ms); the 3× target asks for "
+                    f"{3 * alone['requests/s']:.0f} with the model, the 15 ms p50 for about "
+                    f"{8 / 0.015:.0f} (8 clients, each waiting for its answer).")
     intro = (f"Written by `{command}`: `hfsent serve` in a subprocess on 127.0.0.1, closed-loop clients "
              "(kept-alive HTTP/1.1 connections on raw asyncio streams) in the benchmark's process, on the "
              f"same 2 cores; IMDB test reviews; each scenario is bounded in requests and seconds; {load}. "
@@ -208,6 +232,10 @@ def section(rows: list[dict], command: str, load: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--serve-without-model"]:
+        serve_without_model(argv[2:])  # after the flag, "serve" and its arguments
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", required=True, help="a model folder")
     parser.add_argument("--data", default="../shared/data/imdb", help="IMDB in the Hub layout")
@@ -215,7 +243,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=15.0, help="seconds per scenario at most")
     parser.add_argument("--output", default="BENCHMARKS.md")
     args = parser.parse_args(argv)
-    command = "python scripts/bench_serve.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    command = "python scripts/bench_serve.py " + " ".join(argv)
     before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as log_dir:  # the servers' access logs
         rows = measure(args.model, args.data, args.requests, args.seconds, Path(log_dir))

@@ -46,10 +46,17 @@ def first_sentence(text: str) -> str:
     return _SENTENCE_END.split(text, maxsplit=1)[0].strip()
 
 
-def short_reviews(imdb: str, movies: str, train_size: int, folder: Path) -> tuple[str, dict]:
+def short_reviews(imdb: str, movies: str, train_size: int, folder: Path, unlabelled: bool = False
+                  ) -> tuple[str, dict]:
     """Writes train.parquet / test.parquet of first sentences under ``folder``; the --dataset
-    value, and the two frames (for the baseline)."""
+    value, and the two frames (for the baseline).  ``unlabelled``: also unsupervised.parquet, the
+    first sentences of IMDB's 50,000 unlabelled reviews, which the default's word2vec then reads."""
     frames = {}
+    if unlabelled:
+        df = load_dataset(imdb, split="unsupervised").to_pandas()
+        df["text"] = df["text"].map(first_sentence)
+        df = df[df["text"].str.split().str.len() >= 3][["text"]]
+        df.to_parquet(folder / "unsupervised.parquet", index=False)
     for split in ("train", "test"):
         ds = load_dataset(imdb, split=split)
         ds = ds.add_column("movie_id", movie_ids(movies, split, len(ds)))
@@ -60,7 +67,8 @@ def short_reviews(imdb: str, movies: str, train_size: int, folder: Path) -> tupl
             df = df.sample(n=train_size, random_state=0)
         df.to_parquet(folder / f"{split}.parquet", index=False)
         frames[split] = df.reset_index(drop=True)
-    return f"train={folder / 'train.parquet'},test={folder / 'test.parquet'}", frames
+    dataset = f"train={folder / 'train.parquet'},test={folder / 'test.parquet'}"
+    return dataset + (f",unsupervised={folder / 'unsupervised.parquet'}" if unlabelled else ""), frames
 
 
 def main() -> None:
