@@ -185,6 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-wait-ms", type=_milliseconds, default=0.0, help="a lone request's wait (ms)")
     serve.add_argument("--max-texts", type=_positive_int, default=256, help="texts per request")
     serve.add_argument("--max-body-bytes", type=_positive_int, default=1 << 20, help="request body size")
+    serve.add_argument("--workers", type=_positive_int, default=1,
+                       help="server processes on one port, each with its own model (default: 1)")
 
     export = command("export", "Write a model as a TensorFlow SavedModel that takes raw strings: "
                      "tokenization, vocabulary and truncation run inside the graph.", commands.export)

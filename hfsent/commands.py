@@ -154,7 +154,7 @@ def serve(args: argparse.Namespace) -> None:
     start_tensorflow(args.debug)
     limits = server.Limits(args.max_batch, args.max_wait_ms, args.max_texts, args.max_body_bytes)
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: uvicorn finished the requests, then re-raised it
-        server.serve(args.model, args.host, args.port, args.revision, limits)
+        server.serve(args.model, args.host, args.port, args.revision, limits, args.workers, args.debug)
 
 
 def score(args: argparse.Namespace) -> None:

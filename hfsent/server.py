@@ -23,7 +23,8 @@ milliseconds.
 The access log is :mod:`hfsent.request_log`'s; loading the model and describing it for
 ``/info``, :mod:`hfsent.served_model`'s.
 
-Limits: plain HTTP on one process; put it behind a reverse proxy for TLS or the open internet.
+Limits: plain HTTP, in one process unless ``workers`` asks for more (:mod:`hfsent.serve_workers`);
+put it behind a reverse proxy for TLS or the open internet.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ if TYPE_CHECKING:
     from hfsent.predict import SentimentClassifier
 
 __all__ = ["BACKLOG", "GRACEFUL_SECONDS", "AccessLog", "Limits", "access_log", "create_app", "listen_socket",
-           "load_served", "serve", "share_cores", "usable_cores", "warm_up"]
+           "load_served", "serve", "serve_on", "share_cores", "usable_cores", "warm_up"]
 
 log = logging.getLogger(__name__)
 GRACEFUL_SECONDS = 30  # how long SIGTERM waits for requests in flight
@@ -155,12 +156,16 @@ def create_app(classifier: SentimentClassifier, info: dict[str, Any], limits: Li
     return app
 
 
-def listen_socket(host: str, port: int) -> socket.socket:
-    """A socket listening on ``host:port`` (0: any free port), or an :class:`InputError` that says why not."""
+def listen_socket(host: str, port: int, reuse_port: bool = False) -> socket.socket:
+    """A socket listening on ``host:port`` (0: any free port), or an :class:`InputError` that says
+    why not.  ``reuse_port``: one of several on the port (``SO_REUSEPORT``, the same user's only),
+    among which the kernel spreads new connections."""
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
         sock = socket.socket(family, kind, proto)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restart need not wait out TIME_WAIT
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind(address)
         sock.listen(BACKLOG)  # from here connections wait in the backlog, also while the model loads
     except OSError as err:
@@ -190,18 +195,33 @@ def share_cores() -> int | None:
 
 
 def serve(model: str, host: str = "127.0.0.1", port: int = 8080, revision: str | None = None,
-          limits: Limits = Limits()) -> None:
-    """Serve ``model`` until SIGTERM or Ctrl-C.  The port is taken before the model loads, so a
-    port in use is reported at once.
+          limits: Limits = Limits(), workers: int = 1, debug: bool = False) -> None:
+    """Serve ``model`` until SIGTERM or Ctrl-C, in one process or in ``workers`` processes on one
+    port (:mod:`hfsent.serve_workers`).  The port is taken before the model loads, so a port in
+    use is reported at once.
 
     Example:
         >>> serve("runs/imdb-gru", port=8080)  # then: curl -d '{"inputs": "A moving film."}' :8080
     """
+    sock = listen_socket(host, port, reuse_port=workers > 1)
+    if workers == 1:
+        serve_on(sock, model, revision, limits)
+        return
+    from hfsent.serve_workers import run_workers
+
+    # A socket per worker: one shared socket let the first worker to wake accept every waiting
+    # connection, and kept-alive clients then all stayed with it (BENCHMARKS.md, "Serving").
+    port = sock.getsockname()[1]
+    socks = [sock, *(listen_socket(host, port, reuse_port=True) for _ in range(workers - 1))]
+    run_workers(serve_on, socks, (model, revision, limits), debug)
+
+
+def serve_on(sock: socket.socket, model: str, revision: str | None = None, limits: Limits = Limits()) -> None:
+    """Load ``model``, compile it, and serve it on the listening ``sock`` until SIGTERM or Ctrl-C."""
     import uvicorn
 
     from hfsent.fast_predict import FastClassifier
 
-    sock = listen_socket(host, port)
     threads = share_cores()
     if threads is None:
         log.info("model calls run on TensorFlow's thread pools as this process set them before")

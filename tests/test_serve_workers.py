@@ -1,0 +1,131 @@
+"""``hfsent serve --workers 2``: two processes answer on one port as predict does, SIGTERM to the
+parent finishes a request in flight and ends both, a worker that dies ends the server with one
+error line, and so does a model that does not load.  Each test runs the command in a subprocess,
+as a user does, and finds its workers through /proc (Linux, as CI)."""
+
+import contextlib
+import os
+import queue
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.test_server import TEXTS
+from tests.test_serving import assert_same_answers
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # it ended meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _workers(pid: int) -> list[int]:
+    """The worker processes of the server ``pid``: spawned children (not multiprocessing's
+    resource tracker, also a child)."""
+    return [child for child in _children(pid) if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()]
+
+
+def _start(model: Path, *flags: str) -> tuple[subprocess.Popen, queue.Queue, str, list[str]]:
+    """``hfsent serve --workers 2`` on a free port: the process, its stderr lines, the URL once
+    both workers said they serve, and the lines so far."""
+    proc = subprocess.Popen([sys.executable, "-m", "hfsent", "serve", "--model", str(model), "--port", "0",
+                             "--workers", "2", *flags],
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    lines: queue.Queue = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True).start()
+    seen, urls, deadline = [], set(), time.monotonic() + 400  # two workers compile, beside other tests
+    while len([line for line in seen if "serving" in line]) < 2:
+        try:
+            seen.append(lines.get(timeout=max(deadline - time.monotonic(), 0.1)))
+        except queue.Empty:
+            proc.kill()
+            pytest.fail(f"the workers did not start: {''.join(seen)[-3000:]}")
+        found = re.search(r"serving .* on (http://127\.0\.0\.1:\d+)", seen[-1])
+        if found:
+            urls.add(found.group(1))
+    assert len(urls) == 1, seen  # both on the one port
+    return proc, lines, urls.pop(), seen
+
+
+def _end(proc: subprocess.Popen, workers: list[int]) -> None:
+    """Whatever the test found, nothing of the server is left running."""
+    for pid in [proc.pid, *workers]:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    proc.wait()
+
+
+def test_two_workers_answer_as_predict_and_sigterm_finishes_the_request_in_flight(trained):
+    proc, lines, url, seen = _start(trained.output_dir, "--max-wait-ms", "1000")
+    workers = _workers(proc.pid)
+    try:
+        assert len(workers) == 2
+        # New connections, several at once: whichever worker takes each, answers equal predict's.
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda t: httpx.post(url, json={"inputs": t}, timeout=60), TEXTS * 2))
+        assert [a.status_code for a in answers] == [200] * len(answers)
+        for text, answer in zip(TEXTS * 2, answers):
+            assert_same_answers(answer.json(), trained.classifier.ranked([text]))
+        result: dict = {}
+        request = threading.Thread(target=lambda: result.update(
+            response=httpx.post(url, json={"inputs": TEXTS[0]}, timeout=60)))
+        request.start()
+        threading.Event().wait(0.4)  # the request is read and waiting in a worker's batcher
+        proc.send_signal(signal.SIGTERM)
+        request.join(60)
+        assert result["response"].status_code == 200
+        assert proc.wait(60) == 0
+        assert not any(Path(f"/proc/{pid}").exists() for pid in workers)  # ended, and reaped
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(url + "/health")
+    finally:
+        _end(proc, workers)
+    while not lines.empty():
+        seen.append(lines.get_nowait())
+    assert not any(line.startswith("hfsent: error") or "Traceback" in line for line in seen), seen
+
+
+def test_a_worker_that_dies_ends_the_server_with_one_error_line(trained):
+    proc, lines, url, seen = _start(trained.output_dir)
+    workers = _workers(proc.pid)
+    try:
+        assert len(workers) == 2
+        os.kill(workers[0], signal.SIGKILL)
+        assert proc.wait(120) == 2
+        assert not Path(f"/proc/{workers[1]}").exists()  # the other one was stopped, and reaped
+    finally:
+        _end(proc, workers)
+    while not lines.empty():
+        seen.append(lines.get_nowait())
+    errors = [line for line in seen if line.startswith("hfsent: error")]
+    assert len(errors) == 1 and "was killed by signal 9" in errors[0], seen
+    assert not any("Traceback" in line for line in seen), seen
+    assert not any("did not stop" in line for line in seen), seen  # stopped by SIGTERM, not killed
+
+
+def test_a_model_that_does_not_load_is_one_error_line_from_the_workers(trained, tmp_path):
+    broken = tmp_path / "broken"
+    shutil.copytree(trained.output_dir, broken)
+    (broken / "model.weights.h5").write_bytes(b"not HDF5")
+    done = subprocess.run([sys.executable, "-m", "hfsent", "serve", "--model", str(broken), "--port", "0",
+                           "--workers", "2"], capture_output=True, text=True, timeout=300)
+    errors = [line for line in done.stderr.splitlines() if line.startswith("hfsent: error")]
+    assert done.returncode == 2 and len(errors) == 1, done.stderr
+    assert "model.weights.h5" in errors[0] and "Traceback" not in done.stderr
