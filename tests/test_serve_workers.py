@@ -46,8 +46,9 @@ def _start(model: Path, *flags: str) -> tuple[subprocess.Popen, queue.Queue, str
     """``hfsent serve --workers 2`` on a free port: the process, its stderr lines, the URL once
     both workers said they serve, and the lines so far."""
     proc = subprocess.Popen([sys.executable, "-m", "hfsent", "serve", "--model", str(model), "--port", "0",
-                             "--workers", "2", *flags],
-                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                             "--workers", "2", *flags], start_new_session=True,  # a group of its own, as
+                            stderr=subprocess.PIPE, text=True,  # a terminal's foreground job
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
     lines: queue.Queue = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True).start()
     seen, urls, deadline = [], set(), time.monotonic() + 400  # two workers compile, beside other tests
@@ -118,6 +119,25 @@ def test_a_worker_that_dies_ends_the_server_with_one_error_line(trained):
     assert len(errors) == 1 and "was killed by signal 9" in errors[0], seen
     assert not any("Traceback" in line for line in seen), seen
     assert not any("did not stop" in line for line in seen), seen  # stopped by SIGTERM, not killed
+
+
+def test_ctrl_c_to_the_terminals_group_stops_every_worker_once(trained):
+    """A terminal sends SIGINT to its foreground group: the parent's.  The workers are in groups
+    of their own, so each gets the parent's one SIGTERM, not a second signal that would cut
+    uvicorn's graceful shutdown short (and no KeyboardInterrupt traceback)."""
+    proc, lines, url, seen = _start(trained.output_dir)
+    workers = _workers(proc.pid)
+    try:
+        assert len(workers) == 2 and all(os.getpgid(pid) != proc.pid for pid in workers)
+        os.killpg(proc.pid, signal.SIGINT)
+        assert proc.wait(120) == 0
+        assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
+    finally:
+        _end(proc, workers)
+    while not lines.empty():
+        seen.append(lines.get_nowait())
+    bad = ("Traceback", "hfsent: error", "did not stop")
+    assert not any(word in line for line in seen for word in bad), seen
 
 
 def test_a_model_that_does_not_load_is_one_error_line_from_the_workers(trained, tmp_path):
