@@ -223,11 +223,12 @@ def serve_on(sock: socket.socket, model: str, revision: str | None = None, limit
     from hfsent.fast_predict import FastClassifier
 
     threads = share_cores()
+    classifier, info = load_served(model, revision)
+    # Said once the model has loaded: a model that does not load is the command's one error line.
     if threads is None:
         log.info("model calls run on TensorFlow's thread pools as this process set them before")
     else:
         log.info("model calls run on %d thread(s), one op at a time", threads)
-    classifier, info = load_served(model, revision)
     classifier = FastClassifier.of(classifier)
     warm_up(classifier)
     classifier.compile_shapes(limits.max_batch)  # XLA, once per shape: no client waits for it
