@@ -194,13 +194,13 @@ def measure(model: str, data: str, max_requests: int, seconds: float, log_dir: P
     texts = reviews(data, 4096)
     rows = []
     for count in workers:
-        servers = [("batched (32 texts / no wait, the default)", (), (1, 32) if count == 1 else (1,), CLIENTS,
+        single = count == 1  # with more workers, only the one-review rows of three of the servers
+        servers = [("batched (32 texts / no wait, the default)", (), (1, 32) if single else (1,), CLIENTS,
                     True),
                    ("unbatched (--max-batch 1)", ("--max-batch", "1"), (1,), CLIENTS, True),
-                   ("batched, a wait (32 texts / 5 ms)", ("--max-wait-ms", "5"), (1,), (1, 8), True),
+                   *([("batched, a wait (32 texts / 5 ms)", ("--max-wait-ms", "5"), (1,), (1, 8), True)]
+                     if single else []),
                    ("ceiling: batched, the model call a constant", (), (1,), CLIENTS, False)]
-        if count > 1:
-            del servers[2]
         for i, (name, flags, sizes, client_counts, model_call) in enumerate(servers):
             server = Server(model, log_dir / f"serve-{count}-{i}.log", *flags, "--workers", str(count),
                             model_call=model_call)

@@ -46,6 +46,12 @@ def first_sentence(text: str) -> str:
     return _SENTENCE_END.split(text, maxsplit=1)[0].strip()
 
 
+def _first_sentences(df):
+    """``df`` with each text cut to its first sentence, keeping those of 3 words or more."""
+    df["text"] = df["text"].map(first_sentence)
+    return df[df["text"].str.split().str.len() >= 3]
+
+
 def short_reviews(imdb: str, movies: str, train_size: int, folder: Path, unlabelled: bool = False
                   ) -> tuple[str, dict]:
     """Writes train.parquet / test.parquet of first sentences under ``folder``; the --dataset
@@ -53,16 +59,12 @@ def short_reviews(imdb: str, movies: str, train_size: int, folder: Path, unlabel
     first sentences of IMDB's 50,000 unlabelled reviews, which the default's word2vec then reads."""
     frames = {}
     if unlabelled:
-        df = load_dataset(imdb, split="unsupervised").to_pandas()
-        df["text"] = df["text"].map(first_sentence)
-        df = df[df["text"].str.split().str.len() >= 3][["text"]]
-        df.to_parquet(folder / "unsupervised.parquet", index=False)
+        unlabelled_df = _first_sentences(load_dataset(imdb, split="unsupervised").to_pandas())
+        unlabelled_df[["text"]].to_parquet(folder / "unsupervised.parquet", index=False)
     for split in ("train", "test"):
         ds = load_dataset(imdb, split=split)
         ds = ds.add_column("movie_id", movie_ids(movies, split, len(ds)))
-        df = ds.to_pandas()
-        df["text"] = df["text"].map(first_sentence)
-        df = df[df["text"].str.split().str.len() >= 3]
+        df = _first_sentences(ds.to_pandas())
         if split == "train":
             df = df.sample(n=train_size, random_state=0)
         df.to_parquet(folder / f"{split}.parquet", index=False)
