@@ -47,7 +47,7 @@ class WorkerEnded(UserError):
     """A worker process ended without being asked to."""
 
 
-def _worker(serve_on: Callable[..., None], sock: socket.socket, errors: Connection, args: tuple,
+def _worker(serve_on: Callable[..., None], sock: socket.socket, to_parent: Connection, args: tuple,
             debug: bool) -> None:
     """A worker process: its own process group, the command's logging, then ``serve_on(sock, *args)``;
     a user error goes to the parent instead of stderr, so that only the parent prints one line."""
@@ -64,7 +64,7 @@ def _worker(serve_on: Callable[..., None], sock: socket.socket, errors: Connecti
     except UserError as err:
         if debug:
             raise
-        errors.send((type(err).__name__, str(err)[:MAX_MESSAGE]))
+        to_parent.send((type(err).__name__, str(err)[:MAX_MESSAGE]))
         raise SystemExit(2) from None
 
 
