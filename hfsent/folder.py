@@ -22,7 +22,6 @@ Limits: POSIX only (``fcntl``).  On a network filesystem the lock is as good as 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import fcntl
 import glob
 import json
@@ -31,7 +30,6 @@ import os
 import shutil
 import signal
 import socket
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -39,6 +37,7 @@ from pathlib import Path
 
 from hfsent.errors import UserError
 from hfsent.locate import check_output_folder
+from hfsent.orphans import end_with_parent
 
 log = logging.getLogger(__name__)
 _HELD: dict[Path, int] = {}  # lock file -> descriptor, so that a holder may lock again (re-entrant)
@@ -59,12 +58,7 @@ def _after_fork_in_child() -> None:
         with contextlib.suppress(OSError):
             os.close(fd)
     _HELD.clear()
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            pr_set_pdeathsig = 1
-            ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
-            if os.getppid() != _FORKER[0]:  # the parent died before prctl took effect
-                os.kill(os.getpid(), signal.SIGKILL)
+    end_with_parent(_FORKER[0], signal.SIGKILL)
 
 
 os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)

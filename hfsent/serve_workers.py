@@ -20,12 +20,14 @@ connection stays with the worker that accepted it, so a few long connections may
 unevenly (by the hash, not by load); each worker holds its own copy of the model
 and compiles its own shapes (memory and start-up time times N).  A worker that ends without
 being asked to ends the server: with its error, its exit status, or a line that names its signal
-(SIGKILL: the machine's memory killer, say).  Killing the parent with SIGKILL leaves the workers
-running: stop the server with SIGTERM or Ctrl-C.
+(SIGKILL: the machine's memory killer, say).  A parent that ends without stopping them (SIGKILL)
+leaves each worker a SIGTERM from the kernel on Linux (``PR_SET_PDEATHSIG``), so the workers
+finish their requests and end too; elsewhere they keep running until stopped.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -36,6 +38,7 @@ from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from hfsent.errors import UserError
+from hfsent.orphans import end_with_parent
 
 log = logging.getLogger(__name__)
 STOP_SECONDS = 60  # how long a stopped worker may take: uvicorn's graceful 30 s, and some
@@ -48,9 +51,10 @@ class WorkerEnded(UserError):
 
 
 def _worker(serve_on: Callable[..., None], sock: socket.socket, to_parent: Connection, args: tuple,
-            debug: bool) -> None:
+            debug: bool, parent: int) -> None:
     """A worker process: its own process group, the command's logging, then ``serve_on(sock, *args)``;
     a user error goes to the parent instead of stderr, so that only the parent prints one line."""
+    end_with_parent(parent, signal.SIGTERM)  # uvicorn then stops gracefully
     os.setpgrp()  # a terminal's Ctrl-C goes to the parent alone, which passes it on once
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)  # blocked by the parent while it started us
@@ -64,7 +68,8 @@ def _worker(serve_on: Callable[..., None], sock: socket.socket, to_parent: Conne
     except UserError as err:
         if debug:
             raise
-        to_parent.send((type(err).__name__, str(err)[:MAX_MESSAGE]))
+        with contextlib.suppress(OSError):  # a parent gone has no stderr to give it to
+            to_parent.send((type(err).__name__, str(err)[:MAX_MESSAGE]))
         raise SystemExit(2) from None
 
 
@@ -77,7 +82,7 @@ def run_workers(serve_on: Callable[..., None], socks: list[socket.socket], args:
     this process with its exit status; or :class:`WorkerEnded` says how it ended."""
     context = multiprocessing.get_context("spawn")
     receive, send = context.Pipe(duplex=False)
-    processes = [context.Process(target=_worker, args=(serve_on, sock, send, args, debug),
+    processes = [context.Process(target=_worker, args=(serve_on, sock, send, args, debug, os.getpid()),
                                  name=f"hfsent-serve-{i}") for i, sock in enumerate(socks)]
     stopping = False
 

@@ -1,6 +1,7 @@
 """``hfsent serve --workers 2``: two processes answer on one port as predict does, SIGTERM to the
 parent finishes a request in flight and ends both, a worker that dies ends the server with one
-error line, and so does a model that does not load.  Each test runs the command in a subprocess,
+error line, and so does a model that does not load; a parent killed outright takes its workers
+with it.  Each test runs the command in a subprocess,
 as a user does, and finds its workers through /proc (Linux, as CI)."""
 
 import contextlib
@@ -138,6 +139,35 @@ def test_ctrl_c_to_the_terminals_group_stops_every_worker_once(trained):
         seen.append(lines.get_nowait())
     bad = ("Traceback", "hfsent: error", "did not stop")
     assert not any(word in line for line in seen for word in bad), seen
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` still runs: not ended, nor ended and waiting to be reaped (a zombie, which
+    an orphan stays in a container whose first process reaps nothing)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel's parent-death signal")
+def test_workers_end_when_the_parent_is_killed_outright(trained):
+    """SIGKILL gives the parent no chance to stop its workers; the kernel's SIGTERM does, and
+    each worker stops as it would on the parent's own SIGTERM: no port left answering."""
+    proc, lines, url, seen = _start(trained.output_dir)
+    workers = _workers(proc.pid)
+    try:
+        assert len(workers) == 2 and all(_running(pid) for pid in workers)
+        proc.kill()
+        proc.wait()
+        deadline = time.monotonic() + 120
+        while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
+            threading.Event().wait(0.2)
+        assert not any(_running(pid) for pid in workers)
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(url + "/health")
+    finally:
+        _end(proc, workers)
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])
