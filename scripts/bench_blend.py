@@ -29,7 +29,7 @@ from hfsent.train import train
 from hfsent.wide import deep_part, wide_part
 
 
-def _rows(p):
+def class_rows(p):
     """One probability per sentence as rows of class probabilities, as the blend's fits take them."""
     p = np.asarray(p).reshape(-1)
     return np.stack([1 - p, p], axis=1)
@@ -99,7 +99,7 @@ def rule_table(folder: Path) -> list[str]:
             pred = (out >= 0.5).astype(int) if out.ndim == 1 else out.argmax(axis=1)
             return float(np.mean(pred == y))
 
-        halves = (_rows(r["gru_validation"]), _rows(r["linear_validation"]), r["y_validation"])
+        halves = (class_rows(r["gru_validation"]), class_rows(r["linear_validation"]), r["y_validation"])
         fitted = blend_weight(*halves)
         best = max(acc(0.0), acc(1.0))
         cells = [path.stem, str(len(r["y_validation"])), f"{acc(1.0):.4f}", f"{acc(0.0):.4f}",
@@ -139,7 +139,8 @@ def seed_table(folder: Path) -> list[str]:
         for rule in ("fitted", "accuracy", "log_loss"):
             chosen = []
             for r in runs:
-                halves = (_rows(r["gru_validation"]), _rows(r["linear_validation"]), r["y_validation"])
+                halves = (class_rows(r["gru_validation"]), class_rows(r["linear_validation"]),
+                          r["y_validation"])
                 w = blend_weight(*halves)
                 if rule != "fitted":
                     w, _ = guarded_weight(*halves, w, rule)

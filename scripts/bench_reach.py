@@ -26,22 +26,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from bench_blend import halves
+from bench_blend import class_rows, halves
 from bench_classes import tfidf_cv
 from bench_short import short_reviews
-from benchmarks import accuracy, movie_ids, paired_bootstrap, spread
-from datasets import load_dataset
+from benchmarks import accuracy, imdb_with_movies, paired_bootstrap, spread
 from sklearn.model_selection import GroupShuffleSplit
 
 from hfsent.blend import blend_weight, guarded_weight
 from hfsent.config import preset
 from hfsent.prepare import prepare_data
 from hfsent.train import train
-
-
-def _rows(p: np.ndarray) -> np.ndarray:
-    p = np.asarray(p, np.float64).reshape(len(p), -1)[:, -1]
-    return np.stack([1 - p, p], axis=1)
 
 
 def train_members(source: Path, out: Path, split: int, members: int) -> None:
@@ -66,8 +60,8 @@ def bagged_blend(runs: list, k: int) -> tuple[np.ndarray, np.ndarray, float]:
     """Test probabilities of the blend of the first ``k`` GRU halves' mean with the linear half,
     weighted as the package weighs them; also the GRU mean's, and the weight."""
     splits = ("validation", "test")
-    gru = {s: _rows(np.mean([r[f"gru_{s}"].reshape(-1) for r in runs[:k]], axis=0)) for s in splits}
-    linear = {s: _rows(runs[0][f"linear_{s}"]) for s in splits}
+    gru = {s: class_rows(np.mean([r[f"gru_{s}"].reshape(-1) for r in runs[:k]], axis=0)) for s in splits}
+    linear = {s: class_rows(runs[0][f"linear_{s}"]) for s in splits}
     labels = runs[0]["y_validation"].reshape(-1)
     fitted = blend_weight(gru["validation"], linear["validation"], labels)
     weight, _ = guarded_weight(gru["validation"], linear["validation"], labels, fitted, metric="log_loss")
@@ -94,17 +88,18 @@ def bag_table(out: Path, splits: list[int], members: int) -> list[str]:
     return lines
 
 
-def references(imdb: str, movies: str, source: Path, model: str | None) -> list[str]:
-    test = pd.read_parquet(source / "test.parquet")
+def references(imdb: str, movies: str, source: Path, short: dict, model: str | None) -> list[str]:
+    """The reference rows; ``short``, the 10,000 sentences' frames (``short_reviews``)."""
+    test = short["test"]
     lines = ["| trained on | model | test accuracy |", "|---|---|---|"]
     for size in (10_000, 20_000):
-        folder = source.parent / f"short{size}"
-        folder.mkdir(exist_ok=True)
-        _, frames = short_reviews(imdb, movies, size, folder)
-        score = tfidf_cv(frames["train"], test)["accuracy"]
+        if size != 10_000:
+            folder = source.parent / f"short{size}"
+            folder.mkdir(exist_ok=True)
+            short = short_reviews(imdb, movies, size, folder)[1]
+        score = tfidf_cv(short["train"], test)["accuracy"]
         lines.append(f"| {size:,} first sentences | TF-IDF + LR (CV) | {score:.4f} |")
-    whole = load_dataset(imdb, split="train")
-    whole = whole.add_column("movie_id", movie_ids(movies, "train", len(whole))).to_pandas()
+    whole = imdb_with_movies(imdb, movies, "train")
     lines.append(f"| 25,000 whole reviews | TF-IDF + LR (CV) | {tfidf_cv(whole, test)['accuracy']:.4f} |")
     if model:
         from hfsent.predict import SentimentClassifier
@@ -128,11 +123,11 @@ def main() -> None:
     out = Path(args.out)
     source = out / "short10000"
     source.mkdir(parents=True, exist_ok=True)
-    short_reviews(args.imdb, args.movies, 10_000, source)
+    _, short = short_reviews(args.imdb, args.movies, 10_000, source)
     for split in args.splits:
         train_members(source, out / f"split{split}", split, args.members)
     print("\n".join(bag_table(out, args.splits, args.members) + [""]
-                    + references(args.imdb, args.movies, source, args.model)))
+                    + references(args.imdb, args.movies, source, short, args.model)))
 
 
 if __name__ == "__main__":

@@ -29,8 +29,9 @@ import numpy as np
 import pandas as pd
 from bench_classes import SCHEMES, carved, reviews_with_movies
 from bench_short import short_reviews
-from benchmarks import accuracy, movie_ids, paired_bootstrap, spread
-from datasets import concatenate_datasets, load_dataset
+from bench_tune import predicted
+from benchmarks import accuracy, imdb_with_movies, paired_bootstrap, spread
+from datasets import concatenate_datasets
 from sklearn.model_selection import GroupShuffleSplit
 
 from hfsent.config import preset
@@ -63,11 +64,7 @@ def frames(name: str, args: argparse.Namespace, folder: Path) -> tuple[pd.DataFr
     if name == "stars4":
         df = reviews_with_movies(args.imdb, args.ratings, args.movies)
         return carved(df, list(SCHEMES.values())[0], folder)[1:]
-    parts = []
-    for split in ("train", "test"):
-        ds = load_dataset(args.imdb, split=split)
-        parts.append(ds.add_column("movie_id", movie_ids(args.movies, split, len(ds))).to_pandas())
-    return tuple(parts)
+    return tuple(imdb_with_movies(args.imdb, args.movies, split) for split in ("train", "test"))
 
 
 def one_run(name: str, seed: int, train_df: pd.DataFrame, test_df: pd.DataFrame, folder: Path) -> dict:
@@ -81,10 +78,13 @@ def one_run(name: str, seed: int, train_df: pd.DataFrame, test_df: pd.DataFrame,
                     group_column="movie_id", seed=seed)
     on_test = config.replace(dataset=f"train={folder / 'train.parquet'},test={folder / 'test.parquet'}")
     out: dict = {}
+    prepared: dict = {}
 
     def record(when: str):
         def stage(run) -> tuple[str, dict]:
-            test = prepare_data(on_test)
+            if "test" not in prepared:  # tokenized once, for both records
+                prepared["test"] = prepare_data(on_test)
+            test = prepared["test"]
             assert test.vocab.tokens == run.data.vocab.tokens, "one training split, one vocabulary"
             for split, data in (("dev", run.data), ("test", test)):
                 outputs, labels, _ = predict_split(run.classifier, data.splits["test"])
@@ -100,20 +100,15 @@ def one_run(name: str, seed: int, train_df: pd.DataFrame, test_df: pd.DataFrame,
     return out
 
 
-def _decided(p: np.ndarray) -> np.ndarray:
-    p = np.asarray(p)
-    return p.argmax(axis=1) if p.ndim == 2 and p.shape[1] > 1 else (p.reshape(-1) > 0.5).astype(int)
-
-
 def report(runs: dict) -> list[str]:
     lines = ["| set (seeds) | split | before the refit | after | after − before [95%], p | GRU weight |",
              "|---|---|---|---|---|---|"]
     for name, by_seed in runs.items():
         for split in ("dev", "test"):
             y = np.concatenate([r[f"y_{split}"].reshape(-1) for r in by_seed])
-            before, after = (np.concatenate([_decided(r[f"{w}_{split}"]) for r in by_seed])
+            before, after = (np.concatenate([predicted(r[f"{w}_{split}"]) for r in by_seed])
                              for w in ("before", "after"))
-            a, b = ([accuracy(r[f"y_{split}"].reshape(-1), _decided(r[f"{w}_{split}"])) for r in by_seed]
+            a, b = ([accuracy(r[f"y_{split}"].reshape(-1), predicted(r[f"{w}_{split}"])) for r in by_seed]
                     for w in ("after", "before"))
             d = paired_bootstrap(accuracy, y, after, before)
             weights = ", ".join(f"{float(np.mean(r['gru_weight'])):.2f}" for r in by_seed)

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 from bench_classes import tfidf_cv
-from benchmarks import movie_ids, write_section
+from benchmarks import imdb_with_movies, write_section
 from datasets import load_dataset
 
 from hfsent.config import preset
@@ -62,9 +62,7 @@ def short_reviews(imdb: str, movies: str, train_size: int, folder: Path, unlabel
         unlabelled_df = _first_sentences(load_dataset(imdb, split="unsupervised").to_pandas())
         unlabelled_df[["text"]].to_parquet(folder / "unsupervised.parquet", index=False)
     for split in ("train", "test"):
-        ds = load_dataset(imdb, split=split)
-        ds = ds.add_column("movie_id", movie_ids(movies, split, len(ds)))
-        df = _first_sentences(ds.to_pandas())
+        df = _first_sentences(imdb_with_movies(imdb, movies, split))
         if split == "train":
             df = df.sample(n=train_size, random_state=0)
         df.to_parquet(folder / f"{split}.parquet", index=False)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import pandas as pd
 import pyarrow.compute as pc
 import tensorflow as tf
 from datasets import Dataset
@@ -179,6 +180,15 @@ def movie_ids(movies: str, split: str, rows: int) -> list[str]:
     if len(ids) != rows:
         raise SystemExit(f"{movies}/{split}.parquet has {len(ids)} rows, {split} has {rows}")
     return ids
+
+
+def imdb_with_movies(imdb: str, movies: str, split: str) -> pd.DataFrame:
+    """IMDB's ``split`` (``train`` or ``test``) as a frame, each row with its ``movie_id``
+    (:func:`movie_ids`)."""
+    from datasets import load_dataset
+
+    ds = load_dataset(imdb, split=split)
+    return ds.add_column("movie_id", movie_ids(movies, split, len(ds))).to_pandas()
 
 
 def with_movie_ids(imdb: str, movies: str, folder: str) -> str:
