@@ -24,17 +24,19 @@ from tests.test_server import TEXTS
 from tests.test_serving import assert_same_answers
 
 
+def _stat(pid: int | str) -> list[str]:
+    """The fields of /proc/PID/stat after the command's name (state, parent, ...); none once the
+    process has gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:  # it ended meanwhile
+        return []
+
+
 def _children(pid: int) -> list[int]:
     """The processes whose parent is ``pid`` (from /proc)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # it ended meanwhile
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
+    return [int(path.name) for path in Path("/proc").glob("[0-9]*")
+            if (fields := _stat(path.name)) and int(fields[1]) == pid]
 
 
 def _workers(pid: int) -> list[int]:
@@ -144,10 +146,8 @@ def test_ctrl_c_to_the_terminals_group_stops_every_worker_once(trained):
 def _running(pid: int) -> bool:
     """Whether ``pid`` still runs: not ended, nor ended and waiting to be reaped (a zombie, which
     an orphan stays in a container whose first process reaps nothing)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+    fields = _stat(pid)
+    return bool(fields) and fields[0] != "Z"
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel's parent-death signal")
